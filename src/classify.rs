@@ -1,0 +1,174 @@
+//! Classification (SPEC 2.3): bounce, automatic, escalation or plain. Pure.
+//!
+//! Bounces and automatic mail are recognised first, whatever the mailbox: an out-of-office
+//! sent to the escalation mailbox is still an out-of-office.
+
+use crate::config::Role;
+use crate::domain::{Classification, InboundEmail};
+
+/// Subjects that mark a bounce when the mail also comes from a mailer address or has a null
+/// Return-Path (DSNs from servers that do not use multipart/report).
+const BOUNCE_SUBJECTS: &[&str] = &[
+    "undelivered mail returned to sender",
+    "undeliverable",
+    "delivery status notification (failure)",
+    "delivery status notification (delay)",
+    "mail delivery failed",
+    "mail delivery failure",
+    "failure notice",
+    "returned mail",
+    "delivery failure",
+    "message not delivered",
+    "nondeliverable",
+    "unzustellbar",
+];
+
+/// Subjects that clients put on automatic replies that lack the standard headers.
+const AUTO_REPLY_SUBJECTS: &[&str] = &[
+    "automatic reply:",
+    "auto-reply:",
+    "autoreply:",
+    "auto reply:",
+    "out of office:",
+    "out of office reply",
+    "out of the office",
+    "abwesenheitsnotiz",
+    "automatische antwort",
+    "réponse automatique",
+    "respuesta automática",
+];
+
+pub fn classify(email: &InboundEmail, role: Role) -> Classification {
+    if let Some(why) = bounce_reason(email) {
+        return Classification::Bounce(why);
+    }
+    if let Some(why) = automatic_reason(email) {
+        return Classification::Automatic(why);
+    }
+    match role {
+        Role::Escalation => Classification::Escalation,
+        Role::Support => Classification::Plain,
+    }
+}
+
+fn bounce_reason(email: &InboundEmail) -> Option<String> {
+    let h = &email.headers;
+    if h.content_type == "multipart/report"
+        && h.report_type.as_deref().is_some_and(|t| t.contains("delivery-status"))
+    {
+        return Some("multipart/report; report-type=delivery-status".into());
+    }
+    if h.has_delivery_status {
+        return Some("contains a message/delivery-status part".into());
+    }
+    let local = email.from.address.local_part();
+    if local.eq_ignore_ascii_case("mailer-daemon") {
+        return Some(format!("sent by {}", email.from.address));
+    }
+    let subject = email.subject.to_lowercase();
+    let bounce_subject = BOUNCE_SUBJECTS.iter().any(|s| subject.contains(s));
+    let mailer_sender = local.eq_ignore_ascii_case("postmaster")
+        || h.return_path.as_deref().is_some_and(|r| r.trim() == "<>" || r.trim().is_empty());
+    if bounce_subject && mailer_sender {
+        return Some(format!("delivery failure notice from {}", email.from.address));
+    }
+    None
+}
+
+fn automatic_reason(email: &InboundEmail) -> Option<String> {
+    let h = &email.headers;
+    if let Some(v) = &h.auto_submitted
+        && !v.trim().to_ascii_lowercase().starts_with("no")
+    {
+        return Some(format!("Auto-Submitted: {}", v.trim()));
+    }
+    if let Some(v) = &h.precedence {
+        let p = v.trim().to_ascii_lowercase();
+        if ["bulk", "junk", "list", "auto_reply"].contains(&p.as_str()) {
+            return Some(format!("Precedence: {}", v.trim()));
+        }
+    }
+    if let Some(v) = &h.x_autoreply {
+        return Some(format!("X-Autoreply: {}", v.trim()));
+    }
+    if let Some(v) = &h.x_autorespond {
+        return Some(format!("X-Autorespond: {}", v.trim()));
+    }
+    let subject = email.subject.trim_start().to_lowercase();
+    if let Some(s) = AUTO_REPLY_SUBJECTS.iter().find(|s| subject.starts_with(*s)) {
+        return Some(format!("subject starts with {s:?}"));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::test_support::email;
+
+    #[test]
+    fn plain_and_escalation_by_role() {
+        let e = email("jane@acme.test", "Printer broken");
+        assert_eq!(classify(&e, Role::Support), Classification::Plain);
+        assert_eq!(classify(&e, Role::Escalation), Classification::Escalation);
+    }
+
+    #[test]
+    fn dsn_is_a_bounce() {
+        let mut e = email("postmaster@mx.acme.test", "Delivery report");
+        e.headers.content_type = "multipart/report".into();
+        e.headers.report_type = Some("delivery-status".into());
+        assert!(matches!(classify(&e, Role::Support), Classification::Bounce(_)));
+        let mut e = email("someone@acme.test", "x");
+        e.headers.has_delivery_status = true;
+        assert!(matches!(classify(&e, Role::Escalation), Classification::Bounce(_)));
+    }
+
+    #[test]
+    fn mailer_daemon_is_a_bounce_postmaster_needs_more() {
+        let e = email("MAILER-DAEMON@mx.acme.test", "anything");
+        assert!(matches!(classify(&e, Role::Support), Classification::Bounce(_)));
+        let human = email("postmaster@acme.test", "Question about your SPF record");
+        assert_eq!(classify(&human, Role::Support), Classification::Plain);
+        let dsn = email("postmaster@acme.test", "Undeliverable: your message");
+        assert!(matches!(classify(&dsn, Role::Support), Classification::Bounce(_)));
+    }
+
+    #[test]
+    fn null_return_path_with_failure_subject() {
+        let mut e = email("mail@acme.test", "Mail delivery failed: returning message to sender");
+        e.headers.return_path = Some("<>".into());
+        assert!(matches!(classify(&e, Role::Support), Classification::Bounce(_)));
+    }
+
+    #[test]
+    fn automatic_headers() {
+        let cases: Vec<(fn(&mut InboundEmail), bool)> = vec![
+            (|e| e.headers.auto_submitted = Some("auto-replied".into()), true),
+            (|e| e.headers.auto_submitted = Some("auto-generated".into()), true),
+            (|e| e.headers.auto_submitted = Some("No".into()), false),
+            (|e| e.headers.precedence = Some("bulk".into()), true),
+            (|e| e.headers.precedence = Some("junk".into()), true),
+            (|e| e.headers.precedence = Some("list".into()), true),
+            (|e| e.headers.precedence = Some("first-class".into()), false),
+            (|e| e.headers.x_autoreply = Some("yes".into()), true),
+            (|e| e.headers.x_autorespond = Some("1".into()), true),
+            (|e| e.subject = "Automatic reply: Printer broken".into(), true),
+            (|e| e.subject = "Out of Office: back Monday".into(), true),
+            (|e| e.subject = "Re: out of office printer".into(), false),
+        ];
+        for (i, (set, automatic)) in cases.into_iter().enumerate() {
+            let mut e = email("jane@acme.test", "Printer");
+            set(&mut e);
+            let c = classify(&e, Role::Support);
+            assert_eq!(matches!(c, Classification::Automatic(_)), automatic, "case {i}: {c:?}");
+        }
+    }
+
+    #[test]
+    fn auto_reply_to_escalation_mailbox_stays_automatic() {
+        let mut e = email("lead@tier1.test", "Out of Office: away");
+        e.headers.auto_submitted = Some("auto-replied".into());
+        assert!(matches!(classify(&e, Role::Escalation), Classification::Automatic(_)));
+    }
+}

@@ -1,0 +1,112 @@
+use super::*;
+
+fn issues_of(text: &str) -> Vec<ConfigIssue> {
+    match Settings::from_toml(text, "test.toml") {
+        Err(ConfigError::Invalid { issues, .. }) => issues,
+        other => panic!("expected invalid config, got {other:?}"),
+    }
+}
+
+#[test]
+fn defaults_without_a_file() {
+    let s = Settings::from_toml("", "built-in defaults").unwrap();
+    assert_eq!(s.database_url, DEFAULT_DATABASE_URL);
+    assert_eq!(s.tickets.prefix, "SUP");
+    assert!(s.tickets.secret.is_none());
+    assert!(s.mailboxes.is_empty());
+    assert_eq!(s.max_message_bytes, DEFAULT_MAX_MESSAGE_BYTES);
+}
+
+#[test]
+fn full_example_from_the_spec() {
+    let text = r#"
+[database]
+url = "sqlite://mailgate.db"
+
+[tickets]
+prefix = "OPS"
+support_address = "Support <support@example.test>"
+
+[[mailboxes]]
+name = "support"
+role = "support"
+host = "127.0.0.1"
+port = 10993
+tls = "implicit"
+username = "support@example.test"
+password_env = "MAILGATE_SUPPORT_PASSWORD"
+folder = "INBOX"
+processed_folder = "Processed"
+idle = true
+poll_interval_secs = 60
+
+[[mailboxes]]
+name = "escalations"
+role = "escalation"
+
+[smtp]
+host = "127.0.0.1"
+
+[notify]
+technicians = ["oncall@example.test"]
+agents = ["*@agents.example.test"]
+primary_contacts = { "acme.test" = "it-lead@acme.test" }
+"#;
+    let s = Settings::from_toml(text, "t").unwrap();
+    assert_eq!(s.tickets.prefix, "OPS");
+    assert_eq!(s.tickets.support_address.address.as_str(), "support@example.test");
+    assert_eq!(s.mailboxes.len(), 2);
+    assert_eq!(s.mailboxes[1].role, Role::Escalation);
+    assert_eq!(s.mailbox("support").unwrap().port, Some(10993));
+    assert!(s.mailbox("nope").unwrap_err().contains("support, escalations"));
+    let agent = EmailAddress::parse("ann@agents.example.test").unwrap();
+    assert!(s.notify.agents.matches(&agent));
+    assert_eq!(s.notify.primary_contacts["acme.test"].as_str(), "it-lead@acme.test");
+    assert_eq!(Settings::unused_sections(text), vec!["smtp"]);
+}
+
+#[test]
+fn names_the_line_of_a_bad_role() {
+    let text = "[tickets]\nprefix = \"SUP\"\n\n[[mailboxes]]\nname = \"x\"\nrole = \"sales\"\n";
+    let issues = issues_of(text);
+    assert_eq!(issues[0].line, Some(6), "{issues:?}");
+    assert!(issues[0].message.contains("sales"), "{issues:?}");
+}
+
+#[test]
+fn names_the_line_of_an_unknown_key() {
+    let issues = issues_of("[tickets]\nprefx = \"SUP\"\n");
+    assert_eq!(issues[0].line, Some(2));
+    assert!(issues[0].message.contains("prefx"), "{issues:?}");
+}
+
+#[test]
+fn collects_every_semantic_mistake_with_lines() {
+    let text = "[tickets]\nprefix = \"sup-1\"\nsupport_address = \"not an address\"\n\n[notify]\nagents = [\"agents.example.test\"]\ntechnicians = [\"oncall@\"]\n";
+    let issues = issues_of(text);
+    let lines: Vec<_> = issues.iter().map(|i| i.line).collect();
+    assert_eq!(lines, vec![Some(2), Some(3), Some(7), Some(6)], "{issues:?}");
+}
+
+#[test]
+fn plaintext_imap_only_on_loopback() {
+    let text = "[[mailboxes]]\nname = \"s\"\nhost = \"imap.example.test\"\ntls = \"none\"\n";
+    let issues = issues_of(text);
+    assert_eq!(issues[0].line, Some(4));
+    let ok = "[[mailboxes]]\nname = \"s\"\nhost = \"127.0.0.1\"\ntls = \"none\"\n";
+    assert!(Settings::from_toml(ok, "t").is_ok());
+}
+
+#[test]
+fn missing_secret_env_is_reported() {
+    let text = "[tickets]\nsecret_env = \"MAILGATE_TEST_SURELY_UNSET_VAR\"\n";
+    let issues = issues_of(text);
+    assert_eq!(issues[0].line, Some(2));
+    assert!(issues[0].message.contains("MAILGATE_TEST_SURELY_UNSET_VAR"));
+}
+
+#[test]
+fn error_display_lists_file_and_line() {
+    let err = Settings::from_toml("[tickets]\nprefix = 3\n", "my.toml").unwrap_err();
+    assert!(err.to_string().contains("my.toml:2:"), "{err}");
+}

@@ -1,0 +1,167 @@
+//! Deciding (SPEC 2.5): from a parsed, classified, threaded mail to a [`Decision`]. Pure: the
+//! store is reached only through the lookup traits, so every rule is unit-tested without I/O.
+
+use crate::config::Role;
+use crate::domain::{
+    Action, Classification, Decision, IgnoreReason, InboundEmail, MessageId, Priority, Rule, Status,
+    TicketRef,
+};
+use crate::thread::{ThreadContext, ThreadLookup, Threading, thread};
+
+/// A Message-ID the installation has already decided on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seen {
+    pub ticket: Option<i64>,
+    pub raw_sha256: String,
+}
+
+/// Everything deciding needs from the store.
+pub trait DecideLookup: ThreadLookup {
+    fn seen(&self, id: &MessageId) -> Option<Seen>;
+}
+
+pub struct DecideContext<'a> {
+    pub thread: ThreadContext<'a>,
+    /// `import --archive`: history, so tickets are created closed and never reopened.
+    pub archive: bool,
+}
+
+/// A decision plus what the store needs to apply it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evaluation {
+    pub decision: Decision,
+    /// The ticket the mail lands on, for appends and duplicates.
+    pub ticket: Option<i64>,
+    /// The very same bytes were decided before (a re-run or re-delivery): nothing at all is
+    /// stored, not even a decision row, so re-running an import changes nothing.
+    pub redelivery: bool,
+}
+
+pub fn evaluate(
+    email: &InboundEmail,
+    raw_sha256: &str,
+    role: Role,
+    lookup: &impl DecideLookup,
+    ctx: &DecideContext,
+) -> Evaluation {
+    let classification = crate::classify::classify(email, role);
+    let prefix = ctx.thread.prefix;
+    if let Some(seen) = lookup.seen(&email.message_id) {
+        let on = seen
+            .ticket
+            .map(|t| format!(" (on {})", TicketRef::new(prefix, t)))
+            .unwrap_or_default();
+        let same = seen.raw_sha256 == raw_sha256;
+        let what = if same { "the same message" } else { "a message with this Message-ID" };
+        return Evaluation {
+            decision: Decision {
+                action: Action::Ignore {
+                    reason: IgnoreReason::Duplicate,
+                },
+                classification,
+                rule: Rule::Duplicate,
+                reason: format!("{what} <{}> was already processed{on}", email.message_id),
+            },
+            ticket: seen.ticket,
+            redelivery: same,
+        };
+    }
+
+    let threading = thread(email, lookup, &ctx.thread);
+    let (action, rule, reason, ticket) = match threading {
+        Threading::Existing { ticket, rule, detail } => {
+            let r = TicketRef::new(prefix, ticket);
+            let status = lookup.ticket_status(ticket);
+            let reopen = reopens(&classification, status, ctx);
+            let mut reason = detail;
+            if classification.is_machine_generated() {
+                reason.push_str(&format!(
+                    "; {} mail is stored on {r} without changing its status",
+                    classification.as_str()
+                ));
+            } else if let (Some(new), Some(old)) = (reopen, status) {
+                reason.push_str(&format!("; {r} was {old}: now {new}"));
+            }
+            let action = Action::AppendToTicket {
+                ticket: r,
+                new_status: reopen,
+            };
+            (action, rule, reason, Some(ticket))
+        }
+        Threading::New { rule, detail } => match &classification {
+            Classification::Bounce(why) | Classification::Automatic(why) => (
+                Action::Ignore {
+                    reason: IgnoreReason::MachineUnthreaded,
+                },
+                Rule::Unthreaded,
+                format!(
+                    "{} mail ({why}) that belongs to no ticket ({detail}): logged, no ticket created",
+                    classification.as_str()
+                ),
+                None,
+            ),
+            _ => {
+                let escalation = classification == Classification::Escalation;
+                let status = if ctx.archive { Status::Closed } else { Status::New };
+                let priority = priority_of(email);
+                let mut reason = format!("{detail}: new ticket");
+                if escalation {
+                    reason.push_str(" marked as an escalation (arrived at an escalation mailbox)");
+                }
+                if ctx.archive {
+                    reason.push_str(", closed because it is imported as history");
+                }
+                (
+                    Action::CreateTicket {
+                        status,
+                        priority,
+                        escalation,
+                    },
+                    rule,
+                    reason,
+                    None,
+                )
+            }
+        },
+    };
+    Evaluation {
+        decision: Decision {
+            action,
+            classification,
+            rule,
+            reason,
+        },
+        ticket,
+        redelivery: false,
+    }
+}
+
+/// A person's reply to a resolved, closed or pending ticket opens it again; machine mail and
+/// imported history never change a status.
+fn reopens(classification: &Classification, status: Option<Status>, ctx: &DecideContext) -> Option<Status> {
+    if classification.is_machine_generated() || ctx.archive {
+        return None;
+    }
+    match status? {
+        Status::Resolved | Status::Closed | Status::Pending => Some(Status::Open),
+        Status::New | Status::Open => None,
+    }
+}
+
+/// X-Priority 1–2 asks for high priority; a customer's header alone never makes a ticket
+/// critical (SPEC 3).
+fn priority_of(email: &InboundEmail) -> Priority {
+    let level = email
+        .headers
+        .x_priority
+        .as_deref()
+        .and_then(|p| p.trim().chars().next())
+        .and_then(|c| c.to_digit(10));
+    match level {
+        Some(1 | 2) => Priority::High,
+        _ => Priority::Normal,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,177 @@
+use std::collections::HashMap;
+
+use super::*;
+use crate::domain::test_support::{addr, email, mid};
+use crate::domain::{AddressPatterns, EmailAddress};
+
+#[derive(Default)]
+struct Fake {
+    seen: HashMap<MessageId, Seen>,
+    tickets: HashMap<i64, (Status, Vec<EmailAddress>)>,
+}
+
+impl ThreadLookup for Fake {
+    fn ticket_of_message(&self, id: &MessageId) -> Option<i64> {
+        self.seen.get(id).and_then(|s| s.ticket)
+    }
+    fn ticket_status(&self, number: i64) -> Option<Status> {
+        self.tickets.get(&number).map(|t| t.0)
+    }
+    fn is_participant(&self, number: i64, address: &EmailAddress) -> bool {
+        self.tickets.get(&number).is_some_and(|t| t.1.contains(address))
+    }
+}
+
+impl DecideLookup for Fake {
+    fn seen(&self, id: &MessageId) -> Option<Seen> {
+        self.seen.get(id).cloned()
+    }
+}
+
+fn store(status: Status) -> Fake {
+    let mut f = Fake::default();
+    f.seen.insert(
+        mid("first@acme.test"),
+        Seen {
+            ticket: Some(5),
+            raw_sha256: "aaa".into(),
+        },
+    );
+    f.tickets.insert(5, (status, vec![addr("jane@acme.test")]));
+    f
+}
+
+fn eval_with(e: &InboundEmail, sha: &str, role: Role, f: &Fake, archive: bool) -> Evaluation {
+    let agents = AddressPatterns::empty();
+    let ctx = DecideContext {
+        thread: ThreadContext {
+            prefix: "SUP",
+            agents: &agents,
+            reply_tokens: None,
+        },
+        archive,
+    };
+    evaluate(e, sha, role, f, &ctx)
+}
+
+fn eval(e: &InboundEmail, status: Status) -> Evaluation {
+    eval_with(e, "bbb", Role::Support, &store(status), false)
+}
+
+fn reply(from: &str) -> InboundEmail {
+    let mut e = email(from, "Re: printer");
+    e.in_reply_to = vec![mid("first@acme.test")];
+    e
+}
+
+#[test]
+fn new_mail_creates_a_new_ticket() {
+    let ev = eval(&email("jane@acme.test", "Printer"), Status::Open);
+    assert_eq!(
+        ev.decision.action,
+        Action::CreateTicket {
+            status: Status::New,
+            priority: Priority::Normal,
+            escalation: false
+        }
+    );
+    assert_eq!(ev.decision.rule, Rule::NewTicket);
+    assert!(ev.decision.reason.contains("new ticket"));
+}
+
+#[test]
+fn duplicate_same_bytes_is_a_silent_redelivery() {
+    let mut e = email("jane@acme.test", "Printer");
+    e.message_id = mid("first@acme.test");
+    let ev = eval_with(&e, "aaa", Role::Support, &store(Status::Open), false);
+    assert_eq!(ev.decision.rule, Rule::Duplicate);
+    assert_eq!(ev.decision.action.name(), "duplicate");
+    assert!(ev.redelivery);
+    assert!(ev.decision.reason.contains("SUP-5"), "{}", ev.decision.reason);
+    let other = eval_with(&e, "different", Role::Support, &store(Status::Open), false);
+    assert!(!other.redelivery);
+}
+
+#[test]
+fn reply_appends_and_reopens_finished_tickets() {
+    for (status, expect) in [
+        (Status::New, None),
+        (Status::Open, None),
+        (Status::Pending, Some(Status::Open)),
+        (Status::Resolved, Some(Status::Open)),
+        (Status::Closed, Some(Status::Open)),
+    ] {
+        let ev = eval(&reply("jane@acme.test"), status);
+        assert_eq!(
+            ev.decision.action,
+            Action::AppendToTicket {
+                ticket: TicketRef::new("SUP", 5),
+                new_status: expect
+            },
+            "{status}"
+        );
+        assert_eq!(ev.ticket, Some(5));
+        if expect.is_some() {
+            assert!(ev.decision.reason.contains("now open"), "{}", ev.decision.reason);
+        }
+    }
+}
+
+#[test]
+fn machine_mail_never_reopens_nor_creates() {
+    let mut auto = reply("jane@acme.test");
+    auto.headers.auto_submitted = Some("auto-replied".into());
+    let ev = eval(&auto, Status::Resolved);
+    assert_eq!(
+        ev.decision.action,
+        Action::AppendToTicket {
+            ticket: TicketRef::new("SUP", 5),
+            new_status: None
+        }
+    );
+    assert!(ev.decision.reason.contains("without changing its status"));
+
+    let mut lone = email("jane@acme.test", "Out of office");
+    lone.headers.auto_submitted = Some("auto-replied".into());
+    let ev = eval(&lone, Status::Open);
+    assert_eq!(
+        ev.decision.action,
+        Action::Ignore {
+            reason: IgnoreReason::MachineUnthreaded
+        }
+    );
+    assert_eq!(ev.decision.rule, Rule::Unthreaded);
+
+    let bounce = email("mailer-daemon@mx.test", "Undelivered Mail Returned to Sender");
+    let ev = eval(&bounce, Status::Open);
+    assert_eq!(ev.decision.classification.as_str(), "bounce");
+    assert_eq!(ev.decision.action.name(), "ignored");
+}
+
+#[test]
+fn escalation_mailbox_marks_the_ticket() {
+    let e = email("lead@tier1.test", "Customer has no mail");
+    let ev = eval_with(&e, "x", Role::Escalation, &store(Status::Open), false);
+    assert!(matches!(ev.decision.action, Action::CreateTicket { escalation: true, .. }));
+    assert_eq!(ev.decision.classification, Classification::Escalation);
+}
+
+#[test]
+fn archive_creates_closed_and_never_reopens() {
+    let ev = eval_with(&email("jane@acme.test", "Old"), "x", Role::Support, &store(Status::Open), true);
+    assert!(matches!(ev.decision.action, Action::CreateTicket { status: Status::Closed, .. }));
+    assert!(ev.decision.reason.contains("history"));
+    let ev = eval_with(&reply("jane@acme.test"), "x", Role::Support, &store(Status::Closed), true);
+    assert!(matches!(ev.decision.action, Action::AppendToTicket { new_status: None, .. }));
+}
+
+#[test]
+fn x_priority_is_at_most_high() {
+    let mut e = email("jane@acme.test", "URGENT!!!");
+    e.headers.x_priority = Some("1 (Highest)".into());
+    let ev = eval(&e, Status::Open);
+    assert!(matches!(ev.decision.action, Action::CreateTicket { priority: Priority::High, .. }));
+    e.headers.x_priority = Some("3".into());
+    let ev = eval(&e, Status::Open);
+    assert!(matches!(ev.decision.action, Action::CreateTicket { priority: Priority::Normal, .. }));
+}

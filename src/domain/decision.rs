@@ -1,0 +1,136 @@
+//! `Decision`: what the pipeline does with one mail, the rule that led there and a sentence
+//! an admin can read. Produced by `crate::decide`, stored in the decision log.
+
+use serde::Serialize;
+
+use super::{Priority, Status, TicketRef};
+
+/// What kind of mail this is (SPEC 2.3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "why", rename_all = "snake_case")]
+pub enum Classification {
+    /// A delivery status notification or a message from a mailer daemon.
+    Bounce(String),
+    /// Auto-Submitted, Precedence bulk/junk/list, X-Autoreply...: no human wrote it.
+    Automatic(String),
+    /// Arrived at a mailbox whose role is `escalation`.
+    Escalation,
+    Plain,
+}
+
+impl Classification {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Classification::Bounce(_) => "bounce",
+            Classification::Automatic(_) => "automatic",
+            Classification::Escalation => "escalation",
+            Classification::Plain => "plain",
+        }
+    }
+
+    /// Bounces and automatic mail never create or reopen a ticket and are never answered.
+    pub fn is_machine_generated(&self) -> bool {
+        matches!(self, Classification::Bounce(_) | Classification::Automatic(_))
+    }
+}
+
+/// The rule that decided, as stored in the decision log (`rule` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rule {
+    /// Message-ID already stored.
+    Duplicate,
+    /// In-Reply-To names a stored Message-ID.
+    InReplyTo,
+    /// References names a stored Message-ID.
+    References,
+    /// Recipient `support+<token>@` whose token verifies.
+    PlusAddress,
+    /// `[PREFIX-n]` in the subject, sender a participant.
+    SubjectTag,
+    /// `[PREFIX-n]` in the subject from someone who is not a participant: new ticket.
+    StrangerTag,
+    /// `[PREFIX-n]` naming a ticket that does not exist: new ticket.
+    UnknownTag,
+    /// Nothing matched: new ticket.
+    NewTicket,
+    /// Bounce or automatic mail that threads nowhere: logged only.
+    Unthreaded,
+    /// The mail could not be parsed or used.
+    Unparseable,
+    /// Larger than the configured limit.
+    OverSize,
+    /// Storing it failed; kept in quarantine to reprocess.
+    PipelineError,
+}
+
+impl Rule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::Duplicate => "duplicate",
+            Rule::InReplyTo => "in-reply-to",
+            Rule::References => "references",
+            Rule::PlusAddress => "plus-address",
+            Rule::SubjectTag => "subject-tag",
+            Rule::StrangerTag => "stranger-tag",
+            Rule::UnknownTag => "unknown-tag",
+            Rule::NewTicket => "new-ticket",
+            Rule::Unthreaded => "unthreaded",
+            Rule::Unparseable => "unparseable",
+            Rule::OverSize => "over-size",
+            Rule::PipelineError => "pipeline-error",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IgnoreReason {
+    Duplicate,
+    /// Bounce or automatic mail that belongs to no ticket.
+    MachineUnthreaded,
+}
+
+/// What to do with the mail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    CreateTicket {
+        status: Status,
+        priority: Priority,
+        escalation: bool,
+    },
+    AppendToTicket {
+        ticket: TicketRef,
+        /// Set when the ticket's status changes (a resolved ticket reopened).
+        new_status: Option<Status>,
+    },
+    Ignore {
+        reason: IgnoreReason,
+    },
+    Quarantine,
+}
+
+impl Action {
+    /// The decision name shown in `mailgate decisions` and counted by `import`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::CreateTicket { .. } => "created",
+            Action::AppendToTicket { .. } => "threaded",
+            Action::Ignore {
+                reason: IgnoreReason::Duplicate,
+            } => "duplicate",
+            Action::Ignore { .. } => "ignored",
+            Action::Quarantine => "quarantined",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Decision {
+    pub action: Action,
+    pub classification: Classification,
+    pub rule: Rule,
+    /// One sentence for people: why this mail went where it went.
+    pub reason: String,
+}

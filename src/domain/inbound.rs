@@ -1,0 +1,100 @@
+//! `InboundEmail`: everything the pipeline needs from one received mail, owned and parsed.
+//! Built only by `crate::parse`; the raw bytes travel beside it in `crate::pipeline::RawMessage`.
+
+use serde::Serialize;
+
+use super::{EmailAddress, Mailbox, MessageId};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InboundEmail {
+    pub message_id: MessageId,
+    /// True when the mail had no usable Message-ID and `message_id` was derived from its bytes.
+    pub message_id_synthetic: bool,
+    pub from: Mailbox,
+    pub to: Vec<Mailbox>,
+    pub cc: Vec<Mailbox>,
+    pub reply_to: Vec<Mailbox>,
+    /// Envelope-ish recipients added by the receiving MTA (Delivered-To, X-Original-To); with
+    /// `to` and `cc` these are where a plus-address token is looked for.
+    pub delivered_to: Vec<EmailAddress>,
+    /// Subject, RFC 2047 decoded; empty when missing.
+    pub subject: String,
+    /// Date header as Unix seconds, when present and valid.
+    pub date: Option<i64>,
+    pub in_reply_to: Vec<MessageId>,
+    pub references: Vec<MessageId>,
+    /// The whole text body (HTML converted to text when there is no text part).
+    pub body_text: String,
+    /// Only what is new in this mail: quoted history and signature removed.
+    pub reply_text: String,
+    pub attachments: Vec<Attachment>,
+    pub headers: ClassifyHeaders,
+    /// Size of the raw message in bytes.
+    pub size: usize,
+}
+
+impl InboundEmail {
+    /// Every recipient address the mail was sent to (To, Cc, Delivered-To, X-Original-To).
+    pub fn recipients(&self) -> impl Iterator<Item = &EmailAddress> {
+        self.to
+            .iter()
+            .chain(self.cc.iter())
+            .map(|m| &m.address)
+            .chain(self.delivered_to.iter())
+    }
+
+    /// In-Reply-To first, then References newest first: the order threading tries them.
+    pub fn thread_candidates(&self) -> Vec<&MessageId> {
+        let mut out: Vec<&MessageId> = Vec::new();
+        for id in self.in_reply_to.iter().chain(self.references.iter().rev()) {
+            if !out.contains(&id) {
+                out.push(id);
+            }
+        }
+        out
+    }
+}
+
+/// A file attached to a mail.
+#[derive(Clone, PartialEq, Serialize)]
+pub struct Attachment {
+    /// Sanitised: no path, no control characters, never empty.
+    pub filename: String,
+    pub content_type: String,
+    pub size: usize,
+    /// Hex SHA-256 of the content.
+    pub sha256: String,
+    #[serde(skip)]
+    pub content: Vec<u8>,
+}
+
+impl std::fmt::Debug for Attachment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Attachment")
+            .field("filename", &self.filename)
+            .field("content_type", &self.content_type)
+            .field("size", &self.size)
+            .field("sha256", &self.sha256)
+            .finish()
+    }
+}
+
+/// The headers and structure facts that classification reads. Values are raw header text,
+/// trimmed; `None` when the header is absent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ClassifyHeaders {
+    pub auto_submitted: Option<String>,
+    pub precedence: Option<String>,
+    pub x_autoreply: Option<String>,
+    pub x_autorespond: Option<String>,
+    pub list_id: Option<String>,
+    pub return_path: Option<String>,
+    pub authentication_results: Vec<String>,
+    pub x_priority: Option<String>,
+    /// Top-level content type, lower case, e.g. `multipart/report`.
+    pub content_type: String,
+    /// The `report-type` parameter of a multipart/report, lower case.
+    pub report_type: Option<String>,
+    /// A `message/delivery-status` part is present anywhere in the mail.
+    pub has_delivery_status: bool,
+}

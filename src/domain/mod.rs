@@ -1,0 +1,23 @@
+//! The vocabulary of mailgate. Every type here is parsed once, at the edge, and cannot hold an
+//! invalid value afterwards: the pipeline never re-validates.
+
+pub mod address_pattern;
+pub mod decision;
+pub mod email_address;
+pub mod inbound;
+pub mod message_id;
+pub mod source;
+pub mod ticket;
+pub mod ticket_ref;
+
+#[cfg(test)]
+pub mod test_support;
+
+pub use address_pattern::AddressPatterns;
+pub use decision::{Action, Classification, Decision, IgnoreReason, Rule};
+pub use email_address::{EmailAddress, Mailbox};
+pub use inbound::{Attachment, ClassifyHeaders, InboundEmail};
+pub use message_id::MessageId;
+pub use source::Source;
+pub use ticket::{Priority, Status};
+pub use ticket_ref::TicketRef;

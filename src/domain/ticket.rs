@@ -1,0 +1,99 @@
+//! Ticket status and priority, with their stored (snake_case) names.
+
+use std::{fmt, str::FromStr};
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind} {value:?} is not one of: {allowed}")]
+pub struct UnknownValue {
+    kind: &'static str,
+    value: String,
+    allowed: &'static str,
+}
+
+macro_rules! string_enum {
+    ($name:ident, $kind:literal, { $($variant:ident => $text:literal),+ $(,)? }) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = UnknownValue;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s.trim().to_ascii_lowercase().as_str() {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(UnknownValue {
+                        kind: $kind,
+                        value: s.to_string(),
+                        allowed: concat!($($text, " "),+),
+                    }),
+                }
+            }
+        }
+    };
+}
+
+string_enum!(Status, "status", {
+    New => "new",
+    Open => "open",
+    Pending => "pending",
+    Resolved => "resolved",
+    Closed => "closed",
+});
+
+string_enum!(Priority, "priority", {
+    Low => "low",
+    Normal => "normal",
+    High => "high",
+    Critical => "critical",
+});
+
+impl Status {
+    /// Resolved and closed tickets are reopened by a customer's reply.
+    pub fn is_finished(self) -> bool {
+        matches!(self, Status::Resolved | Status::Closed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips() {
+        for s in Status::ALL {
+            assert_eq!(s.as_str().parse::<Status>().unwrap(), *s);
+        }
+        for p in Priority::ALL {
+            assert_eq!(p.as_str().parse::<Priority>().unwrap(), *p);
+        }
+        assert_eq!(" Critical ".parse::<Priority>().unwrap(), Priority::Critical);
+    }
+
+    #[test]
+    fn unknown_value_lists_allowed() {
+        let err = "urgent".parse::<Priority>().unwrap_err().to_string();
+        assert!(err.contains("urgent") && err.contains("critical"), "{err}");
+    }
+
+    #[test]
+    fn finished() {
+        assert!(Status::Resolved.is_finished());
+        assert!(Status::Closed.is_finished());
+        assert!(!Status::Pending.is_finished());
+    }
+}

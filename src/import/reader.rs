@@ -1,0 +1,240 @@
+//! The archive reader: detect the format of a path, open it, and stream its messages as
+//! [`RawItem`]s in archive order.
+//!
+//! Errors come in two kinds. [`ReaderError`] means the archive cannot be opened at all.
+//! [`ItemError`] is one bad entry (an unreadable Maildir file, an I/O error mid-mbox): it is
+//! yielded as an item and the iteration goes on where it can, so one bad file does not abort an
+//! import of thousands.
+
+use std::fmt;
+use std::fs;
+use std::io::{self, BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use crate::domain::Source;
+
+use super::{eml_dir, maildir, mbox};
+
+/// The archive layouts `mailgate import` understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// One file, messages separated by `From ` lines (mboxrd `>From` unescaping).
+    Mbox,
+    /// A Maildir (`cur/`, `new/`), including Maildir++ subfolders (`.Name/cur`).
+    Maildir,
+    /// A single .eml file, or a folder searched recursively for `*.eml`.
+    Eml,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Mbox => "mbox",
+            Format::Maildir => "maildir",
+            Format::Eml => "eml",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Format {
+    type Err = ReaderError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "mbox" => Ok(Format::Mbox),
+            "maildir" => Ok(Format::Maildir),
+            "eml" => Ok(Format::Eml),
+            _ => Err(ReaderError::UnknownFormat(s.to_string())),
+        }
+    }
+}
+
+/// The archive cannot be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ReaderError {
+    #[error("unknown archive format {0:?} (expected mbox, maildir or eml)")]
+    UnknownFormat(String),
+    #[error("{path}: no such file or directory")]
+    NotFound { path: PathBuf },
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error("{path}: not a Maildir (no cur/ and new/, no Maildir++ .Folder/cur)")]
+    NotMaildir { path: PathBuf },
+    #[error("{path}: is a directory, expected an mbox file")]
+    MboxIsDirectory { path: PathBuf },
+}
+
+impl ReaderError {
+    pub(crate) fn io(path: &Path, source: io::Error) -> Self {
+        if source.kind() == io::ErrorKind::NotFound {
+            ReaderError::NotFound {
+                path: path.to_path_buf(),
+            }
+        } else {
+            ReaderError::Io {
+                path: path.to_path_buf(),
+                source,
+            }
+        }
+    }
+}
+
+/// One entry of the archive that could not be read; the iteration continues after it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{position}: {error}")]
+pub struct ItemError {
+    /// Where: a file path, or `path@offset` inside an mbox.
+    pub position: String,
+    pub error: String,
+}
+
+impl ItemError {
+    pub(crate) fn new(position: impl Into<String>, error: impl fmt::Display) -> Self {
+        ItemError {
+            position: position.into(),
+            error: error.to_string(),
+        }
+    }
+}
+
+/// One raw message and where it came from (`Source::File { path, offset, index }`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawItem {
+    pub source: Source,
+    pub bytes: Vec<u8>,
+}
+
+/// The stream of items of an opened archive. `Send`, lazy, memory bounded by one message
+/// (plus, for directories, the sorted list of file names).
+pub struct Items(Inner);
+
+enum Inner {
+    Mbox(mbox::MboxItems),
+    Files(FileItems),
+}
+
+impl Iterator for Items {
+    type Item = Result<RawItem, ItemError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match &mut self.0 {
+            Inner::Mbox(it) => it.next(),
+            Inner::Files(it) => it.next(),
+        }
+    }
+}
+
+/// Guesses the format of `path`: a directory with `cur/` and `new/` (or Maildir++ `.Name/cur`)
+/// is a Maildir, another directory a folder of .eml files; a file whose first non-empty line
+/// starts with `From ` is an mbox, any other file a single .eml.
+pub fn detect(path: &Path) -> Result<Format, ReaderError> {
+    let meta = fs::metadata(path).map_err(|e| ReaderError::io(path, e))?;
+    if meta.is_dir() {
+        return Ok(if maildir::is_maildir(path) {
+            Format::Maildir
+        } else {
+            Format::Eml
+        });
+    }
+    let file = fs::File::open(path).map_err(|e| ReaderError::io(path, e))?;
+    let mut reader = BufReader::with_capacity(8 * 1024, file);
+    let mut line = Vec::with_capacity(128);
+    // Look at a bounded prefix only: a huge file of blank lines is not worth scanning.
+    for _ in 0..1024 {
+        line.clear();
+        let n = reader
+            .by_ref()
+            .take(4096)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| ReaderError::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        return Ok(if line.starts_with(b"From ") {
+            Format::Mbox
+        } else {
+            Format::Eml
+        });
+    }
+    Ok(Format::Eml)
+}
+
+/// Opens `path` as `format` and returns its messages in archive order.
+pub fn open(path: &Path, format: Format) -> Result<Items, ReaderError> {
+    let meta = fs::metadata(path).map_err(|e| ReaderError::io(path, e))?;
+    let inner = match format {
+        Format::Mbox if meta.is_dir() => {
+            return Err(ReaderError::MboxIsDirectory {
+                path: path.to_path_buf(),
+            });
+        }
+        Format::Mbox => Inner::Mbox(mbox::MboxItems::open(path)?),
+        Format::Maildir => Inner::Files(maildir::list(path)?),
+        Format::Eml if meta.is_dir() => Inner::Files(eml_dir::list(path)?),
+        Format::Eml => Inner::Files(FileItems::new(vec![path.to_path_buf()], Vec::new())),
+    };
+    Ok(Items(inner))
+}
+
+/// Detects the format of `path` and opens it.
+pub fn open_detected(path: &Path) -> Result<(Format, Items), ReaderError> {
+    let format = detect(path)?;
+    Ok((format, open(path, format)?))
+}
+
+/// A sorted list of one-message files, read one at a time. Listing problems found while
+/// walking the directories come first, as items.
+pub(crate) struct FileItems {
+    listing_errors: std::vec::IntoIter<ItemError>,
+    files: std::vec::IntoIter<PathBuf>,
+    index: u64,
+}
+
+impl FileItems {
+    pub(crate) fn new(files: Vec<PathBuf>, listing_errors: Vec<ItemError>) -> Self {
+        FileItems {
+            listing_errors: listing_errors.into_iter(),
+            files: files.into_iter(),
+            index: 0,
+        }
+    }
+}
+
+impl Iterator for FileItems {
+    type Item = Result<RawItem, ItemError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(err) = self.listing_errors.next() {
+            return Some(Err(err));
+        }
+        let path = self.files.next()?;
+        self.index += 1;
+        let display = path.display().to_string();
+        Some(match fs::read(&path) {
+            Ok(bytes) => Ok(RawItem {
+                source: Source::File {
+                    path: display,
+                    offset: 0,
+                    index: self.index,
+                },
+                bytes,
+            }),
+            Err(e) => Err(ItemError::new(display, e)),
+        })
+    }
+}
+
+/// Whether a directory entry name is hidden (`.`-prefixed): skipped everywhere.
+pub(crate) fn is_hidden(name: &std::ffi::OsStr) -> bool {
+    name.as_encoded_bytes().first() == Some(&b'.')
+}

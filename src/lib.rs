@@ -1,0 +1,31 @@
+//! # mailgate — the map
+//!
+//! Every source of mail (IMAP poller, `mailgate import`, `mailgate ingest`) produces raw bytes
+//! plus a [`domain::Source`] and hands them to **one pipeline**:
+//!
+//! ```text
+//! raw bytes ──► parse ──► classify ──► thread ──► decide ──► store.apply (one tx) ──► ack source
+//!               (pure)    (pure)       (pure,      (pure)     ticket, message, attachments,
+//!                                      lookups                participants, decision log,
+//!                                      via trait)             checkpoint
+//! ```
+//!
+//! - [`domain`]: the vocabulary (`EmailAddress`, `MessageId`, `TicketRef`, `InboundEmail`,
+//!   `Decision`), parsed once at the edge.
+//! - [`parse`]: mail-parser → `InboundEmail` (reply trimming, HTML → text, attachments).
+//! - [`classify`], [`thread`], [`decide`]: the pure rules of SPEC 2.3–2.5.
+//! - [`pipeline`]: glue from raw bytes to stored decisions, in batches; used by every source.
+//! - [`store`]: the database edge (SQLite now), migrations under `migrations/`.
+//! - [`import`]: mbox / Maildir / .eml-folder readers and the import run with its report.
+//! - [`config`]: TOML + environment → typed settings.
+//! - [`cli`]: one file per subcommand; `main.rs` only dispatches.
+//! - [`bench`]: `mailgate bench`, a synthetic archive and throughput / peak-memory figures.
+
+pub mod classify;
+pub mod config;
+pub mod decide;
+pub mod domain;
+pub mod import;
+pub mod parse;
+pub mod reply_token;
+pub mod thread;

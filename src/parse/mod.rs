@@ -1,0 +1,1 @@
+//! Parsing raw mail into `InboundEmail` (being written).
