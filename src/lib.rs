@@ -21,11 +21,16 @@
 //! - [`cli`]: one file per subcommand; `main.rs` only dispatches.
 //! - [`bench`]: `mailgate bench`, a synthetic archive and throughput / peak-memory figures.
 
+pub mod bench;
 pub mod classify;
+pub mod cli;
 pub mod config;
 pub mod decide;
 pub mod domain;
 pub mod import;
 pub mod parse;
+pub mod pipeline;
 pub mod reply_token;
+pub mod shutdown;
+pub mod store;
 pub mod thread;

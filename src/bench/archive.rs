@@ -1,16 +1,16 @@
 //! A deterministic synthetic support-desk archive in mbox format, for `mailgate bench`.
 //!
 //! Per message: 2–20 KB (biased small), ~30% replies with In-Reply-To/References and quoted
-//! history (~5% of them carrying the requester's `[SUP-n]` tag), ~10% attachments, ~10%
+//! history (~5% of customer replies carrying their `[SUP-n]` tag), ~10% attachments, ~10%
 //! RFC 2047 UTF-8 subjects, ~10% multipart/alternative with HTML, ~2% auto-replies, ~1%
 //! bounces; ~300 customers on ~60 domains; ascending dates over two years; unique
-//! Message-IDs; mboxrd `>From` escaping. Same spec and seed, same bytes.
+//! Message-IDs; mboxrd `>From` escaping. The same spec gives the same bytes.
 
 use std::collections::VecDeque;
 use std::io::{self, Write};
 
 use super::corpus::{self, Customer, Rng};
-use super::message::{Author, Compose, Part};
+use super::message::{self, Author, Compose, Generated, Thread};
 
 /// What to generate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,36 +42,24 @@ impl ArchiveSpec {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ArchiveStats {
     pub messages: u64,
-    /// Bytes written, From lines and separators included.
+    /// Bytes written, `From ` lines and separators included.
     pub bytes: u64,
     /// Messages with In-Reply-To (auto-replies included).
     pub replies: u64,
     pub attachments: u64,
     pub auto_replies: u64,
     pub bounces: u64,
+    /// New conversations (each should become a ticket).
+    pub threads: u64,
 }
 
-/// The address the archive's mail was sent to (and agents reply from).
+/// The address the archive's mail was sent to, and agents reply from.
 pub const SUPPORT_ADDRESS: &str = "support@helpdesk.example";
 const AGENTS: [&str; 3] = ["Alex Brandt", "Maria Lopez", "Tom Becker"];
-const AGENT_ZONE: i32 = 3600;
-/// Threads kept for replies; older ones are forgotten (bounded memory).
+/// Conversations kept for replies; older ones are forgotten (bounded memory).
 const OPEN_THREADS: usize = 400;
-const MAX_REFERENCES: usize = 12;
 
-/// A conversation replies can join.
-pub(crate) struct Thread {
-    pub(crate) ticket: usize,
-    pub(crate) subject: String,
-    pub(crate) utf8: bool,
-    pub(crate) customer: usize,
-    pub(crate) ids: Vec<String>,
-    pub(crate) last: Author,
-    pub(crate) last_time: i64,
-    pub(crate) last_text: String,
-}
-
-/// Writes the archive described by `spec` to `w` (wrap `w` in a `BufWriter` for files).
+/// Writes the archive described by `spec` to `w` (wrap files in a `BufWriter`).
 pub fn write_mbox(spec: &ArchiveSpec, w: &mut impl Write) -> io::Result<ArchiveStats> {
     let mut generator = Generator::new(spec);
     let mut stats = ArchiveStats::default();
@@ -82,29 +70,29 @@ pub fn write_mbox(spec: &ArchiveSpec, w: &mut impl Write) -> io::Result<ArchiveS
         out.extend_from_slice(b"From ");
         out.extend_from_slice(message.envelope.as_bytes());
         out.push(b' ');
-        out.extend_from_slice(message.asctime.as_bytes());
+        out.extend_from_slice(message::asctime(message.time).as_bytes());
         out.push(b'\n');
-        escape_into(message.bytes.as_bytes(), &mut out);
+        escape_into(message.text.as_bytes(), &mut out);
         out.push(b'\n');
         w.write_all(&out)?;
         stats.messages += 1;
         stats.bytes += out.len() as u64;
+        stats.attachments += u64::from(message.attachment);
     }
     Ok(stats)
 }
 
-/// Writes an archive of about `target_bytes`: the message count is estimated from a sample
-/// of the same seed's messages.
+/// Writes an archive of about `target_bytes`, the message count estimated from a sample of
+/// the same seed's messages.
 pub fn write_mbox_of_size(
     target_bytes: u64,
     seed: u64,
     w: &mut impl Write,
 ) -> io::Result<ArchiveStats> {
-    const SAMPLE: usize = 400;
+    const SAMPLE: usize = 500;
     let sample = write_mbox(&ArchiveSpec::new(SAMPLE, seed), &mut io::sink())?;
     let average = (sample.bytes / SAMPLE as u64).max(1);
-    let messages = (target_bytes / average).max(1);
-    let messages = usize::try_from(messages).unwrap_or(usize::MAX);
+    let messages = usize::try_from((target_bytes / average).max(1)).unwrap_or(usize::MAX);
     write_mbox(&ArchiveSpec::new(messages, seed), w)
 }
 
@@ -121,13 +109,6 @@ fn escape_into(message: &[u8], out: &mut Vec<u8>) {
         out.extend_from_slice(line);
         start = end;
     }
-}
-
-/// One generated message, before mbox framing.
-pub(crate) struct Generated {
-    pub(crate) envelope: String,
-    pub(crate) asctime: String,
-    pub(crate) bytes: String,
 }
 
 struct Generator<'a> {
@@ -147,123 +128,88 @@ impl<'a> Generator<'a> {
             spec,
             rng: Rng::new(spec.seed),
             customers,
-            threads: VecDeque::new(),
+            threads: VecDeque::with_capacity(OPEN_THREADS),
             tickets: 0,
         }
     }
 
-    /// Ascending: message `i` falls in its own slice of the span.
+    /// Ascending: message `i` falls at a random point of its own slice of the span.
     fn time(&mut self, i: usize) -> i64 {
         let span = i128::from(self.spec.span_days) * 86_400;
         let n = self.spec.messages.max(1) as i128;
-        let slot = (span / n).max(1);
-        let base = span * i as i128 / n;
-        let jitter = self.rng.below(usize::try_from(slot).unwrap_or(1)) as i128;
-        self.spec.start_unix + i64::try_from(base + jitter).unwrap_or(0)
-    }
-
-    fn customer_author(&self, c: usize) -> Author {
-        let customer = &self.customers[c];
-        Author {
-            name: customer.name.clone(),
-            address: customer.address.clone(),
-            domain: customer.domain.clone(),
-            utc_offset: customer.utc_offset,
-        }
-    }
-
-    fn agent_author(&mut self) -> Author {
-        Author {
-            name: format!("{} (Support)", self.rng.pick(&AGENTS)),
-            address: SUPPORT_ADDRESS.to_string(),
-            domain: "helpdesk.example".to_string(),
-            utc_offset: AGENT_ZONE,
-        }
-    }
-
-    /// A recent thread, biased towards the most recent ones.
-    fn pick_thread(&mut self) -> usize {
-        let len = self.threads.len();
-        let window = len.min(if self.rng.chance(800) { 40 } else { OPEN_THREADS });
-        len - 1 - self.rng.below(window)
+        let slot = usize::try_from((span / n).max(1)).unwrap_or(1);
+        let offset = span * i as i128 / n + self.rng.below(slot) as i128;
+        self.spec.start_unix + i64::try_from(offset).unwrap_or(0)
     }
 
     fn next_message(&mut self, i: usize, stats: &mut ArchiveStats) -> Generated {
         let time = self.time(i);
         let roll = self.rng.below(1000);
-        let mut compose = Compose::new(&mut self.rng, i, time);
         if self.threads.is_empty() || roll >= 310 {
-            return self.new_thread(compose, stats);
+            stats.threads += 1;
+            return self.new_thread(i, time);
         }
-        let t = self.pick_thread();
-        let thread = &mut self.threads[t];
+        // A recent conversation, biased towards the latest ones.
+        let len = self.threads.len();
+        let window = len.min(if self.rng.chance(800) { 40 } else { OPEN_THREADS });
+        let thread = &mut self.threads[len - 1 - self.rng.below(window)];
+        let customer = author_of(&self.customers[thread.customer]);
+        let compose = Compose::new(&mut self.rng, i, time);
         if roll < 10 {
             stats.bounces += 1;
-            return compose.bounce(thread);
-        }
-        if roll < 30 {
-            stats.auto_replies += 1;
-            stats.replies += 1;
-            let author = corpus_author(&self.customers[thread.customer]);
-            return compose.auto_reply(thread, &author);
+            return compose.bounce(thread, &customer);
         }
         stats.replies += 1;
+        if roll < 30 {
+            stats.auto_replies += 1;
+            return compose.auto_reply(thread, &customer);
+        }
         let from_agent = compose.rng.chance(350);
         let author = if from_agent {
             Author {
                 name: format!("{} (Support)", compose.rng.pick(&AGENTS)),
                 address: SUPPORT_ADDRESS.to_string(),
                 domain: "helpdesk.example".to_string(),
-                utc_offset: AGENT_ZONE,
+                utc_offset: 3600,
             }
         } else {
-            corpus_author(&self.customers[thread.customer])
+            customer
         };
         let tag = !from_agent && compose.rng.chance(50);
-        let generated = compose.reply(thread, &author, tag, stats);
-        if thread.ids.len() > MAX_REFERENCES {
-            thread.ids.remove(1);
-        }
-        generated
+        compose.reply(thread, &author, tag)
     }
 
-    fn new_thread(&mut self, mut compose: Compose<'_>, stats: &mut ArchiveStats) -> Generated {
-        let c = self.customer_index(&mut compose);
-        let author = self.customer_author(c);
-        self.tickets += 1;
-        let utf8 = compose.rng.chance(100);
+    fn new_thread(&mut self, i: usize, time: i64) -> Generated {
+        // Some customers write far more than others: the lower of two uniform picks.
+        let n = self.customers.len();
+        let c = self.rng.below(n).min(self.rng.below(n));
+        let author = author_of(&self.customers[c]);
+        let utf8 = self.rng.chance(100);
         let template = if utf8 {
-            *compose.rng.pick(&corpus::UTF8_SUBJECTS)
+            *self.rng.pick(&corpus::UTF8_SUBJECTS)
         } else {
-            *compose.rng.pick(&corpus::SUBJECTS)
+            *self.rng.pick(&corpus::SUBJECTS)
         };
-        let subject = corpus::fill_number(template, compose.rng.range(1000, 99_999));
+        self.tickets += 1;
         let mut thread = Thread {
             ticket: self.tickets,
-            subject,
+            subject: corpus::fill_number(template, self.rng.range(1000, 99_999)),
             utf8,
             customer: c,
             ids: Vec::new(),
-            last: author.clone(),
-            last_time: 0,
+            last: None,
             last_text: String::new(),
         };
-        let generated = compose.first(&mut thread, &author, stats);
+        let generated = Compose::new(&mut self.rng, i, time).first(&mut thread, &author);
         if self.threads.len() == OPEN_THREADS {
             self.threads.pop_front();
         }
         self.threads.push_back(thread);
         generated
     }
-
-    /// Some customers write far more than others: the lower of two uniform picks.
-    fn customer_index(&self, compose: &mut Compose<'_>) -> usize {
-        let n = self.customers.len();
-        compose.rng.below(n).min(compose.rng.below(n))
-    }
 }
 
-fn corpus_author(customer: &Customer) -> Author {
+fn author_of(customer: &Customer) -> Author {
     Author {
         name: customer.name.clone(),
         address: customer.address.clone(),
@@ -272,5 +218,127 @@ fn corpus_author(customer: &Customer) -> Author {
     }
 }
 
-#[allow(dead_code)]
-fn _part_is_used(_: Part) {}
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use mail_parser::{HeaderValue, MessageParser};
+
+    use super::*;
+    use crate::import::{Format, open};
+
+    fn generate(messages: usize, seed: u64) -> (Vec<u8>, ArchiveStats) {
+        let mut out = Vec::new();
+        let stats = write_mbox(&ArchiveSpec::new(messages, seed), &mut out).unwrap();
+        (out, stats)
+    }
+
+    /// The archive written to a file and read back with the import reader.
+    fn read_back(bytes: &[u8]) -> Vec<Vec<u8>> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("archive.mbox");
+        std::fs::write(&path, bytes).unwrap();
+        open(&path, Format::Mbox)
+            .unwrap()
+            .map(|item| item.unwrap().bytes)
+            .collect()
+    }
+
+    #[test]
+    fn deterministic_for_a_seed() {
+        let (a, stats_a) = generate(300, 42);
+        let (b, stats_b) = generate(300, 42);
+        let (c, _) = generate(300, 43);
+        assert_eq!(a, b);
+        assert_eq!(stats_a, stats_b);
+        assert_eq!(stats_a.bytes, a.len() as u64);
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn reader_returns_exactly_the_generated_messages() {
+        let spec = ArchiveSpec::new(500, 9);
+        let mut out = Vec::new();
+        write_mbox(&spec, &mut out).unwrap();
+        let items = read_back(&out);
+        let mut generator = Generator::new(&spec);
+        let mut stats = ArchiveStats::default();
+        assert_eq!(items.len(), 500);
+        let mut escaped = 0;
+        for (i, item) in items.iter().enumerate() {
+            let generated = generator.next_message(i, &mut stats);
+            assert_eq!(item, generated.text.as_bytes(), "message {i}");
+            escaped += usize::from(generated.text.contains("\nFrom "));
+        }
+        assert!(escaped > 10, "only {escaped} messages exercise >From escaping");
+    }
+
+    #[test]
+    fn realistic_mix_of_2000_messages() {
+        let (bytes, stats) = generate(2000, 7);
+        let items = read_back(&bytes);
+        assert_eq!(items.len(), 2000);
+        assert_eq!(stats.messages, 2000);
+
+        let parser = MessageParser::default();
+        let (mut ids, mut senders, mut domains) = (HashSet::new(), HashSet::new(), HashSet::new());
+        let (mut last_date, mut replies, mut attachments) = (0, 0, 0);
+        let (mut html, mut utf8_subjects, mut auto, mut bounces, mut tagged) = (0, 0, 0, 0, 0);
+        for (i, raw) in items.iter().enumerate() {
+            let message = parser.parse(raw).unwrap_or_else(|| panic!("message {i}"));
+            let id = message.message_id().unwrap().to_string();
+            assert!(ids.insert(id), "duplicate Message-ID in message {i}");
+            let date = message.date().unwrap().to_timestamp();
+            assert!(date >= last_date, "dates not ascending at {i}");
+            last_date = date;
+            let from = message.from().unwrap().first().unwrap().address().unwrap();
+            let bounce = from.starts_with("MAILER-DAEMON");
+            if !bounce {
+                assert!((2048..=20 * 1024).contains(&raw.len()), "{i}: {}", raw.len());
+                senders.insert(from.to_string());
+                domains.insert(from.rsplit('@').next().unwrap().to_string());
+            }
+            if let Some(parent) = message.in_reply_to().as_text() {
+                assert!(ids.contains(parent), "{i} replies to an unknown message");
+                replies += 1;
+            }
+            let subject = message.subject().unwrap_or_default();
+            utf8_subjects += usize::from(!subject.is_ascii());
+            tagged += usize::from(subject.contains("[SUP-"));
+            attachments += usize::from(!bounce && message.attachment_count() > 0);
+            let alternative = raw.windows(21).any(|w| w == b"multipart/alternative");
+            html += usize::from(alternative && message.body_html(0).is_some());
+            let auto_submitted = message.header("Auto-Submitted").map(HeaderValue::as_text);
+            auto += usize::from(auto_submitted == Some(Some("auto-replied")) && !bounce);
+            bounces += usize::from(bounce);
+        }
+        let n = 2000.0;
+        let ratio = |count: usize| count as f64 / n;
+        assert!((0.25..=0.35).contains(&ratio(replies)), "replies {replies}");
+        assert_eq!(replies as u64, stats.replies);
+        assert_eq!(attachments as u64, stats.attachments);
+        assert!((0.06..=0.14).contains(&ratio(attachments)), "attachments {attachments}");
+        assert!((0.06..=0.16).contains(&ratio(html)), "html {html}");
+        assert!((0.06..=0.16).contains(&ratio(utf8_subjects)), "utf8 {utf8_subjects}");
+        assert!((0.01..=0.035).contains(&ratio(auto)), "auto-replies {auto}");
+        assert!((0.003..=0.02).contains(&ratio(bounces)), "bounces {bounces}");
+        assert!(tagged > 0 && ratio(tagged) < 0.03, "tagged {tagged}");
+        assert!(senders.len() >= 250, "{} senders", senders.len());
+        assert!(domains.len() >= 55, "{} domains", domains.len());
+    }
+
+    #[test]
+    fn archive_of_size_is_close_to_the_target() {
+        let mut sink = Vec::new();
+        let stats = write_mbox_of_size(2_000_000, 1, &mut sink).unwrap();
+        assert_eq!(stats.bytes, sink.len() as u64);
+        assert!((1_600_000..=2_400_000).contains(&stats.bytes), "{}", stats.bytes);
+    }
+
+    #[test]
+    fn escaping_adds_one_quote_to_from_lines() {
+        let mut out = Vec::new();
+        escape_into(b"a\nFrom x\n>From y\n> From z\nFrom", &mut out);
+        assert_eq!(out, b"a\n>From x\n>>From y\n> From z\nFrom");
+    }
+}

@@ -245,7 +245,7 @@ pub(crate) fn encode_words(text: &str, q: bool, out: &mut String) {
             } else {
                 (next - start).div_ceil(3) * 4
             };
-            if cost > 60 && end > start {
+            if cost > 40 && end > start {
                 break;
             }
             end = next;

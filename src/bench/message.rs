@@ -191,6 +191,7 @@ impl<'r> Compose<'r> {
         if let Some(a) = &attachment {
             target = target.max(a.data.len() + 2600);
         }
+        let target = target.min(MAX_SIZE - 1500);
         let html = self.rng.chance(100);
         let headers = self.out.len();
         let greetings: &[&str] = if utf8 {
@@ -200,7 +201,12 @@ impl<'r> Compose<'r> {
         };
         let mut text = String::from(*self.rng.pick(greetings));
         text.push_str("\n\n");
-        let signature = format!("\n{}\n{}\n", author.name, author.domain);
+        let mut signature = format!("\n{}\n{}\n", author.name, author.domain);
+        if self.rng.chance(300) {
+            signature.push('\n');
+            wrap_into(&mut signature, corpus::DISCLAIMER, &mut 0);
+            signature.push('\n');
+        }
         let fixed = headers + signature.len() + quote.len() + 700;
         let fixed = fixed + attachment.as_ref().map_or(0, |a| a.data.len() + 300);
         loop {
@@ -322,17 +328,23 @@ pub(crate) fn asctime(time: i64) -> String {
 fn paragraph(rng: &mut Rng, text: &mut String) {
     let mut column = 0;
     for _ in 0..rng.range(2, 5) {
-        for word in rng.pick(&corpus::SENTENCES).split(' ') {
-            if column > 0 && column + 1 + word.len() > 72 {
-                text.push('\n');
-                column = 0;
-            } else if column > 0 {
-                text.push(' ');
-                column += 1;
-            }
-            text.push_str(word);
-            column += word.len();
-        }
+        let sentence = *rng.pick(&corpus::SENTENCES);
+        wrap_into(text, sentence, &mut column);
     }
     text.push_str("\n\n");
+}
+
+/// Appends the words of `sentence`, breaking lines before column 72.
+fn wrap_into(text: &mut String, sentence: &str, column: &mut usize) {
+    for word in sentence.split(' ') {
+        if *column > 0 && *column + 1 + word.len() > 72 {
+            text.push('\n');
+            *column = 0;
+        } else if *column > 0 {
+            text.push(' ');
+            *column += 1;
+        }
+        text.push_str(word);
+        *column += word.len();
+    }
 }

@@ -140,6 +140,7 @@ fn write_html(out: &mut String, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mail_parser::MimeHeaders;
 
     #[test]
     fn attachment_round_trips_through_mail_parser() {

@@ -4,7 +4,7 @@
 //! Symlinked directories are not followed (no loops); symlinked files are kept.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::reader::{FileItems, ItemError, ReaderError, is_hidden};
 

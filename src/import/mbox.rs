@@ -402,6 +402,35 @@ From c@x Mon Jan  1 00:00:02 2024\nSubject: three\n\nbody 3\n";
         assert!(err.error.contains("disk on fire"));
     }
 
+    /// Throughput on a generated ~512 MB archive:
+    /// `cargo test --release --lib import::mbox::tests::throughput -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn throughput() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.mbox");
+        let mut file = io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        let stats = crate::bench::write_mbox_of_size(512 << 20, 1, &mut file).unwrap();
+        drop(file);
+        for _ in 0..3 {
+            let started = std::time::Instant::now();
+            let (mut count, mut bytes) = (0u64, 0u64);
+            for item in MboxItems::open(&path).unwrap() {
+                count += 1;
+                bytes += item.unwrap().bytes.len() as u64;
+            }
+            let seconds = started.elapsed().as_secs_f64();
+            assert_eq!(count, stats.messages);
+            eprintln!(
+                "{count} messages, {:.0} MB in {seconds:.2} s: {:.0} MB/s (payload {bytes} B), \
+                 peak RSS {:?} MB",
+                stats.bytes as f64 / 1e6,
+                stats.bytes as f64 / 1e6 / seconds,
+                crate::bench::memory::peak_rss_bytes().map(|b| b >> 20),
+            );
+        }
+    }
+
     #[test]
     fn detect_and_open_a_file() {
         let dir = tempfile::tempdir().unwrap();

@@ -4,5 +4,9 @@ mod eml_dir;
 mod maildir;
 mod mbox;
 pub mod reader;
+mod report;
+mod run;
 
 pub use reader::{Format, ItemError, Items, RawItem, ReaderError, detect, open, open_detected};
+pub use report::{Failure, ImportReport};
+pub use run::{ImportRequest, import};

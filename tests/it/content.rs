@@ -22,9 +22,10 @@ fn missing_message_id_gets_a_stable_synthetic_one() {
     assert_eq!(message_id_of(&again), synthetic);
 
     // Other bytes: another id, another ticket.
-    let other = String::from_utf8(bytes)
-        .unwrap()
-        .replace("Password reset link expired", "Password reset link expired again");
+    let other = String::from_utf8(bytes).unwrap().replace(
+        "Password reset link expired",
+        "Password reset link expired again",
+    );
     let d = app.ingest_bytes("other.eml", other.as_bytes());
     assert_eq!(str_of(&d, "decision"), "created", "{d:#}");
     assert_ne!(message_id_of(&d), synthetic);
@@ -51,8 +52,13 @@ fn html_only_mail_becomes_plain_text() {
     ] {
         assert!(flat.contains(words), "body_text lacks {words:?}: {body:?}");
     }
-    for markup in ["<p", "</", "<b>", "<li", "&amp;", "&nbsp;", "DOCTYPE", "=\n"] {
-        assert!(!body.contains(markup), "body_text still has {markup:?}: {body:?}");
+    for markup in [
+        "<p", "</", "<b>", "<li", "&amp;", "&nbsp;", "DOCTYPE", "=\n",
+    ] {
+        assert!(
+            !body.contains(markup),
+            "body_text still has {markup:?}: {body:?}"
+        );
     }
 }
 
@@ -117,15 +123,26 @@ fn attachments_are_stored_with_safe_names_sizes_and_hashes() {
     assert_eq!(attachments.len(), 3, "{attachments:#?}");
 
     for (attachment, payload) in attachments.iter().zip(&payloads) {
-        assert_eq!(u64_of(attachment, "size"), payload.len() as u64, "{attachment:#}");
-        assert_eq!(str_of(attachment, "sha256"), sha256_hex(payload), "{attachment:#}");
+        assert_eq!(
+            u64_of(attachment, "size"),
+            payload.len() as u64,
+            "{attachment:#}"
+        );
+        assert_eq!(
+            str_of(attachment, "sha256"),
+            sha256_hex(payload),
+            "{attachment:#}"
+        );
         let name = str_of(attachment, "filename");
         assert!(!name.trim().is_empty(), "{attachment:#}");
         assert!(
             !name.contains('/') && !name.contains('\\') && !name.starts_with('.'),
             "filename must carry no path: {name:?}"
         );
-        assert!(!name.chars().any(char::is_control), "control characters in {name:?}");
+        assert!(
+            !name.chars().any(char::is_control),
+            "control characters in {name:?}"
+        );
     }
     assert_eq!(str_of(&attachments[0], "filename"), "screenshot.png");
     assert_eq!(str_of(&attachments[0], "content_type"), "image/png");
@@ -134,7 +151,10 @@ fn attachments_are_stored_with_safe_names_sizes_and_hashes() {
     assert!(!pdf.contains(".."), "{pdf:?}");
     assert_eq!(str_of(&attachments[1], "content_type"), "application/pdf");
     let log = str_of(&attachments[2], "filename");
-    assert!(log.starts_with("vpn") && log.ends_with("client.log"), "{log:?}");
+    assert!(
+        log.starts_with("vpn") && log.ends_with("client.log"),
+        "{log:?}"
+    );
     assert!(str_of(&attachments[2], "content_type").starts_with("text/plain"));
 }
 
@@ -158,10 +178,16 @@ fn encoded_non_ascii_subject_and_latin1_body_are_decoded() {
     let d = app.ingest_fixture("non-ascii-subject.eml");
     assert_decision(&d, "created", "new-ticket", Some("SUP-1"));
     let t = &app.tickets()[0];
-    assert_eq!(str_of(t, "subject"), "Überweisung fehlgeschlagen – Konto gesperrt?");
+    assert_eq!(
+        str_of(t, "subject"),
+        "Überweisung fehlgeschlagen – Konto gesperrt?"
+    );
     let shown = app.show("SUP-1");
     let m = &items(&shown, "messages")[0];
-    assert!(str_of(m, "body_text").contains("Grüße, meine Überweisung"), "{m:#}");
+    assert!(
+        str_of(m, "body_text").contains("Grüße, meine Überweisung"),
+        "{m:#}"
+    );
 }
 
 #[test]
@@ -173,7 +199,11 @@ fn empty_input_is_quarantined_not_an_error() {
     assert_eq!(str_of(&d, "rule"), "unparseable", "{d:#}");
     assert!(ticket_of(&d).is_none());
     assert!(app.tickets().is_empty());
-    assert_eq!(app.decisions().len(), 1, "the quarantine decision is logged");
+    assert_eq!(
+        app.decisions().len(),
+        1,
+        "the quarantine decision is logged"
+    );
 }
 
 #[test]

@@ -32,7 +32,10 @@ fn assert_counts_match_expected(report: &Value, expected: &Value) {
 #[track_caller]
 fn assert_tickets_match_expected(tickets: &[Value], expected: &Value) {
     let want = items(expected, "tickets");
-    let got: Vec<String> = tickets.iter().map(|t| str_of(t, "ref").to_string()).collect();
+    let got: Vec<String> = tickets
+        .iter()
+        .map(|t| str_of(t, "ref").to_string())
+        .collect();
     let want_refs: Vec<String> = want.iter().map(|t| str_of(t, "ref").to_string()).collect();
     assert_eq!(got, want_refs, "ticket references (ordered by number)");
     for (t, w) in tickets.iter().zip(want) {
@@ -41,7 +44,11 @@ fn assert_tickets_match_expected(tickets: &[Value], expected: &Value) {
             names_address(str_of(t, "requester"), str_of(w, "requester")),
             "{reference} requester: {t:#}"
         );
-        assert_eq!(str_of(t, "subject"), str_of(w, "subject"), "{reference} subject");
+        assert_eq!(
+            str_of(t, "subject"),
+            str_of(w, "subject"),
+            "{reference} subject"
+        );
         assert_eq!(
             u64_of(t, "message_count"),
             u64_of(w, "message_count"),
@@ -63,7 +70,11 @@ fn mbox_sample_archive_matches_its_expected_outcome() {
     let mut logged = app.decisions();
     logged.reverse();
     let want = items(&expected, "messages");
-    assert_eq!(logged.len(), want.len(), "one decision per message read: {logged:#?}");
+    assert_eq!(
+        logged.len(),
+        want.len(),
+        "one decision per message read: {logged:#?}"
+    );
     for (got, w) in logged.iter().zip(want) {
         let position = u64_of(w, "position");
         assert_eq!(
@@ -71,8 +82,16 @@ fn mbox_sample_archive_matches_its_expected_outcome() {
             str_of(w, "message_id"),
             "message {position}: {got:#}"
         );
-        assert_eq!(str_of(got, "decision"), str_of(w, "decision"), "message {position}: {got:#}");
-        assert_eq!(str_of(got, "rule"), str_of(w, "rule"), "message {position}: {got:#}");
+        assert_eq!(
+            str_of(got, "decision"),
+            str_of(w, "decision"),
+            "message {position}: {got:#}"
+        );
+        assert_eq!(
+            str_of(got, "rule"),
+            str_of(w, "rule"),
+            "message {position}: {got:#}"
+        );
         assert_eq!(
             str_of(got, "classification"),
             str_of(w, "classification"),
@@ -106,7 +125,10 @@ fn decisions_list_every_message_of_the_archive_newest_first() {
         .collect();
     assert_eq!(ids, want);
     let times: Vec<_> = logged.iter().map(|d| rfc3339(d, "created_at")).collect();
-    assert!(times.windows(2).all(|w| w[0] >= w[1]), "newest first: {times:?}");
+    assert!(
+        times.windows(2).all(|w| w[0] >= w[1]),
+        "newest first: {times:?}"
+    );
 
     let limited = array(
         app.ok_json(&["decisions", "--limit", "3", "--json"]),
@@ -133,26 +155,42 @@ fn maildir_and_eml_folder_give_the_same_tickets_as_mbox() {
     write_maildir(&root, &sample_messages());
     let report = maildir.import(&root, &[]);
     assert_counts_match_expected(&report, &expected);
-    assert_eq!(ticket_summary(&maildir.tickets()), reference, "Maildir (detected)");
+    assert_eq!(
+        ticket_summary(&maildir.tickets()),
+        reference,
+        "Maildir (detected)"
+    );
 
     let maildir2 = App::new();
     let root2 = maildir2.dir().join("md");
     write_maildir(&root2, &sample_messages());
     maildir2.import(&root2, &["--format", "maildir"]);
-    assert_eq!(ticket_summary(&maildir2.tickets()), reference, "Maildir (--format)");
+    assert_eq!(
+        ticket_summary(&maildir2.tickets()),
+        reference,
+        "Maildir (--format)"
+    );
 
     let eml = App::new();
     let folder = eml.dir().join("eml");
     write_eml_dir(&folder, &sample_messages());
     let report = eml.import(&folder, &[]);
     assert_counts_match_expected(&report, &expected);
-    assert_eq!(ticket_summary(&eml.tickets()), reference, "eml folder (detected)");
+    assert_eq!(
+        ticket_summary(&eml.tickets()),
+        reference,
+        "eml folder (detected)"
+    );
 
     let eml2 = App::new();
     let folder2 = eml2.dir().join("mails");
     write_eml_dir(&folder2, &sample_messages());
     eml2.import(&folder2, &["--format", "eml"]);
-    assert_eq!(ticket_summary(&eml2.tickets()), reference, "eml folder (--format)");
+    assert_eq!(
+        ticket_summary(&eml2.tickets()),
+        reference,
+        "eml folder (--format)"
+    );
 }
 
 #[test]
@@ -164,10 +202,18 @@ fn reimport_is_idempotent() {
     let shown: Vec<Value> = tickets.iter().map(|t| app.show(str_of(t, "ref"))).collect();
 
     let again = app.import(&sample_archive(), &[]);
-    assert_eq!(u64_of(&again, "read"), u64_of(&expected, "read"), "{again:#}");
+    assert_eq!(
+        u64_of(&again, "read"),
+        u64_of(&expected, "read"),
+        "{again:#}"
+    );
     assert_eq!(u64_of(&again, "created"), 0, "{again:#}");
     assert_eq!(u64_of(&again, "threaded"), 0, "{again:#}");
-    assert_eq!(u64_of(&again, "duplicates"), u64_of(&again, "read"), "{again:#}");
+    assert_eq!(
+        u64_of(&again, "duplicates"),
+        u64_of(&again, "read"),
+        "{again:#}"
+    );
     assert_report_balanced(&again);
     assert_eq!(app.tickets(), tickets, "the ticket table is unchanged");
     for before in &shown {
@@ -211,7 +257,11 @@ fn archive_mode_closes_tickets_and_keeps_original_dates() {
     for (reference, date) in first_dates {
         let t = ticket_in(&tickets, reference);
         let want = chrono::DateTime::parse_from_rfc3339(date).unwrap();
-        assert_eq!(rfc3339(t, "created_at"), want, "{reference} created_at: {t:#}");
+        assert_eq!(
+            rfc3339(t, "created_at"),
+            want,
+            "{reference} created_at: {t:#}"
+        );
         assert!(rfc3339(t, "updated_at") >= want, "{t:#}");
     }
     // Messages keep their own Date.
@@ -238,7 +288,10 @@ fn status_filter_lists_only_matching_tickets() {
     let mut total = 0;
     for status in ["new", "open", "pending", "resolved", "closed"] {
         let listed = app.tickets_with_status(status);
-        assert!(listed.iter().all(|t| str_of(t, "status") == status), "{listed:#?}");
+        assert!(
+            listed.iter().all(|t| str_of(t, "status") == status),
+            "{listed:#?}"
+        );
         total += listed.len();
     }
     assert_eq!(total, all.len());

@@ -22,7 +22,11 @@ fn auto_reply_that_threads_is_stored_without_changing_the_ticket() {
     assert_eq!(str_of(&d, "classification"), "automatic", "{d:#}");
 
     let shown = app.show("SUP-1");
-    assert_eq!(str_of(&shown, "status"), before, "an auto-reply must not change the status");
+    assert_eq!(
+        str_of(&shown, "status"),
+        before,
+        "an auto-reply must not change the status"
+    );
     let messages = items(&shown, "messages");
     assert_eq!(messages.len(), 2);
     assert_eq!(str_of(&messages[1], "classification"), "automatic");
@@ -35,9 +39,16 @@ fn auto_reply_that_threads_nowhere_is_ignored() {
     let d = app.ingest_fixture("auto-reply-unthreaded.eml");
     assert_decision(&d, "ignored", "unthreaded", None);
     assert_eq!(str_of(&d, "classification"), "automatic", "{d:#}");
-    assert!(app.tickets().is_empty(), "automatic mail never creates a ticket");
+    assert!(
+        app.tickets().is_empty(),
+        "automatic mail never creates a ticket"
+    );
     let logged = app.decisions();
-    assert_eq!(logged.len(), 1, "the ignored mail is still in the decision log");
+    assert_eq!(
+        logged.len(),
+        1,
+        "the ignored mail is still in the decision log"
+    );
     assert_decision(&logged[0], "ignored", "unthreaded", None);
 }
 
@@ -58,7 +69,11 @@ fn bounce_quoting_a_tag_creates_nothing() {
     let d = app.ingest_fixture("bounce-dsn.eml");
     assert_decision(&d, "ignored", "unthreaded", None);
     assert_eq!(str_of(&d, "classification"), "bounce", "{d:#}");
-    assert_eq!(app.tickets(), before, "a bounce never creates or changes a ticket here");
+    assert_eq!(
+        app.tickets(),
+        before,
+        "a bounce never creates or changes a ticket here"
+    );
 }
 
 #[test]
@@ -71,7 +86,10 @@ fn bounce_that_threads_is_stored_without_reopening() {
     let shown = app.show("SUP-1");
     assert_eq!(str_of(&shown, "status"), before);
     assert_eq!(items(&shown, "messages").len(), 2);
-    assert_eq!(str_of(&items(&shown, "messages")[1], "classification"), "bounce");
+    assert_eq!(
+        str_of(&items(&shown, "messages")[1], "classification"),
+        "bounce"
+    );
 }
 
 /// There is no `tickets set-status` yet, so a closed ticket comes from `import --archive`.
@@ -86,7 +104,11 @@ fn customer_reply_reopens_a_closed_ticket_but_auto_reply_does_not() {
 
     let d = app.ingest_fixture("auto-reply-threaded.eml");
     assert_decision(&d, "threaded", "subject-tag", Some("SUP-1"));
-    assert_eq!(status_of(&app, "SUP-1"), "closed", "automatic mail never reopens");
+    assert_eq!(
+        status_of(&app, "SUP-1"),
+        "closed",
+        "automatic mail never reopens"
+    );
 
     let d = app.ingest_fixture("bounce-threaded.eml");
     assert_eq!(ticket_of(&d).as_deref(), Some("SUP-1"), "{d:#}");
@@ -133,7 +155,11 @@ fn the_same_mail_at_the_support_mailbox_is_plain() {
     assert!(!bool_of(&app.tickets()[0], "escalation"));
     let app = App::new();
     let d = app.ingest_fixture("escalation-with-evidence.eml");
-    assert_eq!(str_of(&d, "classification"), "plain", "default mailbox role is support: {d:#}");
+    assert_eq!(
+        str_of(&d, "classification"),
+        "plain",
+        "default mailbox role is support: {d:#}"
+    );
 }
 
 #[test]

@@ -85,11 +85,7 @@ impl Run {
     /// Asserts the exit code; also that nothing panicked.
     #[track_caller]
     pub fn expect_code(&self, code: i32) -> &Self {
-        assert_eq!(
-            self.code,
-            Some(code),
-            "expected exit code {code}\n{self}"
-        );
+        assert_eq!(self.code, Some(code), "expected exit code {code}\n{self}");
         self.assert_no_panic();
         self
     }
@@ -129,15 +125,20 @@ pub struct App {
 impl App {
     /// Built-in defaults (no config file); the database is migrated.
     pub fn new() -> Self {
-        Self::build(None)
+        Self::build(None, true)
     }
 
     /// With a config file written from `toml`, passed as `--config FILE` to every command.
     pub fn with_config(toml: &str) -> Self {
-        Self::build(Some(toml))
+        Self::build(Some(toml), true)
     }
 
-    fn build(config: Option<&str>) -> Self {
+    /// With a config file but no `migrate` run: for configs that are meant to be refused.
+    pub fn with_config_unmigrated(toml: &str) -> Self {
+        Self::build(Some(toml), false)
+    }
+
+    fn build(config: Option<&str>, migrate: bool) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("mailgate-it-")
             .tempdir()
@@ -148,7 +149,9 @@ impl App {
             path
         });
         let app = App { dir, config };
-        app.run(&["migrate"]).expect_success();
+        if migrate {
+            app.run(&["migrate"]).expect_success();
+        }
         app
     }
 
@@ -167,6 +170,7 @@ impl App {
             .env("MAILGATE_DATABASE_URL", self.db_url())
             .env_remove("MAILGATE_CONFIG")
             .env_remove("RUST_LOG")
+            .env_remove("MAILGATE_LOG")
             .env("NO_COLOR", "1");
         if let Some(config) = &self.config {
             cmd.arg("--config").arg(config);
@@ -274,13 +278,19 @@ impl App {
         args.extend_from_slice(extra);
         args.push("--json");
         let report = self.ok_json(&args);
-        assert!(report.is_object(), "import --json must print one object: {report}");
+        assert!(
+            report.is_object(),
+            "import --json must print one object: {report}"
+        );
         report
     }
 
     #[track_caller]
     pub fn tickets(&self) -> Vec<Value> {
-        array(self.ok_json(&["tickets", "list", "--json"]), "tickets list --json")
+        array(
+            self.ok_json(&["tickets", "list", "--json"]),
+            "tickets list --json",
+        )
     }
 
     #[track_caller]
@@ -294,7 +304,11 @@ impl App {
     #[track_caller]
     pub fn show(&self, reference: &str) -> Value {
         let shown = self.ok_json(&["tickets", "show", reference, "--json"]);
-        assert_eq!(str_of(&shown, "ref"), reference, "tickets show {reference}: {shown:#}");
+        assert_eq!(
+            str_of(&shown, "ref"),
+            reference,
+            "tickets show {reference}: {shown:#}"
+        );
         shown
     }
 
@@ -344,7 +358,10 @@ fn wait_with_timeout(mut child: Child, args: Vec<String>, timeout: Duration) -> 
         stdout: String::from_utf8_lossy(&out_reader.join().unwrap()).into_owned(),
         stderr: String::from_utf8_lossy(&err_reader.join().unwrap()).into_owned(),
     };
-    assert!(status.is_some(), "timed out after {timeout:?} (hang)\n{run}");
+    assert!(
+        status.is_some(),
+        "timed out after {timeout:?} (hang)\n{run}"
+    );
     run
 }
 
@@ -435,7 +452,9 @@ pub fn assert_decision(decision: &Value, expected: &str, rule: &str, ticket: Opt
 
 /// Whether an address field (`"Alice <alice@acme.test>"` or `"alice@acme.test"`) names `address`.
 pub fn names_address(value: &str, address: &str) -> bool {
-    value.to_ascii_lowercase().contains(&address.to_ascii_lowercase())
+    value
+        .to_ascii_lowercase()
+        .contains(&address.to_ascii_lowercase())
 }
 
 /// Parses an RFC 3339 time, failing with the field name.
@@ -481,7 +500,13 @@ pub fn split_mbox(bytes: &[u8]) -> Vec<Vec<u8>> {
         let Some(buf) = current.as_mut() else {
             panic!("mbox does not start with a From_ line");
         };
-        let unquoted = if line.starts_with(b">") && line.iter().skip_while(|&&b| b == b'>').take(5).eq(b"From ".iter()) {
+        let unquoted = if line.starts_with(b">")
+            && line
+                .iter()
+                .skip_while(|&&b| b == b'>')
+                .take(5)
+                .eq(b"From ".iter())
+        {
             &line[1..]
         } else {
             line
@@ -510,7 +535,12 @@ pub fn write_mbox(path: &Path, messages: &[Vec<u8>]) {
             format!("From sender{i}@generator.test Mon Jan  1 00:00:00 2024\n").as_bytes(),
         );
         for line in message.split_inclusive(|&b| b == b'\n') {
-            if line.iter().skip_while(|&&b| b == b'>').take(5).eq(b"From ".iter()) {
+            if line
+                .iter()
+                .skip_while(|&&b| b == b'>')
+                .take(5)
+                .eq(b"From ".iter())
+            {
                 out.push(b'>');
             }
             out.extend_from_slice(line);
@@ -533,9 +563,11 @@ pub fn write_maildir(root: &Path, messages: &[Vec<u8>]) {
     for (i, message) in messages.iter().enumerate() {
         let unique = format!("{}.M{:06}P4242Q{}.it.example.test", 1_709_500_000 + i, i, i);
         let path = if i < split {
-            root.join("cur").join(format!("{unique},S={}:2,S", message.len()))
+            root.join("cur")
+                .join(format!("{unique},S={}:2,S", message.len()))
         } else {
-            root.join("new").join(format!("{unique},S={}", message.len()))
+            root.join("new")
+                .join(format!("{unique},S={}", message.len()))
         };
         std::fs::write(path, message).unwrap();
     }

@@ -27,7 +27,10 @@ fn new_mail_creates_ticket_one_with_everything_stored() {
     assert_eq!(str_of(t, "subject"), "Cannot receive mail since Monday");
     assert_eq!(str_of(t, "status"), "new", "{t:#}");
     assert_eq!(str_of(t, "priority"), "normal", "{t:#}");
-    assert!(names_address(str_of(t, "requester"), "alice@acme.test"), "{t:#}");
+    assert!(
+        names_address(str_of(t, "requester"), "alice@acme.test"),
+        "{t:#}"
+    );
     assert_eq!(u64_of(t, "message_count"), 1);
     assert!(!bool_of(t, "escalation"));
     let created = rfc3339(t, "created_at");
@@ -35,8 +38,19 @@ fn new_mail_creates_ticket_one_with_everything_stored() {
     assert!(updated >= created, "{t:#}");
 
     let shown = app.show("SUP-1");
-    for key in ["subject", "status", "priority", "requester", "created_at", "updated_at"] {
-        assert_eq!(field(&shown, key), field(t, key), "show and list differ on {key}");
+    for key in [
+        "subject",
+        "status",
+        "priority",
+        "requester",
+        "created_at",
+        "updated_at",
+    ] {
+        assert_eq!(
+            field(&shown, key),
+            field(t, key),
+            "show and list differ on {key}"
+        );
     }
     let participants = items(&shown, "participants");
     let role_of = |address: &str| {
@@ -45,9 +59,21 @@ fn new_mail_creates_ticket_one_with_everything_stored() {
             .find(|p| names_address(str_of(p, "address"), address))
             .map(|p| str_of(p, "role").to_string())
     };
-    assert_eq!(role_of("alice@acme.test").as_deref(), Some("requester"), "{participants:#?}");
-    assert_eq!(role_of("bob@acme.test").as_deref(), Some("cc"), "{participants:#?}");
-    assert_eq!(role_of("support@example.test"), None, "the support address is no participant");
+    assert_eq!(
+        role_of("alice@acme.test").as_deref(),
+        Some("requester"),
+        "{participants:#?}"
+    );
+    assert_eq!(
+        role_of("bob@acme.test").as_deref(),
+        Some("cc"),
+        "{participants:#?}"
+    );
+    assert_eq!(
+        role_of("support@example.test"),
+        None,
+        "the support address is no participant"
+    );
 
     let messages = items(&shown, "messages");
     assert_eq!(messages.len(), 1);
@@ -58,13 +84,24 @@ fn new_mail_creates_ticket_one_with_everything_stored() {
     assert_eq!(str_of(m, "subject"), "Cannot receive mail since Monday");
     assert_eq!(
         rfc3339(m, "date").timestamp(),
-        chrono::DateTime::parse_from_rfc3339("2024-03-04T09:15:00Z").unwrap().timestamp()
+        chrono::DateTime::parse_from_rfc3339("2024-03-04T09:15:00Z")
+            .unwrap()
+            .timestamp()
     );
     assert!(str_of(m, "body_text").contains("nobody at Acme receives external mail"));
-    assert!(str_of(m, "body_text").contains("Office Manager"), "body_text is the whole body");
+    assert!(
+        str_of(m, "body_text").contains("Office Manager"),
+        "body_text is the whole body"
+    );
     let reply = str_of(m, "reply_text");
-    assert!(reply.contains("nobody at Acme receives external mail"), "{m:#}");
-    assert!(!reply.contains("Office Manager"), "signature must be stripped from reply_text: {m:#}");
+    assert!(
+        reply.contains("nobody at Acme receives external mail"),
+        "{m:#}"
+    );
+    assert!(
+        !reply.contains("Office Manager"),
+        "signature must be stripped from reply_text: {m:#}"
+    );
     assert_eq!(str_of(m, "classification"), "plain");
     assert!(items(m, "attachments").is_empty());
 
@@ -83,8 +120,15 @@ fn reply_by_references_threads_even_when_in_reply_to_is_unknown() {
     assert_eq!(tickets.len(), 1, "{tickets:#?}");
     assert_eq!(u64_of(&tickets[0], "message_count"), 2);
     let shown = app.show("SUP-1");
-    let ids: Vec<String> = items(&shown, "messages").iter().map(message_id_of).collect();
-    assert_eq!(ids, [ALICE_FIRST, "20240304110200.alice.2@acme.test"], "arrival order");
+    let ids: Vec<String> = items(&shown, "messages")
+        .iter()
+        .map(message_id_of)
+        .collect();
+    assert_eq!(
+        ids,
+        [ALICE_FIRST, "20240304110200.alice.2@acme.test"],
+        "arrival order"
+    );
     let reply = &items(&shown, "messages")[1];
     assert!(str_of(reply, "reply_text").contains("most of it still bounces"));
     assert!(
@@ -127,9 +171,16 @@ fn subject_tag_quoted_by_a_stranger_opens_a_new_ticket_and_says_so() {
 
     let tickets = app.tickets();
     assert_eq!(tickets.len(), 2);
-    assert_eq!(u64_of(ticket_in(&tickets, "SUP-1"), "message_count"), 1, "SUP-1 untouched");
+    assert_eq!(
+        u64_of(ticket_in(&tickets, "SUP-1"), "message_count"),
+        1,
+        "SUP-1 untouched"
+    );
     let sup2 = ticket_in(&tickets, "SUP-2");
-    assert!(names_address(str_of(sup2, "requester"), "mallory@elsewhere.test"));
+    assert!(names_address(
+        str_of(sup2, "requester"),
+        "mallory@elsewhere.test"
+    ));
     assert_eq!(u64_of(sup2, "message_count"), 1);
     let participants = items(&app.show("SUP-1"), "participants").clone();
     assert!(
@@ -147,7 +198,10 @@ fn cc_participant_of_the_first_mail_threads_by_tag() {
     assert_decision(&d, "threaded", "subject-tag", Some("SUP-1"));
     let shown = app.show("SUP-1");
     assert_eq!(items(&shown, "messages").len(), 2);
-    assert!(names_address(str_of(&items(&shown, "messages")[1], "from"), "bob@acme.test"));
+    assert!(names_address(
+        str_of(&items(&shown, "messages")[1], "from"),
+        "bob@acme.test"
+    ));
 }
 
 const AGENTS_CONFIG: &str = r#"
@@ -196,7 +250,11 @@ fn duplicate_message_id_stores_nothing() {
     assert_eq!(str_of(&copy, "decision"), "duplicate", "{copy:#}");
     assert_eq!(message_id_of(&copy), ALICE_FIRST);
 
-    assert_eq!(app.tickets(), before, "a duplicate must not change the ticket table");
+    assert_eq!(
+        app.tickets(),
+        before,
+        "a duplicate must not change the ticket table"
+    );
     let shown = app.show("SUP-1");
     let messages = items(&shown, "messages");
     assert_eq!(messages.len(), 1);
@@ -206,7 +264,11 @@ fn duplicate_message_id_stores_nothing() {
         .iter()
         .map(|d| str_of(d, "decision").to_string())
         .collect();
-    assert_eq!(logged, ["duplicate", "duplicate", "created"], "newest first");
+    assert_eq!(
+        logged,
+        ["duplicate", "duplicate", "created"],
+        "newest first"
+    );
 }
 
 #[test]
@@ -223,7 +285,11 @@ fn custom_prefix_names_and_threads_tickets() {
     let d = app.ingest_fixture("cc-reply-by-tag.eml");
     assert_eq!(str_of(&d, "decision"), "created", "{d:#}");
     assert_eq!(ticket_of(&d).as_deref(), Some("HELP-2"));
-    let refs: Vec<String> = app.tickets().iter().map(|t| str_of(t, "ref").to_string()).collect();
+    let refs: Vec<String> = app
+        .tickets()
+        .iter()
+        .map(|t| str_of(t, "ref").to_string())
+        .collect();
     assert_eq!(refs, ["HELP-1", "HELP-2"]);
 }
 

@@ -1,0 +1,9 @@
+//! `mailgate bench`: a synthetic archive and throughput / peak-memory figures.
+
+pub mod archive;
+mod corpus;
+pub mod memory;
+mod message;
+mod mime;
+
+pub use archive::{ArchiveSpec, ArchiveStats, write_mbox, write_mbox_of_size};

@@ -1,0 +1,108 @@
+//! `mailgate ingest [FILE|-] [--mailbox NAME] [--json]`: one raw message through the pipeline.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use serde::Serialize;
+
+use super::output::print_json;
+use crate::config::{Role, Settings};
+use crate::domain::Source;
+use crate::pipeline::{Outcome, Pipeline, RawMessage, RunOptions, prepare};
+use crate::store::Store;
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// The message file, or - (the default) for standard input.
+    #[arg(value_name = "FILE|-")]
+    pub file: Option<PathBuf>,
+    /// The configured mailbox it arrived at (its role decides escalation); default: support.
+    #[arg(long, value_name = "NAME")]
+    pub mailbox: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Serialize)]
+struct IngestJson<'a> {
+    message_id: &'a str,
+    decision: &'a str,
+    rule: &'a str,
+    reason: &'a str,
+    ticket: Option<String>,
+    classification: &'a str,
+    source: &'a str,
+}
+
+pub async fn run(args: IngestArgs, settings: Settings, store: Store) -> anyhow::Result<()> {
+    let (source, bytes) = match args.file.as_deref() {
+        None => (Source::Stdin, read_stdin()?),
+        Some(p) if p.as_os_str() == "-" => (Source::Stdin, read_stdin()?),
+        Some(p) => (
+            Source::File {
+                path: p.display().to_string(),
+                offset: 0,
+                index: 1,
+            },
+            std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
+        ),
+    };
+    let (mailbox, role) = mailbox_and_role(&settings, args.mailbox.as_deref())?;
+    let max = settings.max_message_bytes;
+    let mut pipeline = Pipeline::new(
+        store,
+        settings,
+        RunOptions {
+            mailbox,
+            role,
+            archive: false,
+            dry_run: false,
+        },
+    );
+    let prepared = prepare(RawMessage { source, bytes }, max);
+    let outcome = pipeline
+        .process(vec![prepared], None)
+        .await?
+        .pop()
+        .context("the pipeline returned no decision")?;
+    print_outcome(&outcome, args.json)
+}
+
+/// The mailbox name and role for `--mailbox`; without it, the support role.
+pub fn mailbox_and_role(settings: &Settings, name: Option<&str>) -> anyhow::Result<(String, Role)> {
+    match name {
+        Some(name) => {
+            let mb = settings.mailbox(name).map_err(anyhow::Error::msg)?;
+            Ok((mb.name.clone(), mb.role))
+        }
+        None => Ok(("support".to_string(), Role::Support)),
+    }
+}
+
+fn read_stdin() -> anyhow::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut buf)
+        .context("cannot read standard input")?;
+    Ok(buf)
+}
+
+fn print_outcome(o: &Outcome, json: bool) -> anyhow::Result<()> {
+    let d = &o.decision;
+    if json {
+        return print_json(&IngestJson {
+            message_id: &o.message_id,
+            decision: d.action.name(),
+            rule: d.rule.as_str(),
+            reason: &d.reason,
+            ticket: o.ticket.as_ref().map(|t| t.to_string()),
+            classification: d.classification.as_str(),
+            source: &o.source,
+        });
+    }
+    let ticket = o.ticket.as_ref().map(|t| format!(" {t}")).unwrap_or_default();
+    println!("{}{ticket} ({}): {}", d.action.name(), d.rule.as_str(), d.reason);
+    Ok(())
+}

@@ -1,0 +1,73 @@
+//! The command line (SPEC 9): a contract that scripts are written against. Data goes to
+//! stdout (for people, or JSON with `--json`), logs to stderr. Exit status: 0 success,
+//! 1 error, 2 bad usage (clap's own).
+
+mod bench;
+mod config_check;
+mod decisions;
+mod import;
+mod ingest;
+mod output;
+mod tickets;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+use crate::store::Store;
+
+#[derive(Debug, Parser)]
+#[command(name = "mailgate", version, about = "Email gateway for support desks")]
+pub struct Cli {
+    /// Config file (else $MAILGATE_CONFIG, else ./mailgate.toml, else built-in defaults).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Put one raw message through the pipeline.
+    Ingest(ingest::IngestArgs),
+    /// Import an mbox file, a Maildir or a folder of .eml files.
+    Import(import::ImportArgs),
+    /// List and show tickets.
+    #[command(subcommand)]
+    Tickets(tickets::TicketsCommand),
+    /// The decision log, newest first: why each mail went where it went.
+    Decisions(decisions::DecisionsArgs),
+    /// Apply database migrations.
+    Migrate,
+    /// Configuration commands.
+    #[command(subcommand)]
+    Config(config_check::ConfigCommand),
+    /// Benchmarks: synthetic archives, throughput and peak memory.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Config(cmd) = &cli.command {
+        return config_check::run(cmd, cli.config.as_deref());
+    }
+    if let Command::Bench(cmd) = cli.command {
+        return bench::run(cmd).await;
+    }
+    let settings = Settings::load(cli.config.as_deref())?;
+    let store = Store::open(&settings.database_url).await?;
+    let result = match cli.command {
+        Command::Ingest(args) => ingest::run(args, settings, store.clone()).await,
+        Command::Import(args) => import::run(args, settings, store.clone()).await,
+        Command::Tickets(cmd) => tickets::run(cmd, &settings, &store).await,
+        Command::Decisions(args) => decisions::run(args, &settings, &store).await,
+        Command::Migrate => {
+            eprintln!("database {} is up to date", settings.database_url);
+            Ok(())
+        }
+        Command::Config(_) | Command::Bench(_) => Ok(()),
+    };
+    store.close().await;
+    result
+}

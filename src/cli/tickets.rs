@@ -1,0 +1,231 @@
+//! `mailgate tickets list [--status S] [--json]` and `tickets show REF [--json]`.
+
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use super::decisions::{DecisionJson, print_decision};
+use super::output::{cut, print_json, short_time, time};
+use crate::config::Settings;
+use crate::domain::{Status, TicketRef};
+use crate::store::{AttachmentRow, ParticipantRow, Store, TicketRow};
+
+#[derive(Debug, Subcommand)]
+pub enum TicketsCommand {
+    /// Tickets in number order.
+    List(ListArgs),
+    /// One ticket with its participants, messages and decisions.
+    Show(ShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[arg(long, value_parser = parse_status)]
+    pub status: Option<Status>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The ticket reference, e.g. SUP-42.
+    pub reference: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_status(s: &str) -> Result<Status, String> {
+    s.parse::<Status>().map_err(|e| e.to_string())
+}
+
+#[derive(Serialize)]
+struct TicketJson {
+    r#ref: String,
+    subject: String,
+    status: String,
+    priority: String,
+    requester: String,
+    mailbox: String,
+    escalation: bool,
+    created_at: String,
+    updated_at: String,
+    message_count: i64,
+}
+
+impl TicketJson {
+    fn new(t: TicketRow, prefix: &str) -> Self {
+        Self {
+            r#ref: TicketRef::new(prefix, t.id).to_string(),
+            subject: t.subject,
+            status: t.status,
+            priority: t.priority,
+            requester: t.requester,
+            mailbox: t.mailbox,
+            escalation: t.escalation,
+            created_at: time(t.created_at),
+            updated_at: time(t.updated_at),
+            message_count: t.message_count,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct TicketDetailJson {
+    #[serde(flatten)]
+    ticket: TicketJson,
+    participants: Vec<ParticipantRow>,
+    messages: Vec<MessageJson>,
+    decisions: Vec<DecisionJson>,
+}
+
+#[derive(Serialize)]
+struct MessageJson {
+    message_id: String,
+    direction: String,
+    from: String,
+    from_name: Option<String>,
+    subject: String,
+    date: Option<String>,
+    received_at: String,
+    classification: String,
+    source: String,
+    body_text: String,
+    reply_text: String,
+    attachments: Vec<AttachmentJson>,
+}
+
+#[derive(Serialize)]
+struct AttachmentJson {
+    filename: String,
+    content_type: String,
+    size: i64,
+    sha256: String,
+}
+
+pub async fn run(cmd: TicketsCommand, settings: &Settings, store: &Store) -> anyhow::Result<()> {
+    let prefix = &settings.tickets.prefix;
+    match cmd {
+        TicketsCommand::List(args) => {
+            let rows = store.list_tickets(args.status.map(Status::as_str)).await?;
+            let rows: Vec<TicketJson> = rows.into_iter().map(|t| TicketJson::new(t, prefix)).collect();
+            if args.json {
+                return print_json(&rows);
+            }
+            if rows.is_empty() {
+                println!("No tickets.");
+                return Ok(());
+            }
+            println!("{:<10} {:<9} {:<8} {:<16} {:>4}  {:<28} SUBJECT", "REF", "STATUS", "PRIORITY", "UPDATED", "MSGS", "REQUESTER");
+            for t in rows {
+                let updated = chrono::DateTime::parse_from_rfc3339(&t.updated_at)
+                    .map(|d| short_time(d.timestamp()))
+                    .unwrap_or_default();
+                let esc = if t.escalation { "[esc] " } else { "" };
+                println!(
+                    "{:<10} {:<9} {:<8} {:<16} {:>4}  {:<28} {esc}{}",
+                    t.r#ref,
+                    t.status,
+                    t.priority,
+                    updated,
+                    t.message_count,
+                    cut(&t.requester, 28),
+                    cut(&t.subject, 60)
+                );
+            }
+            Ok(())
+        }
+        TicketsCommand::Show(args) => {
+            let r = TicketRef::parse(&args.reference, prefix)?;
+            let Some(ticket) = store.ticket(r.number()).await? else {
+                anyhow::bail!("no ticket {r}");
+            };
+            let participants = store.participants(r.number()).await?;
+            let mut attachments: Vec<AttachmentRow> = store.attachments(r.number()).await?;
+            let messages = store
+                .messages(r.number())
+                .await?
+                .into_iter()
+                .map(|m| {
+                    let mine: Vec<AttachmentJson> = attachments
+                        .extract_if(.., |a| a.message_id == m.message_id)
+                        .map(|a| AttachmentJson {
+                            filename: a.filename,
+                            content_type: a.content_type,
+                            size: a.size,
+                            sha256: a.sha256,
+                        })
+                        .collect();
+                    MessageJson {
+                        message_id: m.message_id,
+                        direction: m.direction,
+                        from: m.from_addr,
+                        from_name: m.from_name,
+                        subject: m.subject,
+                        date: m.sent_date.map(time),
+                        received_at: time(m.received_at),
+                        classification: m.classification,
+                        source: m.source,
+                        body_text: m.body_text,
+                        reply_text: m.reply_text,
+                        attachments: mine,
+                    }
+                })
+                .collect();
+            let decisions = store
+                .ticket_decisions(r.number())
+                .await?
+                .into_iter()
+                .map(|d| DecisionJson::new(d, prefix))
+                .collect();
+            let detail = TicketDetailJson {
+                ticket: TicketJson::new(ticket, prefix),
+                participants,
+                messages,
+                decisions,
+            };
+            if args.json {
+                return print_json(&detail);
+            }
+            print_detail(&detail);
+            Ok(())
+        }
+    }
+}
+
+fn print_detail(d: &TicketDetailJson) {
+    let t = &d.ticket;
+    println!("{} {}", t.r#ref, t.subject);
+    println!(
+        "  status {} · priority {} · mailbox {}{}",
+        t.status,
+        t.priority,
+        t.mailbox,
+        if t.escalation { " · escalation" } else { "" }
+    );
+    println!("  created {} · updated {}", t.created_at, t.updated_at);
+    println!("Participants:");
+    for p in &d.participants {
+        let bouncing = if p.bouncing { " (bouncing)" } else { "" };
+        println!("  {:<10} {}{bouncing}", p.role, p.address);
+    }
+    println!("Messages ({}):", d.messages.len());
+    for m in &d.messages {
+        println!(
+            "  ── {} from {} [{}] <{}>",
+            m.date.as_deref().unwrap_or(&m.received_at),
+            m.from,
+            m.classification,
+            m.message_id
+        );
+        println!("     Subject: {}", m.subject);
+        for line in m.reply_text.lines().take(20) {
+            println!("     {line}");
+        }
+        for a in &m.attachments {
+            println!("     📎 {} ({}, {} bytes)", a.filename, a.content_type, a.size);
+        }
+    }
+    println!("Decisions:");
+    for dec in &d.decisions {
+        print_decision(dec);
+    }
+}

@@ -1,0 +1,266 @@
+//! The import run (SPEC 8): stream an archive through the pipeline.
+//!
+//! Three stages overlap so both cores stay busy and memory stays flat:
+//! 1. a reader thread streams raw messages and hashes + peeks at their Message-ID in
+//!    parallel (rayon), a batch at a time;
+//! 2. exact re-deliveries (same Message-ID, same bytes) are counted as duplicates without
+//!    being parsed, the rest is parsed in parallel;
+//! 3. the pipeline decides and stores each batch in one transaction with its checkpoint.
+//!
+//! Channels between stages are bounded (two batches), so at most a few batches are in memory.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::reader::{self, Format, ItemError, RawItem};
+use super::report::ImportReport;
+use crate::domain::{Action, Classification, Decision, IgnoreReason, MessageId, Rule, Source};
+use crate::parse;
+use crate::pipeline::{Outcome, Pipeline, Prepared, RawMessage, prepare};
+use crate::store::{Checkpoint, Store};
+
+pub struct ImportRequest {
+    pub path: PathBuf,
+    pub format: Option<Format>,
+    pub batch_size: usize,
+    pub progress: bool,
+}
+
+/// A batch as the reader produced it.
+struct ReadBatch {
+    items: Vec<Peeked>,
+    errors: Vec<ItemError>,
+    /// Bytes of the archive read so far (mbox) or files read so far (folders).
+    progress: u64,
+}
+
+struct Peeked {
+    item: RawItem,
+    message_id: MessageId,
+    sha256: String,
+}
+
+/// A batch ready for the pipeline, with what was settled without parsing.
+struct ParsedBatch {
+    prepared: Vec<Prepared>,
+    redeliveries: Vec<Outcome>,
+    errors: Vec<ItemError>,
+    progress: u64,
+    last_position: Option<String>,
+    count: u64,
+}
+
+pub async fn import(
+    pipeline: &mut Pipeline,
+    store: &Store,
+    request: ImportRequest,
+    shutdown: CancellationToken,
+) -> anyhow::Result<ImportReport> {
+    let format = match request.format {
+        Some(f) => f,
+        None => reader::detect(&request.path)?,
+    };
+    let items = reader::open(&request.path, format)?;
+    let total = if format == Format::Mbox {
+        std::fs::metadata(&request.path).map(|m| m.len()).ok()
+    } else {
+        None
+    };
+    let bar = progress_bar(request.progress, total, format);
+    let batch_size = request.batch_size.max(1);
+    let max_bytes = pipeline.settings().max_message_bytes;
+    let archive_path = request.path.display().to_string();
+
+    // Stage 1: read + hash + peek, on a plain thread (the readers are blocking iterators).
+    let (read_tx, mut read_rx) = mpsc::channel::<ReadBatch>(2);
+    let reader_stop = shutdown.clone();
+    let reader = std::thread::spawn(move || {
+        let mut items = items;
+        let mut progress = 0u64;
+        loop {
+            if reader_stop.is_cancelled() {
+                break;
+            }
+            let mut raw = Vec::with_capacity(batch_size);
+            let mut errors = Vec::new();
+            for next in items.by_ref() {
+                match next {
+                    Ok(item) => {
+                        progress = match &item.source {
+                            Source::File { offset, .. } if total.is_some() => *offset + item.bytes.len() as u64,
+                            _ => progress + 1,
+                        };
+                        raw.push(item);
+                    }
+                    Err(e) => errors.push(e),
+                }
+                if raw.len() + errors.len() >= batch_size {
+                    break;
+                }
+            }
+            if raw.is_empty() && errors.is_empty() {
+                break;
+            }
+            let items: Vec<Peeked> = raw
+                .into_par_iter()
+                .map(|item| Peeked {
+                    message_id: parse::peek_message_id(&item.bytes),
+                    sha256: hex::encode(Sha256::digest(&item.bytes)),
+                    item,
+                })
+                .collect();
+            if read_tx.blocking_send(ReadBatch { items, errors, progress }).is_err() {
+                break;
+            }
+        }
+    });
+
+    // Stage 2: drop exact re-deliveries, parse the rest in parallel.
+    let (parsed_tx, mut parsed_rx) = mpsc::channel::<anyhow::Result<ParsedBatch>>(1);
+    let store2 = store.clone();
+    let stage2 = tokio::spawn(async move {
+        while let Some(batch) = read_rx.recv().await {
+            let result = settle(&store2, batch, max_bytes).await;
+            let failed = result.is_err();
+            if parsed_tx.send(result).await.is_err() || failed {
+                break;
+            }
+        }
+    });
+
+    // Stage 3: decide and store.
+    let mut report = ImportReport {
+        dry_run: pipeline.options().dry_run,
+        ..ImportReport::default()
+    };
+    let mut messages_done = 0i64;
+    let mut failure = None;
+    while let Some(batch) = parsed_rx.recv().await {
+        let batch = match batch {
+            Ok(b) => b,
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        };
+        messages_done += batch.count as i64;
+        let checkpoint = batch.last_position.map(|position| Checkpoint::Import {
+            path: archive_path.clone(),
+            position,
+            messages: messages_done,
+        });
+        let outcomes = match pipeline.process(batch.prepared, checkpoint).await {
+            Ok(o) => o,
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        };
+        for o in outcomes.iter().chain(batch.redeliveries.iter()) {
+            report.count(o);
+        }
+        for e in batch.errors {
+            report.error(e.position, e.error);
+        }
+        if let Some(bar) = &bar {
+            bar.set_position(batch.progress);
+            bar.set_message(format!("{} messages, {} tickets created", report.read, report.created));
+        }
+        if shutdown.is_cancelled() {
+            report.interrupted = true;
+            break;
+        }
+    }
+    drop(parsed_rx);
+    stage2.abort();
+    let _ = reader.join();
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    if let Some(e) = failure {
+        return Err(e.context(format!("import of {archive_path} stopped; batches before this point are stored")));
+    }
+    Ok(report)
+}
+
+async fn settle(store: &Store, batch: ReadBatch, max_bytes: usize) -> anyhow::Result<ParsedBatch> {
+    let ids: Vec<&MessageId> = batch.items.iter().map(|p| &p.message_id).collect();
+    let known = store.known_hashes(&ids).await.context("looking up known messages")?;
+    let last_position = batch.items.last().map(|p| p.item.source.to_string());
+    let count = batch.items.len() as u64;
+    let mut redeliveries = Vec::new();
+    let mut to_parse = Vec::with_capacity(batch.items.len());
+    for p in batch.items {
+        if known.get(p.message_id.as_str()) == Some(&p.sha256) {
+            redeliveries.push(redelivery(&p));
+        } else {
+            to_parse.push(p.item);
+        }
+    }
+    let prepared = tokio::task::spawn_blocking(move || {
+        to_parse
+            .into_par_iter()
+            .map(|item| {
+                prepare(
+                    RawMessage {
+                        source: item.source,
+                        bytes: item.bytes,
+                    },
+                    max_bytes,
+                )
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .context("parsing a batch")?;
+    Ok(ParsedBatch {
+        prepared,
+        redeliveries,
+        errors: batch.errors,
+        progress: batch.progress,
+        last_position,
+        count,
+    })
+}
+
+fn redelivery(p: &Peeked) -> Outcome {
+    Outcome {
+        source: p.item.source.to_string(),
+        message_id: p.message_id.to_string(),
+        decision: Decision {
+            action: Action::Ignore {
+                reason: IgnoreReason::Duplicate,
+            },
+            classification: Classification::Plain,
+            rule: Rule::Duplicate,
+            reason: format!("the same message <{}> was already processed", p.message_id),
+        },
+        ticket: None,
+    }
+}
+
+fn progress_bar(enabled: bool, total: Option<u64>, format: Format) -> Option<ProgressBar> {
+    use std::io::IsTerminal;
+    if !enabled || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = match total {
+        Some(len) => ProgressBar::new(len).with_style(
+            ProgressStyle::with_template("{spinner} {bar:40} {bytes}/{total_bytes} ({bytes_per_sec}, {eta}) {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ),
+        None => ProgressBar::new_spinner().with_style(
+            ProgressStyle::with_template("{spinner} {pos} files read ({per_sec}) {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        ),
+    };
+    bar.set_message(format!("importing {}", format.as_str()));
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    Some(bar)
+}

@@ -1,0 +1,214 @@
+//! The one pipeline every source uses (SPEC 2): raw bytes → [`prepare`] (parse, pure,
+//! parallel) → batch: load a [`Snapshot`] → decide and plan each message in order (pure) →
+//! store the [`Writes`] and the source checkpoint in ONE transaction → commit. Only then may
+//! the source acknowledge (IMAP move, import progress).
+//!
+//! A batch whose write fails is retried one message at a time, so one bad message is
+//! quarantined with its reason and never blocks the others.
+
+mod plan;
+mod prepared;
+mod snapshot;
+mod writes;
+
+pub use plan::{Outcome, PlanContext};
+pub use prepared::{Content, Prepared, RawMessage, prepare};
+pub use snapshot::{Keys, Snapshot, TicketState};
+pub use writes::Writes;
+
+use anyhow::Context;
+
+use crate::config::{Role, Settings};
+use crate::decide::DecideContext;
+use crate::domain::{Action, Classification, Decision, EmailAddress, Rule};
+use crate::reply_token::ReplyTokens;
+use crate::store::{Checkpoint, Store};
+use crate::thread::ThreadContext;
+
+/// How a run feeds the pipeline.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub mailbox: String,
+    pub role: Role,
+    /// History: original dates, closed tickets, no notifications.
+    pub archive: bool,
+    /// Decide everything, store nothing.
+    pub dry_run: bool,
+}
+
+pub struct Pipeline {
+    store: Store,
+    settings: Settings,
+    options: RunOptions,
+    reply_tokens: Option<ReplyTokens>,
+    own_addresses: Vec<EmailAddress>,
+    /// In a dry run, what earlier batches would have stored.
+    dry_overlay: Option<Snapshot>,
+}
+
+impl Pipeline {
+    pub fn new(store: Store, settings: Settings, options: RunOptions) -> Self {
+        let reply_tokens = settings.tickets.secret.clone().map(ReplyTokens::new);
+        let mut own_addresses = vec![settings.tickets.support_address.address.clone()];
+        for mb in &settings.mailboxes {
+            if let Some(a) = mb.username.as_deref().and_then(|u| EmailAddress::parse(u).ok()) {
+                own_addresses.push(a);
+            }
+        }
+        let dry_overlay = options.dry_run.then(Snapshot::default);
+        Self {
+            store,
+            settings,
+            options,
+            reply_tokens,
+            own_addresses,
+            dry_overlay,
+        }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn options(&self) -> &RunOptions {
+        &self.options
+    }
+
+    /// Decides and stores a batch atomically, with the checkpoint of its source. Returns one
+    /// outcome per message, in order. An `Err` means the database itself failed: nothing of
+    /// the batch is stored and the source must not be acknowledged.
+    pub async fn process(&mut self, batch: Vec<Prepared>, checkpoint: Option<Checkpoint>) -> anyhow::Result<Vec<Outcome>> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        if self.options.dry_run {
+            return self.dry_run(batch).await;
+        }
+        // Keep the raw bytes of a multi-message batch so it can be retried message by message.
+        let retry: Option<Vec<(crate::domain::Source, Vec<u8>)>> =
+            (batch.len() > 1).then(|| batch.iter().map(|p| (p.source.clone(), p.raw.clone())).collect());
+        match self.try_batch(batch, checkpoint.as_ref()).await {
+            Ok(outcomes) => Ok(outcomes),
+            Err(error) => {
+                tracing::warn!(error = %format!("{error:#}"), "batch failed; retrying one message at a time");
+                let Some(messages) = retry else {
+                    return Err(error);
+                };
+                let max = self.settings.max_message_bytes;
+                let count = messages.len();
+                let mut outcomes = Vec::with_capacity(count);
+                for (i, (source, bytes)) in messages.into_iter().enumerate() {
+                    let last = i + 1 == count;
+                    let cp = if last { checkpoint.as_ref() } else { None };
+                    let prepared = prepare(RawMessage { source, bytes }, max);
+                    outcomes.push(self.process_one(prepared, cp).await?);
+                }
+                Ok(outcomes)
+            }
+        }
+    }
+
+    /// One message in its own transaction; if storing it fails, it is quarantined instead.
+    async fn process_one(&mut self, p: Prepared, checkpoint: Option<&Checkpoint>) -> anyhow::Result<Outcome> {
+        let (source, raw, sha) = (p.source.clone(), p.raw.clone(), p.raw_sha256.clone());
+        let message_id = p.message_id().to_string();
+        match self.try_batch(vec![p], checkpoint).await {
+            Ok(mut outcomes) => outcomes.pop().context("pipeline returned no outcome"),
+            Err(error) => {
+                let decision = Decision {
+                    action: Action::Quarantine,
+                    classification: Classification::Plain,
+                    rule: Rule::PipelineError,
+                    reason: format!("storing the message failed: {error:#}"),
+                };
+                let now = now();
+                let mut w = Writes::default();
+                let ctx = self.plan_context(now);
+                let source_text = source.to_string();
+                plan::quarantine(&source_text, Some(message_id.clone()), &sha, raw, &decision, &ctx, &mut w);
+                let mut tx = self.store.begin_write().await?;
+                crate::store::apply(&mut tx, w, checkpoint, now).await?;
+                tx.commit().await.context("committing a quarantine entry")?;
+                Ok(Outcome {
+                    source: source_text,
+                    message_id,
+                    decision,
+                    ticket: None,
+                })
+            }
+        }
+    }
+
+    async fn try_batch(&mut self, batch: Vec<Prepared>, checkpoint: Option<&Checkpoint>) -> anyhow::Result<Vec<Outcome>> {
+        let now = now();
+        let keys = self.keys(&batch);
+        let mut tx = self.store.begin_write().await?;
+        let mut snapshot = crate::store::load_snapshot(&mut tx, &keys).await?;
+        let (writes, outcomes) = self.plan(batch, &mut snapshot, now);
+        crate::store::apply(&mut tx, writes, checkpoint, now).await?;
+        tx.commit().await.context("committing a batch")?;
+        Ok(outcomes)
+    }
+
+    async fn dry_run(&mut self, batch: Vec<Prepared>) -> anyhow::Result<Vec<Outcome>> {
+        let now = now();
+        let keys = self.keys(&batch);
+        let mut tx = self.store.begin_write().await?;
+        let mut snapshot = crate::store::load_snapshot(&mut tx, &keys).await?;
+        tx.rollback().await?;
+        if let Some(overlay) = &self.dry_overlay {
+            snapshot.overlay(overlay);
+        }
+        let (_writes, outcomes) = self.plan(batch, &mut snapshot, now);
+        if let Some(overlay) = &mut self.dry_overlay {
+            overlay.overlay(&snapshot);
+        }
+        Ok(outcomes)
+    }
+
+    fn keys(&self, batch: &[Prepared]) -> Keys {
+        let mut keys = Keys::default();
+        for p in batch {
+            match &p.content {
+                Content::Parsed(email) => keys.add(email, &self.settings.tickets.prefix, self.reply_tokens.as_ref()),
+                Content::Failed { message_id, .. } => {
+                    keys.message_ids.insert(message_id.clone());
+                }
+            }
+        }
+        keys
+    }
+
+    fn plan(&self, batch: Vec<Prepared>, snapshot: &mut Snapshot, now: i64) -> (Writes, Vec<Outcome>) {
+        let ctx = self.plan_context(now);
+        let mut writes = Writes::default();
+        let outcomes = batch
+            .into_iter()
+            .map(|p| plan::plan_message(p, snapshot, &ctx, &mut writes))
+            .collect();
+        writes.ticket_counter = snapshot.ticket_counter;
+        (writes, outcomes)
+    }
+
+    fn plan_context(&self, now: i64) -> PlanContext<'_> {
+        PlanContext {
+            decide: DecideContext {
+                thread: ThreadContext {
+                    prefix: &self.settings.tickets.prefix,
+                    agents: &self.settings.notify.agents,
+                    reply_tokens: self.reply_tokens.as_ref(),
+                },
+                archive: self.options.archive,
+            },
+            mailbox: &self.options.mailbox,
+            role: self.options.role,
+            now,
+            own_addresses: &self.own_addresses,
+            agents: &self.settings.notify.agents,
+        }
+    }
+}
+
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}

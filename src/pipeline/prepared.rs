@@ -1,0 +1,73 @@
+//! Step 1–2 of the pipeline for one message: size check, hash, parse. Pure CPU work with no
+//! shared state, so import runs it on every core while the store writes the previous batch.
+
+use sha2::{Digest, Sha256};
+
+use crate::domain::{InboundEmail, MessageId, Rule, Source};
+use crate::parse;
+
+/// Raw bytes as a source delivered them.
+#[derive(Debug, Clone)]
+pub struct RawMessage {
+    pub source: Source,
+    pub bytes: Vec<u8>,
+}
+
+/// A message ready to be decided: parsed, or failed with the reason it will be quarantined.
+#[derive(Debug)]
+pub struct Prepared {
+    pub source: Source,
+    pub raw: Vec<u8>,
+    pub raw_sha256: String,
+    pub content: Content,
+}
+
+#[derive(Debug)]
+pub enum Content {
+    Parsed(Box<InboundEmail>),
+    Failed {
+        /// The Message-ID if the headers had one, else a synthetic id.
+        message_id: MessageId,
+        rule: Rule,
+        reason: String,
+    },
+}
+
+impl Prepared {
+    pub fn message_id(&self) -> &MessageId {
+        match &self.content {
+            Content::Parsed(e) => &e.message_id,
+            Content::Failed { message_id, .. } => message_id,
+        }
+    }
+}
+
+pub fn prepare(raw: RawMessage, max_bytes: usize) -> Prepared {
+    let raw_sha256 = hex::encode(Sha256::digest(&raw.bytes));
+    let content = if raw.bytes.len() > max_bytes {
+        Content::Failed {
+            message_id: parse::peek_message_id(&raw.bytes),
+            rule: Rule::OverSize,
+            reason: format!(
+                "message is {} bytes, over the limit of {} bytes (limits.max_message_bytes)",
+                raw.bytes.len(),
+                max_bytes
+            ),
+        }
+    } else {
+        match parse::parse(&raw.bytes) {
+            Ok(email) => Content::Parsed(Box::new(email)),
+            Err(e) => Content::Failed {
+                message_id: parse::peek_message_id(&raw.bytes),
+                rule: Rule::Unparseable,
+                reason: format!("cannot be used as a mail: {e}"),
+            },
+        }
+    };
+    Prepared {
+        source: raw.source,
+        raw: raw.bytes,
+        raw_sha256,
+        content,
+    }
+}

@@ -1,0 +1,111 @@
+//! `Snapshot`: what a batch needs to know of the store, loaded once per batch and updated in
+//! memory as each message of the batch is decided, so a reply later in the same batch threads
+//! onto a ticket created earlier in it. It implements the lookups of `decide` and `thread`.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::decide::{DecideLookup, Seen};
+use crate::domain::{EmailAddress, InboundEmail, MessageId, Status, TicketRef};
+use crate::reply_token::ReplyTokens;
+use crate::thread::ThreadLookup;
+
+#[derive(Debug, Default, Clone)]
+pub struct Snapshot {
+    pub seen: HashMap<MessageId, Seen>,
+    pub tickets: HashMap<i64, TicketState>,
+    /// The last ticket number handed out.
+    pub ticket_counter: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct TicketState {
+    pub status: Status,
+    pub participants: HashSet<EmailAddress>,
+}
+
+/// The keys a batch must look up before it can be decided.
+#[derive(Debug, Default)]
+pub struct Keys {
+    /// Message-IDs of the batch and every id they reply to or reference.
+    pub message_ids: HashSet<MessageId>,
+    /// Ticket numbers named by subject tags or verified reply tokens.
+    pub tickets: HashSet<i64>,
+}
+
+impl Keys {
+    pub fn add(&mut self, email: &InboundEmail, prefix: &str, tokens: Option<&ReplyTokens>) {
+        self.message_ids.insert(email.message_id.clone());
+        self.message_ids.extend(email.in_reply_to.iter().cloned());
+        self.message_ids.extend(email.references.iter().cloned());
+        for tag in TicketRef::find_in_subject(&email.subject, prefix) {
+            self.tickets.insert(tag.number());
+        }
+        if let Some(tokens) = tokens {
+            for rcpt in email.recipients() {
+                if let Some(n) = rcpt.plus_token().and_then(|(_, t)| tokens.verify(t)) {
+                    self.tickets.insert(n);
+                }
+            }
+        }
+    }
+}
+
+impl Snapshot {
+    /// Hands out the next ticket number.
+    pub fn next_ticket(&mut self) -> i64 {
+        self.ticket_counter += 1;
+        self.ticket_counter
+    }
+
+    pub fn record_seen(&mut self, id: &MessageId, ticket: Option<i64>, raw_sha256: &str) {
+        self.seen.insert(
+            id.clone(),
+            Seen {
+                ticket,
+                raw_sha256: raw_sha256.to_string(),
+            },
+        );
+    }
+
+    pub fn ticket_mut(&mut self, number: i64) -> &mut TicketState {
+        self.tickets.entry(number).or_insert_with(|| TicketState {
+            status: Status::New,
+            participants: HashSet::new(),
+        })
+    }
+
+    /// Folds a later snapshot (a dry run's previous batches) over this one.
+    pub fn overlay(&mut self, earlier: &Snapshot) {
+        for (id, seen) in &earlier.seen {
+            self.seen.entry(id.clone()).or_insert_with(|| seen.clone());
+        }
+        for (n, t) in &earlier.tickets {
+            let mine = self.ticket_mut(*n);
+            mine.status = t.status;
+            mine.participants.extend(t.participants.iter().cloned());
+        }
+        self.ticket_counter = self.ticket_counter.max(earlier.ticket_counter);
+    }
+}
+
+impl ThreadLookup for Snapshot {
+    fn ticket_of_message(&self, id: &MessageId) -> Option<i64> {
+        self.seen.get(id).and_then(|s| s.ticket)
+    }
+
+    fn ticket_status(&self, number: i64) -> Option<Status> {
+        self.tickets.get(&number).map(|t| t.status)
+    }
+
+    fn is_participant(&self, number: i64, address: &EmailAddress) -> bool {
+        self.tickets
+            .get(&number)
+            .is_some_and(|t| t.participants.contains(address))
+    }
+}
+
+impl DecideLookup for Snapshot {
+    fn seen(&self, id: &MessageId) -> Option<Seen> {
+        self.seen.get(id).cloned()
+    }
+}

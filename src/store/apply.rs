@@ -1,0 +1,204 @@
+//! Writing one batch's [`Writes`] inside its transaction: multi-row inserts, one update per
+//! touched ticket, the ticket counter and the source checkpoint. The caller commits.
+
+use sqlx::{QueryBuilder, Sqlite};
+
+use crate::pipeline::Writes;
+
+use super::{Tx, rows_per_statement};
+
+/// How far a source has got, stored in the same transaction as the mail it produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Checkpoint {
+    Import {
+        path: String,
+        position: String,
+        messages: i64,
+    },
+    Imap {
+        mailbox: String,
+        uid_validity: u32,
+        last_uid: u32,
+    },
+}
+
+pub async fn apply(tx: &mut Tx, w: Writes, checkpoint: Option<&Checkpoint>, now: i64) -> anyhow::Result<()> {
+    for chunk in w.new_tickets.chunks(rows_per_statement(10)) {
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO tickets (id, subject, status, priority, requester, mailbox, escalation, \
+             created_at, updated_at, last_customer_at) ",
+        );
+        q.push_values(chunk, |mut b, t| {
+            b.push_bind(t.number)
+                .push_bind(t.subject.clone())
+                .push_bind(t.status.as_str())
+                .push_bind(t.priority.as_str())
+                .push_bind(t.requester.clone())
+                .push_bind(t.mailbox.clone())
+                .push_bind(t.escalation)
+                .push_bind(t.created_at)
+                .push_bind(t.updated_at)
+                .push_bind(t.last_customer_at);
+        });
+        q.build().execute(&mut **tx).await?;
+    }
+    for u in &w.ticket_updates {
+        sqlx::query(
+            "UPDATE tickets SET updated_at = MAX(updated_at, ?1), status = COALESCE(?2, status), \
+             last_customer_at = COALESCE(MAX(last_customer_at, ?3), ?3, last_customer_at), \
+             resolved_at = CASE WHEN ?2 IS NULL THEN resolved_at ELSE NULL END \
+             WHERE id = ?4",
+        )
+        .bind(u.updated_at)
+        .bind(u.status.map(|s| s.as_str()))
+        .bind(u.last_customer_at)
+        .bind(u.number)
+        .execute(&mut **tx)
+        .await?;
+    }
+    if !w.new_tickets.is_empty() {
+        sqlx::query("UPDATE counters SET value = ?1 WHERE name = 'ticket_number' AND value < ?1")
+            .bind(w.ticket_counter)
+            .execute(&mut **tx)
+            .await?;
+    }
+    for chunk in w.participants.chunks(rows_per_statement(4)) {
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("INSERT INTO participants (ticket_id, address, name, role) ");
+        q.push_values(chunk, |mut b, p| {
+            b.push_bind(p.ticket)
+                .push_bind(p.address.clone())
+                .push_bind(p.name.clone())
+                .push_bind(p.role);
+        });
+        q.push(" ON CONFLICT (ticket_id, address) DO NOTHING");
+        q.build().execute(&mut **tx).await?;
+    }
+    let mut messages = w.messages;
+    while !messages.is_empty() {
+        let rest = messages.split_off(messages.len().min(rows_per_statement(18)));
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO messages (ticket_id, message_id, direction, classification, from_addr, \
+             from_name, to_addrs, cc_addrs, subject, sent_date, received_at, in_reply_to, \
+             references_ids, body_text, reply_text, source, raw_sha256, raw) ",
+        );
+        q.push_values(messages, |mut b, m| {
+            b.push_bind(m.ticket)
+                .push_bind(m.message_id)
+                .push_bind("inbound")
+                .push_bind(m.classification)
+                .push_bind(m.from_addr)
+                .push_bind(m.from_name)
+                .push_bind(m.to_addrs)
+                .push_bind(m.cc_addrs)
+                .push_bind(m.subject)
+                .push_bind(m.sent_date)
+                .push_bind(m.received_at)
+                .push_bind(m.in_reply_to)
+                .push_bind(m.references_ids)
+                .push_bind(m.body_text)
+                .push_bind(m.reply_text)
+                .push_bind(m.source)
+                .push_bind(m.raw_sha256)
+                .push_bind(m.raw);
+        });
+        q.build().execute(&mut **tx).await?;
+        messages = rest;
+    }
+    let mut blobs = w.blobs;
+    while !blobs.is_empty() {
+        let rest = blobs.split_off(blobs.len().min(rows_per_statement(2)));
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("INSERT INTO blobs (sha256, content) ");
+        q.push_values(blobs, |mut b, blob| {
+            b.push_bind(blob.sha256).push_bind(blob.content);
+        });
+        q.push(" ON CONFLICT (sha256) DO NOTHING");
+        q.build().execute(&mut **tx).await?;
+        blobs = rest;
+    }
+    for chunk in w.attachments.chunks(rows_per_statement(6)) {
+        let mut q: QueryBuilder<Sqlite> =
+            QueryBuilder::new("INSERT INTO attachments (message_id, position, filename, content_type, size, sha256) ");
+        q.push_values(chunk, |mut b, a| {
+            b.push_bind(a.message_id.clone())
+                .push_bind(a.position)
+                .push_bind(a.filename.clone())
+                .push_bind(a.content_type.clone())
+                .push_bind(a.size)
+                .push_bind(a.sha256.clone());
+        });
+        q.build().execute(&mut **tx).await?;
+    }
+    for chunk in w.decisions.chunks(rows_per_statement(10)) {
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO decisions (created_at, source, mailbox, message_id, raw_sha256, \
+             classification, decision, rule, reason, ticket_id) ",
+        );
+        q.push_values(chunk, |mut b, d| {
+            b.push_bind(d.created_at)
+                .push_bind(d.source.clone())
+                .push_bind(d.mailbox.clone())
+                .push_bind(d.message_id.clone())
+                .push_bind(d.raw_sha256.clone())
+                .push_bind(d.classification)
+                .push_bind(d.decision)
+                .push_bind(d.rule)
+                .push_bind(d.reason.clone())
+                .push_bind(d.ticket);
+        });
+        q.build().execute(&mut **tx).await?;
+    }
+    for entry in w.quarantine {
+        sqlx::query(
+            "INSERT INTO quarantine (created_at, source, mailbox, message_id, reason, raw_sha256, raw) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+             ON CONFLICT (raw_sha256) DO UPDATE SET reason = excluded.reason, status = 'held'",
+        )
+        .bind(entry.created_at)
+        .bind(entry.source)
+        .bind(entry.mailbox)
+        .bind(entry.message_id)
+        .bind(entry.reason)
+        .bind(entry.raw_sha256)
+        .bind(entry.raw)
+        .execute(&mut **tx)
+        .await?;
+    }
+    match checkpoint {
+        Some(Checkpoint::Import {
+            path,
+            position,
+            messages,
+        }) => {
+            sqlx::query(
+                "INSERT INTO import_checkpoints (path, position, messages, updated_at) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (path) DO UPDATE SET position = excluded.position, \
+                 messages = excluded.messages, updated_at = excluded.updated_at",
+            )
+            .bind(path)
+            .bind(position)
+            .bind(messages)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Some(Checkpoint::Imap {
+            mailbox,
+            uid_validity,
+            last_uid,
+        }) => {
+            sqlx::query(
+                "INSERT INTO mailbox_state (mailbox, uid_validity, last_uid, updated_at) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (mailbox) DO UPDATE SET uid_validity = excluded.uid_validity, \
+                 last_uid = excluded.last_uid, updated_at = excluded.updated_at",
+            )
+            .bind(mailbox)
+            .bind(i64::from(*uid_validity))
+            .bind(i64::from(*last_uid))
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+        }
+        None => {}
+    }
+    Ok(())
+}

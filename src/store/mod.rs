@@ -1,0 +1,93 @@
+//! The database edge. SQLite today (one file, WAL); the schema and queries are kept portable
+//! for the PostgreSQL backend. Queries are built at run time (`query_as` + `FromRow`) with
+//! bound parameters only, so the build needs no database.
+//!
+//! One file per aggregate: `lookup` (what a batch must know), `apply` (what a batch writes),
+//! `tickets`, `decisions`.
+
+mod apply;
+mod decisions;
+mod lookup;
+mod tickets;
+
+use std::{str::FromStr, time::Duration};
+
+use anyhow::Context;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+pub use apply::{Checkpoint, apply};
+pub use decisions::DecisionRow;
+pub use lookup::load_snapshot;
+pub use tickets::{AttachmentRow, MessageRow, ParticipantRow, TicketRow};
+
+pub type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// SQLite allows 32,766 bound parameters per statement; stay well below.
+const MAX_BINDS: usize = 30_000;
+
+#[derive(Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating if missing) the database at `url` and applies pending migrations.
+    pub async fn open(url: &str) -> anyhow::Result<Store> {
+        if url.starts_with("postgres") {
+            anyhow::bail!(
+                "database url {url:?}: PostgreSQL support is not built into this version yet; \
+                 use sqlite://FILE"
+            );
+        }
+        let options = SqliteConnectOptions::from_str(url)
+            .with_context(|| format!("invalid database url {url:?}"))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a committed batch survives power loss, so a source is only acknowledged
+            // (IMAP move, import checkpoint) for mail that is really stored.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30))
+            .pragma("cache_size", "-16000")
+            .pragma("temp_store", "memory");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .with_context(|| format!("cannot open database {url}"))?;
+        let store = Store { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .context("applying database migrations")
+    }
+
+    /// A write transaction that takes the write lock at once, so the snapshot a batch reads
+    /// cannot change before it writes.
+    pub async fn begin_write(&self) -> anyhow::Result<Tx> {
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .context("starting a database transaction")
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Rows per multi-row statement for a table with `columns` columns.
+fn rows_per_statement(columns: usize) -> usize {
+    (MAX_BINDS / columns).clamp(1, 500)
+}

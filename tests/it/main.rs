@@ -1,0 +1,14 @@
+//! The integration test binary: drives the real `mailgate` binary (one tempdir, database and
+//! config per test) through the CLI contract of SPEC 9, with the scenario mails of
+//! `fixtures/cases/` and the sample archive `fixtures/sample-archive.mbox`.
+
+mod cli;
+mod content;
+mod corpus;
+mod crash;
+mod fixtures_doc;
+mod generator;
+mod import;
+mod machine_mail;
+mod support;
+mod threading;
