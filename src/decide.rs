@@ -95,7 +95,7 @@ pub fn evaluate(
                 },
                 Rule::Unthreaded,
                 format!(
-                    "{} mail ({why}) that belongs to no ticket ({detail}): logged, no ticket created",
+                    "{} mail ({why}) that belongs to no ticket: logged, no ticket created",
                     classification.as_str()
                 ),
                 None,
@@ -104,7 +104,7 @@ pub fn evaluate(
                 let escalation = classification == Classification::Escalation;
                 let status = if ctx.archive { Status::Closed } else { Status::New };
                 let priority = priority_of(email);
-                let mut reason = format!("{detail}: new ticket");
+                let mut reason = detail;
                 if escalation {
                     reason.push_str(" marked as an escalation (arrived at an escalation mailbox)");
                 }

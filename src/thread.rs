@@ -111,7 +111,7 @@ pub fn thread(email: &InboundEmail, lookup: &impl ThreadLookup, ctx: &ThreadCont
     }
     Threading::New {
         rule: Rule::NewTicket,
-        detail: "no In-Reply-To, References, reply address or subject tag matched a ticket".into(),
+        detail: "no In-Reply-To, References, reply address or subject tag matched a ticket: new ticket".into(),
     }
 }
 

@@ -151,7 +151,11 @@ impl<'a> Generator<'a> {
         }
         // A recent conversation, biased towards the latest ones.
         let len = self.threads.len();
-        let window = len.min(if self.rng.chance(800) { 40 } else { OPEN_THREADS });
+        let window = len.min(if self.rng.chance(800) {
+            40
+        } else {
+            OPEN_THREADS
+        });
         let thread = &mut self.threads[len - 1 - self.rng.below(window)];
         let customer = author_of(&self.customers[thread.customer]);
         let compose = Compose::new(&mut self.rng, i, time);
@@ -196,6 +200,7 @@ impl<'a> Generator<'a> {
             subject: corpus::fill_number(template, self.rng.range(1000, 99_999)),
             utf8,
             customer: c,
+            requester: author.address.clone(),
             ids: Vec::new(),
             last: None,
             last_text: String::new(),
@@ -270,7 +275,10 @@ mod tests {
             assert_eq!(item, generated.text.as_bytes(), "message {i}");
             escaped += usize::from(generated.text.contains("\nFrom "));
         }
-        assert!(escaped > 10, "only {escaped} messages exercise >From escaping");
+        assert!(
+            escaped > 10,
+            "only {escaped} messages exercise >From escaping"
+        );
     }
 
     #[test]
@@ -294,7 +302,11 @@ mod tests {
             let from = message.from().unwrap().first().unwrap().address().unwrap();
             let bounce = from.starts_with("MAILER-DAEMON");
             if !bounce {
-                assert!((2048..=20 * 1024).contains(&raw.len()), "{i}: {}", raw.len());
+                assert!(
+                    (2048..=20 * 1024).contains(&raw.len()),
+                    "{i}: {}",
+                    raw.len()
+                );
                 senders.insert(from.to_string());
                 domains.insert(from.rsplit('@').next().unwrap().to_string());
             }
@@ -317,11 +329,20 @@ mod tests {
         assert!((0.25..=0.35).contains(&ratio(replies)), "replies {replies}");
         assert_eq!(replies as u64, stats.replies);
         assert_eq!(attachments as u64, stats.attachments);
-        assert!((0.06..=0.14).contains(&ratio(attachments)), "attachments {attachments}");
+        assert!(
+            (0.06..=0.14).contains(&ratio(attachments)),
+            "attachments {attachments}"
+        );
         assert!((0.06..=0.16).contains(&ratio(html)), "html {html}");
-        assert!((0.06..=0.16).contains(&ratio(utf8_subjects)), "utf8 {utf8_subjects}");
+        assert!(
+            (0.06..=0.16).contains(&ratio(utf8_subjects)),
+            "utf8 {utf8_subjects}"
+        );
         assert!((0.01..=0.035).contains(&ratio(auto)), "auto-replies {auto}");
-        assert!((0.003..=0.02).contains(&ratio(bounces)), "bounces {bounces}");
+        assert!(
+            (0.003..=0.02).contains(&ratio(bounces)),
+            "bounces {bounces}"
+        );
         assert!(tagged > 0 && ratio(tagged) < 0.03, "tagged {tagged}");
         assert!(senders.len() >= 250, "{} senders", senders.len());
         assert!(domains.len() >= 55, "{} domains", domains.len());
@@ -332,7 +353,11 @@ mod tests {
         let mut sink = Vec::new();
         let stats = write_mbox_of_size(2_000_000, 1, &mut sink).unwrap();
         assert_eq!(stats.bytes, sink.len() as u64);
-        assert!((1_600_000..=2_400_000).contains(&stats.bytes), "{}", stats.bytes);
+        assert!(
+            (1_600_000..=2_400_000).contains(&stats.bytes),
+            "{}",
+            stats.bytes
+        );
     }
 
     #[test]

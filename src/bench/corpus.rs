@@ -64,11 +64,28 @@ const LAST: [&str; 20] = [
     "Suzuki", "Weber",
 ];
 const ORG: [&str; 12] = [
-    "acme", "globex", "initech", "umbrella", "hooli", "stark", "wayne", "tyrell", "cyberdyne",
-    "soylent", "aperture", "wonka",
+    "acme",
+    "globex",
+    "initech",
+    "umbrella",
+    "hooli",
+    "stark",
+    "wayne",
+    "tyrell",
+    "cyberdyne",
+    "soylent",
+    "aperture",
+    "wonka",
 ];
 const ORG_KIND: [&str; 8] = [
-    "", "-labs", "-gmbh", "-group", "-systems", "-consulting", "-retail", "-logistics",
+    "",
+    "-labs",
+    "-gmbh",
+    "-group",
+    "-systems",
+    "-consulting",
+    "-retail",
+    "-logistics",
 ];
 const TLD: [&str; 7] = ["com", "de", "fr", "co.jp", "io", "net", "org"];
 const ZONES: [i32; 8] = [0, 3600, 7200, -18000, -28800, 32400, 19800, 3600];
@@ -190,7 +207,13 @@ may be privileged. If you are not the intended recipient, please notify the send
 immediately and delete this message. Any unauthorised use, disclosure or copying is \
 prohibited. We accept no liability for viruses transmitted with this message.";
 
-pub(crate) const GREETINGS: [&str; 5] = ["Hello,", "Hi team,", "Dear support,", "Good morning,", "Hi,"];
+pub(crate) const GREETINGS: [&str; 5] = [
+    "Hello,",
+    "Hi team,",
+    "Dear support,",
+    "Good morning,",
+    "Hi,",
+];
 pub(crate) const UTF8_GREETINGS: [&str; 5] = [
     "Sehr geehrte Damen und Herren,",
     "Bonjour à toute l'équipe,",
@@ -219,7 +242,11 @@ const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 /// Standard base64 (with padding) of `data`, appended to `out`.
 pub(crate) fn base64(data: &[u8], out: &mut String) {
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -275,7 +302,13 @@ pub(crate) fn encode_words(text: &str, q: bool, out: &mut String) {
 
 fn q_len(s: &str) -> usize {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b" .-".contains(&b) { 1 } else { 3 })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b" .-".contains(&b) {
+                1
+            } else {
+                3
+            }
+        })
         .sum()
 }
 

@@ -28,6 +28,8 @@ pub(crate) struct Thread {
     pub(crate) subject: String,
     pub(crate) utf8: bool,
     pub(crate) customer: usize,
+    /// The customer's address, where agent replies go.
+    pub(crate) requester: String,
     /// Message-IDs: the first and the most recent ones.
     pub(crate) ids: Vec<String>,
     pub(crate) last: Option<(Author, i64)>,
@@ -86,11 +88,17 @@ impl<'r> Compose<'r> {
 
     /// An out-of-office answer from `author` to the last message of `thread`.
     pub(crate) fn auto_reply(mut self, thread: &Thread, author: &Author) -> Generated {
-        let prefix = if self.rng.chance(500) { "Automatic reply: " } else { "Out of Office: " };
+        let prefix = if self.rng.chance(500) {
+            "Automatic reply: "
+        } else {
+            "Out of Office: "
+        };
         let subject = encode_subject(prefix, &thread.subject, thread.utf8, self.rng);
         self.headers(author, &subject, Some(thread));
-        self.out.push_str("Auto-Submitted: auto-replied\nX-Auto-Response-Suppress: All\n");
-        self.out.push_str("Content-Type: text/plain; charset=utf-8\n");
+        self.out
+            .push_str("Auto-Submitted: auto-replied\nX-Auto-Response-Suppress: All\n");
+        self.out
+            .push_str("MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n");
         self.out.push_str("Content-Transfer-Encoding: 8bit\n\n");
         let _ = write!(self.out, "{}\n\n{}\n", corpus::OUT_OF_OFFICE, author.name);
         while self.out.len() < MIN_SIZE {
@@ -150,23 +158,25 @@ impl<'r> Compose<'r> {
             author.domain
         );
         let date = rfc2822(self.time, author.utc_offset);
-        let to = if author.address == SUPPORT {
-            reply_to.map_or(String::new(), |t| {
-                t.last.as_ref().map_or(String::new(), |(a, _)| a.address.clone())
-            })
+        let to = match reply_to {
+            Some(thread) if author.address == SUPPORT => thread.requester.as_str(),
+            _ => SUPPORT,
+        };
+        let daemon = author.address.starts_with("MAILER-DAEMON");
+        let (return_path, relay) = if daemon {
+            ("", author.domain.clone())
         } else {
-            SUPPORT.to_string()
+            (author.address.as_str(), format!("mail.{}", author.domain))
         };
         let o = &mut self.out;
         let _ = write!(
             o,
-            "Return-Path: <{addr}>\n\
-             Received: from mail.{domain} (mail.{domain} [203.0.113.{ip}])\n\
+            "Return-Path: <{return_path}>\n\
+             Received: from {relay} ({relay} [203.0.113.{ip}])\n\
              \tby mx.helpdesk.example with ESMTPS id {hex:x}\n\tfor <{to}>; {date}\n\
              From: {name} <{addr}>\nTo: <{to}>\nSubject: {subject}\nDate: {date}\n\
              Message-ID: {id}\n",
             addr = author.address,
-            domain = author.domain,
             name = display_name(&author.name),
             ip = self.seq % 250 + 1,
             hex = self.rng.next_u64() >> 20,
@@ -174,7 +184,11 @@ impl<'r> Compose<'r> {
         if let Some(thread) = reply_to
             && let Some(parent) = thread.ids.last()
         {
-            let _ = writeln!(o, "In-Reply-To: {parent}\nReferences: {}", thread.ids.join("\n "));
+            let _ = writeln!(
+                o,
+                "In-Reply-To: {parent}\nReferences: {}",
+                thread.ids.join("\n ")
+            );
         }
         id
     }
@@ -221,7 +235,14 @@ impl<'r> Compose<'r> {
         text.push_str(&quote);
         loop {
             self.out.truncate(headers);
-            mime::write_body(&mut self.out, &text, html, utf8, attachment.as_ref(), self.seq);
+            mime::write_body(
+                &mut self.out,
+                &text,
+                html,
+                utf8,
+                attachment.as_ref(),
+                self.seq,
+            );
             if self.out.len() >= MIN_SIZE {
                 break;
             }
@@ -308,8 +329,8 @@ fn ascii_only(s: &str) -> String {
 
 /// `Tue, 3 Jan 2023 14:05:09 +0100` in the given UTC offset.
 pub(crate) fn rfc2822(time: i64, utc_offset: i32) -> String {
-    let zone = chrono::FixedOffset::east_opt(utc_offset)
-        .or_else(|| chrono::FixedOffset::east_opt(0));
+    let zone =
+        chrono::FixedOffset::east_opt(utc_offset).or_else(|| chrono::FixedOffset::east_opt(0));
     match (chrono::DateTime::from_timestamp(time, 0), zone) {
         (Some(utc), Some(zone)) => utc.with_timezone(&zone).to_rfc2822(),
         _ => String::from("Thu, 1 Jan 1970 00:00:00 +0000"),

@@ -147,7 +147,14 @@ mod tests {
         let mut rng = Rng::new(7);
         let a = attachment(&mut rng, 3);
         let mut out = String::from("From: a@b\nSubject: x\n");
-        write_body(&mut out, "Hello <you>\n\nsecond\n", true, false, Some(&a), 3);
+        write_body(
+            &mut out,
+            "Hello <you>\n\nsecond\n",
+            true,
+            false,
+            Some(&a),
+            3,
+        );
         let parsed = mail_parser::MessageParser::default()
             .parse(out.as_bytes())
             .unwrap();

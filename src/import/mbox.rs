@@ -32,8 +32,6 @@ struct Shared {
 struct Marks {
     /// Offsets of `From ` lines not yet paired with a message.
     from_offsets: VecDeque<u64>,
-    /// Offset of the first `From ` line.
-    first_from: Option<u64>,
     /// Offset of the first non-whitespace byte (to report junk before the first message).
     first_content: Option<u64>,
 }
@@ -98,9 +96,7 @@ impl<R: Read> CountingReader<R> {
     }
 
     fn record_from(&mut self, offset: u64) {
-        let mut marks = self.shared.lock();
-        marks.from_offsets.push_back(offset);
-        marks.first_from.get_or_insert(offset);
+        self.shared.lock().from_offsets.push_back(offset);
     }
 
     /// Until the first message starts, remember where the first non-blank byte is.
@@ -193,12 +189,16 @@ impl<R: Read> MboxItems<R> {
     }
 
     /// Bytes before the first `From ` line that are not blank: reported once, not fatal.
+    /// Called before the first message's offset is taken off the queue.
     fn leading_junk(&self) -> Option<ItemError> {
         let marks = self.shared.lock();
-        match (marks.first_content, marks.first_from) {
+        match (marks.first_content, marks.from_offsets.front().copied()) {
             (Some(content), Some(from)) if content < from => Some(ItemError::new(
                 format!("{}@{content}", self.path),
-                format!("{} bytes before the first \"From \" line ignored", from - content),
+                format!(
+                    "{} bytes before the first \"From \" line ignored",
+                    from - content
+                ),
             )),
             (Some(content), None) => Some(ItemError::new(
                 format!("{}@{content}", self.path),
@@ -233,6 +233,8 @@ impl<R: Read> Iterator for MboxItems<R> {
             return None;
         }
         let next = self.messages.next();
+        let first = !std::mem::replace(&mut self.checked_leading, true);
+        let junk = first.then(|| self.leading_junk()).flatten();
         let item = match next {
             Some(Ok(message)) => {
                 self.index += 1;
@@ -259,37 +261,35 @@ impl<R: Read> Iterator for MboxItems<R> {
                 None
             }
         };
-        if !self.checked_leading {
-            self.checked_leading = true;
-            if let Some(junk) = self.leading_junk() {
+        match junk {
+            Some(junk) => {
                 self.held = item;
-                return Some(Err(junk));
+                Some(Err(junk))
             }
+            None => item.map(Ok),
         }
-        item.map(Ok)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::reader::{Format, detect, open};
 
     fn read(bytes: &[u8]) -> Vec<Result<RawItem, ItemError>> {
         MboxItems::from_reader(bytes, "a.mbox".into()).collect()
     }
 
-    fn offsets_and_bodies(bytes: &[u8]) -> Vec<(u64, u64, Vec<u8>)> {
-        read(bytes)
-            .into_iter()
-            .map(|item| {
-                let item = item.unwrap();
-                let Source::File { offset, index, .. } = item.source else {
-                    panic!("not a file source")
-                };
-                (offset, index, item.bytes)
-            })
-            .collect()
+    fn messages(bytes: &[u8]) -> Vec<RawItem> {
+        read(bytes).into_iter().map(Result::unwrap).collect()
+    }
+
+    fn at(offset: u64, index: u64) -> Source {
+        let path = "a.mbox".into();
+        Source::File {
+            path,
+            offset,
+            index,
+        }
     }
 
     const THREE: &[u8] = b"From a@x Mon Jan  1 00:00:00 2024\nSubject: one\n\nbody 1\n\n\
@@ -298,20 +298,15 @@ From c@x Mon Jan  1 00:00:02 2024\nSubject: three\n\nbody 3\n";
 
     #[test]
     fn exact_offsets_indexes_and_unescaping() {
-        let items = offsets_and_bodies(THREE);
-        assert_eq!(items.len(), 3);
+        let items = messages(THREE);
         let second = THREE.windows(7).position(|w| w == b"From b@").unwrap() as u64;
         let third = THREE.windows(7).position(|w| w == b"From c@").unwrap() as u64;
-        assert_eq!(
-            items.iter().map(|i| (i.0, i.1)).collect::<Vec<_>>(),
-            [(0, 1), (second, 2), (third, 3)]
-        );
-        assert_eq!(items[0].2, b"Subject: one\n\nbody 1\n");
-        assert_eq!(
-            items[1].2,
-            b"Subject: two\n\nFrom here\n>From there\n> From x\n"
-        );
-        assert_eq!(items[2].2, b"Subject: three\n\nbody 3\n");
+        let sources: Vec<_> = items.iter().map(|i| i.source.clone()).collect();
+        assert_eq!(sources, [at(0, 1), at(second, 2), at(third, 3)]);
+        assert_eq!(items[0].bytes, b"Subject: one\n\nbody 1\n");
+        let unescaped = b"Subject: two\n\nFrom here\n>From there\n> From x\n";
+        assert_eq!(items[1].bytes, unescaped);
+        assert_eq!(items[2].bytes, b"Subject: three\n\nbody 3\n");
     }
 
     #[test]
@@ -326,32 +321,28 @@ From c@x Mon Jan  1 00:00:02 2024\nSubject: three\n\nbody 3\n";
                 Ok(n)
             }
         }
-        let slow: Vec<_> = MboxItems::from_reader(Trickle(THREE), "t".into())
-            .map(Result::unwrap)
-            .collect();
-        let fast: Vec<_> = read(THREE).into_iter().map(Result::unwrap).collect();
-        assert_eq!(slow, fast);
+        let slow = MboxItems::from_reader(Trickle(THREE), "a.mbox".into());
+        let slow: Vec<_> = slow.map(Result::unwrap).collect();
+        assert_eq!(slow, messages(THREE));
     }
 
     #[test]
     fn crlf_line_endings() {
-        let crlf = String::from_utf8(THREE.to_vec()).unwrap().replace('\n', "\r\n");
-        let items = offsets_and_bodies(crlf.as_bytes());
+        let crlf = String::from_utf8(THREE.to_vec()).unwrap();
+        let crlf = crlf.replace('\n', "\r\n");
+        let items = messages(crlf.as_bytes());
         assert_eq!(items.len(), 3);
-        let second = crlf.find("From b@").unwrap() as u64;
-        assert_eq!(items[1].0, second);
-        assert_eq!(items[0].2, b"Subject: one\r\n\r\nbody 1\r\n");
-        assert_eq!(
-            items[1].2,
-            b"Subject: two\r\n\r\nFrom here\r\n>From there\r\n> From x\r\n"
-        );
+        assert_eq!(items[1].source, at(crlf.find("From b@").unwrap() as u64, 2));
+        assert_eq!(items[0].bytes, b"Subject: one\r\n\r\nbody 1\r\n");
+        let unescaped = b"Subject: two\r\n\r\nFrom here\r\n>From there\r\n> From x\r\n";
+        assert_eq!(items[1].bytes, unescaped);
     }
 
     #[test]
     fn last_message_without_trailing_newline() {
-        let items = offsets_and_bodies(b"From a Mon Jan  1 00:00:00 2024\nSubject: s\n\nno newline");
+        let items = messages(b"From a Mon Jan  1 00:00:00 2024\nSubject: s\n\nno newline");
         assert_eq!(items.len(), 1);
-        assert_eq!(items[0].2, b"Subject: s\n\nno newline");
+        assert_eq!(items[0].bytes, b"Subject: s\n\nno newline");
     }
 
     #[test]
@@ -362,15 +353,13 @@ From c@x Mon Jan  1 00:00:02 2024\nSubject: three\n\nbody 3\n";
 
     #[test]
     fn leading_junk_is_reported_once_then_messages_follow() {
-        let mut bytes = b"garbage\n\n".to_vec();
-        bytes.extend_from_slice(THREE);
+        let bytes = [b"garbage\n\n".as_slice(), THREE].concat();
         let items = read(&bytes);
         assert_eq!(items.len(), 4);
         let err = items[0].as_ref().unwrap_err();
         assert_eq!(err.position, "a.mbox@0");
         assert!(err.error.contains("9 bytes"), "{err}");
-        let first = items[1].as_ref().unwrap();
-        assert!(matches!(first.source, Source::File { offset: 9, index: 1, .. }));
+        assert_eq!(items[1].as_ref().unwrap().source, at(9, 1));
     }
 
     #[test]
@@ -382,64 +371,18 @@ From c@x Mon Jan  1 00:00:02 2024\nSubject: three\n\nbody 3\n";
 
     #[test]
     fn io_error_mid_file_is_an_item_error_then_stops() {
-        struct Failing(usize);
-        impl Read for Failing {
-            fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-                if self.0 >= THREE.len() / 2 {
-                    return Err(io::Error::other("disk on fire"));
-                }
-                let n = (THREE.len() / 2 - self.0).min(out.len());
-                out[..n].copy_from_slice(&THREE[self.0..self.0 + n]);
-                self.0 += n;
-                Ok(n)
+        struct Broken;
+        impl Read for Broken {
+            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                Err(io::Error::other("disk on fire"))
             }
         }
-        let items: Vec<_> = MboxItems::from_reader(Failing(0), "f".into()).collect();
+        let failing = THREE[..THREE.len() / 2].chain(Broken);
+        let items: Vec<_> = MboxItems::from_reader(failing, "f".into()).collect();
         assert_eq!(items.len(), 2, "{items:?}");
         assert!(items[0].is_ok());
         let err = items[1].as_ref().unwrap_err();
         assert_eq!(err.position, format!("f@{}", THREE.len() / 2));
         assert!(err.error.contains("disk on fire"));
-    }
-
-    /// Throughput on a generated ~512 MB archive:
-    /// `cargo test --release --lib import::mbox::tests::throughput -- --ignored --nocapture`
-    #[test]
-    #[ignore]
-    fn throughput() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("big.mbox");
-        let mut file = io::BufWriter::new(std::fs::File::create(&path).unwrap());
-        let stats = crate::bench::write_mbox_of_size(512 << 20, 1, &mut file).unwrap();
-        drop(file);
-        for _ in 0..3 {
-            let started = std::time::Instant::now();
-            let (mut count, mut bytes) = (0u64, 0u64);
-            for item in MboxItems::open(&path).unwrap() {
-                count += 1;
-                bytes += item.unwrap().bytes.len() as u64;
-            }
-            let seconds = started.elapsed().as_secs_f64();
-            assert_eq!(count, stats.messages);
-            eprintln!(
-                "{count} messages, {:.0} MB in {seconds:.2} s: {:.0} MB/s (payload {bytes} B), \
-                 peak RSS {:?} MB",
-                stats.bytes as f64 / 1e6,
-                stats.bytes as f64 / 1e6 / seconds,
-                crate::bench::memory::peak_rss_bytes().map(|b| b >> 20),
-            );
-        }
-    }
-
-    #[test]
-    fn detect_and_open_a_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("archive");
-        std::fs::write(&path, [b"\n".as_slice(), THREE].concat()).unwrap();
-        assert_eq!(detect(&path).unwrap(), Format::Mbox);
-        let items: Vec<_> = open(&path, Format::Mbox).unwrap().collect();
-        assert_eq!(items.len(), 3);
-        let dir_err = open(dir.path(), Format::Mbox).err().unwrap();
-        assert!(dir_err.to_string().contains("is a directory"));
     }
 }

@@ -238,3 +238,79 @@ impl Iterator for FileItems {
 pub(crate) fn is_hidden(name: &std::ffi::OsStr) -> bool {
     name.as_encoded_bytes().first() == Some(&b'.')
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const THREE_MESSAGES: &[u8] = b"From a Mon Jan  1 00:00:00 2024\nSubject: 1\n\n1\n\n\
+From b Mon Jan  1 00:00:00 2024\nSubject: 2\n\n2\n\n\
+From c Mon Jan  1 00:00:00 2024\nSubject: 3\n\n3\n";
+
+    #[test]
+    fn formats_parse_and_items_are_send() {
+        assert_eq!("MBOX".parse::<Format>().unwrap(), Format::Mbox);
+        assert_eq!("maildir".parse::<Format>().unwrap(), Format::Maildir);
+        assert_eq!(" eml ".parse::<Format>().unwrap(), Format::Eml);
+        assert!(
+            "pst"
+                .parse::<Format>()
+                .unwrap_err()
+                .to_string()
+                .contains("\"pst\"")
+        );
+        fn send<T: Send>() {}
+        send::<Items>();
+    }
+
+    #[test]
+    fn file_not_starting_with_from_is_eml() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x");
+        std::fs::write(&path, "Return-Path: <a@b>\nFrom: a@b\n\nFrom here\n").unwrap();
+        assert_eq!(detect(&path).unwrap(), Format::Eml);
+        std::fs::write(&path, "").unwrap();
+        assert_eq!(detect(&path).unwrap(), Format::Eml);
+    }
+
+    #[test]
+    fn detect_and_open_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("archive");
+        std::fs::write(&path, [b"\n".as_slice(), THREE_MESSAGES].concat()).unwrap();
+        assert_eq!(detect(&path).unwrap(), Format::Mbox);
+        let items: Vec<_> = open(&path, Format::Mbox).unwrap().collect();
+        assert_eq!(items.len(), 3);
+        let dir_err = open(dir.path(), Format::Mbox).err().unwrap();
+        assert!(dir_err.to_string().contains("is a directory"));
+    }
+
+    /// Throughput on a generated ~512 MB archive:
+    /// `cargo test --release --lib import::reader::tests::mbox_throughput -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn mbox_throughput() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.mbox");
+        let mut file = io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        let stats = crate::bench::write_mbox_of_size(512 << 20, 1, &mut file).unwrap();
+        drop(file);
+        for _ in 0..3 {
+            let started = std::time::Instant::now();
+            let (mut count, mut bytes) = (0u64, 0u64);
+            for item in open(&path, Format::Mbox).unwrap() {
+                count += 1;
+                bytes += item.unwrap().bytes.len() as u64;
+            }
+            let seconds = started.elapsed().as_secs_f64();
+            assert_eq!(count, stats.messages);
+            eprintln!(
+                "{count} messages, {:.0} MB in {seconds:.2} s: {:.0} MB/s (payload {bytes} B), \
+                 peak RSS {:?} MB",
+                stats.bytes as f64 / 1e6,
+                stats.bytes as f64 / 1e6 / seconds,
+                crate::bench::memory::peak_rss_bytes().map(|b| b >> 20),
+            );
+        }
+    }
+}

@@ -1,0 +1,237 @@
+//! Header fields of a parsed message → the typed fields of `InboundEmail`.
+//!
+//! Single-valued fields (From, Subject, Date, Message-ID, the classify headers) take the
+//! **first** occurrence of the header; list fields (To, Cc, Reply-To, In-Reply-To, References,
+//! Delivered-To, Authentication-Results) take all occurrences. Invalid addresses and ids are
+//! skipped, never an error.
+
+use mail_parser::{Address, Header, HeaderName, HeaderValue, Message, MimeHeaders};
+
+use crate::domain::{ClassifyHeaders, EmailAddress, Mailbox, MessageId};
+
+/// The first header called `name` in `headers`.
+fn first<'a, 'x>(headers: &'a [Header<'x>], name: &HeaderName<'_>) -> Option<&'a Header<'x>> {
+    headers.iter().find(|h| &h.name == name)
+}
+
+/// Whether `header` is the non-standard header `name` (case-insensitive).
+fn is_other(header: &Header<'_>, name: &str) -> bool {
+    matches!(&header.name, HeaderName::Other(n) if n.trim().eq_ignore_ascii_case(name))
+}
+
+/// The raw text of a header value, unfolded (CR and LF removed) and trimmed.
+pub(super) fn raw_value(raw: &[u8], header: &Header<'_>) -> String {
+    let bytes = raw
+        .get(header.offset_start as usize..header.offset_end as usize)
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(bytes);
+    let text = text.trim();
+    if text.contains(['\r', '\n']) {
+        text.chars().filter(|&c| c != '\r' && c != '\n').collect()
+    } else {
+        text.to_string()
+    }
+}
+
+/// The Message-ID of these headers, or the synthetic id of `raw` (second value `true`) when
+/// it is missing or invalid. Shared by `parse` and `peek_message_id` so both always agree.
+pub(super) fn message_id(headers: &[Header<'_>], raw: &[u8]) -> (MessageId, bool) {
+    let parsed = first(headers, &HeaderName::MessageId).and_then(|h| match &h.value {
+        HeaderValue::Text(id) => MessageId::parse(id).ok(),
+        HeaderValue::TextList(ids) => ids.first().and_then(|id| MessageId::parse(id).ok()),
+        _ => None,
+    });
+    match parsed {
+        Some(id) => (id, false),
+        None => (MessageId::synthetic(raw), true),
+    }
+}
+
+/// All valid ids of every `name` header (In-Reply-To, References), in order, without repeats.
+pub(super) fn ids(message: &Message<'_>, name: &HeaderName<'_>) -> Vec<MessageId> {
+    let mut out: Vec<MessageId> = Vec::new();
+    for value in message.headers().iter().filter(|h| &h.name == name).map(|h| &h.value) {
+        let Some(list) = value.as_text_list() else {
+            continue;
+        };
+        for id in list.iter().filter_map(|id| MessageId::parse(id).ok()) {
+            if !out.contains(&id) {
+                out.push(id);
+            }
+        }
+    }
+    out
+}
+
+fn mailbox(addr: &mail_parser::Addr<'_>) -> Option<Mailbox> {
+    let address = EmailAddress::parse(addr.address()?).ok()?;
+    let name = addr
+        .name()
+        .map(|n| n.trim().trim_matches('"').trim())
+        .filter(|n| !n.is_empty() && !n.eq_ignore_ascii_case(address.as_str()))
+        .map(str::to_string);
+    Some(Mailbox { name, address })
+}
+
+fn addresses<'a, 'x>(
+    message: &'a Message<'x>,
+    name: &'a HeaderName<'_>,
+) -> impl Iterator<Item = &'a Address<'x>> {
+    message
+        .headers()
+        .iter()
+        .filter(move |h| &h.name == name)
+        .filter_map(|h| h.value.as_address())
+}
+
+/// Every valid mailbox of every `name` header (groups flattened), without repeated addresses.
+pub(super) fn mailboxes(message: &Message<'_>, name: &HeaderName<'_>) -> Vec<Mailbox> {
+    let mut out: Vec<Mailbox> = Vec::new();
+    for mb in addresses(message, name).flat_map(Address::iter).filter_map(mailbox) {
+        if !out.iter().any(|m| m.address == mb.address) {
+            out.push(mb);
+        }
+    }
+    out
+}
+
+/// The requester: the first valid address of From, else Sender, else Return-Path.
+pub(super) fn sender(message: &Message<'_>, raw: &[u8]) -> Option<Mailbox> {
+    let from_header = |name: HeaderName<'static>| {
+        addresses(message, &name)
+            .flat_map(Address::iter)
+            .find_map(mailbox)
+    };
+    from_header(HeaderName::From)
+        .or_else(|| from_header(HeaderName::Sender))
+        .or_else(|| {
+            let header = first(message.headers(), &HeaderName::ReturnPath)?;
+            let address = EmailAddress::parse(&raw_value(raw, header)).ok()?;
+            Some(Mailbox {
+                name: None,
+                address,
+            })
+        })
+}
+
+/// Delivered-To and X-Original-To addresses, all occurrences, without repeats.
+pub(super) fn delivered_to(message: &Message<'_>, raw: &[u8]) -> Vec<EmailAddress> {
+    let mut out: Vec<EmailAddress> = Vec::new();
+    for header in message
+        .headers()
+        .iter()
+        .filter(|h| h.name == HeaderName::DeliveredTo || is_other(h, "X-Original-To"))
+    {
+        let value = raw_value(raw, header);
+        for address in value.split(',').filter_map(|a| EmailAddress::parse(a).ok()) {
+            if !out.contains(&address) {
+                out.push(address);
+            }
+        }
+    }
+    out
+}
+
+/// The decoded Subject (first occurrence), empty when missing.
+pub(super) fn subject(message: &Message<'_>) -> String {
+    first(message.headers(), &HeaderName::Subject)
+        .and_then(|h| h.value.as_text())
+        .map(|s| s.trim().replace('\0', ""))
+        .unwrap_or_default()
+}
+
+/// Whether a subject says the mail is a forward (`Fwd:`, `FW:`, `WG:`, `TR:`, ...): the reply
+/// trimmer then keeps forwarded content that it would cut from a reply.
+pub(super) fn is_forward_subject(subject: &str) -> bool {
+    let Some((prefix, _)) = subject.split_once(':') else {
+        return false;
+    };
+    let prefix = prefix.trim();
+    // "Fwd", "FW", "Fw", and the German, French, Spanish, Dutch, Nordic variants.
+    ["fwd", "fw", "wg", "tr", "rv", "enc", "doorst", "vb"]
+        .iter()
+        .any(|p| prefix.eq_ignore_ascii_case(p))
+}
+
+/// The Date header as Unix seconds, when present and a valid date.
+pub(super) fn date(message: &Message<'_>) -> Option<i64> {
+    first(message.headers(), &HeaderName::Date)
+        .and_then(|h| h.value.as_datetime())
+        .filter(|d| d.is_valid())
+        .map(|d| d.to_timestamp())
+}
+
+/// `type/subtype` in lower case, or just `type` when the subtype is missing.
+pub(super) fn mime_type(ct: &mail_parser::ContentType<'_>) -> String {
+    let mut out = ct.ctype().trim().to_ascii_lowercase();
+    if let Some(sub) = ct.subtype() {
+        out.push('/');
+        out.push_str(&sub.trim().to_ascii_lowercase());
+    }
+    out
+}
+
+fn is_type(ct: Option<&mail_parser::ContentType<'_>>, ctype: &str, subtypes: &[&str]) -> bool {
+    ct.is_some_and(|ct| {
+        ct.ctype().eq_ignore_ascii_case(ctype)
+            && ct
+                .subtype()
+                .is_some_and(|s| subtypes.iter().any(|t| s.eq_ignore_ascii_case(t)))
+    })
+}
+
+/// The headers and structure facts that classification reads.
+pub(super) fn classify_headers(message: &Message<'_>, raw: &[u8]) -> ClassifyHeaders {
+    let headers = message.headers();
+    let known = |name: HeaderName<'static>| first(headers, &name).map(|h| raw_value(raw, h));
+    let other = |name: &str| {
+        headers
+            .iter()
+            .find(|h| is_other(h, name))
+            .map(|h| raw_value(raw, h))
+    };
+    let root_type = message.root_part().content_type();
+    let report_type = root_type
+        .filter(|ct| is_type(Some(ct), "multipart", &["report"]))
+        .and_then(|ct| ct.attribute("report-type"))
+        .map(|t| t.trim().to_ascii_lowercase());
+
+    ClassifyHeaders {
+        auto_submitted: known(HeaderName::AutoSubmitted),
+        precedence: other("Precedence"),
+        x_autoreply: other("X-Autoreply"),
+        x_autorespond: other("X-Autorespond"),
+        list_id: known(HeaderName::ListId),
+        return_path: known(HeaderName::ReturnPath),
+        authentication_results: headers
+            .iter()
+            .filter(|h| h.name == HeaderName::AuthenticationResults)
+            .map(|h| raw_value(raw, h))
+            .collect(),
+        x_priority: other("X-Priority"),
+        content_type: root_type.map_or_else(|| "text/plain".to_string(), mime_type),
+        report_type,
+        has_delivery_status: message.parts.iter().any(|p| {
+            is_type(
+                p.content_type(),
+                "message",
+                &["delivery-status", "global-delivery-status"],
+            )
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forward_subjects() {
+        for s in ["Fwd: x", "FW: x", "Fw:x", "WG: Rechnung", "TR: facture", "RV: hola"] {
+            assert!(is_forward_subject(s), "{s}");
+        }
+        for s in ["Re: Fwd: x", "Invoice", "", "Re: x", "Forward planning: Q3"] {
+            assert!(!is_forward_subject(s), "{s}");
+        }
+    }
+}
