@@ -55,7 +55,7 @@ CREATE TABLE messages (
     in_reply_to    TEXT,
     references_ids TEXT    NOT NULL,
     body_text      TEXT    NOT NULL,
-    reply_text     TEXT    NOT NULL,
+    reply_text     TEXT,              -- NULL when the whole body is new text (= body_text)
     source         TEXT    NOT NULL,
     raw_sha256     TEXT    NOT NULL,
     raw            BLOB

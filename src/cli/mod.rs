@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::config::Settings;
-use crate::store::Store;
+use crate::store::{Durability, Store};
 
 #[derive(Debug, Parser)]
 #[command(name = "mailgate", version, about = "Email gateway for support desks")]
@@ -56,7 +56,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         return bench::run(cmd).await;
     }
     let settings = Settings::load(cli.config.as_deref())?;
-    let store = Store::open(&settings.database_url).await?;
+    let durability = match cli.command {
+        Command::Import(_) => Durability::Import,
+        _ => Durability::Full,
+    };
+    let store = Store::open_with(&settings.database_url, durability).await?;
     let result = match cli.command {
         Command::Ingest(args) => ingest::run(args, settings, store.clone()).await,
         Command::Import(args) => import::run(args, settings, store.clone()).await,

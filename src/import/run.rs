@@ -7,7 +7,8 @@
 //!    being parsed, the rest is parsed in parallel;
 //! 3. the pipeline decides and stores each batch in one transaction with its checkpoint.
 //!
-//! Channels between stages are bounded (two batches), so at most a few batches are in memory.
+//! Channels between stages hold one batch each, so at most five batches are in memory
+//! (one per stage and one per channel), whatever the size of the archive.
 
 use std::path::PathBuf;
 
@@ -22,7 +23,7 @@ use super::reader::{self, Format, ItemError, RawItem};
 use super::report::ImportReport;
 use crate::domain::{Action, Classification, Decision, IgnoreReason, MessageId, Rule, Source};
 use crate::parse;
-use crate::pipeline::{Outcome, Pipeline, Prepared, RawMessage, prepare};
+use crate::pipeline::{Outcome, Pipeline, Prepared, RawMessage, prepare_hashed};
 use crate::store::{Checkpoint, Store};
 
 pub struct ImportRequest {
@@ -78,7 +79,7 @@ pub async fn import(
     let archive_path = request.path.display().to_string();
 
     // Stage 1: read + hash + peek, on a plain thread (the readers are blocking iterators).
-    let (read_tx, mut read_rx) = mpsc::channel::<ReadBatch>(2);
+    let (read_tx, mut read_rx) = mpsc::channel::<ReadBatch>(1);
     let reader_stop = shutdown.clone();
     let reader = std::thread::spawn(move || {
         let mut items = items;
@@ -200,18 +201,19 @@ async fn settle(store: &Store, batch: ReadBatch, max_bytes: usize) -> anyhow::Re
         if known.get(p.message_id.as_str()) == Some(&p.sha256) {
             redeliveries.push(redelivery(&p));
         } else {
-            to_parse.push(p.item);
+            to_parse.push((p.item, p.sha256));
         }
     }
     let prepared = tokio::task::spawn_blocking(move || {
         to_parse
             .into_par_iter()
-            .map(|item| {
-                prepare(
+            .map(|(item, sha256)| {
+                prepare_hashed(
                     RawMessage {
                         source: item.source,
                         bytes: item.bytes,
                     },
+                    sha256,
                     max_bytes,
                 )
             })

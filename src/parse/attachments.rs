@@ -45,11 +45,14 @@ fn attachment(message: &Message<'_>, part: &MessagePart<'_>) -> Option<Attachmen
 
     let filename = match &part.body {
         PartType::Message(inner) => {
-            let name = part
-                .attachment_name()
-                .or_else(|| inner.subject())
-                .unwrap_or("")
-                .trim();
+            let subject;
+            let name = match part.attachment_name() {
+                Some(name) => name,
+                None => {
+                    subject = fields::subject(inner);
+                    &subject
+                }
+            };
             let mut name = sanitise_filename_for(name, "");
             if !name.to_ascii_lowercase().ends_with(".eml") {
                 name.push_str(".eml");
@@ -71,7 +74,11 @@ fn attachment(message: &Message<'_>, part: &MessagePart<'_>) -> Option<Attachmen
 /// The transfer-decoded bytes of a text part as they were sent, before mail-parser converted
 /// them to UTF-8 (so a latin-1 CSV or a mislabelled binary is stored unchanged). Falls back to
 /// the decoded text when the raw bytes cannot be decoded again.
-fn original_bytes<'a>(message: &'a Message<'_>, part: &MessagePart<'_>, text: &'a str) -> Cow<'a, [u8]> {
+fn original_bytes<'a>(
+    message: &'a Message<'_>,
+    part: &MessagePart<'_>,
+    text: &'a str,
+) -> Cow<'a, [u8]> {
     let raw: &'a [u8] = message.raw_message.as_ref();
     let Some(body) = raw.get(part.offset_body as usize..part.offset_end as usize) else {
         return Cow::Borrowed(text.as_bytes());
@@ -150,7 +157,11 @@ fn cap_keeping_extension(name: &str, max: usize) -> String {
         Some((stem, ext)) if !stem.is_empty() && ext.len() <= MAX_EXTENSION_BYTES => (stem, ext),
         _ => (name, ""),
     };
-    let room = if ext.is_empty() { max } else { max - ext.len() - 1 };
+    let room = if ext.is_empty() {
+        max
+    } else {
+        max - ext.len() - 1
+    };
     let stem = super::body::truncate_at_char_boundary(stem, room).trim_end_matches(['.', ' ']);
     if ext.is_empty() {
         stem.to_string()
@@ -187,8 +198,11 @@ fn extension_for(content_type: &str) -> Option<&'static str> {
         "audio/mpeg" => "mp3",
         "audio/wav" | "audio/x-wav" => "wav",
         "video/mp4" => "mp4",
-        "text/plain" | "message/delivery-status" | "message/global-delivery-status"
-        | "text/rfc822-headers" | "message/disposition-notification" => "txt",
+        "text/plain"
+        | "message/delivery-status"
+        | "message/global-delivery-status"
+        | "text/rfc822-headers"
+        | "message/disposition-notification" => "txt",
         "text/html" => "html",
         "text/csv" => "csv",
         "text/calendar" => "ics",
@@ -252,9 +266,15 @@ mod tests {
 
     #[test]
     fn fallback_uses_content_type() {
-        assert_eq!(sanitise_filename_for("", "application/pdf"), "attachment.pdf");
+        assert_eq!(
+            sanitise_filename_for("", "application/pdf"),
+            "attachment.pdf"
+        );
         assert_eq!(sanitise_filename_for("../", "image/png"), "attachment.png");
-        assert_eq!(sanitise_filename_for("", "application/x-unknown"), "attachment");
+        assert_eq!(
+            sanitise_filename_for("", "application/x-unknown"),
+            "attachment"
+        );
         assert_eq!(sanitise_filename_for("a.bin", "application/pdf"), "a.bin");
     }
 }

@@ -103,9 +103,8 @@ fn html_to_text(html: &str) -> String {
 /// Elements that never nest (void elements) or that HTML closes implicitly when a sibling
 /// starts, so an unclosed run of them is not deep nesting.
 const NON_NESTING: &[&[u8]] = &[
-    b"br", b"img", b"hr", b"meta", b"link", b"input", b"col", b"area", b"base", b"wbr",
-    b"source", b"embed", b"param", b"track", b"p", b"li", b"td", b"th", b"tr", b"option",
-    b"dt", b"dd",
+    b"br", b"img", b"hr", b"meta", b"link", b"input", b"col", b"area", b"base", b"wbr", b"source",
+    b"embed", b"param", b"track", b"p", b"li", b"td", b"th", b"tr", b"option", b"dt", b"dd",
 ];
 
 /// A cheap over-estimate of whether element nesting in `html` goes deeper than `limit`:
@@ -177,7 +176,11 @@ mod tests {
 
     #[test]
     fn deep_html_is_converted_quickly() {
-        let html = format!("{}deep{}", "<div>".repeat(100_000), "</div>".repeat(100_000));
+        let html = format!(
+            "{}deep{}",
+            "<div>".repeat(100_000),
+            "</div>".repeat(100_000)
+        );
         let start = std::time::Instant::now();
         let text = html_to_text(&html);
         assert!(text.contains("deep"));

@@ -1,10 +1,17 @@
 //! Header fields of a parsed message → the typed fields of `InboundEmail`.
 //!
+//! mail-parser is run with every non-MIME header *ignored* (see `PARSER` in `parse`), so header
+//! boundaries are always found line by line; the values read here are then parsed from each
+//! header's own raw slice. This matters: mail-parser's typed parsers can run past the end of
+//! a malformed header (a Date with a bad zone swallows the next line, Message-ID included),
+//! and `peek_message_id` must see exactly the headers `parse` sees.
+//!
 //! Single-valued fields (From, Subject, Date, Message-ID, the classify headers) take the
 //! **first** occurrence of the header; list fields (To, Cc, Reply-To, In-Reply-To, References,
 //! Delivered-To, Authentication-Results) take all occurrences. Invalid addresses and ids are
 //! skipped, never an error.
 
+use mail_parser::parsers::MessageStream;
 use mail_parser::{Address, Header, HeaderName, HeaderValue, Message, MimeHeaders};
 
 use crate::domain::{ClassifyHeaders, EmailAddress, Mailbox, MessageId};
@@ -19,12 +26,15 @@ fn is_other(header: &Header<'_>, name: &str) -> bool {
     matches!(&header.name, HeaderName::Other(n) if n.trim().eq_ignore_ascii_case(name))
 }
 
+/// The raw bytes of a header's value (after the colon, up to and including its line end).
+fn slice<'a>(raw: &'a [u8], header: &Header<'_>) -> &'a [u8] {
+    raw.get(header.offset_start as usize..header.offset_end as usize)
+        .unwrap_or_default()
+}
+
 /// The raw text of a header value, unfolded (CR and LF removed) and trimmed.
 pub(super) fn raw_value(raw: &[u8], header: &Header<'_>) -> String {
-    let bytes = raw
-        .get(header.offset_start as usize..header.offset_end as usize)
-        .unwrap_or_default();
-    let text = String::from_utf8_lossy(bytes);
+    let text = String::from_utf8_lossy(slice(raw, header));
     let text = text.trim();
     if text.contains(['\r', '\n']) {
         text.chars().filter(|&c| c != '\r' && c != '\n').collect()
@@ -36,10 +46,12 @@ pub(super) fn raw_value(raw: &[u8], header: &Header<'_>) -> String {
 /// The Message-ID of these headers, or the synthetic id of `raw` (second value `true`) when
 /// it is missing or invalid. Shared by `parse` and `peek_message_id` so both always agree.
 pub(super) fn message_id(headers: &[Header<'_>], raw: &[u8]) -> (MessageId, bool) {
-    let parsed = first(headers, &HeaderName::MessageId).and_then(|h| match &h.value {
-        HeaderValue::Text(id) => MessageId::parse(id).ok(),
-        HeaderValue::TextList(ids) => ids.first().and_then(|id| MessageId::parse(id).ok()),
-        _ => None,
+    let parsed = first(headers, &HeaderName::MessageId).and_then(|h| {
+        match MessageStream::new(slice(raw, h)).parse_id() {
+            HeaderValue::Text(id) => MessageId::parse(&id).ok(),
+            HeaderValue::TextList(ids) => ids.first().and_then(|id| MessageId::parse(id).ok()),
+            _ => None,
+        }
     });
     match parsed {
         Some(id) => (id, false),
@@ -49,8 +61,10 @@ pub(super) fn message_id(headers: &[Header<'_>], raw: &[u8]) -> (MessageId, bool
 
 /// All valid ids of every `name` header (In-Reply-To, References), in order, without repeats.
 pub(super) fn ids(message: &Message<'_>, name: &HeaderName<'_>) -> Vec<MessageId> {
+    let raw = message.raw_message.as_ref();
     let mut out: Vec<MessageId> = Vec::new();
-    for value in message.headers().iter().filter(|h| &h.name == name).map(|h| &h.value) {
+    for header in message.headers().iter().filter(|h| &h.name == name) {
+        let value = MessageStream::new(slice(raw, header)).parse_id();
         let Some(list) = value.as_text_list() else {
             continue;
         };
@@ -73,21 +87,26 @@ fn mailbox(addr: &mail_parser::Addr<'_>) -> Option<Mailbox> {
     Some(Mailbox { name, address })
 }
 
-fn addresses<'a, 'x>(
-    message: &'a Message<'x>,
-    name: &'a HeaderName<'_>,
-) -> impl Iterator<Item = &'a Address<'x>> {
+/// The parsed address lists of every `name` header of `message`.
+fn addresses<'a>(message: &'a Message<'_>, name: &HeaderName<'_>) -> Vec<Address<'a>> {
+    let raw = message.raw_message.as_ref();
     message
         .headers()
         .iter()
-        .filter(move |h| &h.name == name)
-        .filter_map(|h| h.value.as_address())
+        .filter(|h| &h.name == name)
+        .filter_map(|h| {
+            MessageStream::new(slice(raw, h))
+                .parse_address()
+                .into_address()
+        })
+        .collect()
 }
 
 /// Every valid mailbox of every `name` header (groups flattened), without repeated addresses.
 pub(super) fn mailboxes(message: &Message<'_>, name: &HeaderName<'_>) -> Vec<Mailbox> {
     let mut out: Vec<Mailbox> = Vec::new();
-    for mb in addresses(message, name).flat_map(Address::iter).filter_map(mailbox) {
+    let lists = addresses(message, name);
+    for mb in lists.iter().flat_map(Address::iter).filter_map(mailbox) {
         if !out.iter().any(|m| m.address == mb.address) {
             out.push(mb);
         }
@@ -99,6 +118,7 @@ pub(super) fn mailboxes(message: &Message<'_>, name: &HeaderName<'_>) -> Vec<Mai
 pub(super) fn sender(message: &Message<'_>, raw: &[u8]) -> Option<Mailbox> {
     let from_header = |name: HeaderName<'static>| {
         addresses(message, &name)
+            .iter()
             .flat_map(Address::iter)
             .find_map(mailbox)
     };
@@ -134,8 +154,12 @@ pub(super) fn delivered_to(message: &Message<'_>, raw: &[u8]) -> Vec<EmailAddres
 
 /// The decoded Subject (first occurrence), empty when missing.
 pub(super) fn subject(message: &Message<'_>) -> String {
-    first(message.headers(), &HeaderName::Subject)
-        .and_then(|h| h.value.as_text())
+    let Some(header) = first(message.headers(), &HeaderName::Subject) else {
+        return String::new();
+    };
+    let value = MessageStream::new(slice(&message.raw_message, header)).parse_unstructured();
+    value
+        .as_text()
         .map(|s| s.trim().replace('\0', ""))
         .unwrap_or_default()
 }
@@ -155,8 +179,10 @@ pub(super) fn is_forward_subject(subject: &str) -> bool {
 
 /// The Date header as Unix seconds, when present and a valid date.
 pub(super) fn date(message: &Message<'_>) -> Option<i64> {
-    first(message.headers(), &HeaderName::Date)
-        .and_then(|h| h.value.as_datetime())
+    let header = first(message.headers(), &HeaderName::Date)?;
+    MessageStream::new(slice(&message.raw_message, header))
+        .parse_date()
+        .as_datetime()
         .filter(|d| d.is_valid())
         .map(|d| d.to_timestamp())
 }
@@ -227,7 +253,14 @@ mod tests {
 
     #[test]
     fn forward_subjects() {
-        for s in ["Fwd: x", "FW: x", "Fw:x", "WG: Rechnung", "TR: facture", "RV: hola"] {
+        for s in [
+            "Fwd: x",
+            "FW: x",
+            "Fw:x",
+            "WG: Rechnung",
+            "TR: facture",
+            "RV: hola",
+        ] {
             assert!(is_forward_subject(s), "{s}");
         }
         for s in ["Re: Fwd: x", "Invoice", "", "Re: x", "Forward planning: Q3"] {

@@ -68,30 +68,12 @@ impl ParseError {
 /// The largest input handed to mail-parser, whose part offsets are `u32`.
 const MAX_RAW_LEN: usize = u32::MAX as usize;
 
-/// The full parser: typed parsing only for the fields we read; every other header is skipped
-/// cheaply (its raw bytes stay reachable through the header offsets, which is how
-/// `ClassifyHeaders` and Delivered-To are read).
-static FULL_PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
+/// The parser used for both [`parse`] and [`peek_message_id`]: typed parsing only for the MIME
+/// headers its structure needs; every other header is skipped line by line and read later from
+/// its raw bytes (see [`fields`]), so both functions always agree on the header fields.
+static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
     MessageParser::new()
         .with_mime_headers()
-        .header_date(HeaderName::Date)
-        .header_text(HeaderName::Subject)
-        .header_address(HeaderName::From)
-        .header_address(HeaderName::Sender)
-        .header_address(HeaderName::ReplyTo)
-        .header_address(HeaderName::To)
-        .header_address(HeaderName::Cc)
-        .header_id(HeaderName::MessageId)
-        .header_id(HeaderName::InReplyTo)
-        .header_id(HeaderName::References)
-        .default_header_ignore()
-});
-
-/// The header-only parser of [`peek_message_id`]: Message-ID is parsed exactly as
-/// [`FULL_PARSER`] parses it, everything else is skipped.
-static PEEK_PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
-    MessageParser::new()
-        .header_id(HeaderName::MessageId)
         .default_header_ignore()
 });
 
@@ -103,7 +85,7 @@ pub fn parse(raw: &[u8]) -> Result<InboundEmail, ParseError> {
     if raw.len() > MAX_RAW_LEN {
         return Err(ParseError::TooLarge(raw.len()));
     }
-    let message = catch_unwind(AssertUnwindSafe(|| FULL_PARSER.parse(raw)))
+    let message = catch_unwind(AssertUnwindSafe(|| PARSER.parse(raw)))
         .map_err(|_| ParseError::ParserFailed)?
         .filter(|m| !m.headers().is_empty())
         .ok_or(ParseError::NotAnEmail)?;
@@ -141,7 +123,7 @@ pub fn peek_message_id(raw: &[u8]) -> MessageId {
     if raw.len() > MAX_RAW_LEN {
         return MessageId::synthetic(raw);
     }
-    match catch_unwind(AssertUnwindSafe(|| PEEK_PARSER.parse_headers(raw))) {
+    match catch_unwind(AssertUnwindSafe(|| PARSER.parse_headers(raw))) {
         Ok(Some(headers_only)) => fields::message_id(headers_only.headers(), raw).0,
         _ => MessageId::synthetic(raw),
     }

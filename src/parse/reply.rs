@@ -199,22 +199,62 @@ fn contains_word(hay: &str, needle: &str) -> bool {
     let ascii_start = needle.as_bytes().first().is_some_and(u8::is_ascii);
     hay.match_indices(needle).any(|(at, _)| {
         !ascii_start
-            || (hay[..at].chars().next_back().is_none_or(|c| !c.is_alphanumeric())
-                && hay[at + needle.len()..].chars().next().is_none_or(|c| !c.is_alphanumeric()))
+            || (hay[..at]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !c.is_alphanumeric())
+                && hay[at + needle.len()..]
+                    .chars()
+                    .next()
+                    .is_none_or(|c| !c.is_alphanumeric()))
     })
 }
 
 /// Lines that start a quote attribution in various languages.
 const ATTRIBUTION_PREFIXES: &[&str] = &[
-    "on ", "le ", "am ", "el ", "il ", "op ", "em ", "den ", "på ", "w dniu ", "dne ", "pada ",
-    "в ", "στις ", "在 ", "el día ",
+    "on ",
+    "le ",
+    "am ",
+    "el ",
+    "il ",
+    "op ",
+    "em ",
+    "den ",
+    "på ",
+    "w dniu ",
+    "dne ",
+    "pada ",
+    "в ",
+    "στις ",
+    "在 ",
+    "el día ",
 ];
 
 /// "wrote" in various languages, lower case.
 const WROTE: &[&str] = &[
-    "wrote", "writes", "a écrit", "schrieb", "escribió", "ha escrito", "ha scritto", "scrisse",
-    "schreef", "escreveu", "skrev", "kirjoitti", "napisał", "napisała", "napisał(a)", "написал",
-    "написала", "написал(а)", "έγραψε", "a scris", "írta", "写道", "寫道",
+    "wrote",
+    "writes",
+    "a écrit",
+    "schrieb",
+    "escribió",
+    "ha escrito",
+    "ha scritto",
+    "scrisse",
+    "schreef",
+    "escreveu",
+    "skrev",
+    "kirjoitti",
+    "napisał",
+    "napisała",
+    "napisał(a)",
+    "написал",
+    "написала",
+    "написал(а)",
+    "έγραψε",
+    "a scris",
+    "írta",
+    "写道",
+    "寫道",
 ];
 
 /// If an attribution line ("On ... wrote:") starts at `i`, how many lines it spans (1–4).
@@ -223,7 +263,9 @@ fn attribution_len(lines: &[&str], i: usize) -> Option<usize> {
     if first.len() > 400 {
         return None;
     }
-    let has_prefix = ATTRIBUTION_PREFIXES.iter().any(|p| starts_with_ci(first, p));
+    let has_prefix = ATTRIBUTION_PREFIXES
+        .iter()
+        .any(|p| starts_with_ci(first, p));
     if !has_prefix && !first.ends_with([':', '：']) {
         return None;
     }
@@ -246,7 +288,11 @@ fn attribution_len(lines: &[&str], i: usize) -> Option<usize> {
             continue;
         };
         let verb_anywhere = || WROTE.iter().any(|w| contains_word(core, w));
-        let verb_at_end = || WROTE.iter().any(|w| core.ends_with(w) && contains_word(core, w));
+        let verb_at_end = || {
+            WROTE
+                .iter()
+                .any(|w| core.ends_with(w) && contains_word(core, w))
+        };
         // Gmail in some locales: "2025-03-03 10:00 GMT+01:00 Name <name@example.com>:"
         let dated_address = span == 0
             && first.starts_with(|c: char| c.is_ascii_digit())
@@ -281,10 +327,28 @@ fn label(line: &str) -> Option<Label> {
     let label = match name.as_str() {
         "from" | "von" | "de" | "van" | "da" | "från" | "fra" | "od" | "от" | "lähettäjä"
         | "feladó" | "发件人" | "寄件者" | "差出人" => Label::From,
-        "sent" | "date" | "gesendet" | "datum" | "envoyé" | "enviado" | "enviada em"
-        | "fecha" | "inviato" | "data" | "verzonden" | "skickat" | "sendt" | "wysłano"
-        | "отправлено" | "дата" | "lähetetty" | "elküldve" | "发送时间" | "日期"
-        | "送信日時" | "日付" => Label::Sent,
+        "sent"
+        | "date"
+        | "gesendet"
+        | "datum"
+        | "envoyé"
+        | "enviado"
+        | "enviada em"
+        | "fecha"
+        | "inviato"
+        | "data"
+        | "verzonden"
+        | "skickat"
+        | "sendt"
+        | "wysłano"
+        | "отправлено"
+        | "дата"
+        | "lähetetty"
+        | "elküldve"
+        | "发送时间"
+        | "日期"
+        | "送信日時"
+        | "日付" => Label::Sent,
         "to" | "an" | "à" | "a" | "para" | "aan" | "till" | "til" | "do" | "кому"
         | "vastaanottaja" | "címzett" | "收件人" | "宛先" => Label::To,
         "cc" | "kopie" | "копия" => Label::Cc,
@@ -311,7 +375,10 @@ fn is_header_block(lines: &[&str], i: usize) -> bool {
             seen.push(l);
         }
     }
-    seen.len() >= 2 && seen.iter().any(|l| matches!(l, Label::Sent | Label::Subject))
+    seen.len() >= 2
+        && seen
+            .iter()
+            .any(|l| matches!(l, Label::Sent | Label::Subject))
 }
 
 /// A line that only separates: underscores, dashes, box-drawing rules (html2text's `<hr>`).
@@ -326,7 +393,9 @@ fn is_original_message(line: &str) -> bool {
     if !t.starts_with("--") || t.len() > 80 {
         return false;
     }
-    let core = t.trim_matches(|c: char| c == '-' || c.is_whitespace()).to_lowercase();
+    let core = t
+        .trim_matches(|c: char| c == '-' || c.is_whitespace())
+        .to_lowercase();
     [
         "original message",
         "original-nachricht",
@@ -403,7 +472,10 @@ fn is_forward_marker(line: &str) -> bool {
 
 /// "Sent from my iPhone" and its many relatives.
 fn is_mobile_trailer(line: &str) -> bool {
-    let t = line.trim().trim_start_matches(['(', '<', '*', '_']).trim_start();
+    let t = line
+        .trim()
+        .trim_start_matches(['(', '<', '*', '_'])
+        .trim_start();
     if t.is_empty() || t.len() > 120 {
         return false;
     }
@@ -432,11 +504,35 @@ fn is_mobile_trailer(line: &str) -> bool {
         "從我的",
         "从我的",
     ];
-    const SENT: &[&str] = &["sent from ", "sent via ", "sent with ", "sent using ", "sent by "];
+    const SENT: &[&str] = &[
+        "sent from ",
+        "sent via ",
+        "sent with ",
+        "sent using ",
+        "sent by ",
+    ];
     const DEVICES: &[&str] = &[
-        "iphone", "ipad", "ipod", "android", "mobile", "phone", "galaxy", "samsung",
-        "blackberry", "outlook", "mail", "tablet", "device", "huawei", "pixel", "htc", "nokia",
-        "spark", "proton", "windows", "cell",
+        "iphone",
+        "ipad",
+        "ipod",
+        "android",
+        "mobile",
+        "phone",
+        "galaxy",
+        "samsung",
+        "blackberry",
+        "outlook",
+        "mail",
+        "tablet",
+        "device",
+        "huawei",
+        "pixel",
+        "htc",
+        "nokia",
+        "spark",
+        "proton",
+        "windows",
+        "cell",
     ];
     STRONG.iter().any(|p| lower.starts_with(p))
         || lower.ends_with("から送信")

@@ -12,7 +12,7 @@ mod snapshot;
 mod writes;
 
 pub use plan::{Outcome, PlanContext};
-pub use prepared::{Content, Prepared, RawMessage, prepare};
+pub use prepared::{Content, Prepared, RawMessage, prepare, prepare_hashed};
 pub use snapshot::{Keys, Snapshot, TicketState};
 pub use writes::Writes;
 
@@ -141,12 +141,24 @@ impl Pipeline {
 
     async fn try_batch(&mut self, batch: Vec<Prepared>, checkpoint: Option<&Checkpoint>) -> anyhow::Result<Vec<Outcome>> {
         let now = now();
+        let started = std::time::Instant::now();
         let keys = self.keys(&batch);
         let mut tx = self.store.begin_write().await?;
         let mut snapshot = crate::store::load_snapshot(&mut tx, &keys).await?;
+        let loaded = started.elapsed();
         let (writes, outcomes) = self.plan(batch, &mut snapshot, now);
+        let planned = started.elapsed();
         crate::store::apply(&mut tx, writes, checkpoint, now).await?;
+        let applied = started.elapsed();
         tx.commit().await.context("committing a batch")?;
+        tracing::debug!(
+            messages = outcomes.len(),
+            load_ms = loaded.as_millis() as u64,
+            plan_ms = (planned - loaded).as_millis() as u64,
+            apply_ms = (applied - planned).as_millis() as u64,
+            commit_ms = (started.elapsed() - applied).as_millis() as u64,
+            "batch stored"
+        );
         Ok(outcomes)
     }
 
@@ -154,15 +166,13 @@ impl Pipeline {
         let now = now();
         let keys = self.keys(&batch);
         let mut tx = self.store.begin_write().await?;
-        let mut snapshot = crate::store::load_snapshot(&mut tx, &keys).await?;
+        let stored = crate::store::load_snapshot(&mut tx, &keys).await?;
         tx.rollback().await?;
-        if let Some(overlay) = &self.dry_overlay {
-            snapshot.overlay(overlay);
-        }
+        // What earlier batches of this dry run would have stored wins over the database.
+        let mut snapshot = self.dry_overlay.take().unwrap_or_default();
+        snapshot.absorb(stored);
         let (_writes, outcomes) = self.plan(batch, &mut snapshot, now);
-        if let Some(overlay) = &mut self.dry_overlay {
-            overlay.overlay(&snapshot);
-        }
+        self.dry_overlay = Some(snapshot);
         Ok(outcomes)
     }
 

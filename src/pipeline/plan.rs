@@ -196,7 +196,7 @@ fn apply_evaluation(
         in_reply_to: email.in_reply_to.first().map(|m| m.to_string()),
         references_ids: email.references.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(" "),
         body_text: email.body_text.clone(),
-        reply_text: email.reply_text.clone(),
+        reply_text: (email.reply_text != email.body_text).then(|| email.reply_text.clone()),
         source: source.to_string(),
         raw_sha256: raw_sha256.to_string(),
         raw,

@@ -44,6 +44,11 @@ impl Prepared {
 
 pub fn prepare(raw: RawMessage, max_bytes: usize) -> Prepared {
     let raw_sha256 = hex::encode(Sha256::digest(&raw.bytes));
+    prepare_hashed(raw, raw_sha256, max_bytes)
+}
+
+/// [`prepare`] for bytes whose hex SHA-256 the caller already computed.
+pub fn prepare_hashed(raw: RawMessage, raw_sha256: String, max_bytes: usize) -> Prepared {
     let content = if raw.bytes.len() > max_bytes {
         Content::Failed {
             message_id: parse::peek_message_id(&raw.bytes),

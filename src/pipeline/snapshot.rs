@@ -74,17 +74,20 @@ impl Snapshot {
         })
     }
 
-    /// Folds a later snapshot (a dry run's previous batches) over this one.
-    pub fn overlay(&mut self, earlier: &Snapshot) {
-        for (id, seen) in &earlier.seen {
-            self.seen.entry(id.clone()).or_insert_with(|| seen.clone());
+    /// Adds what was loaded from the store for a new batch, keeping what this snapshot
+    /// already knows (a dry run's earlier batches, which the store never saw).
+    pub fn absorb(&mut self, stored: Snapshot) {
+        for (id, seen) in stored.seen {
+            self.seen.entry(id).or_insert(seen);
         }
-        for (n, t) in &earlier.tickets {
-            let mine = self.ticket_mut(*n);
-            mine.status = t.status;
-            mine.participants.extend(t.participants.iter().cloned());
+        for (n, t) in stored.tickets {
+            let mine = self.tickets.entry(n).or_insert_with(|| TicketState {
+                status: t.status,
+                participants: HashSet::new(),
+            });
+            mine.participants.extend(t.participants);
         }
-        self.ticket_counter = self.ticket_counter.max(earlier.ticket_counter);
+        self.ticket_counter = self.ticket_counter.max(stored.ticket_counter);
     }
 }
 

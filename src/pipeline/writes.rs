@@ -67,7 +67,8 @@ pub struct NewMessage {
     pub in_reply_to: Option<String>,
     pub references_ids: String,
     pub body_text: String,
-    pub reply_text: String,
+    /// `None` when it equals `body_text` (stored once).
+    pub reply_text: Option<String>,
     pub source: String,
     pub raw_sha256: String,
     pub raw: Vec<u8>,

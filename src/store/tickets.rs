@@ -95,7 +95,7 @@ impl Store {
     pub async fn messages(&self, number: i64) -> anyhow::Result<Vec<MessageRow>> {
         Ok(sqlx::query_as(
             "SELECT message_id, direction, classification, from_addr, from_name, subject, sent_date, \
-             received_at, body_text, reply_text, source FROM messages WHERE ticket_id = ?1 ORDER BY id",
+             received_at, body_text, COALESCE(reply_text, body_text) AS reply_text, source FROM messages WHERE ticket_id = ?1 ORDER BY id",
         )
         .bind(number)
         .fetch_all(self.pool())

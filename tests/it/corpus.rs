@@ -197,7 +197,20 @@ fn corpus_sweep_every_mail_gets_a_decision() {
         mails.len() as u64,
         "every file is one message: {report:#}"
     );
-    println!("corpus sweep (eml): {report}");
+    let counts: Vec<String> = [
+        "read",
+        "created",
+        "threaded",
+        "duplicates",
+        "rejected",
+        "quarantined",
+        "ignored",
+        "errors",
+    ]
+    .iter()
+    .map(|k| format!("{k} {}", report[k]))
+    .collect();
+    println!("corpus sweep (eml folder): {}", counts.join(", "));
 
     let mut problems = Vec::new();
     for mbox in &mboxes {

@@ -1,0 +1,353 @@
+#!/usr/bin/env bash
+# Self-test of the test mail stack (scripts/mailstack.sh): install, start from scratch, IMAP over
+# implicit TLS and STARTTLS with the generated CA, SMTP delivery through Postfix -> LMTP -> Dovecot,
+# authenticated submission, plus-addressing and catch-all, no login penalty after a wrong password,
+# IDLE latency, a second stack on other ports beside the first, stop leaves no process, restart.
+# Exit status non-zero on any failure. Uses its own state directories (not .state/mailstack):
+#   MAILSTACK_SELFTEST_DIR   (default .state/mailstack-selftest; the second stack uses DIR-2)
+#   MAILSTACK_*_PORT         ports of the first stack (defaults 10993 10143 10024 10025 10587 10026)
+#   MAILSTACK_SELFTEST_PORT_OFFSET   the second stack's ports = first + offset (default 1000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPO=$PWD
+MS=$REPO/scripts/mailstack.sh
+ST1=${MAILSTACK_SELFTEST_DIR:-$REPO/.state/mailstack-selftest}
+ST2=$ST1-2
+OFFSET=${MAILSTACK_SELFTEST_PORT_OFFSET:-1000}
+T_START=$EPOCHREALTIME
+
+ms() { # elapsed seconds since $1 (an $EPOCHREALTIME value), 3 decimals
+    python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.3f}')" "$1" "$EPOCHREALTIME"
+}
+step() { echo; echo "== $*"; }
+fail() { echo "SELFTEST FAILED: $*" >&2; exit 1; }
+
+cleanup() {
+    local rc=$?
+    "$MS" stop "$ST2" >/dev/null 2>&1 || true
+    "$MS" stop "$ST1" >/dev/null 2>&1 || true
+    ((rc == 0)) || echo "SELFTEST FAILED (exit $rc); logs: $ST1/log $ST2/log" >&2
+}
+trap cleanup EXIT
+
+# Every process running a Postfix or Dovecot binary, whoever started it.
+mail_procs() {
+    local p exe
+    for p in /proc/[0-9]*; do
+        exe=$(readlink "$p/exe" 2>/dev/null) || continue
+        case $exe in
+            /usr/sbin/dovecot | /usr/lib/dovecot/* | /usr/lib/postfix/sbin/*) echo "${p#/proc/} $exe" ;;
+        esac
+    done
+}
+
+# alive PID: exists and is not a zombie (PID 1 here reaps re-parented zombies only now and then).
+alive() {
+    local line
+    read -r line 2>/dev/null <"/proc/$1/stat" || return 1
+    line=${line##*) }
+    [[ ${line:0:1} != [ZX] ]]
+}
+
+# The recorded masters of a stack and all their children.
+stack_procs() {
+    local f pid
+    for f in "$1"/pids/dovecot.pid "$1"/pids/postfix.pid; do
+        [[ -s $f ]] || continue
+        pid=$(tr -dc 0-9 <"$f")
+        echo "$pid"
+        ps -o pid= --ppid "$pid" || true
+    done
+}
+
+py() { # the Python checks, run against the stack described by $MAILSTACK_ENV
+    python3 - "$@" <<'PY'
+import imaplib, os, smtplib, socket, ssl, subprocess, sys, time, uuid
+from email.message import EmailMessage
+
+env = {}
+for line in open(os.environ["MAILSTACK_ENV"]):
+    if "=" in line and not line.startswith("#"):
+        k, v = line.rstrip("\n").split("=", 1)
+        env[k] = v
+H = "127.0.0.1"
+IMAPS, IMAP = int(env["MAILSTACK_IMAPS_PORT"]), int(env["MAILSTACK_IMAP_PORT"])
+SMTP, SUBM = int(env["MAILSTACK_SMTP_PORT"]), int(env["MAILSTACK_SUBMISSION_PORT"])
+PW = env["MAILSTACK_PASSWORD"]
+CTX = ssl.create_default_context(cafile=env["MAILSTACK_CA_FILE"])
+failures = []
+
+def ok(name, t0=None):
+    print(f"  ok   {name}" + (f"  ({time.monotonic() - t0:.3f} s)" if t0 is not None else ""))
+
+def bad(name, why):
+    print(f"  FAIL {name}: {why}")
+    failures.append(name)
+
+def imaps(user, pw=PW):
+    c = imaplib.IMAP4_SSL(H, IMAPS, ssl_context=CTX, timeout=10)
+    c.login(user, pw)
+    return c
+
+def wait_subject(user, subject, timeout=15.0):
+    """Poll user's INBOX until a message with this subject is there; return seconds waited."""
+    t0 = time.monotonic()
+    c = imaps(user)
+    try:
+        while True:
+            c.select("INBOX", readonly=True)
+            typ, data = c.search(None, "SUBJECT", f'"{subject}"')
+            if typ == "OK" and data[0].split():
+                return time.monotonic() - t0
+            if time.monotonic() - t0 > timeout:
+                raise TimeoutError(f"no message '{subject}' in {user}'s INBOX after {timeout} s")
+            time.sleep(0.1)
+    finally:
+        c.logout()
+
+def plain_mail(frm, to, subject):
+    m = EmailMessage()
+    m["From"], m["To"], m["Subject"] = frm, to, subject
+    m["Message-ID"] = f"<{uuid.uuid4()}@selftest.mailstack.test>"
+    m.set_content("selftest\n")
+    return m
+
+def check(name, fn):
+    t0 = time.monotonic()
+    try:
+        extra = fn()
+        print(f"  ok   {name}  ({time.monotonic() - t0:.3f} s)" + (f"  {extra}" if extra else ""))
+    except Exception as e:  # noqa: BLE001 -- report and go on with the other checks
+        bad(name, f"{type(e).__name__}: {e}")
+
+# ---------------------------------------------------------------------------------------------
+def imaps_login():
+    c = imaps("support@example.test")
+    typ, _ = c.select("INBOX")
+    assert typ == "OK"
+    c.logout()
+
+def imaps_wrong_ca():
+    for name, ctx in (("system roots", ssl.create_default_context()),
+                      ("unrelated CA", ssl.create_default_context(cafile=env["MAILSTACK_OTHER_CA_FILE"]))):
+        try:
+            imaplib.IMAP4_SSL(H, IMAPS, ssl_context=ctx, timeout=10).logout()
+        except ssl.SSLCertVerificationError:
+            continue
+        raise AssertionError(f"TLS handshake trusting only the {name} succeeded")
+
+def imap_starttls():
+    c = imaplib.IMAP4(H, IMAP, timeout=10)
+    c.starttls(ssl_context=CTX)
+    c.login("support@example.test", PW)
+    c.logout()
+    # plaintext login without TLS is allowed on loopback (disable_plaintext_auth = no)
+    c = imaplib.IMAP4(H, IMAP, timeout=10)
+    c.login("escalations@example.test", PW)
+    c.logout()
+
+def smtp_to_support():
+    subject = f"hello {uuid.uuid4().hex[:12]}"
+    t0 = time.monotonic()
+    subprocess.run([os.environ["MS"], "send", "customer@acme.test", "support@example.test", subject],
+                   check=True, stdout=subprocess.DEVNULL,
+                   env=dict(os.environ, MAILSTACK_STATE_DIR=env["MAILSTACK_STATE_DIR"]))
+    sent = time.monotonic() - t0
+    waited = wait_subject("support@example.test", subject)
+    return f"send {sent:.3f} s, in INBOX after {waited:.3f} s more"
+
+def submission():
+    s = smtplib.SMTP(H, SUBM, timeout=10)
+    s.ehlo("selftest.example.test")
+    assert not s.has_extn("auth"), "AUTH offered before STARTTLS"
+    s.starttls(context=CTX)
+    s.ehlo("selftest.example.test")
+    assert s.has_extn("auth"), "AUTH not offered after STARTTLS"
+    try:
+        s.login("support@example.test", "wrong-" + PW)
+        raise AssertionError("submission AUTH with a wrong password succeeded")
+    except smtplib.SMTPAuthenticationError:
+        pass
+    s.login("support@example.test", PW)
+    subject = f"submission {uuid.uuid4().hex[:12]}"
+    t0 = time.monotonic()
+    s.send_message(plain_mail("support@example.test", "customer@acme.test", subject))
+    s.quit()
+    waited = wait_subject("customer@acme.test", subject)
+    return f"in customer@acme.test INBOX {waited:.3f} s after submission"
+
+def submission_requires_auth():
+    s = smtplib.SMTP(H, SUBM, timeout=10)
+    s.starttls(context=CTX)
+    try:
+        s.send_message(plain_mail("x@acme.test", "support@example.test", "unauthenticated"))
+        raise AssertionError("unauthenticated submission accepted")
+    except smtplib.SMTPRecipientsRefused:
+        pass
+    finally:
+        s.quit()
+
+def smtp_starttls():
+    s = smtplib.SMTP(H, SMTP, timeout=10)
+    s.starttls(context=CTX)
+    subject = f"smtp-starttls {uuid.uuid4().hex[:12]}"
+    s.send_message(plain_mail("customer@acme.test", "escalations@example.test", subject))
+    s.quit()
+    wait_subject("escalations@example.test", subject)
+
+def plus_and_catchall():
+    tag = uuid.uuid4().hex[:12]
+    with smtplib.SMTP(H, SMTP, timeout=10) as s:
+        s.send_message(plain_mail("customer@acme.test", f"support+tok{tag}@example.test", f"plus {tag}"))
+        s.send_message(plain_mail("customer@acme.test", f"it-lead@acme.test", f"catchall {tag}"))
+        s.send_message(plain_mail("customer@acme.test", f"Agent@Agents.Example.Test", f"case {tag}"))
+        try:
+            s.send_message(plain_mail("customer@acme.test", "someone@example.com", "outside"))
+            raise AssertionError("mail to a non-.test domain was accepted")
+        except smtplib.SMTPRecipientsRefused:
+            pass
+    wait_subject("support@example.test", f"plus {tag}")
+    wait_subject(env["MAILSTACK_CATCHALL"], f"catchall {tag}")
+    wait_subject("agent@agents.example.test", f"case {tag}")
+
+def wrong_password_no_penalty():
+    for _ in range(3):
+        c = imaplib.IMAP4_SSL(H, IMAPS, ssl_context=CTX, timeout=30)
+        t0 = time.monotonic()
+        try:
+            c.login("support@example.test", "not-the-password")
+            raise AssertionError("wrong password accepted")
+        except imaplib.IMAP4.error:
+            pass
+        refused = time.monotonic() - t0
+        c.logout()
+    t0 = time.monotonic()
+    c = imaps("support@example.test")
+    took = time.monotonic() - t0
+    c.logout()
+    assert took < 1.0, f"correct login after wrong passwords took {took:.3f} s"
+    return f"last refusal {refused:.3f} s, next correct login (connect+TLS+LOGIN) {took:.3f} s"
+
+def idle_latency():
+    c = imaps("oncall@example.test")
+    c.select("INBOX")
+    tag = c._new_tag().decode()
+    c.send(f"{tag} IDLE\r\n".encode())
+    assert c.readline().startswith(b"+"), "no IDLE continuation"
+    subject = f"idle {uuid.uuid4().hex[:12]}"
+    with smtplib.SMTP(H, SMTP, timeout=10) as s:
+        s.send_message(plain_mail("customer@acme.test", "oncall@example.test", subject))
+        t0 = time.monotonic()  # SMTP accepted (after DATA's 250)
+    c.sock.settimeout(10)
+    while True:
+        line = c.readline()
+        if not line:
+            raise AssertionError("connection closed during IDLE")
+        if line.rstrip().endswith(b"EXISTS"):
+            break
+    took = time.monotonic() - t0
+    c.send(b"DONE\r\n")
+    c.readline()
+    c.logout()
+    return f"SMTP accept -> IDLE EXISTS {took:.3f} s"
+
+def many_connections():
+    conns = [imaps("support@example.test") for _ in range(20)]
+    for c in conns:
+        c.logout()
+
+# ---------------------------------------------------------------------------------------------
+suite = sys.argv[1]
+if suite == "full":
+    check("IMAPS :%d login support@example.test with the generated CA" % IMAPS, imaps_login)
+    check("IMAPS refuses clients that do not trust the generated CA", imaps_wrong_ca)
+    check("IMAP :%d STARTTLS login (and plain login on loopback)" % IMAP, imap_starttls)
+    check("mailstack.sh send customer@acme.test -> support@example.test arrives", smtp_to_support)
+    check("submission :%d STARTTLS + AUTH support@ -> customer@acme.test arrives" % SUBM, submission)
+    check("submission refuses unauthenticated senders", submission_requires_auth)
+    check("SMTP :%d STARTTLS delivery" % SMTP, smtp_starttls)
+    check("support+tag@ to support, unknown *.test to catch-all, non-.test refused", plus_and_catchall)
+    check("wrong password refused, next correct login < 1 s", wrong_password_no_penalty)
+    check("IDLE sees a new SMTP mail", idle_latency)
+    check("20 simultaneous IMAP connections of one user", many_connections)
+elif suite == "quick":
+    check("IMAPS :%d login" % IMAPS, imaps_login)
+    check("SMTP :%d delivery to support@example.test" % SMTP, smtp_to_support)
+else:
+    sys.exit(f"unknown suite {suite}")
+if failures:
+    print(f"  {len(failures)} check(s) failed: {', '.join(failures)}")
+    sys.exit(1)
+PY
+}
+export MS
+
+# ---------------------------------------------------------------------------------------------
+step "install"
+t=$EPOCHREALTIME
+"$MS" install
+echo "  install: $(ms "$t") s"
+
+before=$(mail_procs | wc -l)
+((before == 0)) || echo "  note: $before Postfix/Dovecot process(es) of other stacks already running; the global 'no process left' check is skipped"
+
+step "start from scratch in $ST1"
+"$MS" stop "$ST1" >/dev/null
+"$MS" stop "$ST2" >/dev/null
+rm -rf "$ST1" "$ST2"
+t=$EPOCHREALTIME
+"$MS" start "$ST1"
+echo "  first start (CA + certificates + config + both daemons + all ports up): $(ms "$t") s"
+pids1=$(cat "$ST1"/pids/*.pid)
+
+step "start again (must be harmless)"
+t=$EPOCHREALTIME
+out=$("$MS" start "$ST1")
+echo "$out" | head -n 1
+echo "  second start: $(ms "$t") s"
+grep -q "already running" <<<"$out" || fail "second start did not report 'already running'"
+[[ $(cat "$ST1"/pids/*.pid) == "$pids1" ]] || fail "second start changed the daemons' pids"
+"$MS" status "$ST1" >/dev/null || fail "status reports the stack unhealthy"
+
+step "checks against $ST1"
+MAILSTACK_ENV=$ST1/env py full
+
+step "a second stack beside it on ports +$OFFSET, in $ST2"
+ports2=()
+while IFS='=' read -r k v; do
+    case $k in MAILSTACK_*_PORT) ports2+=("$k=$((v + OFFSET))") ;; esac
+done <"$ST1/env"
+t=$EPOCHREALTIME
+env "${ports2[@]}" "$MS" start "$ST2" >/dev/null
+echo "  second stack started in $(ms "$t") s (IMAPS port $(sed -n 's/^MAILSTACK_IMAPS_PORT=//p' "$ST2/env"))"
+MAILSTACK_ENV=$ST2/env py quick
+MAILSTACK_ENV=$ST1/env py quick
+procs2=$(stack_procs "$ST2")
+t=$EPOCHREALTIME
+"$MS" stop "$ST2"
+echo "  stop: $(ms "$t") s"
+for p in $procs2; do ! alive "$p" || fail "process $p of the second stack still running after stop"; done
+MAILSTACK_ENV=$ST1/env py quick
+
+step "stop leaves no process behind"
+procs1=$(stack_procs "$ST1")
+t=$EPOCHREALTIME
+"$MS" stop "$ST1"
+echo "  stop: $(ms "$t") s ($(wc -w <<<"$procs1") processes)"
+for p in $procs1; do ! alive "$p" || fail "process $p still running after stop"; done
+if ((before == 0)); then
+    left=$(mail_procs)
+    [[ -z $left ]] || fail "Postfix/Dovecot processes still running after stop: $left"
+fi
+! "$MS" status "$ST1" >/dev/null || fail "status claims a stopped stack is up"
+echo "  ok   no Postfix/Dovecot process left"
+
+step "start again after stop"
+t=$EPOCHREALTIME
+"$MS" start "$ST1" >/dev/null
+echo "  restart (certificates kept): $(ms "$t") s"
+MAILSTACK_ENV=$ST1/env py quick
+"$MS" stop "$ST1"
+
+echo
+echo "SELFTEST PASSED in $(ms "$T_START") s"

@@ -1,0 +1,626 @@
+#!/usr/bin/env bash
+# mailgate's own test mail stack: Dovecot (IMAP, IMAPS, LMTP, SASL auth) and Postfix (SMTP and
+# submission, delivering into Dovecot over LMTP) on 127.0.0.1, configured and stored entirely in one
+# state directory. Used by the integration tests and the README quick start. See docs/mailstack.md.
+#
+#   scripts/mailstack.sh install                 apt-get install the daemons (idempotent, fast no-op)
+#   scripts/mailstack.sh start  [STATE_DIR]      generate CA/certs/config once, start, wait for ports
+#   scripts/mailstack.sh stop   [STATE_DIR]      stop both daemons by recorded pid and wait for exit
+#   scripts/mailstack.sh status [STATE_DIR]      pids and ports; exit 0 only when everything is up
+#   scripts/mailstack.sh send FROM TO SUBJECT [BODY]   submit a plain test mail over SMTP
+#
+# STATE_DIR defaults to $MAILSTACK_STATE_DIR, else .state/mailstack in the repository. Ports come
+# from MAILSTACK_*_PORT (see below) at start and are recorded in STATE_DIR/env for everything else.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TEMPLATES=$REPO/scripts/mailstack
+VMAIL_USER=mailgate-vmail
+PACKAGES=(dovecot-imapd dovecot-lmtpd postfix openssl)
+DEFAULT_USERS="support@example.test escalations@example.test customer@acme.test tier1@tier1.example.test oncall@example.test agent@agents.example.test"
+CATCHALL=catchall@example.test
+WAIT_SECS=${MAILSTACK_WAIT_SECS:-30}
+
+die() { echo "mailstack: error: $*" >&2; exit 1; }
+log() { echo "mailstack: $*"; }
+
+need_root() {
+    [[ $(id -u) == 0 ]] || die "'$1' must run as root (Postfix's master and the vmail user need it)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Settings
+# ---------------------------------------------------------------------------------------------
+
+# resolve_state_dir [DIR]: sets STATE (absolute, no whitespace).
+resolve_state_dir() {
+    local dir=${1:-${MAILSTACK_STATE_DIR:-$REPO/.state/mailstack}}
+    [[ $dir == /* ]] || dir=$PWD/$dir
+    dir=${dir%/}
+    [[ $dir != *[[:space:]]* ]] || die "state directory must not contain whitespace: '$dir'"
+    STATE=$dir
+}
+
+# Ports: the recorded env file of a stack wins for stop/status/send; start uses the environment.
+load_ports_from_env() {
+    IMAPS_PORT=${MAILSTACK_IMAPS_PORT:-10993}
+    IMAP_PORT=${MAILSTACK_IMAP_PORT:-10143}
+    LMTP_PORT=${MAILSTACK_LMTP_PORT:-10024}
+    SMTP_PORT=${MAILSTACK_SMTP_PORT:-10025}
+    SUBMISSION_PORT=${MAILSTACK_SUBMISSION_PORT:-10587}
+    AUTH_PORT=${MAILSTACK_AUTH_PORT:-10026}
+    local p
+    for p in "$IMAPS_PORT" "$IMAP_PORT" "$LMTP_PORT" "$SMTP_PORT" "$SUBMISSION_PORT" "$AUTH_PORT"; do
+        [[ $p =~ ^[0-9]+$ ]] && ((p > 0 && p < 65536)) || die "invalid port '$p'"
+    done
+    [[ $(printf '%s\n' "$IMAPS_PORT" "$IMAP_PORT" "$LMTP_PORT" "$SMTP_PORT" "$SUBMISSION_PORT" \
+        "$AUTH_PORT" | sort -u | wc -l) == 6 ]] || die "the six MAILSTACK_*_PORT values must differ"
+}
+
+load_ports_from_state() {
+    if [[ -f $STATE/env ]]; then
+        local k v
+        while IFS='=' read -r k v; do
+            case $k in
+                MAILSTACK_IMAPS_PORT) IMAPS_PORT=$v ;;
+                MAILSTACK_IMAP_PORT) IMAP_PORT=$v ;;
+                MAILSTACK_LMTP_PORT) LMTP_PORT=$v ;;
+                MAILSTACK_SMTP_PORT) SMTP_PORT=$v ;;
+                MAILSTACK_SUBMISSION_PORT) SUBMISSION_PORT=$v ;;
+                MAILSTACK_AUTH_PORT) AUTH_PORT=$v ;;
+            esac
+        done <"$STATE/env"
+    else
+        load_ports_from_env
+    fi
+}
+
+# name:port pairs, daemon that owns them
+port_list() {
+    echo "dovecot imaps $IMAPS_PORT"
+    echo "dovecot imap $IMAP_PORT"
+    echo "dovecot lmtp $LMTP_PORT"
+    echo "dovecot auth $AUTH_PORT"
+    echo "postfix smtp $SMTP_PORT"
+    echo "postfix submission $SUBMISSION_PORT"
+}
+
+instance_name() {
+    # Short stable name per state dir, for process titles / log tags of parallel stacks.
+    echo "mailstack-$(printf '%s' "$STATE" | cksum | cut -d' ' -f1)"
+}
+
+dovecot_base_dir() {
+    # Dovecot's unix sockets live in base_dir; sun_path is limited to 108 bytes.
+    if ((${#STATE} <= 60)); then
+        echo "$STATE/run/dovecot"
+    else
+        echo "/run/$(instance_name)"
+    fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# Processes
+# ---------------------------------------------------------------------------------------------
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# pid_of dovecot|postfix: the recorded pid if that process is alive and really is our daemon.
+pid_of() {
+    local which=$1 pidfile=$STATE/pids/$1.pid pid exe
+    [[ -f $pidfile ]] || return 1
+    pid=$(tr -dc '0-9' <"$pidfile")
+    [[ -n $pid && -d /proc/$pid ]] || return 1
+    exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
+    case $which in
+        dovecot) [[ $exe == */dovecot ]] || return 1 ;;
+        postfix)
+            [[ $exe == */postfix/sbin/master ]] || return 1
+            [[ $(readlink "/proc/$pid/cwd" 2>/dev/null) == "$STATE/postfix/queue" ]] || return 1
+            ;;
+    esac
+    echo "$pid"
+}
+
+# descendants PID: all live descendants of PID (children first-level included), one per line.
+descendants() {
+    local root=$1 stat line pid ppid _state _rest
+    declare -A kids=()
+    for stat in /proc/[0-9]*/stat; do
+        # field 4 is ppid; the command name (field 2) may contain spaces, so split after ')'.
+        read -r line 2>/dev/null <"$stat" || continue
+        pid=${stat%/stat}
+        pid=${pid#/proc/}
+        read -r _state ppid _rest <<<"${line##*) }"
+        kids[$ppid]+=" $pid"
+    done
+    local queue=("$root") p c
+    while ((${#queue[@]})); do
+        p=${queue[0]}; queue=("${queue[@]:1}")
+        for c in ${kids[$p]:-}; do
+            echo "$c"
+            queue+=("$c")
+        done
+    done
+}
+
+# alive PID: the process exists and is not a zombie. Our daemons are re-parented to PID 1, which
+# here reaps its zombies only every few seconds, so /proc/PID alone says nothing.
+alive() {
+    local line
+    read -r line 2>/dev/null <"/proc/$1/stat" || return 1
+    line=${line##*) }
+    [[ ${line:0:1} != [ZX] ]]
+}
+
+any_alive() {
+    local p
+    for p in "$@"; do alive "$p" && return 0; done
+    return 1
+}
+
+# stop_daemons NAME...: SIGTERM each recorded master (for Postfix that is exactly what
+# `postfix stop` does, minus its 1 s polling), wait for the masters and all their children,
+# SIGKILL whatever of those trees is left after 15 s.
+stop_daemons() {
+    local name pid procs=() stopped=() i
+    for name in "$@"; do
+        if pid=$(pid_of "$name"); then
+            mapfile -t -O "${#procs[@]}" procs < <(descendants "$pid")
+            procs+=("$pid")
+            kill -TERM "$pid" 2>/dev/null || true
+            stopped+=("$name (pid $pid)")
+        fi
+        rm -f "$STATE/pids/$name.pid"
+    done
+    ((${#procs[@]})) || return 0
+    for ((i = 0; i < 300; i++)); do
+        any_alive "${procs[@]}" || break
+        sleep 0.05
+    done
+    if any_alive "${procs[@]}"; then
+        log "not all processes exited within 15 s, sending SIGKILL to what is left"
+        for pid in "${procs[@]}"; do alive "$pid" && kill -KILL "$pid" 2>/dev/null; done
+        sleep 0.2
+    fi
+    log "stopped ${stopped[*]}"
+}
+
+show_log_tail() {
+    local f
+    for f in "$@"; do
+        [[ -s $f ]] || continue
+        echo "---- tail of $f ----" >&2
+        tail -n 25 "$f" >&2
+    done
+}
+
+daemon_logs() {
+    case $1 in
+        dovecot) echo "$STATE/log/dovecot.stderr $STATE/log/dovecot.log" ;;
+        postfix) echo "$STATE/log/postfix.stderr $STATE/log/postfix.log" ;;
+    esac
+}
+
+# ---------------------------------------------------------------------------------------------
+# install
+# ---------------------------------------------------------------------------------------------
+
+packages_installed() {
+    local p
+    for p in "${PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || return 1
+    done
+    command -v dovecot >/dev/null && command -v postfix >/dev/null
+}
+
+cmd_install() {
+    if packages_installed; then
+        log "already installed: ${PACKAGES[*]} ($(dovecot --version | cut -d' ' -f1), postfix $(postconf -d -h mail_version 2>/dev/null))"
+        return 0
+    fi
+    need_root install
+    export DEBIAN_FRONTEND=noninteractive
+    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+    # Never let the package scripts start the system-wide daemons (on ports 25/143/993).
+    local policy=/usr/sbin/policy-rc.d created_policy=
+    if [[ ! -e $policy ]]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && created_policy=1
+    fi
+    local rc=0
+    if ! compgen -G '/var/lib/apt/lists/*_Packages' >/dev/null; then
+        log "apt-get update"
+        apt-get update -qq || rc=$?
+    fi
+    if ((rc == 0)); then
+        log "apt-get install ${PACKAGES[*]}"
+        if ! apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}"; then
+            log "install failed; apt-get update once and retry (stale package lists?)"
+            apt-get update -qq && apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" || rc=$?
+        fi
+    fi
+    [[ -n $created_policy ]] && rm -f "$policy"
+    ((rc == 0)) || die "apt-get failed (exit $rc)"
+    packages_installed || die "packages still missing after apt-get install"
+    log "installed: $(dovecot --version | cut -d' ' -f1), postfix $(postconf -d -h mail_version)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# start
+# ---------------------------------------------------------------------------------------------
+
+ensure_vmail_user() {
+    if ! id -u "$VMAIL_USER" >/dev/null 2>&1; then
+        useradd --system --user-group --no-create-home --home-dir /nonexistent \
+            --shell /usr/sbin/nologin --comment "mailgate test mail stack" "$VMAIL_USER"
+        log "created system user $VMAIL_USER"
+    fi
+    VMAIL_UID=$(id -u "$VMAIL_USER")
+    VMAIL_GID=$(id -g "$VMAIL_USER")
+}
+
+ensure_certs() {
+    local t=$STATE/tls
+    if [[ -s $t/ca.pem && -s $t/server.pem && -s $t/server.key && -s $t/other-ca.pem ]]; then
+        return 0
+    fi
+    log "generating test CA and server certificate in $t"
+    mkdir -p "$t"
+    (
+        cd "$t"
+        umask 077
+        openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 \
+            -keyout ca.key -out ca.pem -subj "/O=mailgate/CN=mailgate mailstack test CA" \
+            -addext "basicConstraints=critical,CA:TRUE" \
+            -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+        openssl req -newkey rsa:2048 -nodes -sha256 -keyout server.key -out server.csr \
+            -subj "/O=mailgate/CN=localhost" 2>/dev/null
+        cat >server.ext <<'EOF'
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid, issuer
+EOF
+        openssl x509 -req -sha256 -days 3650 -in server.csr -CA ca.pem -CAkey ca.key \
+            -set_serial "0x$(openssl rand -hex 8)" -extfile server.ext -out server.pem 2>/dev/null
+        # A second, unrelated CA: a client trusting only this one must refuse the server.
+        openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 \
+            -keyout other-ca.key -out other-ca.pem -subj "/O=mailgate/CN=mailstack unrelated CA" \
+            -addext "basicConstraints=critical,CA:TRUE" \
+            -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+        rm -f server.csr server.ext other-ca.key
+        chmod 644 ca.pem server.pem other-ca.pem
+        chmod 600 ca.key server.key
+    )
+    openssl verify -CAfile "$t/ca.pem" "$t/server.pem" >/dev/null ||
+        die "generated server certificate does not verify against $t/ca.pem"
+}
+
+# users: "addr" or "addr:password", separated by spaces or commas. The catch-all is always added.
+parse_users() {
+    local spec=${MAILSTACK_USERS:-$DEFAULT_USERS} entry addr pw
+    USER_ADDRS=()
+    USER_LINES=()
+    PASSWORD=${MAILSTACK_PASSWORD:-secret}
+    [[ $PASSWORD != *:* && $PASSWORD != *[[:space:]]* ]] || die "MAILSTACK_PASSWORD must not contain ':' or whitespace"
+    for entry in ${spec//,/ } "$CATCHALL"; do
+        addr=${entry%%:*}
+        pw=$PASSWORD
+        [[ $entry == *:* ]] && pw=${entry#*:}
+        addr=${addr,,}
+        [[ $addr =~ ^[a-z0-9._-]+@[a-z0-9.-]+$ ]] || die "bad user address '$addr' in MAILSTACK_USERS"
+        [[ $pw != *:* ]] || die "password of $addr must not contain ':'"
+        [[ " ${USER_ADDRS[*]} " == *" $addr "* ]] && continue
+        USER_ADDRS+=("$addr")
+        USER_LINES+=("$addr:{PLAIN}$pw::::::")
+    done
+}
+
+render() { # render TEMPLATE OUT
+    sed -e "s|@STATE_DIR@|$STATE|g" -e "s|@BASE_DIR@|$BASE_DIR|g" -e "s|@INSTANCE@|$INSTANCE|g" \
+        -e "s|@VMAIL_UID@|$VMAIL_UID|g" -e "s|@VMAIL_GID@|$VMAIL_GID|g" \
+        -e "s|@IMAPS_PORT@|$IMAPS_PORT|g" -e "s|@IMAP_PORT@|$IMAP_PORT|g" \
+        -e "s|@LMTP_PORT@|$LMTP_PORT|g" -e "s|@AUTH_PORT@|$AUTH_PORT|g" \
+        -e "s|@SMTP_PORT@|$SMTP_PORT|g" -e "s|@SUBMISSION_PORT@|$SUBMISSION_PORT|g" \
+        -e "s|@MAX_USERIP@|${MAILSTACK_MAX_USERIP_CONNECTIONS:-100}|g" \
+        -e "s|@MESSAGE_SIZE_LIMIT@|${MAILSTACK_MESSAGE_SIZE_LIMIT:-104857600}|g" \
+        "$1" >"$2.tmp"
+    if grep -q '@[A-Z_]*@' "$2.tmp"; then
+        die "unsubstituted placeholder in $2: $(grep -o '@[A-Z_]*@' "$2.tmp" | head -n1)"
+    fi
+    mv "$2.tmp" "$2"
+}
+
+write_config() {
+    # Postfix: config, queue and data directories side by side -- `postfix check` warns about
+    # anything below config_directory that is not owned by root.
+    local d=$STATE/dovecot p=$STATE/postfix/etc addr re
+    mkdir -p "$d/lib" "$p" "$STATE/postfix/data" "$STATE/postfix/queue" "$STATE/log" "$STATE/pids" "$STATE/mail"
+    chmod 755 "$STATE" "$STATE/log" "$STATE/postfix" "$p" "$STATE/postfix/queue"
+    # Dovecot
+    printf '%s\n' "# generated by scripts/mailstack.sh: user:{PLAIN}password, uid/gid/home from defaults" \
+        "${USER_LINES[@]}" >"$d/users.tmp"
+    chmod 640 "$d/users.tmp"
+    chown "root:dovecot" "$d/users.tmp"
+    mv "$d/users.tmp" "$d/users"
+    render "$TEMPLATES/dovecot.conf.in" "$d/dovecot.conf"
+    chown "$VMAIL_USER:$VMAIL_USER" "$STATE/mail"
+    chmod 750 "$STATE/mail"
+    # Postfix
+    render "$TEMPLATES/main.cf.in" "$p/main.cf"
+    render "$TEMPLATES/master.cf.in" "$p/master.cf"
+    {
+        echo "# generated by scripts/mailstack.sh: every *.test domain is delivered to Dovecot"
+        echo '/^([a-z0-9-]+\.)*test$/ OK'
+    } >"$p/virtual_domains.regexp"
+    {
+        echo "# generated by scripts/mailstack.sh: known users (user+tag@ too) keep their address,"
+        echo "# any other *.test address goes to the catch-all mailbox $CATCHALL."
+        for addr in "${USER_ADDRS[@]}"; do
+            re=${addr//./\\.}
+            re=${re/@/(\\+[^@]*)?@}
+            echo "/^(${re})\$/ \${1}"
+        done
+        echo "/^[^@]+@([a-z0-9-]+\\.)*test\$/ $CATCHALL"
+    } >"$p/virtual_alias.regexp"
+    {
+        echo "# generated by scripts/mailstack.sh"
+        echo '!/@([a-z0-9-]+\.)*test$/ REJECT 5.7.1 mailstack delivers only to *.test addresses'
+    } >"$p/recipient_access.regexp"
+    chown root:root "$STATE/postfix" "$p" "$STATE/postfix/queue" "$p"/*.cf "$p"/*.regexp
+    chmod 644 "$p"/*.cf "$p"/*.regexp
+    chown postfix:postfix "$STATE/postfix/data"
+    chmod 700 "$STATE/postfix/data"
+}
+
+write_env() {
+    local f=$STATE/env
+    cat >"$f.tmp" <<EOF
+# mailgate test mail stack ($(date -u +%Y-%m-%dT%H:%M:%SZ)). Plain KEY=VALUE lines, no quoting:
+# in a shell use  set -a; . $f; set +a
+MAILSTACK_STATE_DIR=$STATE
+MAILSTACK_HOST=127.0.0.1
+MAILSTACK_IMAPS_PORT=$IMAPS_PORT
+MAILSTACK_IMAP_PORT=$IMAP_PORT
+MAILSTACK_SMTP_PORT=$SMTP_PORT
+MAILSTACK_SUBMISSION_PORT=$SUBMISSION_PORT
+MAILSTACK_LMTP_PORT=$LMTP_PORT
+MAILSTACK_AUTH_PORT=$AUTH_PORT
+MAILSTACK_CA_FILE=$STATE/tls/ca.pem
+MAILSTACK_OTHER_CA_FILE=$STATE/tls/other-ca.pem
+MAILSTACK_TLS_SERVER_NAME=localhost
+MAILSTACK_PASSWORD=$PASSWORD
+MAILSTACK_USERS=$(IFS=,; echo "${USER_ADDRS[*]}")
+MAILSTACK_CATCHALL=$CATCHALL
+MAILSTACK_MAIL_DIR=$STATE/mail
+MAILSTACK_DOVECOT_CONF=$STATE/dovecot/dovecot.conf
+MAILSTACK_POSTFIX_CONFIG_DIR=$STATE/postfix/etc
+MAILSTACK_DOVECOT_LOG=$STATE/log/dovecot.log
+MAILSTACK_POSTFIX_LOG=$STATE/log/postfix.log
+EOF
+    mv "$f.tmp" "$f"
+}
+
+check_ports_free() {
+    local daemon name port holder
+    while read -r daemon name port; do
+        if port_open "$port"; then
+            holder=$(ss -Hltnp "sport = :$port" 2>/dev/null | grep -o 'users:(.*' | head -n1 || true)
+            die "port $port ($daemon $name) on 127.0.0.1 is already in use ${holder:+by $holder}; stop that or set MAILSTACK_${name^^}_PORT"
+        fi
+    done < <(port_list)
+}
+
+# wait_ports DEADLINE_EPOCH: every port accepts connections, else name the daemon + log tail.
+wait_ports() {
+    local deadline=$1 daemon name port
+    while read -r daemon name port; do
+        until port_open "$port"; do
+            if ! pid_of "$daemon" >/dev/null; then
+                echo "mailstack: error: $daemon exited during startup ($name port $port never opened)" >&2
+                show_log_tail $(daemon_logs "$daemon")
+                return 1
+            fi
+            if ((SECONDS >= deadline)); then
+                echo "mailstack: error: $daemon: $name port 127.0.0.1:$port not accepting connections after ${WAIT_SECS} s" >&2
+                show_log_tail $(daemon_logs "$daemon")
+                return 1
+            fi
+            sleep 0.05
+        done
+    done < <(port_list)
+}
+
+start_dovecot() {
+    local conf=$STATE/dovecot/dovecot.conf pidfile i
+    if ! doveconf -c "$conf" -n >/dev/null 2>"$STATE/log/dovecot.stderr"; then
+        echo "mailstack: error: dovecot: configuration $conf rejected" >&2
+        show_log_tail "$STATE/log/dovecot.stderr"
+        return 1
+    fi
+    # Dovecot keeps the caller's stdio open: always detach it, or $(...) and pipes hang.
+    if ! dovecot -c "$conf" </dev/null >>"$STATE/log/dovecot.stderr" 2>&1 9>&-; then
+        echo "mailstack: error: dovecot failed to start" >&2
+        show_log_tail $(daemon_logs dovecot)
+        return 1
+    fi
+    pidfile=$BASE_DIR/master.pid
+    for ((i = 0; i < 100; i++)); do
+        [[ -s $pidfile ]] && break
+        sleep 0.05
+    done
+    [[ -s $pidfile ]] || { echo "mailstack: error: dovecot wrote no $pidfile" >&2; show_log_tail $(daemon_logs dovecot); return 1; }
+    tr -dc '0-9' <"$pidfile" >"$STATE/pids/dovecot.pid"
+}
+
+start_postfix() {
+    local dir=$STATE/postfix/etc pidfile=$STATE/postfix/queue/pid/master.pid i
+    # The first `postfix start` runs post-install create-missing: it creates the queue directories
+    # with their owners and modes. Those checks cost ~2 s of postconf calls, so later starts skip
+    # them through postfix-script's own quick-start marker.
+    [[ -d $STATE/postfix/queue/active && -d $STATE/postfix/queue/public ]] && : >"$STATE/postfix/queue/quick-start"
+    if ! postfix -c "$dir" start </dev/null >>"$STATE/log/postfix.stderr" 2>&1 9>&-; then
+        echo "mailstack: error: postfix failed to start" >&2
+        show_log_tail $(daemon_logs postfix)
+        return 1
+    fi
+    for ((i = 0; i < 100; i++)); do
+        [[ -s $pidfile ]] && break
+        sleep 0.05
+    done
+    [[ -s $pidfile ]] || { echo "mailstack: error: postfix wrote no $pidfile" >&2; show_log_tail $(daemon_logs postfix); return 1; }
+    tr -dc '0-9' <"$pidfile" >"$STATE/pids/postfix.pid"
+}
+
+lock_state() {
+    mkdir -p "$STATE"
+    exec 9>"$STATE/.lock"
+    flock -w 120 9 || die "another mailstack.sh holds $STATE/.lock"
+}
+
+print_summary() {
+    cat <<EOF
+mailstack: running (dovecot pid $(pid_of dovecot), postfix pid $(pid_of postfix)), state in $STATE
+  IMAPS  127.0.0.1:$IMAPS_PORT (implicit TLS)    IMAP 127.0.0.1:$IMAP_PORT (STARTTLS or plain)
+  SMTP   127.0.0.1:$SMTP_PORT (plain/STARTTLS)    submission 127.0.0.1:$SUBMISSION_PORT (STARTTLS + AUTH)
+  LMTP   127.0.0.1:$LMTP_PORT                     Dovecot auth for Postfix 127.0.0.1:$AUTH_PORT
+  CA     $STATE/tls/ca.pem
+  users  ${USER_ADDRS[*]:-see $STATE/dovecot/users} (password: ${PASSWORD:-see env})
+  env    $STATE/env   (set -a; . $STATE/env; set +a)
+EOF
+}
+
+cmd_start() {
+    need_root start
+    resolve_state_dir "${1:-}"
+    command -v dovecot >/dev/null && command -v postfix >/dev/null ||
+        die "dovecot/postfix not installed: run scripts/mailstack.sh install"
+    lock_state
+    local dv pf
+    dv=$(pid_of dovecot || true)
+    pf=$(pid_of postfix || true)
+    if [[ -n $dv && -n $pf ]]; then
+        load_ports_from_state
+        wait_ports $((SECONDS + WAIT_SECS)) || die "stack in $STATE is running but not healthy"
+        log "already running"
+        PASSWORD=
+        USER_ADDRS=()
+        print_summary
+        return 0
+    fi
+    if [[ -n $dv || -n $pf ]]; then
+        log "only part of the stack is running; restarting it"
+        stop_daemons postfix dovecot
+    fi
+    local t0=$SECONDS
+    load_ports_from_env
+    parse_users
+    INSTANCE=$(instance_name)
+    BASE_DIR=$(dovecot_base_dir)
+    mkdir -p "$STATE"
+    ensure_vmail_user
+    ensure_certs
+    write_config
+    rm -f "$STATE/env"
+    check_ports_free
+    # Stale pid files of daemons that died without us (kill -9, reboot): nothing listens on our
+    # ports (checked above), so nothing of this stack is running.
+    rm -f "$BASE_DIR/master.pid" "$STATE/postfix/queue/pid/master.pid"
+    : >"$STATE/log/dovecot.stderr"
+    : >"$STATE/log/postfix.stderr"
+    if ! start_dovecot || ! start_postfix || ! wait_ports $((t0 + WAIT_SECS)); then
+        log "startup failed; stopping what was started (logs stay in $STATE/log)"
+        stop_daemons postfix dovecot >/dev/null
+        exit 1
+    fi
+    write_env
+    print_summary
+}
+
+cmd_stop() {
+    need_root stop
+    resolve_state_dir "${1:-}"
+    [[ -d $STATE ]] || { log "no stack in $STATE"; return 0; }
+    lock_state
+    mkdir -p "$STATE/log"
+    stop_daemons postfix dovecot
+}
+
+cmd_status() {
+    resolve_state_dir "${1:-}"
+    load_ports_from_state
+    local ok=0 d pid daemon name port
+    for d in dovecot postfix; do
+        if pid=$(pid_of "$d"); then
+            echo "$d: running, pid $pid"
+        else
+            echo "$d: not running"
+            ok=1
+        fi
+    done
+    while read -r daemon name port; do
+        if port_open "$port"; then
+            echo "  $name 127.0.0.1:$port open"
+        else
+            echo "  $name 127.0.0.1:$port closed"
+            ok=1
+        fi
+    done < <(port_list)
+    if [[ -d $STATE/postfix/queue ]]; then
+        echo "postfix queue: $(find "$STATE/postfix/queue/"{incoming,active,deferred,hold} -type f 2>/dev/null | wc -l) message(s)"
+    fi
+    echo "state: $STATE"
+    return $ok
+}
+
+cmd_send() {
+    (($# >= 3)) || die "usage: mailstack.sh send FROM TO SUBJECT [BODY]"
+    resolve_state_dir ""
+    load_ports_from_state
+    MAILSTACK_SEND_PORT=$SMTP_PORT python3 - "$@" <<'PY'
+import os, smtplib, sys, time
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+sender, rcpt, subject = sys.argv[1:4]
+body = sys.argv[4] if len(sys.argv) > 4 else f"Test message from scripts/mailstack.sh send at {time.ctime()}.\n"
+msg = EmailMessage()
+msg["From"] = sender
+msg["To"] = rcpt
+msg["Subject"] = subject
+msg["Date"] = formatdate(localtime=True)
+msg["Message-ID"] = make_msgid(domain="mailstack.test")
+msg.set_content(body)
+port = int(os.environ["MAILSTACK_SEND_PORT"])
+try:
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as s:
+        refused = s.send_message(msg)
+except (OSError, smtplib.SMTPException) as e:
+    sys.exit(f"mailstack: error: sending via 127.0.0.1:{port} failed: {e}")
+if refused:
+    sys.exit(f"mailstack: error: recipients refused: {refused}")
+print(f"mailstack: sent {msg['Message-ID']} from {sender} to {rcpt} via 127.0.0.1:{port}")
+PY
+}
+
+usage() {
+    sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+}
+
+main() {
+    local cmd=${1:-}
+    (($#)) && shift
+    case $cmd in
+        install) cmd_install "$@" ;;
+        start) cmd_start "$@" ;;
+        stop) cmd_stop "$@" ;;
+        status) cmd_status "$@" ;;
+        send) cmd_send "$@" ;;
+        -h | --help | help) usage ;;
+        *) usage >&2; exit 2 ;;
+    esac
+}
+
+main "$@"
