@@ -143,7 +143,8 @@ mod tests {
 
     #[test]
     fn automatic_headers() {
-        let cases: Vec<(fn(&mut InboundEmail), bool)> = vec![
+        type Case = (fn(&mut InboundEmail), bool);
+        let cases: Vec<Case> = vec![
             (|e| e.headers.auto_submitted = Some("auto-replied".into()), true),
             (|e| e.headers.auto_submitted = Some("auto-generated".into()), true),
             (|e| e.headers.auto_submitted = Some("No".into()), false),

@@ -3,7 +3,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use mail_parser::{Message, PartType};
+use mail_parser::{Message, MimeHeaders, PartType};
 
 /// HTML beyond this many bytes is not converted (the rest of a 2 MB HTML mail is almost
 /// certainly not prose a support agent needs).
@@ -30,14 +30,37 @@ pub(super) fn body_text(message: &Message<'_>) -> String {
         return out;
     }
     let mut html_budget = MAX_HTML_BYTES;
+    let mut found_html = false;
     for part in message.html_body.iter().filter_map(|&id| message.part(id)) {
         if let PartType::Html(html) = &part.body {
+            found_html = true;
             let html = truncate_at_char_boundary(html, html_budget);
             html_budget -= html.len();
             push_part(&mut out, &html_to_text(html));
         }
     }
+    if !found_html {
+        broken_multipart_text(message, &mut out);
+    }
     out
+}
+
+/// A multipart whose boundary is missing or never appears is left by mail-parser as one
+/// opaque part (counted as an attachment); its bytes are still the only text the sender
+/// wrote, so they become the body.
+fn broken_multipart_text(message: &Message<'_>, out: &mut String) {
+    let root = message.root_part();
+    if !root
+        .content_type()
+        .is_some_and(|ct| ct.ctype().eq_ignore_ascii_case("multipart"))
+    {
+        return;
+    }
+    match &root.body {
+        PartType::Text(text) => normalise_into(out, text),
+        PartType::Binary(bytes) => normalise_into(out, &String::from_utf8_lossy(bytes)),
+        _ => {}
+    }
 }
 
 /// Appends one part's text, normalised, on its own lines.
@@ -149,6 +172,28 @@ fn nesting_exceeds(html: &str, limit: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn body_of(raw: &[u8]) -> String {
+        body_text(&mail_parser::MessageParser::new().parse(raw).unwrap())
+    }
+
+    #[test]
+    fn broken_multipart_keeps_its_text() {
+        let no_boundary = b"From: a@b.c\nContent-Type: multipart/mixed\n\nHello there\n";
+        assert_eq!(body_of(no_boundary), "Hello there\n");
+        let lost = b"From: a@b.c\nContent-Type: multipart/alternative; boundary=zz\n\nNo parts\n";
+        assert_eq!(body_of(lost), "No parts\n");
+        let calendar = b"From: a@b.c\nContent-Type: text/calendar\n\nBEGIN:VCALENDAR\n";
+        assert_eq!(body_of(calendar), "");
+    }
+
+    #[test]
+    fn text_part_wins_over_html_and_parts_are_joined() {
+        let raw = b"From: a@b.c\nContent-Type: multipart/mixed; boundary=b\n\n--b\n\
+Content-Type: text/plain\n\none\n--b\nContent-Type: text/html\n\n<p>html</p>\n--b\n\
+Content-Type: text/plain\n\ntwo\r\n--b--\n";
+        assert_eq!(body_of(raw), "one\ntwo");
+    }
 
     #[test]
     fn normalises_line_endings_and_nuls() {

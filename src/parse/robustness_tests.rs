@@ -199,5 +199,8 @@ fn throughput() {
         std::hint::black_box(peek_message_id(std::hint::black_box(raw.as_bytes())));
     }
     let peek_per_sec = n as f64 / start.elapsed().as_secs_f64();
-    println!("{} bytes: parse {per_sec:.0}/s, peek {peek_per_sec:.0}/s on one core", raw.len());
+    println!(
+        "{} bytes: parse {per_sec:.0}/s, peek {peek_per_sec:.0}/s on one core",
+        raw.len()
+    );
 }
