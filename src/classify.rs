@@ -54,7 +54,9 @@ pub fn classify(email: &InboundEmail, role: Role) -> Classification {
 fn bounce_reason(email: &InboundEmail) -> Option<String> {
     let h = &email.headers;
     if h.content_type == "multipart/report"
-        && h.report_type.as_deref().is_some_and(|t| t.contains("delivery-status"))
+        && h.report_type
+            .as_deref()
+            .is_some_and(|t| t.contains("delivery-status"))
     {
         return Some("multipart/report; report-type=delivery-status".into());
     }
@@ -68,9 +70,14 @@ fn bounce_reason(email: &InboundEmail) -> Option<String> {
     let subject = email.subject.to_lowercase();
     let bounce_subject = BOUNCE_SUBJECTS.iter().any(|s| subject.contains(s));
     let mailer_sender = local.eq_ignore_ascii_case("postmaster")
-        || h.return_path.as_deref().is_some_and(|r| r.trim() == "<>" || r.trim().is_empty());
+        || h.return_path
+            .as_deref()
+            .is_some_and(|r| r.trim() == "<>" || r.trim().is_empty());
     if bounce_subject && mailer_sender {
-        return Some(format!("delivery failure notice from {}", email.from.address));
+        return Some(format!(
+            "delivery failure notice from {}",
+            email.from.address
+        ));
     }
     None
 }
@@ -118,35 +125,59 @@ mod tests {
         let mut e = email("postmaster@mx.acme.test", "Delivery report");
         e.headers.content_type = "multipart/report".into();
         e.headers.report_type = Some("delivery-status".into());
-        assert!(matches!(classify(&e, Role::Support), Classification::Bounce(_)));
+        assert!(matches!(
+            classify(&e, Role::Support),
+            Classification::Bounce(_)
+        ));
         let mut e = email("someone@acme.test", "x");
         e.headers.has_delivery_status = true;
-        assert!(matches!(classify(&e, Role::Escalation), Classification::Bounce(_)));
+        assert!(matches!(
+            classify(&e, Role::Escalation),
+            Classification::Bounce(_)
+        ));
     }
 
     #[test]
     fn mailer_daemon_is_a_bounce_postmaster_needs_more() {
         let e = email("MAILER-DAEMON@mx.acme.test", "anything");
-        assert!(matches!(classify(&e, Role::Support), Classification::Bounce(_)));
+        assert!(matches!(
+            classify(&e, Role::Support),
+            Classification::Bounce(_)
+        ));
         let human = email("postmaster@acme.test", "Question about your SPF record");
         assert_eq!(classify(&human, Role::Support), Classification::Plain);
         let dsn = email("postmaster@acme.test", "Undeliverable: your message");
-        assert!(matches!(classify(&dsn, Role::Support), Classification::Bounce(_)));
+        assert!(matches!(
+            classify(&dsn, Role::Support),
+            Classification::Bounce(_)
+        ));
     }
 
     #[test]
     fn null_return_path_with_failure_subject() {
-        let mut e = email("mail@acme.test", "Mail delivery failed: returning message to sender");
+        let mut e = email(
+            "mail@acme.test",
+            "Mail delivery failed: returning message to sender",
+        );
         e.headers.return_path = Some("<>".into());
-        assert!(matches!(classify(&e, Role::Support), Classification::Bounce(_)));
+        assert!(matches!(
+            classify(&e, Role::Support),
+            Classification::Bounce(_)
+        ));
     }
 
     #[test]
     fn automatic_headers() {
         type Case = (fn(&mut InboundEmail), bool);
         let cases: Vec<Case> = vec![
-            (|e| e.headers.auto_submitted = Some("auto-replied".into()), true),
-            (|e| e.headers.auto_submitted = Some("auto-generated".into()), true),
+            (
+                |e| e.headers.auto_submitted = Some("auto-replied".into()),
+                true,
+            ),
+            (
+                |e| e.headers.auto_submitted = Some("auto-generated".into()),
+                true,
+            ),
             (|e| e.headers.auto_submitted = Some("No".into()), false),
             (|e| e.headers.precedence = Some("bulk".into()), true),
             (|e| e.headers.precedence = Some("junk".into()), true),
@@ -154,7 +185,10 @@ mod tests {
             (|e| e.headers.precedence = Some("first-class".into()), false),
             (|e| e.headers.x_autoreply = Some("yes".into()), true),
             (|e| e.headers.x_autorespond = Some("1".into()), true),
-            (|e| e.subject = "Automatic reply: Printer broken".into(), true),
+            (
+                |e| e.subject = "Automatic reply: Printer broken".into(),
+                true,
+            ),
             (|e| e.subject = "Out of Office: back Monday".into(), true),
             (|e| e.subject = "Re: out of office printer".into(), false),
         ];
@@ -162,7 +196,11 @@ mod tests {
             let mut e = email("jane@acme.test", "Printer");
             set(&mut e);
             let c = classify(&e, Role::Support);
-            assert_eq!(matches!(c, Classification::Automatic(_)), automatic, "case {i}: {c:?}");
+            assert_eq!(
+                matches!(c, Classification::Automatic(_)),
+                automatic,
+                "case {i}: {c:?}"
+            );
         }
     }
 
@@ -170,6 +208,9 @@ mod tests {
     fn auto_reply_to_escalation_mailbox_stays_automatic() {
         let mut e = email("lead@tier1.test", "Out of Office: away");
         e.headers.auto_submitted = Some("auto-replied".into());
-        assert!(matches!(classify(&e, Role::Escalation), Classification::Automatic(_)));
+        assert!(matches!(
+            classify(&e, Role::Escalation),
+            Classification::Automatic(_)
+        ));
     }
 }

@@ -3,8 +3,8 @@
 
 use crate::config::Role;
 use crate::domain::{
-    Action, Classification, Decision, IgnoreReason, InboundEmail, MessageId, Priority, Rule, Status,
-    TicketRef,
+    Action, Classification, Decision, IgnoreReason, InboundEmail, MessageId, Priority, Rule,
+    Status, TicketRef,
 };
 use crate::thread::{ThreadContext, ThreadLookup, Threading, thread};
 
@@ -52,7 +52,11 @@ pub fn evaluate(
             .map(|t| format!(" (on {})", TicketRef::new(prefix, t)))
             .unwrap_or_default();
         let same = seen.raw_sha256 == raw_sha256;
-        let what = if same { "the same message" } else { "a message with this Message-ID" };
+        let what = if same {
+            "the same message"
+        } else {
+            "a message with this Message-ID"
+        };
         return Evaluation {
             decision: Decision {
                 action: Action::Ignore {
@@ -69,7 +73,11 @@ pub fn evaluate(
 
     let threading = thread(email, lookup, &ctx.thread);
     let (action, rule, reason, ticket) = match threading {
-        Threading::Existing { ticket, rule, detail } => {
+        Threading::Existing {
+            ticket,
+            rule,
+            detail,
+        } => {
             let r = TicketRef::new(prefix, ticket);
             let status = lookup.ticket_status(ticket);
             let reopen = reopens(&classification, status, ctx);
@@ -102,7 +110,11 @@ pub fn evaluate(
             ),
             _ => {
                 let escalation = classification == Classification::Escalation;
-                let status = if ctx.archive { Status::Closed } else { Status::New };
+                let status = if ctx.archive {
+                    Status::Closed
+                } else {
+                    Status::New
+                };
                 let priority = priority_of(email);
                 let mut reason = detail;
                 if escalation {
@@ -138,7 +150,11 @@ pub fn evaluate(
 
 /// A person's reply to a resolved, closed or pending ticket opens it again; machine mail and
 /// imported history never change a status.
-fn reopens(classification: &Classification, status: Option<Status>, ctx: &DecideContext) -> Option<Status> {
+fn reopens(
+    classification: &Classification,
+    status: Option<Status>,
+    ctx: &DecideContext,
+) -> Option<Status> {
     if classification.is_machine_generated() || ctx.archive {
         return None;
     }

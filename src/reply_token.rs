@@ -57,7 +57,11 @@ mod tests {
         let t = ReplyTokens::new(Secret::new("k1"));
         let token = t.token_for(42);
         assert_eq!(t.verify(&token), Some(42));
-        assert_eq!(t.verify(&token.to_uppercase()), Some(42), "mail systems may change case");
+        assert_eq!(
+            t.verify(&token.to_uppercase()),
+            Some(42),
+            "mail systems may change case"
+        );
         let other = ReplyTokens::new(Secret::new("k2"));
         assert_eq!(other.verify(&token), None);
         let forged = token.replacen("42.", "43.", 1);

@@ -1,7 +1,9 @@
 //! Threading (SPEC 2.4): which ticket a mail belongs to, trying the rules in order and
 //! recording the one that matched. Pure: the store is reached through [`ThreadLookup`].
 
-use crate::domain::{AddressPatterns, EmailAddress, InboundEmail, MessageId, Rule, Status, TicketRef};
+use crate::domain::{
+    AddressPatterns, EmailAddress, InboundEmail, MessageId, Rule, Status, TicketRef,
+};
 use crate::reply_token::ReplyTokens;
 
 /// What threading needs to know about stored tickets.
@@ -43,7 +45,10 @@ pub fn thread(email: &InboundEmail, lookup: &impl ThreadLookup, ctx: &ThreadCont
             return Threading::Existing {
                 ticket,
                 rule: Rule::InReplyTo,
-                detail: format!("In-Reply-To <{id}> is a message of {}", reference(ctx, ticket)),
+                detail: format!(
+                    "In-Reply-To <{id}> is a message of {}",
+                    reference(ctx, ticket)
+                ),
             };
         }
     }
@@ -52,7 +57,10 @@ pub fn thread(email: &InboundEmail, lookup: &impl ThreadLookup, ctx: &ThreadCont
             return Threading::Existing {
                 ticket,
                 rule: Rule::References,
-                detail: format!("References names <{id}>, a message of {}", reference(ctx, ticket)),
+                detail: format!(
+                    "References names <{id}>, a message of {}",
+                    reference(ctx, ticket)
+                ),
             };
         }
     }
@@ -66,7 +74,10 @@ pub fn thread(email: &InboundEmail, lookup: &impl ThreadLookup, ctx: &ThreadCont
                 return Threading::Existing {
                     ticket,
                     rule: Rule::PlusAddress,
-                    detail: format!("sent to {rcpt}, a verified reply address of {}", reference(ctx, ticket)),
+                    detail: format!(
+                        "sent to {rcpt}, a verified reply address of {}",
+                        reference(ctx, ticket)
+                    ),
                 };
             }
         }
@@ -83,11 +94,18 @@ pub fn thread(email: &InboundEmail, lookup: &impl ThreadLookup, ctx: &ThreadCont
             continue;
         }
         if lookup.is_participant(n, sender) || ctx.agents.matches(sender) {
-            let who = if ctx.agents.matches(sender) { "an agent" } else { "a participant" };
+            let who = if ctx.agents.matches(sender) {
+                "an agent"
+            } else {
+                "a participant"
+            };
             return Threading::Existing {
                 ticket: n,
                 rule: Rule::SubjectTag,
-                detail: format!("subject carries {} and {sender} is {who} of {tag}", tag.tag()),
+                detail: format!(
+                    "subject carries {} and {sender} is {who} of {tag}",
+                    tag.tag()
+                ),
             };
         }
         stranger_of.get_or_insert(tag);
@@ -106,12 +124,17 @@ pub fn thread(email: &InboundEmail, lookup: &impl ThreadLookup, ctx: &ThreadCont
     if let Some(tag) = unknown {
         return Threading::New {
             rule: Rule::UnknownTag,
-            detail: format!("subject carries {}, but no such ticket exists: new ticket", tag.tag()),
+            detail: format!(
+                "subject carries {}, but no such ticket exists: new ticket",
+                tag.tag()
+            ),
         };
     }
     Threading::New {
         rule: Rule::NewTicket,
-        detail: "no In-Reply-To, References, reply address or subject tag matched a ticket: new ticket".into(),
+        detail:
+            "no In-Reply-To, References, reply address or subject tag matched a ticket: new ticket"
+                .into(),
     }
 }
 

@@ -78,7 +78,8 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
 }
 
 fn generate(file: &Path, size: &SizeArgs) -> anyhow::Result<ArchiveStats> {
-    let f = std::fs::File::create(file).with_context(|| format!("cannot create {}", file.display()))?;
+    let f =
+        std::fs::File::create(file).with_context(|| format!("cannot create {}", file.display()))?;
     let mut w = BufWriter::with_capacity(1 << 20, f);
     let stats = match size.size_mb {
         Some(mb) => write_mbox_of_size(mb * 1_000_000, size.seed, &mut w)?,
@@ -114,7 +115,10 @@ impl Phase {
 async fn import_bench(args: ImportBenchArgs) -> anyhow::Result<()> {
     let (dir, temporary) = match &args.dir {
         Some(d) => (d.clone(), false),
-        None => (std::env::temp_dir().join(format!("mailgate-bench-{}", std::process::id())), true),
+        None => (
+            std::env::temp_dir().join(format!("mailgate-bench-{}", std::process::id())),
+            true,
+        ),
     };
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let archive = dir.join("archive.mbox");
@@ -128,7 +132,10 @@ async fn import_bench(args: ImportBenchArgs) -> anyhow::Result<()> {
         stats.attachments,
         started.elapsed().as_secs_f64()
     );
-    println!("threads: {} (rayon), SQLite WAL, import durability (synchronous=NORMAL)", rayon::current_num_threads());
+    println!(
+        "threads: {} (rayon), SQLite WAL, import durability (synchronous=NORMAL)",
+        rayon::current_num_threads()
+    );
 
     let mut phases = Vec::new();
     if !args.import_only {
@@ -195,7 +202,12 @@ fn parse_only(archive: &Path, bytes: u64) -> anyhow::Result<Phase> {
         messages += batch.len() as u64;
         parsed += batch
             .into_par_iter()
-            .map(|raw| u64::from(matches!(prepare(raw, usize::MAX).content, Content::Parsed(_))))
+            .map(|raw| {
+                u64::from(matches!(
+                    prepare(raw, usize::MAX).content,
+                    Content::Parsed(_)
+                ))
+            })
             .sum::<u64>();
     }
     if parsed != messages {
@@ -210,7 +222,12 @@ fn parse_only(archive: &Path, bytes: u64) -> anyhow::Result<Phase> {
     })
 }
 
-async fn import_phase(name: &'static str, archive: &Path, url: &str, bytes: u64) -> anyhow::Result<(Phase, ImportReport)> {
+async fn import_phase(
+    name: &'static str,
+    archive: &Path,
+    url: &str,
+    bytes: u64,
+) -> anyhow::Result<(Phase, ImportReport)> {
     let mut settings = Settings::from_toml("", "bench")?;
     settings.database_url = url.to_string();
     let store = Store::open_with(url, Durability::Import).await?;

@@ -36,7 +36,9 @@ pub fn run(cmd: &ConfigCommand, path: Option<&Path>) -> anyhow::Result<()> {
                 println!(
                     "  mailbox       {} ({role}) {}",
                     mb.name,
-                    mb.host.as_deref().unwrap_or("(no IMAP host: import/ingest only)")
+                    mb.host
+                        .as_deref()
+                        .unwrap_or("(no IMAP host: import/ingest only)")
                 );
             }
             if let Ok(text) = std::fs::read_to_string(&settings.origin) {

@@ -51,7 +51,10 @@ impl DecisionJson {
 pub async fn run(args: DecisionsArgs, settings: &Settings, store: &Store) -> anyhow::Result<()> {
     let rows = store.recent_decisions(args.limit.max(0)).await?;
     let prefix = &settings.tickets.prefix;
-    let rows: Vec<DecisionJson> = rows.into_iter().map(|d| DecisionJson::new(d, prefix)).collect();
+    let rows: Vec<DecisionJson> = rows
+        .into_iter()
+        .map(|d| DecisionJson::new(d, prefix))
+        .collect();
     if args.json {
         return print_json(&rows);
     }

@@ -102,7 +102,16 @@ fn print_outcome(o: &Outcome, json: bool) -> anyhow::Result<()> {
             source: &o.source,
         });
     }
-    let ticket = o.ticket.as_ref().map(|t| format!(" {t}")).unwrap_or_default();
-    println!("{}{ticket} ({}): {}", d.action.name(), d.rule.as_str(), d.reason);
+    let ticket = o
+        .ticket
+        .as_ref()
+        .map(|t| format!(" {t}"))
+        .unwrap_or_default();
+    println!(
+        "{}{ticket} ({}): {}",
+        d.action.name(),
+        d.rule.as_str(),
+        d.reason
+    );
     Ok(())
 }

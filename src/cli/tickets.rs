@@ -106,7 +106,10 @@ pub async fn run(cmd: TicketsCommand, settings: &Settings, store: &Store) -> any
     match cmd {
         TicketsCommand::List(args) => {
             let rows = store.list_tickets(args.status.map(Status::as_str)).await?;
-            let rows: Vec<TicketJson> = rows.into_iter().map(|t| TicketJson::new(t, prefix)).collect();
+            let rows: Vec<TicketJson> = rows
+                .into_iter()
+                .map(|t| TicketJson::new(t, prefix))
+                .collect();
             if args.json {
                 return print_json(&rows);
             }
@@ -114,7 +117,10 @@ pub async fn run(cmd: TicketsCommand, settings: &Settings, store: &Store) -> any
                 println!("No tickets.");
                 return Ok(());
             }
-            println!("{:<10} {:<9} {:<8} {:<16} {:>4}  {:<28} SUBJECT", "REF", "STATUS", "PRIORITY", "UPDATED", "MSGS", "REQUESTER");
+            println!(
+                "{:<10} {:<9} {:<8} {:<16} {:>4}  {:<28} SUBJECT",
+                "REF", "STATUS", "PRIORITY", "UPDATED", "MSGS", "REQUESTER"
+            );
             for t in rows {
                 let updated = chrono::DateTime::parse_from_rfc3339(&t.updated_at)
                     .map(|d| short_time(d.timestamp()))
@@ -221,7 +227,10 @@ fn print_detail(d: &TicketDetailJson) {
             println!("     {line}");
         }
         for a in &m.attachments {
-            println!("     📎 {} ({}, {} bytes)", a.filename, a.content_type, a.size);
+            println!(
+                "     📎 {} ({}, {} bytes)",
+                a.filename, a.content_type, a.size
+            );
         }
     }
     println!("Decisions:");

@@ -161,9 +161,16 @@ impl Settings {
         };
         let support_text = raw.tickets.support_address.as_ref();
         let support_address = Mailbox::parse(
-            support_text.map(|s| s.get_ref().as_str()).unwrap_or(DEFAULT_SUPPORT_ADDRESS),
+            support_text
+                .map(|s| s.get_ref().as_str())
+                .unwrap_or(DEFAULT_SUPPORT_ADDRESS),
         )
-        .map_err(|e| issue(support_text.map(|s| s.span()), format!("tickets.support_address: {e}")))
+        .map_err(|e| {
+            issue(
+                support_text.map(|s| s.span()),
+                format!("tickets.support_address: {e}"),
+            )
+        })
         .ok();
         let secret = read_secret(
             &raw.tickets.secret_env,
@@ -174,7 +181,10 @@ impl Settings {
 
         let mut mailboxes = Vec::new();
         for mb in &raw.mailboxes {
-            if mailboxes.iter().any(|m: &MailboxSettings| &m.name == mb.name.get_ref()) {
+            if mailboxes
+                .iter()
+                .any(|m: &MailboxSettings| &m.name == mb.name.get_ref())
+            {
                 issue(
                     Some(mb.name.span()),
                     format!("mailbox name {:?} is used twice", mb.name.get_ref()),
@@ -190,7 +200,12 @@ impl Settings {
                 Err(e) => issue(Some(t.span()), format!("notify.technicians: {e}")),
             }
         }
-        let agent_patterns: Vec<&str> = raw.notify.agents.iter().map(|a| a.get_ref().as_str()).collect();
+        let agent_patterns: Vec<&str> = raw
+            .notify
+            .agents
+            .iter()
+            .map(|a| a.get_ref().as_str())
+            .collect();
         let agents = AddressPatterns::new(&agent_patterns).unwrap_or_else(|e| {
             let span = raw
                 .notify
@@ -215,10 +230,15 @@ impl Settings {
         }
 
         let database_url = match &raw.database.url {
-            Some(u) if !(u.get_ref().starts_with("sqlite:") || u.get_ref().starts_with("postgres")) => {
+            Some(u)
+                if !(u.get_ref().starts_with("sqlite:") || u.get_ref().starts_with("postgres")) =>
+            {
                 issue(
                     Some(u.span()),
-                    format!("database.url {:?} must start with sqlite: or postgres://", u.get_ref()),
+                    format!(
+                        "database.url {:?} must start with sqlite: or postgres://",
+                        u.get_ref()
+                    ),
                 );
                 DEFAULT_DATABASE_URL.to_string()
             }
@@ -230,7 +250,11 @@ impl Settings {
             .max_message_bytes
             .map(|b| b as usize)
             .unwrap_or(DEFAULT_MAX_MESSAGE_BYTES);
-        let import_batch_size = raw.import.batch_size.unwrap_or(DEFAULT_IMPORT_BATCH).clamp(1, 10_000);
+        let import_batch_size = raw
+            .import
+            .batch_size
+            .unwrap_or(DEFAULT_IMPORT_BATCH)
+            .clamp(1, 10_000);
 
         let (true, Some(support_address)) = (issues.is_empty(), support_address) else {
             return Err(invalid(issues));
@@ -264,14 +288,20 @@ impl Settings {
 
     /// The mailbox called `name`, or an error listing the configured ones.
     pub fn mailbox(&self, name: &str) -> Result<&MailboxSettings, String> {
-        self.mailboxes.iter().find(|m| m.name == name).ok_or_else(|| {
-            let known: Vec<&str> = self.mailboxes.iter().map(|m| m.name.as_str()).collect();
-            if known.is_empty() {
-                format!("no mailbox named {name:?}: the configuration defines no [[mailboxes]]")
-            } else {
-                format!("no mailbox named {name:?}; configured: {}", known.join(", "))
-            }
-        })
+        self.mailboxes
+            .iter()
+            .find(|m| m.name == name)
+            .ok_or_else(|| {
+                let known: Vec<&str> = self.mailboxes.iter().map(|m| m.name.as_str()).collect();
+                if known.is_empty() {
+                    format!("no mailbox named {name:?}: the configuration defines no [[mailboxes]]")
+                } else {
+                    format!(
+                        "no mailbox named {name:?}; configured: {}",
+                        known.join(", ")
+                    )
+                }
+            })
     }
 
     /// Sections present in the file that this version does not act on yet.
@@ -299,13 +329,21 @@ fn mailbox_settings(
     issue: &mut impl FnMut(Option<std::ops::Range<usize>>, String),
 ) -> MailboxSettings {
     let name = mb.name.get_ref().trim().to_string();
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
         issue(
             Some(mb.name.span()),
             format!("mailbox name {name:?} must be letters, digits, '-', '_' or '.'"),
         );
     }
-    let tls = mb.tls.as_ref().map(|t| *t.get_ref()).unwrap_or(TlsMode::Implicit);
+    let tls = mb
+        .tls
+        .as_ref()
+        .map(|t| *t.get_ref())
+        .unwrap_or(TlsMode::Implicit);
     if let (Some(t), Some(host)) = (&mb.tls, &mb.host)
         && *t.get_ref() == TlsMode::None
         && !is_loopback(host.get_ref())

@@ -54,14 +54,24 @@ primary_contacts = { "acme.test" = "it-lead@acme.test" }
 "#;
     let s = Settings::from_toml(text, "t").unwrap();
     assert_eq!(s.tickets.prefix, "OPS");
-    assert_eq!(s.tickets.support_address.address.as_str(), "support@example.test");
+    assert_eq!(
+        s.tickets.support_address.address.as_str(),
+        "support@example.test"
+    );
     assert_eq!(s.mailboxes.len(), 2);
     assert_eq!(s.mailboxes[1].role, Role::Escalation);
     assert_eq!(s.mailbox("support").unwrap().port, Some(10993));
-    assert!(s.mailbox("nope").unwrap_err().contains("support, escalations"));
+    assert!(
+        s.mailbox("nope")
+            .unwrap_err()
+            .contains("support, escalations")
+    );
     let agent = EmailAddress::parse("ann@agents.example.test").unwrap();
     assert!(s.notify.agents.matches(&agent));
-    assert_eq!(s.notify.primary_contacts["acme.test"].as_str(), "it-lead@acme.test");
+    assert_eq!(
+        s.notify.primary_contacts["acme.test"].as_str(),
+        "it-lead@acme.test"
+    );
     assert_eq!(Settings::unused_sections(text), vec!["smtp"]);
 }
 
@@ -85,7 +95,11 @@ fn collects_every_semantic_mistake_with_lines() {
     let text = "[tickets]\nprefix = \"sup-1\"\nsupport_address = \"not an address\"\n\n[notify]\nagents = [\"agents.example.test\"]\ntechnicians = [\"oncall@\"]\n";
     let issues = issues_of(text);
     let lines: Vec<_> = issues.iter().map(|i| i.line).collect();
-    assert_eq!(lines, vec![Some(2), Some(3), Some(7), Some(6)], "{issues:?}");
+    assert_eq!(
+        lines,
+        vec![Some(2), Some(3), Some(7), Some(6)],
+        "{issues:?}"
+    );
 }
 
 #[test]

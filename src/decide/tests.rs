@@ -18,7 +18,9 @@ impl ThreadLookup for Fake {
         self.tickets.get(&number).map(|t| t.0)
     }
     fn is_participant(&self, number: i64, address: &EmailAddress) -> bool {
-        self.tickets.get(&number).is_some_and(|t| t.1.contains(address))
+        self.tickets
+            .get(&number)
+            .is_some_and(|t| t.1.contains(address))
     }
 }
 
@@ -87,7 +89,11 @@ fn duplicate_same_bytes_is_a_silent_redelivery() {
     assert_eq!(ev.decision.rule, Rule::Duplicate);
     assert_eq!(ev.decision.action.name(), "duplicate");
     assert!(ev.redelivery);
-    assert!(ev.decision.reason.contains("SUP-5"), "{}", ev.decision.reason);
+    assert!(
+        ev.decision.reason.contains("SUP-5"),
+        "{}",
+        ev.decision.reason
+    );
     let other = eval_with(&e, "different", Role::Support, &store(Status::Open), false);
     assert!(!other.redelivery);
 }
@@ -112,7 +118,11 @@ fn reply_appends_and_reopens_finished_tickets() {
         );
         assert_eq!(ev.ticket, Some(5));
         if expect.is_some() {
-            assert!(ev.decision.reason.contains("now open"), "{}", ev.decision.reason);
+            assert!(
+                ev.decision.reason.contains("now open"),
+                "{}",
+                ev.decision.reason
+            );
         }
     }
 }
@@ -142,7 +152,10 @@ fn machine_mail_never_reopens_nor_creates() {
     );
     assert_eq!(ev.decision.rule, Rule::Unthreaded);
 
-    let bounce = email("mailer-daemon@mx.test", "Undelivered Mail Returned to Sender");
+    let bounce = email(
+        "mailer-daemon@mx.test",
+        "Undelivered Mail Returned to Sender",
+    );
     let ev = eval(&bounce, Status::Open);
     assert_eq!(ev.decision.classification.as_str(), "bounce");
     assert_eq!(ev.decision.action.name(), "ignored");
@@ -152,17 +165,47 @@ fn machine_mail_never_reopens_nor_creates() {
 fn escalation_mailbox_marks_the_ticket() {
     let e = email("lead@tier1.test", "Customer has no mail");
     let ev = eval_with(&e, "x", Role::Escalation, &store(Status::Open), false);
-    assert!(matches!(ev.decision.action, Action::CreateTicket { escalation: true, .. }));
+    assert!(matches!(
+        ev.decision.action,
+        Action::CreateTicket {
+            escalation: true,
+            ..
+        }
+    ));
     assert_eq!(ev.decision.classification, Classification::Escalation);
 }
 
 #[test]
 fn archive_creates_closed_and_never_reopens() {
-    let ev = eval_with(&email("jane@acme.test", "Old"), "x", Role::Support, &store(Status::Open), true);
-    assert!(matches!(ev.decision.action, Action::CreateTicket { status: Status::Closed, .. }));
+    let ev = eval_with(
+        &email("jane@acme.test", "Old"),
+        "x",
+        Role::Support,
+        &store(Status::Open),
+        true,
+    );
+    assert!(matches!(
+        ev.decision.action,
+        Action::CreateTicket {
+            status: Status::Closed,
+            ..
+        }
+    ));
     assert!(ev.decision.reason.contains("history"));
-    let ev = eval_with(&reply("jane@acme.test"), "x", Role::Support, &store(Status::Closed), true);
-    assert!(matches!(ev.decision.action, Action::AppendToTicket { new_status: None, .. }));
+    let ev = eval_with(
+        &reply("jane@acme.test"),
+        "x",
+        Role::Support,
+        &store(Status::Closed),
+        true,
+    );
+    assert!(matches!(
+        ev.decision.action,
+        Action::AppendToTicket {
+            new_status: None,
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -170,8 +213,20 @@ fn x_priority_is_at_most_high() {
     let mut e = email("jane@acme.test", "URGENT!!!");
     e.headers.x_priority = Some("1 (Highest)".into());
     let ev = eval(&e, Status::Open);
-    assert!(matches!(ev.decision.action, Action::CreateTicket { priority: Priority::High, .. }));
+    assert!(matches!(
+        ev.decision.action,
+        Action::CreateTicket {
+            priority: Priority::High,
+            ..
+        }
+    ));
     e.headers.x_priority = Some("3".into());
     let ev = eval(&e, Status::Open);
-    assert!(matches!(ev.decision.action, Action::CreateTicket { priority: Priority::Normal, .. }));
+    assert!(matches!(
+        ev.decision.action,
+        Action::CreateTicket {
+            priority: Priority::Normal,
+            ..
+        }
+    ));
 }

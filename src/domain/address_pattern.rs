@@ -43,7 +43,10 @@ impl AddressPatterns {
             error: e.to_string(),
         })?;
         Ok(Self {
-            patterns: patterns.iter().map(|p| p.as_ref().trim().to_string()).collect(),
+            patterns: patterns
+                .iter()
+                .map(|p| p.as_ref().trim().to_string())
+                .collect(),
             set,
         })
     }

@@ -30,7 +30,10 @@ impl Classification {
 
     /// Bounces and automatic mail never create or reopen a ticket and are never answered.
     pub fn is_machine_generated(&self) -> bool {
-        matches!(self, Classification::Bounce(_) | Classification::Automatic(_))
+        matches!(
+            self,
+            Classification::Bounce(_) | Classification::Automatic(_)
+        )
     }
 }
 

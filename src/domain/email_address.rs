@@ -28,7 +28,11 @@ pub struct EmailAddress(String);
 
 impl EmailAddress {
     pub fn parse(input: &str) -> Result<Self, AddressError> {
-        let s = input.trim().trim_start_matches('<').trim_end_matches('>').trim();
+        let s = input
+            .trim()
+            .trim_start_matches('<')
+            .trim_end_matches('>')
+            .trim();
         if s.is_empty() {
             return Err(AddressError::Empty);
         }
@@ -53,7 +57,11 @@ impl EmailAddress {
         if !domain_ok {
             return Err(AddressError::BadDomain(s.to_string()));
         }
-        Ok(Self(format!("{}@{}", local.to_lowercase(), domain.to_lowercase())))
+        Ok(Self(format!(
+            "{}@{}",
+            local.to_lowercase(),
+            domain.to_lowercase()
+        )))
     }
 
     pub fn as_str(&self) -> &str {
@@ -148,11 +156,26 @@ mod tests {
     #[test]
     fn rejects_garbage() {
         assert_eq!(EmailAddress::parse(""), Err(AddressError::Empty));
-        assert!(matches!(EmailAddress::parse("no-at-sign"), Err(AddressError::NoAt(_))));
-        assert!(matches!(EmailAddress::parse("@acme.test"), Err(AddressError::NoAt(_))));
-        assert!(matches!(EmailAddress::parse("a b@acme.test"), Err(AddressError::BadCharacter(_))));
-        assert!(matches!(EmailAddress::parse("a@acme..test"), Err(AddressError::BadDomain(_))));
-        assert!(matches!(EmailAddress::parse("a@acme/test"), Err(AddressError::BadDomain(_))));
+        assert!(matches!(
+            EmailAddress::parse("no-at-sign"),
+            Err(AddressError::NoAt(_))
+        ));
+        assert!(matches!(
+            EmailAddress::parse("@acme.test"),
+            Err(AddressError::NoAt(_))
+        ));
+        assert!(matches!(
+            EmailAddress::parse("a b@acme.test"),
+            Err(AddressError::BadCharacter(_))
+        ));
+        assert!(matches!(
+            EmailAddress::parse("a@acme..test"),
+            Err(AddressError::BadDomain(_))
+        ));
+        assert!(matches!(
+            EmailAddress::parse("a@acme/test"),
+            Err(AddressError::BadDomain(_))
+        ));
         let long = format!("{}@acme.test", "x".repeat(300));
         assert_eq!(EmailAddress::parse(&long), Err(AddressError::TooLong));
     }
@@ -163,7 +186,12 @@ mod tests {
         let (base, token) = a.plus_token().unwrap();
         assert_eq!(base.as_str(), "support@example.test");
         assert_eq!(token, "abc123");
-        assert!(EmailAddress::parse("support@example.test").unwrap().plus_token().is_none());
+        assert!(
+            EmailAddress::parse("support@example.test")
+                .unwrap()
+                .plus_token()
+                .is_none()
+        );
     }
 
     #[test]

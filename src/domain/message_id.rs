@@ -32,7 +32,9 @@ impl MessageId {
         if s.len() > 900 {
             return Err(MessageIdError::TooLong);
         }
-        if s.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>') {
+        if s.chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
+        {
             return Err(MessageIdError::BadCharacter(s.to_string()));
         }
         Ok(Self(s.to_string()))
@@ -42,7 +44,10 @@ impl MessageId {
     /// same message imported twice gets the same id and is recognised as a duplicate.
     pub fn synthetic(raw: &[u8]) -> Self {
         let digest = Sha256::digest(raw);
-        Self(format!("{}@synthetic.mailgate.invalid", hex::encode(&digest[..16])))
+        Self(format!(
+            "{}@synthetic.mailgate.invalid",
+            hex::encode(&digest[..16])
+        ))
     }
 
     pub fn is_synthetic(&self) -> bool {
@@ -92,7 +97,10 @@ mod tests {
     #[test]
     fn rejects_empty_and_spaces() {
         assert_eq!(MessageId::parse("<>"), Err(MessageIdError::Empty));
-        assert!(matches!(MessageId::parse("a b@c"), Err(MessageIdError::BadCharacter(_))));
+        assert!(matches!(
+            MessageId::parse("a b@c"),
+            Err(MessageIdError::BadCharacter(_))
+        ));
     }
 
     #[test]

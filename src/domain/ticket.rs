@@ -81,7 +81,10 @@ mod tests {
         for p in Priority::ALL {
             assert_eq!(p.as_str().parse::<Priority>().unwrap(), *p);
         }
-        assert_eq!(" Critical ".parse::<Priority>().unwrap(), Priority::Critical);
+        assert_eq!(
+            " Critical ".parse::<Priority>().unwrap(),
+            Priority::Critical
+        );
     }
 
     #[test]

@@ -118,7 +118,8 @@ mod tests {
 
     #[test]
     fn finds_tags_in_subjects() {
-        let tags = TicketRef::find_in_subject("Re: [SUP-12] printer [ops-3] [sup-12] [SUP-9", "SUP");
+        let tags =
+            TicketRef::find_in_subject("Re: [SUP-12] printer [ops-3] [sup-12] [SUP-9", "SUP");
         assert_eq!(tags, vec![TicketRef::new("SUP", 12)]);
         assert!(TicketRef::find_in_subject("no tag here", "SUP").is_empty());
         let two = TicketRef::find_in_subject("[SUP-1] and [SUP-2]", "SUP");

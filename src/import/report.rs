@@ -80,8 +80,16 @@ impl ImportReport {
 
 impl fmt::Display for ImportReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let title = if self.dry_run { "Dry run (nothing stored)" } else { "Import" };
-        let state = if self.interrupted { " — interrupted, run again to continue" } else { "" };
+        let title = if self.dry_run {
+            "Dry run (nothing stored)"
+        } else {
+            "Import"
+        };
+        let state = if self.interrupted {
+            " — interrupted, run again to continue"
+        } else {
+            ""
+        };
         writeln!(f, "{title}{state}")?;
         for (label, n) in [
             ("read", self.read),

@@ -94,7 +94,9 @@ pub async fn import(
                 match next {
                     Ok(item) => {
                         progress = match &item.source {
-                            Source::File { offset, .. } if total.is_some() => *offset + item.bytes.len() as u64,
+                            Source::File { offset, .. } if total.is_some() => {
+                                *offset + item.bytes.len() as u64
+                            }
                             _ => progress + 1,
                         };
                         raw.push(item);
@@ -116,7 +118,14 @@ pub async fn import(
                     item,
                 })
                 .collect();
-            if read_tx.blocking_send(ReadBatch { items, errors, progress }).is_err() {
+            if read_tx
+                .blocking_send(ReadBatch {
+                    items,
+                    errors,
+                    progress,
+                })
+                .is_err()
+            {
                 break;
             }
         }
@@ -171,7 +180,10 @@ pub async fn import(
         }
         if let Some(bar) = &bar {
             bar.set_position(batch.progress);
-            bar.set_message(format!("{} messages, {} tickets created", report.read, report.created));
+            bar.set_message(format!(
+                "{} messages, {} tickets created",
+                report.read, report.created
+            ));
         }
         if shutdown.is_cancelled() {
             report.interrupted = true;
@@ -185,14 +197,19 @@ pub async fn import(
         bar.finish_and_clear();
     }
     if let Some(e) = failure {
-        return Err(e.context(format!("import of {archive_path} stopped; batches before this point are stored")));
+        return Err(e.context(format!(
+            "import of {archive_path} stopped; batches before this point are stored"
+        )));
     }
     Ok(report)
 }
 
 async fn settle(store: &Store, batch: ReadBatch, max_bytes: usize) -> anyhow::Result<ParsedBatch> {
     let ids: Vec<&MessageId> = batch.items.iter().map(|p| &p.message_id).collect();
-    let known = store.known_hashes(&ids).await.context("looking up known messages")?;
+    let known = store
+        .known_hashes(&ids)
+        .await
+        .context("looking up known messages")?;
     let last_position = batch.items.last().map(|p| p.item.source.to_string());
     let count = batch.items.len() as u64;
     let mut redeliveries = Vec::new();
@@ -254,8 +271,10 @@ fn progress_bar(enabled: bool, total: Option<u64>, format: Format) -> Option<Pro
     }
     let bar = match total {
         Some(len) => ProgressBar::new(len).with_style(
-            ProgressStyle::with_template("{spinner} {bar:40} {bytes}/{total_bytes} ({bytes_per_sec}, {eta}) {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(
+                "{spinner} {bar:40} {bytes}/{total_bytes} ({bytes_per_sec}, {eta}) {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
         ),
         None => ProgressBar::new_spinner().with_style(
             ProgressStyle::with_template("{spinner} {pos} files read ({per_sec}) {msg}")

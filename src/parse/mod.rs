@@ -3,10 +3,10 @@
 //! Everything here is pure: bytes in, an owned [`InboundEmail`] or a [`ParseError`] out. The
 //! pieces live one concept per file:
 //!
-//! - [`fields`]: header fields → addresses, subject, date, ids, [`ClassifyHeaders`];
-//! - [`body`]: the text body (HTML converted to text only when there is no text part);
-//! - [`reply`]: what is new in a reply ([`extract_reply`]);
-//! - [`attachments`]: attachments with sanitised names ([`sanitise_filename`]).
+//! - `fields`: header fields → addresses, subject, date, ids, `ClassifyHeaders`;
+//! - `body`: the text body (HTML converted to text only when there is no text part);
+//! - `reply`: what is new in a reply ([`extract_reply`]);
+//! - `attachments`: attachments with sanitised names ([`sanitise_filename`]).
 //!
 //! `parse` never panics on hostile input: the third-party parsers are additionally run behind
 //! `catch_unwind`, so a bug in them turns into [`ParseError::ParserFailed`] for that one mail
@@ -27,7 +27,7 @@ use std::sync::LazyLock;
 
 use mail_parser::{HeaderName, MessageParser};
 
-pub use attachments::sanitise_filename;
+pub use attachments::{sanitise_filename, sanitise_filename_for};
 pub use reply::extract_reply;
 
 use crate::domain::{InboundEmail, MessageId};

@@ -51,7 +51,11 @@ impl Pipeline {
         let reply_tokens = settings.tickets.secret.clone().map(ReplyTokens::new);
         let mut own_addresses = vec![settings.tickets.support_address.address.clone()];
         for mb in &settings.mailboxes {
-            if let Some(a) = mb.username.as_deref().and_then(|u| EmailAddress::parse(u).ok()) {
+            if let Some(a) = mb
+                .username
+                .as_deref()
+                .and_then(|u| EmailAddress::parse(u).ok())
+            {
                 own_addresses.push(a);
             }
         }
@@ -77,7 +81,11 @@ impl Pipeline {
     /// Decides and stores a batch atomically, with the checkpoint of its source. Returns one
     /// outcome per message, in order. An `Err` means the database itself failed: nothing of
     /// the batch is stored and the source must not be acknowledged.
-    pub async fn process(&mut self, batch: Vec<Prepared>, checkpoint: Option<Checkpoint>) -> anyhow::Result<Vec<Outcome>> {
+    pub async fn process(
+        &mut self,
+        batch: Vec<Prepared>,
+        checkpoint: Option<Checkpoint>,
+    ) -> anyhow::Result<Vec<Outcome>> {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
@@ -85,8 +93,12 @@ impl Pipeline {
             return self.dry_run(batch).await;
         }
         // Keep the raw bytes of a multi-message batch so it can be retried message by message.
-        let retry: Option<Vec<(crate::domain::Source, Vec<u8>)>> =
-            (batch.len() > 1).then(|| batch.iter().map(|p| (p.source.clone(), p.raw.clone())).collect());
+        let retry: Option<Vec<(crate::domain::Source, Vec<u8>)>> = (batch.len() > 1).then(|| {
+            batch
+                .iter()
+                .map(|p| (p.source.clone(), p.raw.clone()))
+                .collect()
+        });
         match self.try_batch(batch, checkpoint.as_ref()).await {
             Ok(outcomes) => Ok(outcomes),
             Err(error) => {
@@ -109,7 +121,11 @@ impl Pipeline {
     }
 
     /// One message in its own transaction; if storing it fails, it is quarantined instead.
-    async fn process_one(&mut self, p: Prepared, checkpoint: Option<&Checkpoint>) -> anyhow::Result<Outcome> {
+    async fn process_one(
+        &mut self,
+        p: Prepared,
+        checkpoint: Option<&Checkpoint>,
+    ) -> anyhow::Result<Outcome> {
         let (source, raw, sha) = (p.source.clone(), p.raw.clone(), p.raw_sha256.clone());
         let message_id = p.message_id().to_string();
         match self.try_batch(vec![p], checkpoint).await {
@@ -125,7 +141,15 @@ impl Pipeline {
                 let mut w = Writes::default();
                 let ctx = self.plan_context(now);
                 let source_text = source.to_string();
-                plan::quarantine(&source_text, Some(message_id.clone()), &sha, raw, &decision, &ctx, &mut w);
+                plan::quarantine(
+                    &source_text,
+                    Some(message_id.clone()),
+                    &sha,
+                    raw,
+                    &decision,
+                    &ctx,
+                    &mut w,
+                );
                 let mut tx = self.store.begin_write().await?;
                 crate::store::apply(&mut tx, w, checkpoint, now).await?;
                 tx.commit().await.context("committing a quarantine entry")?;
@@ -139,7 +163,11 @@ impl Pipeline {
         }
     }
 
-    async fn try_batch(&mut self, batch: Vec<Prepared>, checkpoint: Option<&Checkpoint>) -> anyhow::Result<Vec<Outcome>> {
+    async fn try_batch(
+        &mut self,
+        batch: Vec<Prepared>,
+        checkpoint: Option<&Checkpoint>,
+    ) -> anyhow::Result<Vec<Outcome>> {
         let now = now();
         let started = std::time::Instant::now();
         let keys = self.keys(&batch);
@@ -180,7 +208,11 @@ impl Pipeline {
         let mut keys = Keys::default();
         for p in batch {
             match &p.content {
-                Content::Parsed(email) => keys.add(email, &self.settings.tickets.prefix, self.reply_tokens.as_ref()),
+                Content::Parsed(email) => keys.add(
+                    email,
+                    &self.settings.tickets.prefix,
+                    self.reply_tokens.as_ref(),
+                ),
                 Content::Failed { message_id, .. } => {
                     keys.message_ids.insert(message_id.clone());
                 }
@@ -189,7 +221,12 @@ impl Pipeline {
         keys
     }
 
-    fn plan(&self, batch: Vec<Prepared>, snapshot: &mut Snapshot, now: i64) -> (Writes, Vec<Outcome>) {
+    fn plan(
+        &self,
+        batch: Vec<Prepared>,
+        snapshot: &mut Snapshot,
+        now: i64,
+    ) -> (Writes, Vec<Outcome>) {
         let ctx = self.plan_context(now);
         let mut writes = Writes::default();
         let outcomes = batch

@@ -11,7 +11,8 @@ use crate::domain::{
 use super::prepared::{Content, Prepared};
 use super::snapshot::{Snapshot, TicketState};
 use super::writes::{
-    NewAttachment, NewBlob, NewDecision, NewMessage, NewParticipant, NewQuarantine, NewTicket, Writes,
+    NewAttachment, NewBlob, NewDecision, NewMessage, NewParticipant, NewQuarantine, NewTicket,
+    Writes,
 };
 
 /// What a batch is applied with.
@@ -34,7 +35,12 @@ pub struct Outcome {
     pub ticket: Option<TicketRef>,
 }
 
-pub fn plan_message(p: Prepared, snapshot: &mut Snapshot, ctx: &PlanContext, w: &mut Writes) -> Outcome {
+pub fn plan_message(
+    p: Prepared,
+    snapshot: &mut Snapshot,
+    ctx: &PlanContext,
+    w: &mut Writes,
+) -> Outcome {
     let source = p.source.to_string();
     match p.content {
         Content::Failed {
@@ -48,7 +54,15 @@ pub fn plan_message(p: Prepared, snapshot: &mut Snapshot, ctx: &PlanContext, w: 
                 rule,
                 reason,
             };
-            quarantine(&source, Some(message_id.to_string()), &p.raw_sha256, p.raw, &decision, ctx, w);
+            quarantine(
+                &source,
+                Some(message_id.to_string()),
+                &p.raw_sha256,
+                p.raw,
+                &decision,
+                ctx,
+                w,
+            );
             Outcome {
                 source,
                 message_id: message_id.to_string(),
@@ -58,7 +72,8 @@ pub fn plan_message(p: Prepared, snapshot: &mut Snapshot, ctx: &PlanContext, w: 
         }
         Content::Parsed(email) => {
             let ev = evaluate(&email, &p.raw_sha256, ctx.role, snapshot, &ctx.decide);
-            let ticket = apply_evaluation(&email, &ev, &source, &p.raw_sha256, p.raw, snapshot, ctx, w);
+            let ticket =
+                apply_evaluation(&email, &ev, &source, &p.raw_sha256, p.raw, snapshot, ctx, w);
             Outcome {
                 source,
                 message_id: email.message_id.to_string(),
@@ -79,7 +94,14 @@ pub fn quarantine(
     ctx: &PlanContext,
     w: &mut Writes,
 ) {
-    w.decisions.push(decision_row(source, message_id.clone(), raw_sha256, decision, None, ctx));
+    w.decisions.push(decision_row(
+        source,
+        message_id.clone(),
+        raw_sha256,
+        decision,
+        None,
+        ctx,
+    ));
     w.quarantine.push(NewQuarantine {
         created_at: ctx.now,
         source: source.to_string(),
@@ -104,14 +126,25 @@ fn apply_evaluation(
 ) -> Option<i64> {
     let d = &ev.decision;
     let mid = email.message_id.to_string();
-    let at = if ctx.decide.archive { email.date.unwrap_or(ctx.now) } else { ctx.now };
+    let at = if ctx.decide.archive {
+        email.date.unwrap_or(ctx.now)
+    } else {
+        ctx.now
+    };
     let ticket = match &d.action {
         Action::Ignore { .. } if ev.redelivery => return ev.ticket,
         Action::Ignore { .. } | Action::Quarantine => {
             if d.rule == Rule::Unthreaded {
                 snapshot.record_seen(&email.message_id, None, raw_sha256);
             }
-            w.decisions.push(decision_row(source, Some(mid), raw_sha256, d, ev.ticket, ctx));
+            w.decisions.push(decision_row(
+                source,
+                Some(mid),
+                raw_sha256,
+                d,
+                ev.ticket,
+                ctx,
+            ));
             return ev.ticket;
         }
         Action::CreateTicket {
@@ -123,7 +156,11 @@ fn apply_evaluation(
             let subject = email.subject.trim();
             w.add_ticket(NewTicket {
                 number,
-                subject: if subject.is_empty() { "(no subject)".into() } else { subject.to_string() },
+                subject: if subject.is_empty() {
+                    "(no subject)".into()
+                } else {
+                    subject.to_string()
+                },
                 status: *status,
                 priority: *priority,
                 requester: email.from.address.to_string(),
@@ -140,32 +177,57 @@ fn apply_evaluation(
                     participants: Default::default(),
                 },
             );
-            add_participant(number, &email.from.address, email.from.name.clone(), "requester", snapshot, w);
+            add_participant(
+                number,
+                &email.from.address,
+                email.from.name.clone(),
+                "requester",
+                snapshot,
+                w,
+            );
             for cc in &email.cc {
                 if is_own(&cc.address, ctx.own_addresses) || cc.address == email.from.address {
                     continue;
                 }
-                let role = if ctx.agents.matches(&cc.address) { "agent" } else { "cc" };
+                let role = if ctx.agents.matches(&cc.address) {
+                    "agent"
+                } else {
+                    "cc"
+                };
                 add_participant(number, &cc.address, cc.name.clone(), role, snapshot, w);
             }
             number
         }
         Action::AppendToTicket { ticket, new_status } => {
             let number = ticket.number();
-            let customer = !d.classification.is_machine_generated() && !ctx.agents.matches(&email.from.address);
+            let customer = !d.classification.is_machine_generated()
+                && !ctx.agents.matches(&email.from.address);
             w.touch_ticket(number, *new_status, at, customer);
             if let Some(s) = new_status {
                 snapshot.ticket_mut(number).status = *s;
             }
             if ctx.agents.matches(&email.from.address) {
-                add_participant(number, &email.from.address, email.from.name.clone(), "agent", snapshot, w);
+                add_participant(
+                    number,
+                    &email.from.address,
+                    email.from.name.clone(),
+                    "agent",
+                    snapshot,
+                    w,
+                );
             }
             number
         }
     };
     snapshot.record_seen(&email.message_id, Some(ticket), raw_sha256);
-    w.decisions
-        .push(decision_row(source, Some(mid.clone()), raw_sha256, d, Some(ticket), ctx));
+    w.decisions.push(decision_row(
+        source,
+        Some(mid.clone()),
+        raw_sha256,
+        d,
+        Some(ticket),
+        ctx,
+    ));
     for (i, a) in email.attachments.iter().enumerate() {
         w.attachments.push(NewAttachment {
             message_id: mid.clone(),
@@ -194,7 +256,12 @@ fn apply_evaluation(
         sent_date: email.date,
         received_at: at,
         in_reply_to: email.in_reply_to.first().map(|m| m.to_string()),
-        references_ids: email.references.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(" "),
+        references_ids: email
+            .references
+            .iter()
+            .map(|m| m.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
         body_text: email.body_text.clone(),
         reply_text: (email.reply_text != email.body_text).then(|| email.reply_text.clone()),
         source: source.to_string(),
@@ -212,7 +279,11 @@ fn add_participant(
     snapshot: &mut Snapshot,
     w: &mut Writes,
 ) {
-    if snapshot.ticket_mut(ticket).participants.insert(address.clone()) {
+    if snapshot
+        .ticket_mut(ticket)
+        .participants
+        .insert(address.clone())
+    {
         w.add_participant(NewParticipant {
             ticket,
             address: address.to_string(),
@@ -223,7 +294,10 @@ fn add_participant(
 }
 
 fn is_own(address: &EmailAddress, own: &[EmailAddress]) -> bool {
-    own.contains(address) || address.plus_token().is_some_and(|(base, _)| own.contains(&base))
+    own.contains(address)
+        || address
+            .plus_token()
+            .is_some_and(|(base, _)| own.contains(&base))
 }
 
 fn join_addresses<'a>(addrs: impl Iterator<Item = &'a EmailAddress>) -> String {

@@ -121,7 +121,8 @@ impl Writes {
     }
 
     pub fn add_ticket(&mut self, t: NewTicket) {
-        self.new_ticket_index.insert(t.number, self.new_tickets.len());
+        self.new_ticket_index
+            .insert(t.number, self.new_tickets.len());
         self.new_tickets.push(t);
     }
 

@@ -22,7 +22,12 @@ pub enum Checkpoint {
     },
 }
 
-pub async fn apply(tx: &mut Tx, w: Writes, checkpoint: Option<&Checkpoint>, now: i64) -> anyhow::Result<()> {
+pub async fn apply(
+    tx: &mut Tx,
+    w: Writes,
+    checkpoint: Option<&Checkpoint>,
+    now: i64,
+) -> anyhow::Result<()> {
     for chunk in w.new_tickets.chunks(rows_per_statement(10)) {
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO tickets (id, subject, status, priority, requester, mailbox, escalation, \
@@ -63,7 +68,8 @@ pub async fn apply(tx: &mut Tx, w: Writes, checkpoint: Option<&Checkpoint>, now:
             .await?;
     }
     for chunk in w.participants.chunks(rows_per_statement(4)) {
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("INSERT INTO participants (ticket_id, address, name, role) ");
+        let mut q: QueryBuilder<Sqlite> =
+            QueryBuilder::new("INSERT INTO participants (ticket_id, address, name, role) ");
         q.push_values(chunk, |mut b, p| {
             b.push_bind(p.ticket)
                 .push_bind(p.address.clone())
@@ -116,8 +122,9 @@ pub async fn apply(tx: &mut Tx, w: Writes, checkpoint: Option<&Checkpoint>, now:
         blobs = rest;
     }
     for chunk in w.attachments.chunks(rows_per_statement(6)) {
-        let mut q: QueryBuilder<Sqlite> =
-            QueryBuilder::new("INSERT INTO attachments (message_id, position, filename, content_type, size, sha256) ");
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO attachments (message_id, position, filename, content_type, size, sha256) ",
+        );
         q.push_values(chunk, |mut b, a| {
             b.push_bind(a.message_id.clone())
                 .push_bind(a.position)

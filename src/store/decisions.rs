@@ -24,21 +24,21 @@ const COLUMNS: &str = "SELECT id, created_at, source, mailbox, message_id, class
 impl Store {
     /// The newest `limit` decisions, newest first.
     pub async fn recent_decisions(&self, limit: i64) -> anyhow::Result<Vec<DecisionRow>> {
-        Ok(
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("{COLUMNS} ORDER BY id DESC LIMIT ?1")))
-                .bind(limit)
-                .fetch_all(self.pool())
-                .await?,
-        )
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{COLUMNS} ORDER BY id DESC LIMIT ?1"
+        )))
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
     }
 
     /// Every decision about ticket `number`, oldest first.
     pub async fn ticket_decisions(&self, number: i64) -> anyhow::Result<Vec<DecisionRow>> {
-        Ok(
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("{COLUMNS} WHERE ticket_id = ?1 ORDER BY id")))
-                .bind(number)
-                .fetch_all(self.pool())
-                .await?,
-        )
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{COLUMNS} WHERE ticket_id = ?1 ORDER BY id"
+        )))
+        .bind(number)
+        .fetch_all(self.pool())
+        .await?)
     }
 }

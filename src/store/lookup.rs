@@ -50,7 +50,9 @@ pub async fn load_snapshot(tx: &mut Tx, keys: &Keys) -> anyhow::Result<Snapshot>
             q.push(filter);
             let rows: Vec<SeenRow> = q.build_query_as().fetch_all(&mut **tx).await?;
             for r in rows {
-                let Ok(id) = MessageId::parse(&r.message_id) else { continue };
+                let Ok(id) = MessageId::parse(&r.message_id) else {
+                    continue;
+                };
                 if let Some(t) = r.ticket_id {
                     ticket_ids.insert(t);
                 }
@@ -63,7 +65,8 @@ pub async fn load_snapshot(tx: &mut Tx, keys: &Keys) -> anyhow::Result<Snapshot>
     }
     let tickets: Vec<i64> = ticket_ids.into_iter().collect();
     for chunk in tickets.chunks(IN_CHUNK) {
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT id, status FROM tickets WHERE id IN (");
+        let mut q: QueryBuilder<Sqlite> =
+            QueryBuilder::new("SELECT id, status FROM tickets WHERE id IN (");
         let mut sep = q.separated(", ");
         for id in chunk {
             sep.push_bind(*id);
@@ -87,7 +90,10 @@ pub async fn load_snapshot(tx: &mut Tx, keys: &Keys) -> anyhow::Result<Snapshot>
         q.push(")");
         let rows: Vec<ParticipantKey> = q.build_query_as().fetch_all(&mut **tx).await?;
         for r in rows {
-            if let (Ok(address), Some(t)) = (EmailAddress::parse(&r.address), snapshot.tickets.get_mut(&r.ticket_id)) {
+            if let (Ok(address), Some(t)) = (
+                EmailAddress::parse(&r.address),
+                snapshot.tickets.get_mut(&r.ticket_id),
+            ) {
                 t.participants.insert(address);
             }
         }
@@ -102,7 +108,10 @@ pub async fn load_snapshot(tx: &mut Tx, keys: &Keys) -> anyhow::Result<Snapshot>
 impl super::Store {
     /// For each Message-ID already decided on, its raw SHA-256 (read outside any write
     /// transaction; used to skip parsing exact re-deliveries on import re-runs).
-    pub async fn known_hashes(&self, ids: &[&MessageId]) -> anyhow::Result<std::collections::HashMap<String, String>> {
+    pub async fn known_hashes(
+        &self,
+        ids: &[&MessageId],
+    ) -> anyhow::Result<std::collections::HashMap<String, String>> {
         let mut out = std::collections::HashMap::new();
         for chunk in ids.chunks(IN_CHUNK) {
             for (table, filter) in [("messages", ""), ("decisions", " AND decision = 'ignored'")] {

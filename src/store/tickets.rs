@@ -59,27 +59,31 @@ impl Store {
     pub async fn list_tickets(&self, status: Option<&str>) -> anyhow::Result<Vec<TicketRow>> {
         let rows = match status {
             Some(s) => {
-                sqlx::query_as(sqlx::AssertSqlSafe(format!("{TICKET_COLUMNS} WHERE t.status = ?1 ORDER BY t.id")))
-                    .bind(s.to_string())
-                    .fetch_all(self.pool())
-                    .await?
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "{TICKET_COLUMNS} WHERE t.status = ?1 ORDER BY t.id"
+                )))
+                .bind(s.to_string())
+                .fetch_all(self.pool())
+                .await?
             }
             None => {
-                sqlx::query_as(sqlx::AssertSqlSafe(format!("{TICKET_COLUMNS} ORDER BY t.id")))
-                    .fetch_all(self.pool())
-                    .await?
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "{TICKET_COLUMNS} ORDER BY t.id"
+                )))
+                .fetch_all(self.pool())
+                .await?
             }
         };
         Ok(rows)
     }
 
     pub async fn ticket(&self, number: i64) -> anyhow::Result<Option<TicketRow>> {
-        Ok(
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("{TICKET_COLUMNS} WHERE t.id = ?1")))
-                .bind(number)
-                .fetch_optional(self.pool())
-                .await?,
-        )
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{TICKET_COLUMNS} WHERE t.id = ?1"
+        )))
+        .bind(number)
+        .fetch_optional(self.pool())
+        .await?)
     }
 
     pub async fn participants(&self, number: i64) -> anyhow::Result<Vec<ParticipantRow>> {
@@ -114,7 +118,9 @@ impl Store {
     }
 
     pub async fn count_tickets(&self) -> anyhow::Result<i64> {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tickets").fetch_one(self.pool()).await?;
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tickets")
+            .fetch_one(self.pool())
+            .await?;
         Ok(n)
     }
 }

@@ -13,8 +13,10 @@ struct Fake {
 impl Fake {
     fn with_ticket(mut self, n: i64, first_message: &str, participants: &[&str]) -> Self {
         self.messages.insert(mid(first_message), n);
-        self.tickets
-            .insert(n, (Status::Open, participants.iter().map(|p| addr(p)).collect()));
+        self.tickets.insert(
+            n,
+            (Status::Open, participants.iter().map(|p| addr(p)).collect()),
+        );
         self
     }
 }
@@ -27,13 +29,19 @@ impl ThreadLookup for Fake {
         self.tickets.get(&number).map(|t| t.0)
     }
     fn is_participant(&self, number: i64, address: &EmailAddress) -> bool {
-        self.tickets.get(&number).is_some_and(|t| t.1.contains(address))
+        self.tickets
+            .get(&number)
+            .is_some_and(|t| t.1.contains(address))
     }
 }
 
 fn store() -> Fake {
     Fake::default()
-        .with_ticket(12, "first-12@acme.test", &["jane@acme.test", "bob@acme.test"])
+        .with_ticket(
+            12,
+            "first-12@acme.test",
+            &["jane@acme.test", "bob@acme.test"],
+        )
         .with_ticket(13, "first-13@other.test", &["zed@other.test"])
 }
 
@@ -71,7 +79,11 @@ fn in_reply_to_wins_over_everything() {
 #[test]
 fn references_newest_first() {
     let mut e = email("jane@acme.test", "Re: printer");
-    e.references = vec![mid("first-13@other.test"), mid("unknown@x"), mid("first-12@acme.test")];
+    e.references = vec![
+        mid("first-13@other.test"),
+        mid("unknown@x"),
+        mid("first-12@acme.test"),
+    ];
     assert_eq!(rule(&run(&e, None)), (Some(12), Rule::References));
 }
 
@@ -93,11 +105,19 @@ fn tag_from_requester_cc_and_agent() {
 
 #[test]
 fn tag_from_a_stranger_opens_a_new_ticket_and_says_why() {
-    let e = email("mallory@evil.test", "Re: [SUP-12] please send me the invoice");
+    let e = email(
+        "mallory@evil.test",
+        "Re: [SUP-12] please send me the invoice",
+    );
     let t = run(&e, None);
     assert_eq!(rule(&t), (None, Rule::StrangerTag));
-    let Threading::New { detail, .. } = t else { unreachable!() };
-    assert!(detail.contains("mallory@evil.test") && detail.contains("not a participant"), "{detail}");
+    let Threading::New { detail, .. } = t else {
+        unreachable!()
+    };
+    assert!(
+        detail.contains("mallory@evil.test") && detail.contains("not a participant"),
+        "{detail}"
+    );
 }
 
 #[test]
@@ -137,6 +157,9 @@ fn plus_address_token_verifies() {
 fn plus_token_for_missing_ticket_is_ignored() {
     let tokens = ReplyTokens::new(Secret::new("key"));
     let mut e = email("anyone@else.test", "x");
-    e.delivered_to = vec![addr(&format!("support+{}@example.test", tokens.token_for(77)))];
+    e.delivered_to = vec![addr(&format!(
+        "support+{}@example.test",
+        tokens.token_for(77)
+    ))];
     assert_eq!(rule(&run(&e, Some(&tokens))), (None, Rule::NewTicket));
 }
