@@ -54,8 +54,8 @@ CREATE TABLE messages (
     received_at    INTEGER NOT NULL,
     in_reply_to    TEXT,
     references_ids TEXT    NOT NULL,
-    body_text      TEXT    NOT NULL,
-    reply_text     TEXT,              -- NULL when the whole body is new text (= body_text)
+    body_text      TEXT,              -- NULL: derived from raw on read (inbound mail)
+    reply_text     TEXT    NOT NULL,  -- what is new in this mail: quotes and signature removed
     source         TEXT    NOT NULL,
     raw_sha256     TEXT    NOT NULL,
     raw            BLOB

@@ -160,6 +160,7 @@ pub async fn run(cmd: TicketsCommand, settings: &Settings, store: &Store) -> any
                             sha256: a.sha256,
                         })
                         .collect();
+                    let body_text = m.full_text();
                     MessageJson {
                         message_id: m.message_id,
                         direction: m.direction,
@@ -170,7 +171,7 @@ pub async fn run(cmd: TicketsCommand, settings: &Settings, store: &Store) -> any
                         received_at: time(m.received_at),
                         classification: m.classification,
                         source: m.source,
-                        body_text: m.body_text,
+                        body_text,
                         reply_text: m.reply_text,
                         attachments: mine,
                     }

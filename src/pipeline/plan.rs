@@ -72,11 +72,12 @@ pub fn plan_message(
         }
         Content::Parsed(email) => {
             let ev = evaluate(&email, &p.raw_sha256, ctx.role, snapshot, &ctx.decide);
+            let message_id = email.message_id.to_string();
             let ticket =
-                apply_evaluation(&email, &ev, &source, &p.raw_sha256, p.raw, snapshot, ctx, w);
+                apply_evaluation(*email, &ev, &source, &p.raw_sha256, p.raw, snapshot, ctx, w);
             Outcome {
                 source,
-                message_id: email.message_id.to_string(),
+                message_id,
                 decision: ev.decision,
                 ticket: ticket.map(|n| TicketRef::new(ctx.decide.thread.prefix, n)),
             }
@@ -115,7 +116,7 @@ pub fn quarantine(
 
 #[allow(clippy::too_many_arguments)]
 fn apply_evaluation(
-    email: &InboundEmail,
+    email: InboundEmail,
     ev: &Evaluation,
     source: &str,
     raw_sha256: &str,
@@ -228,21 +229,29 @@ fn apply_evaluation(
         Some(ticket),
         ctx,
     ));
-    for (i, a) in email.attachments.iter().enumerate() {
-        w.attachments.push(NewAttachment {
-            message_id: mid.clone(),
-            position: i as i64,
-            filename: a.filename.clone(),
-            content_type: a.content_type.clone(),
-            size: a.size as i64,
-            sha256: a.sha256.clone(),
-        });
+    let to_addrs = join_addresses(email.to.iter().map(|m| &m.address));
+    let cc_addrs = join_addresses(email.cc.iter().map(|m| &m.address));
+    let references_ids = email
+        .references
+        .iter()
+        .map(|m| m.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    for (i, a) in email.attachments.into_iter().enumerate() {
         if !w.blobs.iter().any(|b| b.sha256 == a.sha256) {
             w.blobs.push(NewBlob {
                 sha256: a.sha256.clone(),
-                content: a.content.clone(),
+                content: a.content,
             });
         }
+        w.attachments.push(NewAttachment {
+            message_id: mid.clone(),
+            position: i as i64,
+            filename: a.filename,
+            content_type: a.content_type,
+            size: a.size as i64,
+            sha256: a.sha256,
+        });
     }
     w.messages.push(NewMessage {
         ticket,
@@ -250,20 +259,15 @@ fn apply_evaluation(
         classification: d.classification.as_str(),
         from_addr: email.from.address.to_string(),
         from_name: email.from.name.clone(),
-        to_addrs: join_addresses(email.to.iter().map(|m| &m.address)),
-        cc_addrs: join_addresses(email.cc.iter().map(|m| &m.address)),
-        subject: email.subject.clone(),
+        to_addrs,
+        cc_addrs,
+        subject: email.subject,
         sent_date: email.date,
         received_at: at,
         in_reply_to: email.in_reply_to.first().map(|m| m.to_string()),
-        references_ids: email
-            .references
-            .iter()
-            .map(|m| m.as_str())
-            .collect::<Vec<_>>()
-            .join(" "),
-        body_text: email.body_text.clone(),
-        reply_text: (email.reply_text != email.body_text).then(|| email.reply_text.clone()),
+        references_ids,
+        body_text: None,
+        reply_text: email.reply_text,
         source: source.to_string(),
         raw_sha256: raw_sha256.to_string(),
         raw,

@@ -66,9 +66,10 @@ pub struct NewMessage {
     pub received_at: i64,
     pub in_reply_to: Option<String>,
     pub references_ids: String,
-    pub body_text: String,
-    /// `None` when it equals `body_text` (stored once).
-    pub reply_text: Option<String>,
+    /// `None` for received mail: the full text is derived from `raw` when shown, so the
+    /// database does not hold every body twice.
+    pub body_text: Option<String>,
+    pub reply_text: String,
     pub source: String,
     pub raw_sha256: String,
     pub raw: Vec<u8>,

@@ -37,8 +37,10 @@ pub struct MessageRow {
     pub subject: String,
     pub sent_date: Option<i64>,
     pub received_at: i64,
-    pub body_text: String,
+    /// `None` for received mail: see [`MessageRow::full_text`].
+    pub body_text: Option<String>,
     pub reply_text: String,
+    pub raw: Option<Vec<u8>>,
     pub source: String,
 }
 
@@ -49,6 +51,20 @@ pub struct AttachmentRow {
     pub content_type: String,
     pub size: i64,
     pub sha256: String,
+}
+
+impl MessageRow {
+    /// The whole text body: stored for mail mailgate wrote, derived from the raw bytes (by the
+    /// same parser that stored the message) for received mail.
+    pub fn full_text(&self) -> String {
+        match (&self.body_text, &self.raw) {
+            (Some(text), _) => text.clone(),
+            (None, Some(raw)) => crate::parse::parse(raw)
+                .map(|e| e.body_text)
+                .unwrap_or_else(|_| self.reply_text.clone()),
+            (None, None) => self.reply_text.clone(),
+        }
+    }
 }
 
 const TICKET_COLUMNS: &str = "SELECT t.id, t.subject, t.status, t.priority, t.requester, t.mailbox, \
@@ -99,7 +115,7 @@ impl Store {
     pub async fn messages(&self, number: i64) -> anyhow::Result<Vec<MessageRow>> {
         Ok(sqlx::query_as(
             "SELECT message_id, direction, classification, from_addr, from_name, subject, sent_date, \
-             received_at, body_text, COALESCE(reply_text, body_text) AS reply_text, source FROM messages WHERE ticket_id = ?1 ORDER BY id",
+             received_at, body_text, reply_text, source, CASE WHEN body_text IS NULL THEN raw END AS raw FROM messages WHERE ticket_id = ?1 ORDER BY id",
         )
         .bind(number)
         .fetch_all(self.pool())
