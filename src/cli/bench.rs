@@ -57,6 +57,9 @@ pub struct ImportBenchArgs {
     /// Skip the parse-only and re-import phases.
     #[arg(long)]
     pub import_only: bool,
+    /// Messages per import transaction (default: the configured import.batch_size).
+    #[arg(long)]
+    pub batch_size: Option<usize>,
 }
 
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
@@ -147,12 +150,12 @@ async fn import_bench(args: ImportBenchArgs) -> anyhow::Result<()> {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }
     let url = format!("sqlite://{}", db.display());
-    let (first, report) = import_phase("import", &archive, &url, stats.bytes).await?;
+    let (first, report) = import_phase("import", &archive, &url, stats.bytes, args.batch_size).await?;
     first.print();
     let ticket_count = report.created;
     phases.push(first);
     if !args.import_only {
-        let (again, report2) = import_phase("re-import", &archive, &url, stats.bytes).await?;
+        let (again, report2) = import_phase("re-import", &archive, &url, stats.bytes, args.batch_size).await?;
         again.print();
         println!(
             "re-import: {} new tickets, {} duplicates of {} read",
@@ -227,9 +230,13 @@ async fn import_phase(
     archive: &Path,
     url: &str,
     bytes: u64,
+    batch_size: Option<usize>,
 ) -> anyhow::Result<(Phase, ImportReport)> {
     let mut settings = Settings::from_toml("", "bench")?;
     settings.database_url = url.to_string();
+    if let Some(n) = batch_size {
+        settings.import_batch_size = n.max(1);
+    }
     let store = Store::open_with(url, Durability::Import).await?;
     memory::reset_peak_rss();
     let started = Instant::now();

@@ -106,6 +106,6 @@ pub struct LimitsFile {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImportFile {
-    /// Messages applied per database transaction during import (default 1000).
+    /// Messages applied per database transaction during import (default 250).
     pub batch_size: Option<usize>,
 }

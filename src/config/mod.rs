@@ -16,7 +16,7 @@ use file::{FileConfig, MailboxFile};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://mailgate.db";
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 25 * 1024 * 1024;
-pub const DEFAULT_IMPORT_BATCH: usize = 500;
+pub const DEFAULT_IMPORT_BATCH: usize = 250;
 pub const DEFAULT_SUPPORT_ADDRESS: &str = "Support <support@localhost>";
 
 #[derive(Debug, Clone)]

@@ -33,34 +33,41 @@ struct ParticipantKey {
     address: String,
 }
 
+/// Every Message-ID of `chunk` already decided on: stored on a ticket (`messages`), or only
+/// logged because it belonged to no ticket (`decisions` with decision `ignored`).
+fn seen_query(chunk: &[&MessageId]) -> QueryBuilder<Sqlite> {
+    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT message_id, ticket_id, raw_sha256 FROM messages WHERE message_id IN (");
+    push_ids(&mut q, chunk);
+    q.push(") UNION ALL SELECT message_id, ticket_id, raw_sha256 FROM decisions WHERE decision = 'ignored' AND message_id IN (");
+    push_ids(&mut q, chunk);
+    q.push(")");
+    q
+}
+
+fn push_ids(q: &mut QueryBuilder<Sqlite>, ids: &[&MessageId]) {
+    let mut sep = q.separated(", ");
+    for id in ids {
+        sep.push_bind(id.as_str().to_string());
+    }
+}
+
 pub async fn load_snapshot(tx: &mut Tx, keys: &Keys) -> anyhow::Result<Snapshot> {
     let mut snapshot = Snapshot::default();
     let ids: Vec<&MessageId> = keys.message_ids.iter().collect();
     let mut ticket_ids: HashSet<i64> = keys.tickets.clone();
     for chunk in ids.chunks(IN_CHUNK) {
-        for (table, filter) in [("messages", ""), ("decisions", " AND decision = 'ignored'")] {
-            let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
-                "SELECT message_id, ticket_id, raw_sha256 FROM {table} WHERE message_id IN ("
-            ));
-            let mut sep = q.separated(", ");
-            for id in chunk {
-                sep.push_bind(id.as_str().to_string());
+        let rows: Vec<SeenRow> = seen_query(chunk).build_query_as().fetch_all(&mut **tx).await?;
+        for r in rows {
+            let Ok(id) = MessageId::parse(&r.message_id) else {
+                continue;
+            };
+            if let Some(t) = r.ticket_id {
+                ticket_ids.insert(t);
             }
-            q.push(")");
-            q.push(filter);
-            let rows: Vec<SeenRow> = q.build_query_as().fetch_all(&mut **tx).await?;
-            for r in rows {
-                let Ok(id) = MessageId::parse(&r.message_id) else {
-                    continue;
-                };
-                if let Some(t) = r.ticket_id {
-                    ticket_ids.insert(t);
-                }
-                snapshot.seen.entry(id).or_insert(Seen {
-                    ticket: r.ticket_id,
-                    raw_sha256: r.raw_sha256,
-                });
-            }
+            snapshot.seen.entry(id).or_insert(Seen {
+                ticket: r.ticket_id,
+                raw_sha256: r.raw_sha256,
+            });
         }
     }
     let tickets: Vec<i64> = ticket_ids.into_iter().collect();
@@ -114,20 +121,9 @@ impl super::Store {
     ) -> anyhow::Result<std::collections::HashMap<String, String>> {
         let mut out = std::collections::HashMap::new();
         for chunk in ids.chunks(IN_CHUNK) {
-            for (table, filter) in [("messages", ""), ("decisions", " AND decision = 'ignored'")] {
-                let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
-                    "SELECT message_id, ticket_id, raw_sha256 FROM {table} WHERE message_id IN ("
-                ));
-                let mut sep = q.separated(", ");
-                for id in chunk {
-                    sep.push_bind(id.as_str().to_string());
-                }
-                q.push(")");
-                q.push(filter);
-                let rows: Vec<SeenRow> = q.build_query_as().fetch_all(self.pool()).await?;
-                for r in rows {
-                    out.entry(r.message_id).or_insert(r.raw_sha256);
-                }
+            let rows: Vec<SeenRow> = seen_query(chunk).build_query_as().fetch_all(self.pool()).await?;
+            for r in rows {
+                out.entry(r.message_id).or_insert(r.raw_sha256);
             }
         }
         Ok(out)

@@ -1,0 +1,255 @@
+//! Unprefixed Outlook-style history: "-----Original Message-----", long underscore rules and
+//! quoted header blocks ("From: / Sent: / To: / Subject:", in the languages Outlook writes
+//! them, also `**From:**` as html2text renders Outlook HTML).
+
+use super::casefold::{FirstBytes, with_lowercase};
+use super::is_blank;
+
+/// Header labels of a quoted header block.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Label {
+    From,
+    Sent,
+    To,
+    Cc,
+    Subject,
+    ReplyTo,
+}
+
+const FROM_NAMES: &[&str] = &[
+    "from",
+    "von",
+    "de",
+    "van",
+    "da",
+    "från",
+    "fra",
+    "od",
+    "от",
+    "lähettäjä",
+    "feladó",
+    "发件人",
+    "寄件者",
+    "差出人",
+];
+
+/// First bytes a line needs to start with a From label.
+static FROM_FIRST_BYTES: FirstBytes = FirstBytes::of(FROM_NAMES);
+
+/// Label names in lower case (From first: a header block starts with it).
+const LABELS: &[(Label, &[&str])] = &[
+    (Label::From, FROM_NAMES),
+    (
+        Label::Sent,
+        &[
+            "sent",
+            "date",
+            "gesendet",
+            "datum",
+            "envoyé",
+            "enviado",
+            "enviada em",
+            "fecha",
+            "inviato",
+            "data",
+            "verzonden",
+            "skickat",
+            "sendt",
+            "wysłano",
+            "отправлено",
+            "дата",
+            "lähetetty",
+            "elküldve",
+            "发送时间",
+            "日期",
+            "送信日時",
+            "日付",
+        ],
+    ),
+    (
+        Label::To,
+        &[
+            "to",
+            "an",
+            "à",
+            "a",
+            "para",
+            "aan",
+            "till",
+            "til",
+            "do",
+            "кому",
+            "vastaanottaja",
+            "címzett",
+            "收件人",
+            "宛先",
+        ],
+    ),
+    (Label::Cc, &["cc", "kopie", "копия"]),
+    (
+        Label::Subject,
+        &[
+            "subject",
+            "betreff",
+            "objet",
+            "asunto",
+            "oggetto",
+            "onderwerp",
+            "assunto",
+            "ämne",
+            "emne",
+            "temat",
+            "тема",
+            "aihe",
+            "tárgy",
+            "主题",
+            "主旨",
+            "件名",
+        ],
+    ),
+    (Label::ReplyTo, &["reply-to", "antwort an", "répondre à"]),
+];
+
+/// The text a label is read from: the line without surrounding blanks and leading `*`.
+fn label_text(line: &str) -> &str {
+    line.trim().trim_start_matches('*').trim_start()
+}
+
+/// The label `text` (see [`label_text`]) starts with, if any.
+fn label(text: &str) -> Option<Label> {
+    let colon = find_colon(text)?;
+    let name = text[..colon].trim().trim_end_matches('*').trim();
+    if name.is_empty() || name.len() > 24 {
+        return None;
+    }
+    with_lowercase(name, |name| {
+        LABELS
+            .iter()
+            .find(|(_, names)| names.contains(&name))
+            .map(|&(label, _)| label)
+    })
+}
+
+/// `text.find([':', '：'])`, with `memchr`.
+fn find_colon(text: &str) -> Option<usize> {
+    const FULLWIDTH: &[u8] = "：".as_bytes();
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(found) = memchr::memchr2(b':', FULLWIDTH[0], bytes.get(from..)?) {
+        let at = from + found;
+        if bytes[at] == b':' || bytes[at..].starts_with(FULLWIDTH) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
+
+/// Whether a quoted header block ("From: / Sent: / To: / Subject:") starts at `i`: a From
+/// label followed, before the next blank line, by at least two other labels of which one is
+/// Sent/Date or Subject.
+fn is_header_block(lines: &[&str], i: usize) -> bool {
+    let text = label_text(lines[i]);
+    if !FROM_FIRST_BYTES.may_start(text) || label(text) != Some(Label::From) {
+        return false;
+    }
+    let mut seen: Vec<Label> = Vec::new();
+    for line in lines[i + 1..].iter().take(8).take_while(|l| !is_blank(l)) {
+        if let Some(l) = label(label_text(line)).filter(|l| *l != Label::From && !seen.contains(l))
+        {
+            seen.push(l);
+        }
+    }
+    seen.len() >= 2
+        && seen
+            .iter()
+            .any(|l| matches!(l, Label::Sent | Label::Subject))
+}
+
+/// A line that only separates: underscores, dashes, box-drawing rules (html2text's `<hr>`).
+fn is_separator(line: &str) -> bool {
+    let t = line.trim();
+    t.chars().count() >= 5 && t.chars().all(|c| matches!(c, '_' | '-' | '─' | '━' | '='))
+}
+
+/// `-----Original Message-----` and its translations (`t` trimmed).
+fn is_original_message(t: &str) -> bool {
+    if !t.starts_with("--") || t.len() > 80 {
+        return false;
+    }
+    let core = t.trim_matches(|c: char| c == '-' || c.is_whitespace());
+    with_lowercase(core, |core| {
+        [
+            "original message",
+            "original-nachricht",
+            "ursprüngliche nachricht",
+            "message d'origine",
+            "message d’origine",
+            "mensaje original",
+            "messaggio originale",
+            "oorspronkelijk bericht",
+            "originalmeddelande",
+            "opprinnelig melding",
+            "oprindelig meddelelse",
+            "alkuperäinen viesti",
+            "wiadomość oryginalna",
+            "исходное сообщение",
+            "mensagem original",
+            "reply message",
+        ]
+        .contains(&core)
+    })
+}
+
+/// If unprefixed Outlook-style history starts at `i`, the line where it starts (moved up over
+/// separator lines just above it).
+pub(super) fn outlook_history_start(lines: &[&str], i: usize) -> Option<usize> {
+    let t = lines.get(i)?.trim();
+    let starts = is_original_message(t)
+        || is_header_block(lines, i)
+        || (t.len() >= 30 && t.bytes().all(|b| b == b'_'));
+    if !starts {
+        return None;
+    }
+    let mut start = i;
+    let mut k = i;
+    while k > 0 {
+        k -= 1;
+        if is_blank(lines[k]) {
+            continue;
+        }
+        if is_separator(lines[k]) {
+            start = k;
+            continue;
+        }
+        break;
+    }
+    Some(start)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels() {
+        assert!(label("From: x") == Some(Label::From));
+        assert!(label("FROM : x") == Some(Label::From));
+        assert!(label("From:** x") == Some(Label::From));
+        assert!(label("Betreff：x") == Some(Label::Subject));
+        assert!(label("件名：x") == Some(Label::Subject));
+        assert!(label("Répondre à: x") == Some(Label::ReplyTo));
+        assert!(label("Fromage: x").is_none());
+        assert!(label("From x").is_none());
+        assert!(label(": x").is_none());
+    }
+
+    #[test]
+    fn colons() {
+        assert_eq!(find_colon("ab:c"), Some(2));
+        assert_eq!(find_colon("件名：x"), Some(6));
+        assert_eq!(find_colon("ï：x"), Some(2));
+        assert_eq!(find_colon("abc"), None);
+        assert_eq!(find_colon(""), None);
+    }
+}
