@@ -150,12 +150,14 @@ async fn import_bench(args: ImportBenchArgs) -> anyhow::Result<()> {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }
     let url = format!("sqlite://{}", db.display());
-    let (first, report) = import_phase("import", &archive, &url, stats.bytes, args.batch_size).await?;
+    let (first, report) =
+        import_phase("import", &archive, &url, stats.bytes, args.batch_size).await?;
     first.print();
     let ticket_count = report.created;
     phases.push(first);
     if !args.import_only {
-        let (again, report2) = import_phase("re-import", &archive, &url, stats.bytes, args.batch_size).await?;
+        let (again, report2) =
+            import_phase("re-import", &archive, &url, stats.bytes, args.batch_size).await?;
         again.print();
         println!(
             "re-import: {} new tickets, {} duplicates of {} read",

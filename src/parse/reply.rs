@@ -32,6 +32,8 @@
 
 mod attribution;
 mod casefold;
+#[cfg(test)]
+mod diff_tests;
 mod markers;
 mod outlook;
 #[cfg(test)]

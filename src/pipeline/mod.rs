@@ -171,7 +171,9 @@ impl Pipeline {
         let now = now();
         let started = std::time::Instant::now();
         let keys = self.keys(&batch);
+        let keys_len = keys.message_ids.len() + keys.tickets.len();
         let mut tx = self.store.begin_write().await?;
+        let begun = started.elapsed();
         let mut snapshot = crate::store::load_snapshot(&mut tx, &keys).await?;
         let loaded = started.elapsed();
         let (writes, outcomes) = self.plan(batch, &mut snapshot, now);
@@ -181,6 +183,8 @@ impl Pipeline {
         tx.commit().await.context("committing a batch")?;
         tracing::debug!(
             messages = outcomes.len(),
+            keys = keys_len,
+            begin_ms = begun.as_millis() as u64,
             load_ms = loaded.as_millis() as u64,
             plan_ms = (planned - loaded).as_millis() as u64,
             apply_ms = (applied - planned).as_millis() as u64,

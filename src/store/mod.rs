@@ -78,6 +78,8 @@ impl Store {
             .pragma("journal_size_limit", "67108864");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            // A local file needs no liveness ping before every use.
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .with_context(|| format!("cannot open database {url}"))?;

@@ -1,7 +1,7 @@
 use super::*;
 
 /// (name, mail body, expected reply)
-const CASES: &[(&str, &str, &str)] = &[
+pub(super) const CASES: &[(&str, &str, &str)] = &[
     (
         "plain text is kept",
         "Hello,\n\nmy printer is broken.\n\nJane\n",
