@@ -43,7 +43,6 @@ pub async fn run(args: IngestArgs, settings: Settings, store: Store) -> anyhow::
         Some(p) => (
             Source::File {
                 path: p.display().to_string(),
-                offset: 0,
                 index: 1,
             },
             std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,

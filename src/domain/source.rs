@@ -14,12 +14,17 @@ pub enum Source {
         uid_validity: u32,
         uid: u32,
     },
-    /// A message read from a file: an mbox at a byte offset, a Maildir file, an .eml.
+    /// A message in an mbox file, at the byte offset of its `From ` line.
+    Mbox {
+        path: String,
+        offset: u64,
+        /// 1-based position of the message in the file.
+        index: u64,
+    },
+    /// A one-message file: an .eml, or a file of a Maildir.
     File {
         path: String,
-        /// Byte offset of the message in an mbox; 0 for single-message files.
-        offset: u64,
-        /// 1-based position of the message within the import run.
+        /// 1-based position of the file within the import run.
         index: u64,
     },
     /// `mailgate ingest -`.
@@ -34,7 +39,7 @@ impl fmt::Display for Source {
                 uid_validity,
                 uid,
             } => write!(f, "imap:{mailbox};uidvalidity={uid_validity};uid={uid}"),
-            Source::File { path, offset, .. } if *offset > 0 => write!(f, "{path}@{offset}"),
+            Source::Mbox { path, offset, .. } => write!(f, "{path}@{offset}"),
             Source::File { path, .. } => write!(f, "{path}"),
             Source::Stdin => f.write_str("stdin"),
         }

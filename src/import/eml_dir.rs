@@ -92,7 +92,6 @@ mod tests {
             item.source,
             Source::File {
                 path: path.display().to_string(),
-                offset: 0,
                 index: 1
             }
         );

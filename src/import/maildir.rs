@@ -180,7 +180,6 @@ mod tests {
             .collect();
         let expected = Source::File {
             path: dir.path().join("new/2.x").display().to_string(),
-            offset: 0,
             index: 2,
         };
         assert_eq!(items[1].source, expected);

@@ -242,7 +242,7 @@ impl<R: Read> Iterator for MboxItems<R> {
                 let mut bytes = message.unwrap_contents();
                 strip_separator(&mut bytes);
                 Some(RawItem {
-                    source: Source::File {
+                    source: Source::Mbox {
                         path: self.path.clone(),
                         offset,
                         index: self.index,
@@ -285,7 +285,7 @@ mod tests {
 
     fn at(offset: u64, index: u64) -> Source {
         let path = "a.mbox".into();
-        Source::File {
+        Source::Mbox {
             path,
             offset,
             index,

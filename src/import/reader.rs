@@ -104,7 +104,7 @@ impl ItemError {
     }
 }
 
-/// One raw message and where it came from (`Source::File { path, offset, index }`).
+/// One raw message and where it came from (`Source::Mbox` or `Source::File`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawItem {
     pub source: Source,
@@ -224,7 +224,6 @@ impl Iterator for FileItems {
             Ok(bytes) => Ok(RawItem {
                 source: Source::File {
                     path: display,
-                    offset: 0,
                     index: self.index,
                 },
                 bytes,

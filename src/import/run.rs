@@ -94,9 +94,7 @@ pub async fn import(
                 match next {
                     Ok(item) => {
                         progress = match &item.source {
-                            Source::File { offset, .. } if total.is_some() => {
-                                *offset + item.bytes.len() as u64
-                            }
+                            Source::Mbox { offset, .. } => *offset + item.bytes.len() as u64,
                             _ => progress + 1,
                         };
                         raw.push(item);
