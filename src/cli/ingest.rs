@@ -88,7 +88,7 @@ fn read_stdin() -> anyhow::Result<Vec<u8>> {
     Ok(buf)
 }
 
-fn print_outcome(o: &Outcome, json: bool) -> anyhow::Result<()> {
+pub fn print_outcome(o: &Outcome, json: bool) -> anyhow::Result<()> {
     let d = &o.decision;
     if json {
         return print_json(&IngestJson {

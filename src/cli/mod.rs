@@ -8,6 +8,7 @@ mod decisions;
 mod import;
 mod ingest;
 mod output;
+mod quarantine;
 mod tickets;
 
 use std::path::PathBuf;
@@ -38,6 +39,9 @@ pub enum Command {
     Tickets(tickets::TicketsCommand),
     /// The decision log, newest first: why each mail went where it went.
     Decisions(decisions::DecisionsArgs),
+    /// Mail that could not be processed: list it, or put it through the pipeline again.
+    #[command(subcommand)]
+    Quarantine(quarantine::QuarantineCommand),
     /// Apply database migrations.
     Migrate,
     /// Configuration commands.
@@ -66,6 +70,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(args) => import::run(args, settings, store.clone()).await,
         Command::Tickets(cmd) => tickets::run(cmd, &settings, &store).await,
         Command::Decisions(args) => decisions::run(args, &settings, &store).await,
+        Command::Quarantine(cmd) => quarantine::run(cmd, settings, store.clone()).await,
         Command::Migrate => {
             eprintln!("database {} is up to date", settings.database_url);
             Ok(())

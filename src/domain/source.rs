@@ -29,6 +29,8 @@ pub enum Source {
     },
     /// `mailgate ingest -`.
     Stdin,
+    /// `mailgate quarantine reprocess ID`.
+    Quarantine { id: i64 },
 }
 
 impl fmt::Display for Source {
@@ -42,6 +44,7 @@ impl fmt::Display for Source {
             Source::Mbox { path, offset, .. } => write!(f, "{path}@{offset}"),
             Source::File { path, .. } => write!(f, "{path}"),
             Source::Stdin => f.write_str("stdin"),
+            Source::Quarantine { id } => write!(f, "quarantine#{id}"),
         }
     }
 }

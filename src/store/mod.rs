@@ -8,6 +8,7 @@
 mod apply;
 mod decisions;
 mod lookup;
+mod quarantine;
 mod tickets;
 
 use std::{str::FromStr, time::Duration};
@@ -21,6 +22,7 @@ pub use apply::{Checkpoint, apply};
 
 pub use decisions::DecisionRow;
 pub use lookup::load_snapshot;
+pub use quarantine::QuarantineRow;
 pub use tickets::{AttachmentRow, MessageRow, ParticipantRow, TicketRow};
 
 pub type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;

@@ -10,5 +10,6 @@ mod fixtures_doc;
 mod generator;
 mod import;
 mod machine_mail;
+mod quarantine;
 mod support;
 mod threading;

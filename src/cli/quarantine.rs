@@ -1,0 +1,125 @@
+//! `mailgate quarantine list [--all] [--json]` and `quarantine reprocess ID`: see what could
+//! not be processed and why, and put it through the pipeline again (after a fix or a config
+//! change). An entry is marked reprocessed once the pipeline takes it.
+
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use super::ingest::{mailbox_and_role, print_outcome};
+use super::output::{cut, print_json, short_time, time};
+use crate::config::Settings;
+use crate::domain::{Action, Source};
+use crate::pipeline::{Pipeline, RawMessage, RunOptions, prepare};
+use crate::store::Store;
+
+#[derive(Debug, Subcommand)]
+pub enum QuarantineCommand {
+    /// Quarantined mail, newest first (held entries unless --all).
+    List(ListArgs),
+    /// Run a quarantined mail through the pipeline again.
+    Reprocess(ReprocessArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Include entries already reprocessed.
+    #[arg(long)]
+    pub all: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReprocessArgs {
+    pub id: i64,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Serialize)]
+struct EntryJson {
+    id: i64,
+    created_at: String,
+    source: String,
+    mailbox: String,
+    message_id: Option<String>,
+    reason: String,
+    status: String,
+    size: i64,
+}
+
+pub async fn run(cmd: QuarantineCommand, settings: Settings, store: Store) -> anyhow::Result<()> {
+    match cmd {
+        QuarantineCommand::List(args) => {
+            let rows = store.quarantine_list(args.all).await?;
+            if args.json {
+                let rows: Vec<EntryJson> = rows
+                    .into_iter()
+                    .map(|r| EntryJson {
+                        id: r.id,
+                        created_at: time(r.created_at),
+                        source: r.source,
+                        mailbox: r.mailbox,
+                        message_id: r.message_id,
+                        reason: r.reason,
+                        status: r.status,
+                        size: r.size,
+                    })
+                    .collect();
+                return print_json(&rows);
+            }
+            if rows.is_empty() {
+                println!("The quarantine is empty.");
+            }
+            for r in rows {
+                println!(
+                    "#{} {} {} {} bytes from {} [{}] <{}>",
+                    r.id,
+                    short_time(r.created_at),
+                    r.status,
+                    r.size,
+                    r.source,
+                    r.mailbox,
+                    cut(r.message_id.as_deref().unwrap_or("-"), 60)
+                );
+                println!("    {}", r.reason);
+            }
+            Ok(())
+        }
+        QuarantineCommand::Reprocess(args) => {
+            let Some((entry, raw)) = store.quarantined_message(args.id).await? else {
+                anyhow::bail!("no quarantine entry #{}", args.id);
+            };
+            let configured = settings.mailbox(&entry.mailbox).is_ok();
+            let (mailbox, role) =
+                mailbox_and_role(&settings, configured.then_some(entry.mailbox.as_str()))?;
+            let max = settings.max_message_bytes;
+            let mut pipeline = Pipeline::new(
+                store.clone(),
+                settings,
+                RunOptions {
+                    mailbox,
+                    role,
+                    archive: false,
+                    dry_run: false,
+                },
+            );
+            let prepared = prepare(
+                RawMessage {
+                    source: Source::Quarantine { id: entry.id },
+                    bytes: raw,
+                },
+                max,
+            );
+            let outcome = pipeline
+                .process(vec![prepared], None)
+                .await?
+                .pop()
+                .ok_or_else(|| anyhow::anyhow!("the pipeline returned no decision"))?;
+            if outcome.decision.action != Action::Quarantine {
+                store.mark_reprocessed(entry.id).await?;
+            }
+            print_outcome(&outcome, args.json)
+        }
+    }
+}
