@@ -20,7 +20,7 @@ use anyhow::Context;
 
 use crate::config::{Role, Settings};
 use crate::decide::DecideContext;
-use crate::domain::{Action, Classification, Decision, EmailAddress, Rule};
+use crate::domain::{Action, Classification, Decision, EmailAddress, Rule, Source};
 use crate::reply_token::ReplyTokens;
 use crate::store::{Checkpoint, Store};
 use crate::thread::ThreadContext;
@@ -92,75 +92,90 @@ impl Pipeline {
         if self.options.dry_run {
             return self.dry_run(batch).await;
         }
-        // Keep the raw bytes of a multi-message batch so it can be retried message by message.
-        let retry: Option<Vec<(crate::domain::Source, Vec<u8>)>> = (batch.len() > 1).then(|| {
-            batch
-                .iter()
-                .map(|p| (p.source.clone(), p.raw.clone()))
-                .collect()
-        });
-        match self.try_batch(batch, checkpoint.as_ref()).await {
-            Ok(outcomes) => Ok(outcomes),
-            Err(error) => {
-                tracing::warn!(error = %format!("{error:#}"), "batch failed; retrying one message at a time");
-                let Some(messages) = retry else {
-                    return Err(error);
-                };
-                let max = self.settings.max_message_bytes;
-                let count = messages.len();
-                let mut outcomes = Vec::with_capacity(count);
-                for (i, (source, bytes)) in messages.into_iter().enumerate() {
-                    let last = i + 1 == count;
-                    let cp = if last { checkpoint.as_ref() } else { None };
-                    let prepared = prepare(RawMessage { source, bytes }, max);
-                    outcomes.push(self.process_one(prepared, cp).await?);
+        // A copy of each message, to retry one by one if the database refuses the batch.
+        let retry: Vec<(Source, Vec<u8>, String)> = batch
+            .iter()
+            .map(|p| (p.source.clone(), p.raw.clone(), p.raw_sha256.clone()))
+            .collect();
+        let error = match self.try_batch(batch, checkpoint.as_ref()).await {
+            Ok(outcomes) => return Ok(outcomes),
+            Err(error) if !refused_by_database(&error) => return Err(error),
+            Err(error) => error,
+        };
+        if retry.len() == 1 {
+            let (source, raw, sha) = retry.into_iter().next().context("retry list is empty")?;
+            return Ok(vec![
+                self.quarantine_failed(source, raw, sha, &error, checkpoint.as_ref())
+                    .await?,
+            ]);
+        }
+        tracing::warn!(error = %format!("{error:#}"), "batch refused; retrying one message at a time");
+        let max = self.settings.max_message_bytes;
+        let count = retry.len();
+        let mut outcomes = Vec::with_capacity(count);
+        for (i, (source, raw, sha)) in retry.into_iter().enumerate() {
+            let cp = if i + 1 == count {
+                checkpoint.as_ref()
+            } else {
+                None
+            };
+            let prepared = prepare_hashed(
+                RawMessage {
+                    source: source.clone(),
+                    bytes: raw.clone(),
+                },
+                sha.clone(),
+                max,
+            );
+            match self.try_batch(vec![prepared], cp).await {
+                Ok(mut one) => outcomes.append(&mut one),
+                Err(error) if !refused_by_database(&error) => return Err(error),
+                Err(error) => {
+                    outcomes.push(self.quarantine_failed(source, raw, sha, &error, cp).await?)
                 }
-                Ok(outcomes)
             }
         }
+        Ok(outcomes)
     }
 
-    /// One message in its own transaction; if storing it fails, it is quarantined instead.
-    async fn process_one(
+    /// Stores a message the database refused in the quarantine, with the reason.
+    async fn quarantine_failed(
         &mut self,
-        p: Prepared,
+        source: Source,
+        raw: Vec<u8>,
+        sha: String,
+        error: &anyhow::Error,
         checkpoint: Option<&Checkpoint>,
     ) -> anyhow::Result<Outcome> {
-        let (source, raw, sha) = (p.source.clone(), p.raw.clone(), p.raw_sha256.clone());
-        let message_id = p.message_id().to_string();
-        match self.try_batch(vec![p], checkpoint).await {
-            Ok(mut outcomes) => outcomes.pop().context("pipeline returned no outcome"),
-            Err(error) => {
-                let decision = Decision {
-                    action: Action::Quarantine,
-                    classification: Classification::Plain,
-                    rule: Rule::PipelineError,
-                    reason: format!("storing the message failed: {error:#}"),
-                };
-                let now = now();
-                let mut w = Writes::default();
-                let ctx = self.plan_context(now);
-                let source_text = source.to_string();
-                plan::quarantine(
-                    &source_text,
-                    Some(message_id.clone()),
-                    &sha,
-                    raw,
-                    &decision,
-                    &ctx,
-                    &mut w,
-                );
-                let mut tx = self.store.begin_write().await?;
-                crate::store::apply(&mut tx, w, checkpoint, now).await?;
-                tx.commit().await.context("committing a quarantine entry")?;
-                Ok(Outcome {
-                    source: source_text,
-                    message_id,
-                    decision,
-                    ticket: None,
-                })
-            }
-        }
+        let message_id = crate::parse::peek_message_id(&raw).to_string();
+        let decision = Decision {
+            action: Action::Quarantine,
+            classification: Classification::Plain,
+            rule: Rule::PipelineError,
+            reason: format!("storing the message failed: {error:#}"),
+        };
+        let now = now();
+        let mut w = Writes::default();
+        let ctx = self.plan_context(now);
+        let source_text = source.to_string();
+        plan::quarantine(
+            &source_text,
+            Some(message_id.clone()),
+            &sha,
+            raw,
+            &decision,
+            &ctx,
+            &mut w,
+        );
+        let mut tx = self.store.begin_write().await?;
+        crate::store::apply(&mut tx, w, checkpoint, now).await?;
+        tx.commit().await.context("committing a quarantine entry")?;
+        Ok(Outcome {
+            source: source_text,
+            message_id,
+            decision,
+            ticket: None,
+        })
     }
 
     async fn try_batch(
@@ -258,6 +273,22 @@ impl Pipeline {
             agents: &self.settings.notify.agents,
         }
     }
+}
+
+/// Whether the database refused this data (a constraint, a trigger, a value it cannot store),
+/// as opposed to failing itself (busy, I/O, disk full): only the first is the message's fault
+/// and sends it to quarantine; the second stops the run with nothing acknowledged.
+fn refused_by_database(error: &anyhow::Error) -> bool {
+    let Some(sqlx::Error::Database(db)) = error.downcast_ref::<sqlx::Error>() else {
+        return false;
+    };
+    // SQLite primary result codes of an unhealthy database rather than bad data.
+    const INFRASTRUCTURE: &[&str] = &["5", "6", "7", "8", "10", "11", "13", "14", "26"];
+    let primary = db
+        .code()
+        .and_then(|c| c.parse::<i64>().ok())
+        .map(|c| (c & 0xff).to_string());
+    !primary.is_some_and(|c| INFRASTRUCTURE.contains(&c.as_str()))
 }
 
 pub fn now() -> i64 {
