@@ -13,12 +13,18 @@
 //! - [`domain`]: the vocabulary (`EmailAddress`, `MessageId`, `TicketRef`, `InboundEmail`,
 //!   `Decision`), parsed once at the edge.
 //! - [`parse`]: mail-parser → `InboundEmail` (reply trimming, HTML → text, attachments).
-//! - [`classify`], [`thread`], [`decide`]: the pure rules of SPEC 2.3–2.5.
+//! - [`classify`], [`thread`], [`decide`]: the pure rules of SPEC 2.3–2.5; [`reply_token`]
+//!   signs and verifies the plus-address tokens of rule 2.4.2.
 //! - [`pipeline`]: glue from raw bytes to stored decisions, in batches; used by every source.
-//! - [`store`]: the database edge (SQLite now), migrations under `migrations/`.
+//!   Per batch: load a snapshot of what the store knows → decide each mail in order (pure) →
+//!   write everything plus the source checkpoint in one transaction. A batch the database
+//!   refuses is retried mail by mail; the mail at fault goes to quarantine with its reason.
+//! - [`store`]: the database edge (SQLite now, WAL, 64 KB pages), migrations under
+//!   `migrations/sqlite/`, runtime queries with bound parameters only.
 //! - [`import`]: mbox / Maildir / .eml-folder readers and the import run with its report.
 //! - [`config`]: TOML + environment → typed settings.
-//! - [`cli`]: one file per subcommand; `main.rs` only dispatches.
+//! - [`cli`]: one file per subcommand; `main.rs` only dispatches. [`shutdown`]: SIGINT/SIGTERM
+//!   become a cancellation token; work stops between batches.
 //! - [`bench`]: `mailgate bench`, a synthetic archive and throughput / peak-memory figures.
 
 pub mod bench;
