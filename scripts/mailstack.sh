@@ -9,8 +9,12 @@
 #   scripts/mailstack.sh status [STATE_DIR]      pids and ports; exit 0 only when everything is up
 #   scripts/mailstack.sh send FROM TO SUBJECT [BODY]   submit a plain test mail over SMTP
 #
-# STATE_DIR defaults to $MAILSTACK_STATE_DIR, else .state/mailstack in the repository. Ports come
-# from MAILSTACK_*_PORT (see below) at start and are recorded in STATE_DIR/env for everything else.
+# STATE_DIR defaults to $MAILSTACK_STATE_DIR, else .state/mailstack in the repository (send uses
+# MAILSTACK_STATE_DIR only). Read at start, then recorded in STATE_DIR/env for everything else:
+#   MAILSTACK_IMAPS_PORT (10993) MAILSTACK_IMAP_PORT (10143) MAILSTACK_LMTP_PORT (10024)
+#   MAILSTACK_SMTP_PORT (10025) MAILSTACK_SUBMISSION_PORT (10587) MAILSTACK_AUTH_PORT (10026)
+#   MAILSTACK_USERS ("addr[:password] ..."), MAILSTACK_PASSWORD (secret), MAILSTACK_WAIT_SECS (30),
+#   MAILSTACK_MAX_USERIP_CONNECTIONS (100), MAILSTACK_MESSAGE_SIZE_LIMIT (104857600)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -37,7 +41,7 @@ resolve_state_dir() {
     local dir=${1:-${MAILSTACK_STATE_DIR:-$REPO/.state/mailstack}}
     [[ $dir == /* ]] || dir=$PWD/$dir
     dir=${dir%/}
-    [[ $dir != *[[:space:]]* ]] || die "state directory must not contain whitespace: '$dir'"
+    [[ $dir != *[[:space:]\|\&\\]* ]] || die "state directory must not contain whitespace, '|', '&' or '\\': '$dir'"
     STATE=$dir
 }
 
@@ -51,7 +55,7 @@ load_ports_from_env() {
     AUTH_PORT=${MAILSTACK_AUTH_PORT:-10026}
     local p
     for p in "$IMAPS_PORT" "$IMAP_PORT" "$LMTP_PORT" "$SMTP_PORT" "$SUBMISSION_PORT" "$AUTH_PORT"; do
-        [[ $p =~ ^[0-9]+$ ]] && ((p > 0 && p < 65536)) || die "invalid port '$p'"
+        if ! [[ $p =~ ^[0-9]+$ ]] || ((p < 1 || p > 65535)); then die "invalid port '$p'"; fi
     done
     [[ $(printf '%s\n' "$IMAPS_PORT" "$IMAP_PORT" "$LMTP_PORT" "$SMTP_PORT" "$SUBMISSION_PORT" \
         "$AUTH_PORT" | sort -u | wc -l) == 6 ]] || die "the six MAILSTACK_*_PORT values must differ"
@@ -90,13 +94,12 @@ instance_name() {
     echo "mailstack-$(printf '%s' "$STATE" | cksum | cut -d' ' -f1)"
 }
 
+# Unix socket paths are limited to 107 bytes. Dovecot's live in base_dir = STATE/run (longest name
+# ~23 bytes), and the postfix command connects to STATE/postfix/queue/public/postlog by absolute
+# path. Keep STATE short enough for both rather than scattering runtime files elsewhere.
+MAX_STATE_LEN=70
 dovecot_base_dir() {
-    # Dovecot's unix sockets live in base_dir; sun_path is limited to 108 bytes.
-    if ((${#STATE} <= 60)); then
-        echo "$STATE/run/dovecot"
-    else
-        echo "/run/$(instance_name)"
-    fi
+    echo "$STATE/run"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -105,18 +108,22 @@ dovecot_base_dir() {
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# pid_of dovecot|postfix: the recorded pid if that process is alive and really is our daemon.
+# pid_of dovecot|postfix: the recorded pid if that process is alive and really is our daemon
+# (not a recycled pid): Dovecot's master runs as `dovecot -c OUR_CONF`, Postfix's master works in
+# our queue directory (only root can see that; others get the weaker command-name check).
 pid_of() {
-    local which=$1 pidfile=$STATE/pids/$1.pid pid exe
+    local which=$1 pidfile=$STATE/pids/$1.pid pid cmd cwd
     [[ -f $pidfile ]] || return 1
     pid=$(tr -dc '0-9' <"$pidfile")
-    [[ -n $pid && -d /proc/$pid ]] || return 1
-    exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
+    [[ -n $pid ]] && alive "$pid" || return 1
+    cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
     case $which in
-        dovecot) [[ $exe == */dovecot ]] || return 1 ;;
+        dovecot) [[ $cmd == "/usr/sbin/dovecot -c $STATE/dovecot/dovecot.conf "* ]] || return 1 ;;
         postfix)
-            [[ $exe == */postfix/sbin/master ]] || return 1
-            [[ $(readlink "/proc/$pid/cwd" 2>/dev/null) == "$STATE/postfix/queue" ]] || return 1
+            [[ $cmd == */postfix/sbin/master\ * ]] || return 1
+            if cwd=$(readlink "/proc/$pid/cwd" 2>/dev/null); then
+                [[ $cwd == "$STATE/postfix/queue" ]] || return 1
+            fi
             ;;
     esac
     echo "$pid"
@@ -173,7 +180,10 @@ stop_daemons() {
         fi
         rm -f "$STATE/pids/$name.pid"
     done
-    ((${#procs[@]})) || return 0
+    if ((${#procs[@]} == 0)); then
+        log "not running ($STATE)"
+        return 0
+    fi
     for ((i = 0; i < 300; i++)); do
         any_alive "${procs[@]}" || break
         sleep 0.05
@@ -195,11 +205,8 @@ show_log_tail() {
     done
 }
 
-daemon_logs() {
-    case $1 in
-        dovecot) echo "$STATE/log/dovecot.stderr $STATE/log/dovecot.log" ;;
-        postfix) echo "$STATE/log/postfix.stderr $STATE/log/postfix.log" ;;
-    esac
+show_daemon_logs() { # show_daemon_logs dovecot|postfix
+    show_log_tail "$STATE/log/$1.stderr" "$STATE/log/$1.log"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -228,15 +235,15 @@ cmd_install() {
         printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && created_policy=1
     fi
     local rc=0
-    if ! compgen -G '/var/lib/apt/lists/*_Packages' >/dev/null; then
+    if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
         log "apt-get update"
         apt-get update -qq || rc=$?
     fi
     if ((rc == 0)); then
         log "apt-get install ${PACKAGES[*]}"
-        if ! apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}"; then
+        if ! apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends "${PACKAGES[@]}"; then
             log "install failed; apt-get update once and retry (stale package lists?)"
-            apt-get update -qq && apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" || rc=$?
+            apt-get update -qq && apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends "${PACKAGES[@]}" || rc=$?
         fi
     fi
     [[ -n $created_policy ]] && rm -f "$policy"
@@ -371,6 +378,9 @@ write_config() {
     } >"$p/recipient_access.regexp"
     chown root:root "$STATE/postfix" "$p" "$STATE/postfix/queue" "$p"/*.cf "$p"/*.regexp
     chmod 644 "$p"/*.cf "$p"/*.regexp
+    # Postfix refuses to read a main.cf/table modified within the current second: it sleeps in
+    # 300 ms steps until the file is old enough (~1.5 s lost per start). Back-date our files.
+    touch -d "@$(($(date +%s) - 2))" "$p"/*.cf "$p"/*.regexp
     chown postfix:postfix "$STATE/postfix/data"
     chmod 700 "$STATE/postfix/data"
 }
@@ -403,6 +413,17 @@ EOF
     mv "$f.tmp" "$f"
 }
 
+# The unprivileged users must be able to reach their directories (a state dir below /root, for
+# example, is not reachable by them: deliveries would fail with "Permission denied").
+check_traversal() {
+    local user
+    chmod 755 "$STATE"
+    for user in "$VMAIL_USER" postfix dovenull; do
+        setpriv --reuid="$user" --regid="$(id -g "$user")" --clear-groups test -x "$STATE" ||
+            die "user $user cannot reach $STATE (a parent directory is not searchable by others); use a state directory elsewhere, e.g. in the repository or under /tmp"
+    done
+}
+
 check_ports_free() {
     local daemon name port holder
     while read -r daemon name port; do
@@ -420,12 +441,12 @@ wait_ports() {
         until port_open "$port"; do
             if ! pid_of "$daemon" >/dev/null; then
                 echo "mailstack: error: $daemon exited during startup ($name port $port never opened)" >&2
-                show_log_tail $(daemon_logs "$daemon")
+                show_daemon_logs "$daemon"
                 return 1
             fi
             if ((SECONDS >= deadline)); then
                 echo "mailstack: error: $daemon: $name port 127.0.0.1:$port not accepting connections after ${WAIT_SECS} s" >&2
-                show_log_tail $(daemon_logs "$daemon")
+                show_daemon_logs "$daemon"
                 return 1
             fi
             sleep 0.05
@@ -443,7 +464,7 @@ start_dovecot() {
     # Dovecot keeps the caller's stdio open: always detach it, or $(...) and pipes hang.
     if ! dovecot -c "$conf" </dev/null >>"$STATE/log/dovecot.stderr" 2>&1 9>&-; then
         echo "mailstack: error: dovecot failed to start" >&2
-        show_log_tail $(daemon_logs dovecot)
+        show_daemon_logs dovecot
         return 1
     fi
     pidfile=$BASE_DIR/master.pid
@@ -451,7 +472,7 @@ start_dovecot() {
         [[ -s $pidfile ]] && break
         sleep 0.05
     done
-    [[ -s $pidfile ]] || { echo "mailstack: error: dovecot wrote no $pidfile" >&2; show_log_tail $(daemon_logs dovecot); return 1; }
+    [[ -s $pidfile ]] || { echo "mailstack: error: dovecot wrote no $pidfile" >&2; show_daemon_logs dovecot; return 1; }
     tr -dc '0-9' <"$pidfile" >"$STATE/pids/dovecot.pid"
 }
 
@@ -463,14 +484,20 @@ start_postfix() {
     [[ -d $STATE/postfix/queue/active && -d $STATE/postfix/queue/public ]] && : >"$STATE/postfix/queue/quick-start"
     if ! postfix -c "$dir" start </dev/null >>"$STATE/log/postfix.stderr" 2>&1 9>&-; then
         echo "mailstack: error: postfix failed to start" >&2
-        show_log_tail $(daemon_logs postfix)
+        # postfix(1) prints its fatal errors to stderr only when that is a terminal (else only to
+        # the maillog, which may not exist yet): replay the checks under a pseudo-terminal.
+        if command -v script >/dev/null; then
+            echo "---- postfix -c $dir check ----" >&2
+            script -qec "postfix -c '$dir' check" /dev/null </dev/null 2>&1 9>&- | tail -n 20 >&2 || true
+        fi
+        show_daemon_logs postfix
         return 1
     fi
     for ((i = 0; i < 100; i++)); do
         [[ -s $pidfile ]] && break
         sleep 0.05
     done
-    [[ -s $pidfile ]] || { echo "mailstack: error: postfix wrote no $pidfile" >&2; show_log_tail $(daemon_logs postfix); return 1; }
+    [[ -s $pidfile ]] || { echo "mailstack: error: postfix wrote no $pidfile" >&2; show_daemon_logs postfix; return 1; }
     tr -dc '0-9' <"$pidfile" >"$STATE/pids/postfix.pid"
 }
 
@@ -495,8 +522,9 @@ EOF
 cmd_start() {
     need_root start
     resolve_state_dir "${1:-}"
-    command -v dovecot >/dev/null && command -v postfix >/dev/null ||
+    if ! command -v dovecot >/dev/null || ! command -v postfix >/dev/null; then
         die "dovecot/postfix not installed: run scripts/mailstack.sh install"
+    fi
     lock_state
     local dv pf
     dv=$(pid_of dovecot || true)
@@ -514,6 +542,8 @@ cmd_start() {
         log "only part of the stack is running; restarting it"
         stop_daemons postfix dovecot
     fi
+    ((${#STATE} <= MAX_STATE_LEN)) ||
+        die "state directory path is ${#STATE} characters long, at most $MAX_STATE_LEN work (unix socket paths inside it are limited to 107 bytes): $STATE"
     local t0=$SECONDS
     load_ports_from_env
     parse_users
@@ -521,6 +551,7 @@ cmd_start() {
     BASE_DIR=$(dovecot_base_dir)
     mkdir -p "$STATE"
     ensure_vmail_user
+    check_traversal
     ensure_certs
     write_config
     rm -f "$STATE/env"
@@ -546,6 +577,7 @@ cmd_stop() {
     lock_state
     mkdir -p "$STATE/log"
     stop_daemons postfix dovecot
+    rm -f "$STATE/env"
 }
 
 cmd_status() {
@@ -578,6 +610,7 @@ cmd_status() {
 cmd_send() {
     (($# >= 3)) || die "usage: mailstack.sh send FROM TO SUBJECT [BODY]"
     resolve_state_dir ""
+    [[ -f $STATE/env ]] || die "no running stack in $STATE (no $STATE/env); start it, or set MAILSTACK_STATE_DIR"
     load_ports_from_state
     MAILSTACK_SEND_PORT=$SMTP_PORT python3 - "$@" <<'PY'
 import os, smtplib, sys, time

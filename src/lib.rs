@@ -25,7 +25,7 @@
 //! - [`config`]: TOML + environment → typed settings.
 //! - [`cli`]: one file per subcommand; `main.rs` only dispatches. [`shutdown`]: SIGINT/SIGTERM
 //!   become a cancellation token; work stops between batches.
-//! - [`bench`]: `mailgate bench`, a synthetic archive and throughput / peak-memory figures.
+//! - [`bench`](mod@bench): `mailgate bench`, a synthetic archive and throughput / peak-memory figures.
 
 pub mod bench;
 pub mod classify;

@@ -18,6 +18,8 @@ mod fields;
 mod reply;
 
 #[cfg(test)]
+mod bench_tests;
+#[cfg(test)]
 mod golden_tests;
 #[cfg(test)]
 mod robustness_tests;

@@ -33,7 +33,7 @@
 mod attribution;
 mod casefold;
 #[cfg(test)]
-mod diff_tests;
+pub(super) mod diff_tests;
 mod markers;
 mod outlook;
 #[cfg(test)]

@@ -61,6 +61,7 @@ impl FirstBytes {
         while i < words.len() {
             if let Some(&first) = words[i].as_bytes().first() {
                 table[first.to_ascii_lowercase() as usize] = true;
+                table[first.to_ascii_uppercase() as usize] = true;
             }
             i += 1;
         }

@@ -1,7 +1,7 @@
 //! TEMPORARY: differential test against the previous implementation.
 #[allow(dead_code, clippy::all)]
 #[path = "/tmp/oldreply/old.rs"]
-mod old;
+pub(crate) mod old;
 
 use super::extract_reply_for;
 
