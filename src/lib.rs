@@ -22,6 +22,8 @@
 //! - [`store`]: the database edge (SQLite now, WAL, 64 KB pages), migrations under
 //!   `migrations/sqlite/`, runtime queries with bound parameters only.
 //! - [`import`]: mbox / Maildir / .eml-folder readers and the import run with its report.
+//! - [`imap`]: the IMAP edge; so far the pure sync planner (what to fetch given the stored
+//!   checkpoint and what SELECT reports).
 //! - [`config`]: TOML + environment → typed settings.
 //! - [`cli`]: one file per subcommand; `main.rs` only dispatches. [`shutdown`]: SIGINT/SIGTERM
 //!   become a cancellation token; work stops between batches.
@@ -33,6 +35,7 @@ pub mod cli;
 pub mod config;
 pub mod decide;
 pub mod domain;
+pub mod imap;
 pub mod import;
 pub mod parse;
 pub mod pipeline;

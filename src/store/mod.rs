@@ -8,6 +8,7 @@
 mod apply;
 mod decisions;
 mod lookup;
+mod mailbox_state;
 mod quarantine;
 mod tickets;
 
