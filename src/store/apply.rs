@@ -47,17 +47,32 @@ pub async fn apply(
         });
         q.build().execute(&mut **tx).await?;
     }
-    for u in &w.ticket_updates {
+    if !w.ticket_updates.is_empty() {
+        // One statement for every ticket the batch touched, fed from one JSON array.
+        let updates: Vec<serde_json::Value> = w
+            .ticket_updates
+            .iter()
+            .map(|u| {
+                serde_json::json!({
+                    "id": u.number,
+                    "updated_at": u.updated_at,
+                    "status": u.status.map(|s| s.as_str()),
+                    "customer_at": u.last_customer_at,
+                })
+            })
+            .collect();
         sqlx::query(
-            "UPDATE tickets SET updated_at = MAX(updated_at, ?1), status = COALESCE(?2, status), \
-             last_customer_at = COALESCE(MAX(last_customer_at, ?3), ?3, last_customer_at), \
-             resolved_at = CASE WHEN ?2 IS NULL THEN resolved_at ELSE NULL END \
-             WHERE id = ?4",
+            "UPDATE tickets SET \
+               updated_at = MAX(tickets.updated_at, u.updated_at), \
+               status = COALESCE(u.status, tickets.status), \
+               last_customer_at = COALESCE(MAX(tickets.last_customer_at, u.customer_at), u.customer_at, tickets.last_customer_at), \
+               resolved_at = CASE WHEN u.status IS NULL THEN tickets.resolved_at ELSE NULL END \
+             FROM (SELECT value ->> '$.id' AS id, value ->> '$.updated_at' AS updated_at, \
+                          value ->> '$.status' AS status, value ->> '$.customer_at' AS customer_at \
+                   FROM json_each(?1)) AS u \
+             WHERE tickets.id = u.id",
         )
-        .bind(u.updated_at)
-        .bind(u.status.map(|s| s.as_str()))
-        .bind(u.last_customer_at)
-        .bind(u.number)
+        .bind(serde_json::to_string(&updates)?)
         .execute(&mut **tx)
         .await?;
     }

@@ -24,10 +24,7 @@ fn every_case_is_documented_and_used() {
     let readme = std::fs::read_to_string(manifest_dir().join("fixtures/cases/README.md"))
         .expect("fixtures/cases/README.md is missing");
     let tests_dir = manifest_dir().join("tests/it");
-    let sources: String = std::fs::read_dir(&tests_dir)
-        .unwrap()
-        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
-        .collect();
+    let sources = read_sources(&tests_dir);
     for name in &names {
         assert!(
             readme.contains(&format!("`{name}`")),
@@ -84,4 +81,18 @@ fn sample_archive_and_its_expectation_agree() {
         stored,
         u64_of(&expected, "created") + u64_of(&expected, "threaded")
     );
+}
+
+/// The text of every `.rs` file under `dir`, recursively.
+fn read_sources(dir: &std::path::Path) -> String {
+    let mut out = String::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.push_str(&read_sources(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push_str(&std::fs::read_to_string(&path).unwrap());
+        }
+    }
+    out
 }
