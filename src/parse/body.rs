@@ -104,15 +104,18 @@ pub(super) fn truncate_at_char_boundary(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
-/// HTML → plain text. html2text renders quotes as `> ` lines and links as `[text][n]` with
-/// `[n]: url` footnotes; too deeply nested HTML, or an html2text failure, falls back to
-/// mail-parser's simple tag stripper.
+/// HTML → plain text, as people read it: emphasis is not marked up (no markdown `**bold**`),
+/// quotes become `> ` lines (which the reply trimmer relies on), list items `* ` or `1. `,
+/// and links `[text][n]` with the URL in an `[n]: url` footnote at the end (kept whole, not
+/// wrapped, and out of the way of the prose). Too deeply nested HTML, or an html2text
+/// failure, falls back to mail-parser's simple tag stripper.
 fn html_to_text(html: &str) -> String {
     if nesting_exceeds(html, MAX_HTML_NESTING) {
         return mail_parser::decoders::html::html_to_text(html);
     }
     let converted = catch_unwind(AssertUnwindSafe(|| {
-        html2text::config::plain()
+        html2text::config::plain_no_decorate()
+            .link_footnotes(true)
             .allow_width_overflow()
             .no_table_borders()
             .string_from_read(html.as_bytes(), HTML_WIDTH)
@@ -230,6 +233,19 @@ Content-Type: text/plain\n\ntwo\r\n--b--\n";
         let text = html_to_text(&html);
         assert!(text.contains("deep"));
         assert!(start.elapsed().as_secs() < 5);
+    }
+
+    #[test]
+    fn html_text_is_plain_with_link_footnotes() {
+        let text = html_to_text(
+            "<p>The <b>printer queue</b> is <em>stuck</em>, see <code>lpq</code> and \
+             <a href=\"https://help.example/printing\">the guide</a>.</p>",
+        );
+        assert_eq!(
+            text,
+            "The printer queue is stuck, see lpq and [the guide][1].\n\n\
+             [1]: https://help.example/printing\n"
+        );
     }
 
     #[test]

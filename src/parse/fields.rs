@@ -14,6 +14,7 @@
 use mail_parser::parsers::MessageStream;
 use mail_parser::{Address, Header, HeaderName, HeaderValue, Message, MimeHeaders};
 
+use super::salvage;
 use crate::domain::{ClassifyHeaders, EmailAddress, Mailbox, MessageId};
 
 /// The first header called `name` in `headers`.
@@ -82,9 +83,19 @@ fn mailbox(addr: &mail_parser::Addr<'_>) -> Option<Mailbox> {
     let name = addr
         .name()
         .map(|n| n.trim().trim_matches('"').trim())
-        .filter(|n| !n.is_empty() && !n.eq_ignore_ascii_case(address.as_str()))
+        .filter(|n| !n.is_empty() && !is_address_echo(n, &address))
         .map(str::to_string);
     Some(Mailbox { name, address })
+}
+
+/// Whether a display name only repeats the address: `jane@x.example`, or as Outlook writes
+/// it, `jane@x.example<mailto:jane@x.example>`.
+pub(super) fn is_address_echo(name: &str, address: &EmailAddress) -> bool {
+    let name = match name.find("<mailto:") {
+        Some(at) if name.ends_with('>') => name[..at].trim_end(),
+        _ => name,
+    };
+    name.eq_ignore_ascii_case(address.as_str())
 }
 
 /// The parsed address lists of every `name` header of `message`.
@@ -114,7 +125,8 @@ pub(super) fn mailboxes(message: &Message<'_>, name: &HeaderName<'_>) -> Vec<Mai
     out
 }
 
-/// The requester: the first valid address of From, else Sender, else Return-Path.
+/// The requester: the first valid address of From, else Sender, else Return-Path; else one
+/// salvaged from the raw values of mangled address headers (see `salvage`).
 pub(super) fn sender(message: &Message<'_>, raw: &[u8]) -> Option<Mailbox> {
     let from_header = |name: HeaderName<'static>| {
         addresses(message, &name)
@@ -132,6 +144,7 @@ pub(super) fn sender(message: &Message<'_>, raw: &[u8]) -> Option<Mailbox> {
                 address,
             })
         })
+        .or_else(|| salvage::salvage_sender(message, raw))
 }
 
 /// Delivered-To and X-Original-To addresses, all occurrences, without repeats.

@@ -4,6 +4,7 @@
 //! pieces live one concept per file:
 //!
 //! - `fields`: header fields → addresses, subject, date, ids, `ClassifyHeaders`;
+//! - `salvage`: the sender of a mail whose address headers are mangled;
 //! - `body`: the text body (HTML converted to text only when there is no text part);
 //! - `reply`: what is new in a reply ([`extract_reply`]);
 //! - `attachments`: attachments with sanitised names ([`sanitise_filename`]).
@@ -16,9 +17,8 @@ mod attachments;
 mod body;
 mod fields;
 mod reply;
+mod salvage;
 
-#[cfg(test)]
-mod bench_tests;
 #[cfg(test)]
 mod golden_tests;
 #[cfg(test)]
@@ -43,8 +43,9 @@ pub enum ParseError {
     /// No header field could be found: this is not an RFC 5322 message.
     #[error("not an email: no header fields found")]
     NotAnEmail,
-    /// Neither From, Sender nor Return-Path holds a usable address, so there is no requester.
-    #[error("no usable sender address in From, Sender or Return-Path")]
+    /// Neither From, Sender, Reply-To nor Return-Path holds a usable address, not even a
+    /// salvageable one, so there is no requester.
+    #[error("no usable sender address in From, Sender, Reply-To or Return-Path")]
     NoSender,
     /// Larger than the MIME parser can address (its offsets are 32-bit).
     #[error("message of {0} bytes is too large to parse")]

@@ -9,7 +9,7 @@
 //! 2. Quoted history that is *not* `>`-prefixed ends the reply: an attribution followed by
 //!    unprefixed text, Outlook's "-----Original Message-----", an underscore separator
 //!    followed by a header block, or a header block itself ("From: ... Sent: ... To: ...",
-//!    in several languages, also `**From:**` as html2text renders Outlook HTML).
+//!    in several languages, also with bold marked up as `*From:*` or `**From:**`).
 //! 3. A forward marker ("---------- Forwarded message ---------", "Begin forwarded
 //!    message:", ...) is **not** a cut: for a support desk the forwarded mail is usually the
 //!    substance of the request ("see the customer's mail below"), so it is kept verbatim.
@@ -32,16 +32,14 @@
 
 mod attribution;
 mod casefold;
-#[cfg(test)]
-pub(super) mod diff_tests;
 mod markers;
 mod outlook;
 #[cfg(test)]
 mod tests;
 
-use attribution::attribution_len;
-use markers::{is_forward_marker, is_mobile_trailer};
-use outlook::outlook_history_start;
+use attribution::{attribution_len, may_start_attribution};
+use markers::{is_forward_marker, is_mobile_trailer, may_be_forward_marker};
+use outlook::{may_start_outlook_history, outlook_history_start};
 
 /// Only what is new in a reply (see the module documentation).
 pub fn extract_reply(body_text: &str) -> String {
@@ -50,7 +48,7 @@ pub fn extract_reply(body_text: &str) -> String {
 
 /// [`extract_reply`], told whether the subject marks the mail as a forward.
 pub(super) fn extract_reply_for(body_text: &str, forwarded: bool) -> String {
-    let lines: Vec<&str> = body_text.lines().collect();
+    let lines = split_lines(body_text);
     let (content, footnotes) = split_footnotes(&lines);
     let scan = scan(content, forwarded);
 
@@ -113,6 +111,21 @@ pub(super) fn extract_reply_for(body_text: &str, forwarded: bool) -> String {
     }
 }
 
+/// `text.lines()`, split with `memchr` into a vector sized for typical mail lines.
+fn split_lines(text: &str) -> Vec<&str> {
+    let mut lines = Vec::with_capacity(text.len() / 40 + 1);
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', text.as_bytes()) {
+        let line = &text[start..end];
+        lines.push(line.strip_suffix('\r').unwrap_or(line));
+        start = end + 1;
+    }
+    if start < text.len() {
+        lines.push(&text[start..]);
+    }
+    lines
+}
+
 /// What the scan decided about the lines of a mail.
 struct Scan {
     /// Lines before this index are the candidate reply; the rest is cut (or forwarded).
@@ -127,13 +140,18 @@ fn scan(lines: &[&str], forwarded: bool) -> Scan {
     let mut dropped = vec![false; lines.len()];
     let mut i = 0;
     while i < lines.len() {
-        let line = lines[i];
-        if is_quoted(line) {
+        let line = trim(lines[i]);
+        if line.starts_with('>') {
             dropped[i] = true;
             i += 1;
             continue;
         }
-        if is_blank(line) {
+        // Most lines are prose: blank, or unable to start any marker (first byte, last char).
+        if line.is_empty()
+            || !(may_be_forward_marker(line)
+                || may_start_attribution(line)
+                || may_start_outlook_history(line))
+        {
             i += 1;
             continue;
         }
@@ -181,12 +199,30 @@ fn forward_at(at: usize, dropped: Vec<bool>) -> Scan {
     }
 }
 
+/// `line.trim()`, at once for a line that starts and ends with visible ASCII (most lines).
+fn trim(line: &str) -> &str {
+    /// ASCII that `char::is_whitespace` rejects.
+    fn solid(b: u8) -> bool {
+        b.is_ascii() && !matches!(b, b' ' | b'\t'..=b'\r')
+    }
+    match line.as_bytes() {
+        [first, .., last] if solid(*first) && solid(*last) => line,
+        [only] if solid(*only) => line,
+        _ => line.trim(),
+    }
+}
+
 fn is_blank(line: &str) -> bool {
-    line.chars().all(char::is_whitespace)
+    trim(line).is_empty()
 }
 
 fn is_quoted(line: &str) -> bool {
-    line.trim_start().starts_with('>')
+    trim(line).starts_with('>')
+}
+
+/// Whether `t` ends with a colon, ASCII or full-width.
+fn ends_with_colon(t: &str) -> bool {
+    t.ends_with(':') || t.ends_with('：')
 }
 
 fn trim_blank_end(out: &mut Vec<&str>) {
@@ -196,7 +232,7 @@ fn trim_blank_end(out: &mut Vec<&str>) {
 }
 
 fn is_signature_delimiter(line: &str) -> bool {
-    line == "-- " || line.trim_end() == "--"
+    line.starts_with("--") && (line == "-- " || line.trim_end() == "--")
 }
 
 /// `[12]: https://...` → `Some("[12]")`.

@@ -1,8 +1,8 @@
 //! Quote attributions: "On ... wrote:", "Le ... a écrit :", "Am ... schrieb ...:", ...,
 //! possibly wrapped over up to four lines.
 
-use super::casefold::{FirstBytes, contains_word, starts_with_ci};
-use super::is_quoted;
+use super::casefold::{Initials, contains_word, starts_with_ci};
+use super::{ends_with_colon, is_quoted, trim};
 
 /// Lines that start a quote attribution in various languages.
 const ATTRIBUTION_PREFIXES: &[&str] = &[
@@ -24,8 +24,8 @@ const ATTRIBUTION_PREFIXES: &[&str] = &[
     "el día ",
 ];
 
-/// First bytes a line needs to start with one of [`ATTRIBUTION_PREFIXES`].
-static PREFIX_FIRST_BYTES: FirstBytes = FirstBytes::of(ATTRIBUTION_PREFIXES);
+/// The first bytes a line needs to start with one of [`ATTRIBUTION_PREFIXES`].
+static PREFIX_INITIALS: Initials = Initials::of(ATTRIBUTION_PREFIXES);
 
 /// "wrote" in various languages, lower case.
 const WROTE: &[&str] = &[
@@ -54,20 +54,23 @@ const WROTE: &[&str] = &[
     "寫道",
 ];
 
-/// An attribution ends with one of these.
-const COLONS: [char; 2] = [':', '：'];
+/// Whether an attribution may start with the line `t` (trimmed): cheap checks on its first
+/// bytes and last character that [`attribution_len`] starts with.
+pub(super) fn may_start_attribution(t: &str) -> bool {
+    PREFIX_INITIALS.may_start(t) || ends_with_colon(t)
+}
 
 /// If an attribution line ("On ... wrote:") starts at `i`, how many lines it spans (1–4).
 pub(super) fn attribution_len(lines: &[&str], i: usize) -> Option<usize> {
-    let first = lines.get(i)?.trim();
+    let first = trim(lines.get(i)?);
     if first.len() > 400 {
         return None;
     }
-    let has_prefix = PREFIX_FIRST_BYTES.may_start(first)
+    let has_prefix = PREFIX_INITIALS.may_start(first)
         && ATTRIBUTION_PREFIXES
             .iter()
             .any(|p| starts_with_ci(first, p));
-    if !has_prefix && !first.ends_with(COLONS) {
+    if !has_prefix && !ends_with_colon(first) {
         return None;
     }
     let max_span = if has_prefix { 4 } else { 1 };
@@ -76,7 +79,7 @@ pub(super) fn attribution_len(lines: &[&str], i: usize) -> Option<usize> {
     }
     let mut joined = String::new();
     for (span, line) in lines[i..].iter().take(max_span).enumerate() {
-        let line = line.trim();
+        let line = trim(line);
         if line.is_empty() || is_quoted(line) || joined.len() + line.len() > 500 {
             return None;
         }
@@ -114,11 +117,11 @@ pub(super) fn attribution_len(lines: &[&str], i: usize) -> Option<usize> {
 /// the costly check below runs only for such lines.
 fn colon_ends_a_line(lines: &[&str], max_span: usize) -> bool {
     for line in lines.iter().take(max_span) {
-        let line = line.trim();
+        let line = trim(line);
         if line.is_empty() || is_quoted(line) {
             return false;
         }
-        if line.ends_with(COLONS) {
+        if ends_with_colon(line) {
             return true;
         }
     }

@@ -1,5 +1,5 @@
 //! Case-insensitive matching for the reply markers, cheap for the common case: an ASCII line
-//! that cannot be a marker is rejected from its first byte, and ASCII text is lower-cased on
+//! that cannot be a marker is rejected from its first bytes, and ASCII text is lower-cased on
 //! the stack. Only non-ASCII text pays for `str::to_lowercase`, whose result these helpers
 //! always match exactly.
 
@@ -23,7 +23,15 @@ pub(super) fn with_lowercase<R>(text: &str, f: impl FnOnce(&str) -> R) -> R {
 
 /// Whether `text` starts with `prefix` (given in lower case) ignoring case: the first
 /// `prefix.len()` bytes of `text`, lower-cased, equal `prefix`.
+#[inline]
 pub(super) fn starts_with_ci(text: &str, prefix: &str) -> bool {
+    // An ASCII first character lower-cases to itself: a cheap exact rejection.
+    if let (Some(&t), Some(&p)) = (text.as_bytes().first(), prefix.as_bytes().first())
+        && t.is_ascii()
+        && !t.eq_ignore_ascii_case(&p)
+    {
+        return false;
+    }
     let Some(head) = text.get(..prefix.len()) else {
         return false;
     };
@@ -43,36 +51,59 @@ fn lowercase_eq(text: &str, lower: &str) -> bool {
     text.chars().flat_map(char::to_lowercase).eq(lower.chars())
 }
 
-/// The bytes a text can start with when its lower case starts with one of a set of words:
-/// both cases of each word's first ASCII letter, and every non-ASCII byte. A cheap first
-/// filter, never a false negative.
-pub(super) struct FirstBytes([bool; 256]);
+/// The first two bytes a text can have when its lower case starts with one of a set of
+/// words: for each word starting with an ASCII letter, both cases of its first two bytes; any
+/// non-ASCII byte (which may lower-case to anything). A cheap first filter that never rejects
+/// a text that starts with one of the words.
+pub(super) struct Initials([[u64; 4]; 128]);
 
-impl FirstBytes {
-    /// The filter for `words` (lower case, non-empty).
+impl Initials {
+    /// The filter for `words` (lower case).
     pub(super) const fn of(words: &[&str]) -> Self {
-        let mut table = [false; 256];
-        let mut b = 0x80;
-        while b < 256 {
-            table[b] = true;
-            b += 1;
-        }
+        let mut table = [[0u64; 4]; 128];
         let mut i = 0;
         while i < words.len() {
-            if let Some(&first) = words[i].as_bytes().first() {
-                table[first.to_ascii_lowercase() as usize] = true;
-                table[first.to_ascii_uppercase() as usize] = true;
-            }
+            let word = words[i].as_bytes();
             i += 1;
+            let [first, rest @ ..] = word else {
+                continue;
+            };
+            if !first.is_ascii() {
+                continue;
+            }
+            // Second bytes: both cases of the word's, any non-ASCII byte; anything at all
+            // after a one-byte word.
+            let mut seconds = [0, 0, u64::MAX, u64::MAX];
+            match rest.first() {
+                Some(&second) if second.is_ascii() => {
+                    let (lower, upper) = (second.to_ascii_lowercase(), second.to_ascii_uppercase());
+                    seconds[(lower / 64) as usize] |= 1 << (lower % 64);
+                    seconds[(upper / 64) as usize] |= 1 << (upper % 64);
+                }
+                Some(_) => {}
+                None => seconds = [u64::MAX; 4],
+            }
+            let mut k = 0;
+            while k < 4 {
+                table[first.to_ascii_lowercase() as usize][k] |= seconds[k];
+                table[first.to_ascii_uppercase() as usize][k] |= seconds[k];
+                k += 1;
+            }
         }
         Self(table)
     }
 
     /// Whether `text` may start with one of the words (ignoring case).
+    #[inline]
     pub(super) fn may_start(&self, text: &str) -> bool {
-        text.as_bytes()
-            .first()
-            .is_some_and(|&b| self.0[usize::from(b)])
+        match *text.as_bytes() {
+            [] => false,
+            [first, ..] if !first.is_ascii() => true,
+            [first] => self.0[usize::from(first)].iter().any(|&s| s != 0),
+            [first, second, ..] => {
+                self.0[usize::from(first)][usize::from(second / 64)] >> (second % 64) & 1 == 1
+            }
+        }
     }
 }
 
@@ -130,14 +161,26 @@ mod tests {
     }
 
     #[test]
-    fn first_bytes_filter() {
-        let filter = FirstBytes::of(&["on ", "в "]);
-        assert!(filter.may_start("On"));
-        assert!(filter.may_start("on"));
-        assert!(filter.may_start("В"));
-        assert!(filter.may_start("É"));
-        assert!(!filter.may_start("Hello"));
-        assert!(!filter.may_start(""));
+    fn initials_filter() {
+        let filter = Initials::of(&["on ", "в ", "på ", "x"]);
+        for text in [
+            "On",
+            "oN",
+            "o",
+            "В",
+            "É",
+            "På",
+            "pÅ",
+            "p\u{e9}",
+            "o\u{212A}",
+            "x",
+            "xyz",
+        ] {
+            assert!(filter.may_start(text), "{text}");
+        }
+        for text in ["", "Hello", "Of", "pa"] {
+            assert!(!filter.may_start(text), "{text}");
+        }
     }
 
     #[test]

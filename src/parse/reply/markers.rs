@@ -2,11 +2,17 @@
 //! trailers ("Sent from my iPhone", dropped from the end).
 
 use super::casefold::with_lowercase;
+use super::trim;
+
+/// Whether `t` (trimmed) passes the cheap checks of [`is_forward_marker`].
+pub(super) fn may_be_forward_marker(t: &str) -> bool {
+    t.len() <= 100 && (t.starts_with(['-', '*']) || t.ends_with(':'))
+}
 
 /// "---------- Forwarded message ---------", "Begin forwarded message:" and translations.
 pub(super) fn is_forward_marker(line: &str) -> bool {
-    let t = line.trim();
-    if t.len() > 100 || !(t.starts_with('-') || t.starts_with('*') || t.ends_with(':')) {
+    let t = trim(line);
+    if !may_be_forward_marker(t) {
         return false;
     }
     with_lowercase(t, |lower| {

@@ -1,9 +1,9 @@
 //! Unprefixed Outlook-style history: "-----Original Message-----", long underscore rules and
 //! quoted header blocks ("From: / Sent: / To: / Subject:", in the languages Outlook writes
-//! them, also `**From:**` as html2text renders Outlook HTML).
+//! them, also with bold marked up as `*From:*` (Outlook's text part) or `**From:**`).
 
-use super::casefold::{FirstBytes, with_lowercase};
-use super::is_blank;
+use super::casefold::{Initials, with_lowercase};
+use super::{is_blank, trim};
 
 /// Header labels of a quoted header block.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -33,8 +33,8 @@ const FROM_NAMES: &[&str] = &[
     "差出人",
 ];
 
-/// First bytes a line needs to start with a From label.
-static FROM_FIRST_BYTES: FirstBytes = FirstBytes::of(FROM_NAMES);
+/// The first bytes a line needs to start with a From label.
+static FROM_INITIALS: Initials = Initials::of(FROM_NAMES);
 
 /// Label names in lower case (From first: a header block starts with it).
 const LABELS: &[(Label, &[&str])] = &[
@@ -112,7 +112,7 @@ const LABELS: &[(Label, &[&str])] = &[
 
 /// The text a label is read from: the line without surrounding blanks and leading `*`.
 fn label_text(line: &str) -> &str {
-    line.trim().trim_start_matches('*').trim_start()
+    trim(line).trim_start_matches('*').trim_start()
 }
 
 /// The label `text` (see [`label_text`]) starts with, if any.
@@ -150,7 +150,7 @@ fn find_colon(text: &str) -> Option<usize> {
 /// Sent/Date or Subject.
 fn is_header_block(lines: &[&str], i: usize) -> bool {
     let text = label_text(lines[i]);
-    if !FROM_FIRST_BYTES.may_start(text) || label(text) != Some(Label::From) {
+    if !FROM_INITIALS.may_start(text) || label(text) != Some(Label::From) {
         return false;
     }
     let mut seen: Vec<Label> = Vec::new();
@@ -168,7 +168,7 @@ fn is_header_block(lines: &[&str], i: usize) -> bool {
 
 /// A line that only separates: underscores, dashes, box-drawing rules (html2text's `<hr>`).
 fn is_separator(line: &str) -> bool {
-    let t = line.trim();
+    let t = trim(line);
     t.chars().count() >= 5 && t.chars().all(|c| matches!(c, '_' | '-' | '─' | '━' | '='))
 }
 
@@ -201,10 +201,16 @@ fn is_original_message(t: &str) -> bool {
     })
 }
 
+/// Whether Outlook-style history may start with the line `t` (trimmed): cheap checks on its
+/// first bytes that [`outlook_history_start`] starts with.
+pub(super) fn may_start_outlook_history(t: &str) -> bool {
+    t.starts_with(['-', '_', '*']) || FROM_INITIALS.may_start(t)
+}
+
 /// If unprefixed Outlook-style history starts at `i`, the line where it starts (moved up over
 /// separator lines just above it).
 pub(super) fn outlook_history_start(lines: &[&str], i: usize) -> Option<usize> {
-    let t = lines.get(i)?.trim();
+    let t = trim(lines.get(i)?);
     let starts = is_original_message(t)
         || is_header_block(lines, i)
         || (t.len() >= 30 && t.bytes().all(|b| b == b'_'));

@@ -1,7 +1,7 @@
 use super::*;
 
 /// (name, mail body, expected reply)
-pub(super) const CASES: &[(&str, &str, &str)] = &[
+const CASES: &[(&str, &str, &str)] = &[
     (
         "plain text is kept",
         "Hello,\n\nmy printer is broken.\n\nJane\n",
@@ -54,7 +54,7 @@ pub(super) const CASES: &[(&str, &str, &str)] = &[
         "Please see attached.\n\nRegards,\nJane Doe",
     ),
     (
-        "outlook html rendered by html2text",
+        "bold header block under a box-drawing rule (markdown-style html2text output)",
         "Done.\n\n──────────────────────────────────────────\n**From:** Support <support@example.com>\n**Sent:** Monday, March 3, 2025 10:00 AM\n**To:** Jane\n**Subject:** RE: Ticket\n\nOld text\n",
         "Done.",
     ),
