@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::output::print_json;
 use crate::config::{Role, Settings};
 use crate::domain::Source;
-use crate::pipeline::{Outcome, Pipeline, RawMessage, RunOptions, prepare};
+use crate::pipeline::{Outcome, Pipeline, RawMessage, RunOptions};
 use crate::store::Store;
 
 #[derive(Debug, Args)]
@@ -48,9 +48,22 @@ pub async fn run(args: IngestArgs, settings: Settings, store: Store) -> anyhow::
             std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
         ),
     };
-    let (mailbox, role) = mailbox_and_role(&settings, args.mailbox.as_deref())?;
-    let max = settings.max_message_bytes;
-    let mut pipeline = Pipeline::new(
+    let mut pipeline = live_pipeline(store, settings, args.mailbox.as_deref())?;
+    let outcome = pipeline
+        .process_message(RawMessage { source, bytes })
+        .await?;
+    print_outcome(&outcome, args.json)
+}
+
+/// A pipeline for live mail arriving at `mailbox` (default: the support role), storing as it
+/// goes (not an archive, not a dry run).
+pub fn live_pipeline(
+    store: Store,
+    settings: Settings,
+    mailbox: Option<&str>,
+) -> anyhow::Result<Pipeline> {
+    let (mailbox, role) = mailbox_and_role(&settings, mailbox)?;
+    Ok(Pipeline::new(
         store,
         settings,
         RunOptions {
@@ -59,14 +72,7 @@ pub async fn run(args: IngestArgs, settings: Settings, store: Store) -> anyhow::
             archive: false,
             dry_run: false,
         },
-    );
-    let prepared = prepare(RawMessage { source, bytes }, max);
-    let outcome = pipeline
-        .process(vec![prepared], None)
-        .await?
-        .pop()
-        .context("the pipeline returned no decision")?;
-    print_outcome(&outcome, args.json)
+    ))
 }
 
 /// The mailbox name and role for `--mailbox`; without it, the support role.

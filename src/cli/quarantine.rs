@@ -5,11 +5,11 @@
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
-use super::ingest::{mailbox_and_role, print_outcome};
+use super::ingest::{live_pipeline, print_outcome};
 use super::output::{cut, print_json, short_time, time};
 use crate::config::Settings;
 use crate::domain::{Action, Source};
-use crate::pipeline::{Pipeline, RawMessage, RunOptions, prepare};
+use crate::pipeline::RawMessage;
 use crate::store::Store;
 
 #[derive(Debug, Subcommand)]
@@ -90,32 +90,16 @@ pub async fn run(cmd: QuarantineCommand, settings: Settings, store: Store) -> an
             let Some((entry, raw)) = store.quarantined_message(args.id).await? else {
                 anyhow::bail!("no quarantine entry #{}", args.id);
             };
-            let configured = settings.mailbox(&entry.mailbox).is_ok();
-            let (mailbox, role) =
-                mailbox_and_role(&settings, configured.then_some(entry.mailbox.as_str()))?;
-            let max = settings.max_message_bytes;
-            let mut pipeline = Pipeline::new(
-                store.clone(),
-                settings,
-                RunOptions {
-                    mailbox,
-                    role,
-                    archive: false,
-                    dry_run: false,
-                },
-            );
-            let prepared = prepare(
-                RawMessage {
-                    source: Source::Quarantine { id: entry.id },
-                    bytes: raw,
-                },
-                max,
-            );
+            // Back through the mailbox it came from, when that mailbox is still configured.
+            let mailbox = settings
+                .mailbox(&entry.mailbox)
+                .is_ok()
+                .then_some(entry.mailbox.as_str());
+            let mut pipeline = live_pipeline(store.clone(), settings.clone(), mailbox)?;
+            let source = Source::Quarantine { id: entry.id };
             let outcome = pipeline
-                .process(vec![prepared], None)
-                .await?
-                .pop()
-                .ok_or_else(|| anyhow::anyhow!("the pipeline returned no decision"))?;
+                .process_message(RawMessage { source, bytes: raw })
+                .await?;
             if outcome.decision.action != Action::Quarantine {
                 store.mark_reprocessed(entry.id).await?;
             }

@@ -78,6 +78,16 @@ impl Pipeline {
         &self.options
     }
 
+    /// One live message (ingest, reprocess; later one IMAP message): prepared, decided and
+    /// stored in its own transaction.
+    pub async fn process_message(&mut self, raw: RawMessage) -> anyhow::Result<Outcome> {
+        let prepared = prepare(raw, self.settings.max_message_bytes);
+        self.process(vec![prepared], None)
+            .await?
+            .pop()
+            .context("the pipeline returned no decision")
+    }
+
     /// Decides and stores a batch atomically, with the checkpoint of its source. Returns one
     /// outcome per message, in order. An `Err` means the database itself failed: nothing of
     /// the batch is stored and the source must not be acknowledged.
