@@ -125,8 +125,9 @@ pub(super) fn mailboxes(message: &Message<'_>, name: &HeaderName<'_>) -> Vec<Mai
     out
 }
 
-/// The requester: the first valid address of From, else Sender, else Return-Path; else one
-/// salvaged from the raw values of mangled address headers (see `salvage`).
+/// The requester: the first valid address of From, else one salvaged from a mangled From (the
+/// author, even badly written, is a better requester than an envelope address), else Sender,
+/// else Return-Path; else one salvaged from the other address headers (see `salvage`).
 pub(super) fn sender(message: &Message<'_>, raw: &[u8]) -> Option<Mailbox> {
     let from_header = |name: HeaderName<'static>| {
         addresses(message, &name)
@@ -135,6 +136,7 @@ pub(super) fn sender(message: &Message<'_>, raw: &[u8]) -> Option<Mailbox> {
             .find_map(mailbox)
     };
     from_header(HeaderName::From)
+        .or_else(|| salvage::salvage_header(message, raw, &HeaderName::From))
         .or_else(|| from_header(HeaderName::Sender))
         .or_else(|| {
             let header = first(message.headers(), &HeaderName::ReturnPath)?;

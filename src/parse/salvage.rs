@@ -31,6 +31,19 @@ const HEADERS: [HeaderName<'static>; 4] = [
 const STRIP: &[char] = &['<', '>', '(', ')', '"', '\'', '.', ','];
 
 /// The first address found in the raw From, Sender, Reply-To or Return-Path values.
+/// The first address salvaged from the raw values of header `name`.
+pub(super) fn salvage_header(
+    message: &Message<'_>,
+    raw: &[u8],
+    name: &HeaderName<'_>,
+) -> Option<Mailbox> {
+    message
+        .headers()
+        .iter()
+        .filter(|h| &h.name == name)
+        .find_map(|h| mailbox_in(&raw_value(raw, h)))
+}
+
 pub(super) fn salvage_sender(message: &Message<'_>, raw: &[u8]) -> Option<Mailbox> {
     HEADERS.iter().find_map(|name| {
         message
@@ -187,12 +200,12 @@ mod tests {
                 Some("Discourse".to_string())
             ))
         );
-        // A valid envelope sender is still preferred to salvaging a mangled From.
+        // The author of a mangled From is a better requester than the envelope sender.
         assert_eq!(
             from(&format!(
                 "Return-Path: <bounce@mailer.example>\nFrom: Big Bug bb@bug.com\n{body}"
             )),
-            Ok(("bounce@mailer.example".to_string(), None))
+            Ok(("bb@bug.com".to_string(), Some("Big Bug".to_string())))
         );
         assert_eq!(
             from(&format!(
