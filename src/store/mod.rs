@@ -120,3 +120,43 @@ impl Store {
 fn rows_per_statement(columns: usize) -> usize {
     (MAX_BINDS / columns).clamp(1, 500)
 }
+
+#[cfg(test)]
+mod latency_tests {
+    use super::*;
+
+    /// Measures what one statement round trip through sqlx's SQLite worker costs here
+    /// (`cargo test --release --lib latency -- --ignored --nocapture`).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore]
+    async fn round_trip_latency() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&format!("sqlite://{}/t.db", dir.path().display()))
+            .await
+            .unwrap();
+        let mut conn = store.pool().acquire().await.unwrap();
+        let n = 2000;
+        let t = std::time::Instant::now();
+        for _ in 0..n {
+            sqlx::query("SELECT 1").execute(&mut *conn).await.unwrap();
+        }
+        println!(
+            "SELECT 1: {:.1} µs per round trip",
+            t.elapsed().as_secs_f64() * 1e6 / n as f64
+        );
+        let t = std::time::Instant::now();
+        for _ in 0..50 {
+            let rows: Vec<(i64,)> = sqlx::query_as(
+                "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200) SELECT x FROM c",
+            )
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+            assert_eq!(rows.len(), 200);
+        }
+        println!(
+            "200-row fetch_all: {:.1} µs",
+            t.elapsed().as_secs_f64() * 1e6 / 50.0
+        );
+    }
+}
