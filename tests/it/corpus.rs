@@ -197,19 +197,10 @@ fn corpus_sweep_every_mail_gets_a_decision() {
         mails.len() as u64,
         "every file is one message: {report:#}"
     );
-    let counts: Vec<String> = [
-        "read",
-        "created",
-        "threaded",
-        "duplicates",
-        "rejected",
-        "quarantined",
-        "ignored",
-        "errors",
-    ]
-    .iter()
-    .map(|k| format!("{k} {}", report[k]))
-    .collect();
+    let counts: Vec<String> = std::iter::once("read")
+        .chain(OUTCOMES)
+        .map(|k| format!("{k} {}", report[k]))
+        .collect();
     println!("corpus sweep (eml folder): {}", counts.join(", "));
 
     let mut problems = Vec::new();
@@ -229,18 +220,7 @@ fn corpus_sweep_every_mail_gets_a_decision() {
         let ok = run.code == Some(0)
             && !run.stderr.contains("panicked at")
             && serde_json::from_str::<serde_json::Value>(run.stdout.trim()).is_ok_and(|r| {
-                let sum: Option<u64> = [
-                    "created",
-                    "threaded",
-                    "duplicates",
-                    "rejected",
-                    "quarantined",
-                    "ignored",
-                    "errors",
-                ]
-                .iter()
-                .map(|k| r[k].as_u64())
-                .sum();
+                let sum = outcome_sum(&r);
                 r["errors"] == 0
                     && r["read"].as_u64().is_some_and(|n| n >= 1)
                     && sum == r["read"].as_u64()

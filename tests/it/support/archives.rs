@@ -103,22 +103,27 @@ pub fn write_eml_dir(dir: &Path, messages: &[Vec<u8>]) {
     }
 }
 
+/// The outcome counts of an import report; with `read` they are the whole summary.
+pub const OUTCOMES: [&str; 7] = [
+    "created",
+    "threaded",
+    "duplicates",
+    "rejected",
+    "quarantined",
+    "ignored",
+    "errors",
+];
+
+/// The sum of the outcome counts, `None` when one is missing or not a number.
+pub fn outcome_sum(report: &Value) -> Option<u64> {
+    OUTCOMES.iter().map(|k| report[k].as_u64()).sum()
+}
+
 /// The import-report invariant: every message read got exactly one outcome.
 #[track_caller]
 pub fn assert_report_balanced(report: &Value) {
     let read = u64_of(report, "read");
-    let sum: u64 = [
-        "created",
-        "threaded",
-        "duplicates",
-        "rejected",
-        "quarantined",
-        "ignored",
-        "errors",
-    ]
-    .iter()
-    .map(|k| u64_of(report, k))
-    .sum();
+    let sum: u64 = OUTCOMES.iter().map(|k| u64_of(report, k)).sum();
     assert_eq!(read, sum, "read must equal the sum of outcomes: {report:#}");
     let failures = items(report, "failures");
     assert_eq!(
