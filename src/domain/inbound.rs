@@ -42,17 +42,6 @@ impl InboundEmail {
             .map(|m| &m.address)
             .chain(self.delivered_to.iter())
     }
-
-    /// In-Reply-To first, then References newest first: the order threading tries them.
-    pub fn thread_candidates(&self) -> Vec<&MessageId> {
-        let mut out: Vec<&MessageId> = Vec::new();
-        for id in self.in_reply_to.iter().chain(self.references.iter().rev()) {
-            if !out.contains(&id) {
-                out.push(id);
-            }
-        }
-        out
-    }
 }
 
 /// A file attached to a mail.

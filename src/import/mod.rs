@@ -7,6 +7,6 @@ pub mod reader;
 mod report;
 mod run;
 
-pub use reader::{Format, ItemError, Items, RawItem, ReaderError, detect, open, open_detected};
+pub use reader::{Format, ItemError, Items, RawItem, ReaderError, detect, open};
 pub use report::{Failure, ImportReport};
 pub use run::{ImportRequest, import};

@@ -186,12 +186,6 @@ pub fn open(path: &Path, format: Format) -> Result<Items, ReaderError> {
     Ok(Items(inner))
 }
 
-/// Detects the format of `path` and opens it.
-pub fn open_detected(path: &Path) -> Result<(Format, Items), ReaderError> {
-    let format = detect(path)?;
-    Ok((format, open(path, format)?))
-}
-
 /// A sorted list of one-message files, read one at a time. Listing problems found while
 /// walking the directories come first, as items.
 pub(crate) struct FileItems {

@@ -117,10 +117,6 @@ pub struct NewQuarantine {
 }
 
 impl Writes {
-    pub fn is_empty(&self) -> bool {
-        self.decisions.is_empty() && self.quarantine.is_empty() && self.messages.is_empty()
-    }
-
     pub fn add_ticket(&mut self, t: NewTicket) {
         self.new_ticket_index
             .insert(t.number, self.new_tickets.len());

@@ -132,11 +132,4 @@ impl Store {
         .fetch_all(self.pool())
         .await?)
     }
-
-    pub async fn count_tickets(&self) -> anyhow::Result<i64> {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tickets")
-            .fetch_one(self.pool())
-            .await?;
-        Ok(n)
-    }
 }
