@@ -47,27 +47,11 @@ pub fn evaluate(
     let classification = crate::classify::classify(email, role);
     let prefix = ctx.thread.prefix;
     if let Some(seen) = lookup.seen(&email.message_id) {
-        let on = seen
-            .ticket
-            .map(|t| format!(" (on {})", TicketRef::new(prefix, t)))
-            .unwrap_or_default();
-        let same = seen.raw_sha256 == raw_sha256;
-        let what = if same {
-            "the same message"
-        } else {
-            "a message with this Message-ID"
-        };
+        let redelivery = seen.raw_sha256 == raw_sha256;
         return Evaluation {
-            decision: Decision {
-                action: Action::Ignore {
-                    reason: IgnoreReason::Duplicate,
-                },
-                classification,
-                rule: Rule::Duplicate,
-                reason: format!("{what} <{}> was already processed{on}", email.message_id),
-            },
+            decision: duplicate(&email.message_id, classification, &seen, redelivery, prefix),
             ticket: seen.ticket,
-            redelivery: same,
+            redelivery,
         };
     }
 
@@ -145,6 +129,35 @@ pub fn evaluate(
         },
         ticket,
         redelivery: false,
+    }
+}
+
+/// The decision for a Message-ID already decided on. `redelivery`: the very same bytes (see
+/// [`Evaluation::redelivery`]). Also used by import, which recognises exact re-deliveries
+/// before parsing them.
+pub fn duplicate(
+    message_id: &MessageId,
+    classification: Classification,
+    seen: &Seen,
+    redelivery: bool,
+    prefix: &str,
+) -> Decision {
+    let on = seen
+        .ticket
+        .map(|t| format!(" (on {})", TicketRef::new(prefix, t)))
+        .unwrap_or_default();
+    let what = if redelivery {
+        "the same message"
+    } else {
+        "a message with this Message-ID"
+    };
+    Decision {
+        action: Action::Ignore {
+            reason: IgnoreReason::Duplicate,
+        },
+        classification,
+        rule: Rule::Duplicate,
+        reason: format!("{what} <{message_id}> was already processed{on}"),
     }
 }
 

@@ -21,7 +21,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::reader::{self, Format, ItemError, RawItem};
 use super::report::ImportReport;
-use crate::domain::{Action, Classification, Decision, IgnoreReason, MessageId, Rule, Source};
+use crate::decide::{self, Seen};
+use crate::domain::{Classification, MessageId, Source, TicketRef};
 use crate::parse;
 use crate::pipeline::{Outcome, Pipeline, Prepared, RawMessage, prepare_hashed};
 use crate::store::{Checkpoint, Store};
@@ -132,9 +133,10 @@ pub async fn import(
     // Stage 2: drop exact re-deliveries, parse the rest in parallel.
     let (parsed_tx, mut parsed_rx) = mpsc::channel::<anyhow::Result<ParsedBatch>>(1);
     let store2 = store.clone();
+    let prefix = pipeline.settings().tickets.prefix.clone();
     let stage2 = tokio::spawn(async move {
         while let Some(batch) = read_rx.recv().await {
-            let result = settle(&store2, batch, max_bytes).await;
+            let result = settle(&store2, batch, max_bytes, &prefix).await;
             let failed = result.is_err();
             if parsed_tx.send(result).await.is_err() || failed {
                 break;
@@ -202,10 +204,15 @@ pub async fn import(
     Ok(report)
 }
 
-async fn settle(store: &Store, batch: ReadBatch, max_bytes: usize) -> anyhow::Result<ParsedBatch> {
+async fn settle(
+    store: &Store,
+    batch: ReadBatch,
+    max_bytes: usize,
+    prefix: &str,
+) -> anyhow::Result<ParsedBatch> {
     let ids: Vec<&MessageId> = batch.items.iter().map(|p| &p.message_id).collect();
     let known = store
-        .known_hashes(&ids)
+        .known_messages(&ids)
         .await
         .context("looking up known messages")?;
     let last_position = batch.items.last().map(|p| p.item.source.to_string());
@@ -213,10 +220,11 @@ async fn settle(store: &Store, batch: ReadBatch, max_bytes: usize) -> anyhow::Re
     let mut redeliveries = Vec::new();
     let mut to_parse = Vec::with_capacity(batch.items.len());
     for p in batch.items {
-        if known.get(p.message_id.as_str()) == Some(&p.sha256) {
-            redeliveries.push(redelivery(&p));
-        } else {
-            to_parse.push((p.item, p.sha256));
+        match known.get(p.message_id.as_str()) {
+            Some(seen) if seen.raw_sha256 == p.sha256 => {
+                redeliveries.push(redelivery(&p, seen, prefix));
+            }
+            _ => to_parse.push((p.item, p.sha256)),
         }
     }
     let prepared = tokio::task::spawn_blocking(move || {
@@ -246,19 +254,14 @@ async fn settle(store: &Store, batch: ReadBatch, max_bytes: usize) -> anyhow::Re
     })
 }
 
-fn redelivery(p: &Peeked) -> Outcome {
+/// An exact re-delivery, settled without parsing: the same decision the pipeline would take.
+/// Its classification is not known without parsing; it is only counted, never stored.
+fn redelivery(p: &Peeked, seen: &Seen, prefix: &str) -> Outcome {
     Outcome {
         source: p.item.source.to_string(),
         message_id: p.message_id.to_string(),
-        decision: Decision {
-            action: Action::Ignore {
-                reason: IgnoreReason::Duplicate,
-            },
-            classification: Classification::Plain,
-            rule: Rule::Duplicate,
-            reason: format!("the same message <{}> was already processed", p.message_id),
-        },
-        ticket: None,
+        decision: decide::duplicate(&p.message_id, Classification::Plain, seen, true, prefix),
+        ticket: seen.ticket.map(|n| TicketRef::new(prefix, n)),
     }
 }
 

@@ -105,12 +105,12 @@ pub async fn load_snapshot(tx: &mut Tx, keys: &Keys) -> anyhow::Result<Snapshot>
 }
 
 impl Store {
-    /// For each Message-ID already decided on, its raw SHA-256 (read outside any write
-    /// transaction; used to skip parsing exact re-deliveries on import re-runs).
-    pub async fn known_hashes(
+    /// Which of `ids` were already decided on, and how (read outside any write transaction;
+    /// used to skip parsing exact re-deliveries on import re-runs).
+    pub async fn known_messages(
         &self,
         ids: &[&MessageId],
-    ) -> anyhow::Result<HashMap<String, String>> {
+    ) -> anyhow::Result<HashMap<String, Seen>> {
         let ids: Vec<&str> = ids.iter().map(|m| m.as_str()).collect();
         let rows: Vec<SeenRow> = sqlx::query_as(SEEN)
             .bind(json_list(&ids)?)
@@ -118,7 +118,10 @@ impl Store {
             .await?;
         let mut out = HashMap::with_capacity(rows.len());
         for r in rows {
-            out.entry(r.message_id).or_insert(r.raw_sha256);
+            out.entry(r.message_id).or_insert(Seen {
+                ticket: r.ticket_id,
+                raw_sha256: r.raw_sha256,
+            });
         }
         Ok(out)
     }
