@@ -9,6 +9,7 @@
 #   MAILSTACK_SELFTEST_PORT_OFFSET   the second stack's ports = first + offset (default 1000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/mailstack/lib.sh
 REPO=$PWD
 MS=$REPO/scripts/mailstack.sh
 ST1=${MAILSTACK_SELFTEST_DIR:-$REPO/.state/mailstack-selftest}
@@ -41,13 +42,6 @@ mail_procs() {
     done
 }
 
-# alive PID: exists and is not a zombie (PID 1 here reaps re-parented zombies only now and then).
-alive() {
-    local line
-    read -r line 2>/dev/null <"/proc/$1/stat" || return 1
-    line=${line##*) }
-    [[ ${line:0:1} != [ZX] ]]
-}
 
 # The recorded masters of a stack and all their children.
 stack_procs() {

@@ -18,6 +18,7 @@
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$REPO/scripts/mailstack/lib.sh"
 TEMPLATES=$REPO/scripts/mailstack
 VMAIL_USER=mailgate-vmail
 PACKAGES=(dovecot-imapd dovecot-lmtpd postfix openssl)
@@ -151,14 +152,6 @@ descendants() {
     done
 }
 
-# alive PID: the process exists and is not a zombie. Our daemons are re-parented to PID 1, which
-# here reaps its zombies only every few seconds, so /proc/PID alone says nothing.
-alive() {
-    local line
-    read -r line 2>/dev/null <"/proc/$1/stat" || return 1
-    line=${line##*) }
-    [[ ${line:0:1} != [ZX] ]]
-}
 
 any_alive() {
     local p
