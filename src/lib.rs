@@ -22,8 +22,10 @@
 //! - [`store`]: the database edge (SQLite now, WAL, 64 KB pages), migrations under
 //!   `migrations/sqlite/`, runtime queries with bound parameters only.
 //! - [`import`]: mbox / Maildir / .eml-folder readers and the import run with its report.
-//! - [`imap`]: the IMAP edge; so far the pure sync planner (what to fetch given the stored
-//!   checkpoint and what SELECT reports).
+//! - [`imap`]: the IMAP edge. `Poller` per mailbox (`mailgate run`): fetch new mail by UID in
+//!   batches → pipeline (commit with the UID checkpoint) → only then move/flag it; IDLE or
+//!   poll; reconnect with backoff. Pure planning in `imap::sync_plan` / `imap::acknowledge`.
+//! - [`tls`]: rustls client configuration (ring, system roots + optional CA file).
 //! - [`config`]: TOML + environment → typed settings.
 //! - [`cli`]: one file per subcommand; `main.rs` only dispatches. [`shutdown`]: SIGINT/SIGTERM
 //!   become a cancellation token; work stops between batches.
@@ -43,3 +45,4 @@ pub mod reply_token;
 pub mod shutdown;
 pub mod store;
 pub mod thread;
+pub mod tls;

@@ -9,6 +9,7 @@ mod import;
 mod ingest;
 mod output;
 mod quarantine;
+mod run;
 mod tickets;
 
 use std::path::PathBuf;
@@ -30,6 +31,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Poll every configured mailbox and feed the pipeline, until SIGINT/SIGTERM.
+    Run,
     /// Put one raw message through the pipeline.
     Ingest(ingest::IngestArgs),
     /// Import an mbox file, a Maildir or a folder of .eml files.
@@ -66,6 +69,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     let store = Store::open_with(&settings.database_url, durability).await?;
     let result = match cli.command {
+        Command::Run => run::run(settings, store.clone()).await,
         Command::Ingest(args) => ingest::run(args, settings, store.clone()).await,
         Command::Import(args) => import::run(args, settings, store.clone()).await,
         Command::Tickets(cmd) => tickets::run(cmd, &settings, &store).await,

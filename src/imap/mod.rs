@@ -1,7 +1,15 @@
-//! The IMAP edge (SPEC 2 steps 1 and 7, issue "IMAP poller"). So far: the pure sync planning
-//! that decides what to fetch from a mailbox given what the store remembers. The session that
-//! executes a plan (async-imap, TLS, IDLE, moves after commit) comes next.
+//! The IMAP edge (SPEC 2 steps 1 and 7, 12): [`Poller`] watches one mailbox and feeds the
+//! pipeline. Pure parts: [`sync_plan`] (what to fetch, by UID), [`acknowledge`] (where handled
+//! mail goes), [`backoff`] (reconnect delays). I/O parts: [`connect`] (TCP/TLS/login),
+//! [`session`] (the commands used), [`poller`] (the loop that ties them together).
 
+pub mod acknowledge;
+pub mod backoff;
+pub mod connect;
+pub mod poller;
+pub mod session;
 pub mod sync_plan;
 
+pub use connect::{ConnectError, Endpoint};
+pub use poller::{IDLE_CAP, Poller, PollerEvent};
 pub use sync_plan::{MailboxStatus, StoredState, SyncPlan, UidBatch, batches, new_uids, plan};

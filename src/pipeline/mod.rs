@@ -12,7 +12,7 @@ mod snapshot;
 mod writes;
 
 pub use plan::{Outcome, PlanContext};
-pub use prepared::{Content, Prepared, RawMessage, prepare, prepare_hashed};
+pub use prepared::{Content, Prepared, RawMessage, prepare, prepare_hashed, prepare_oversized};
 pub use snapshot::{Keys, Snapshot, TicketState};
 pub use writes::Writes;
 

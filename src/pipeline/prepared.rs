@@ -76,3 +76,24 @@ pub fn prepare_hashed(raw: RawMessage, raw_sha256: String, max_bytes: usize) -> 
         content,
     }
 }
+
+/// A message too big to download (its size known from the server, e.g. IMAP RFC822.SIZE):
+/// only its header was fetched. It is quarantined with the header as its stored bytes; the
+/// message itself stays in the source's quarantine folder.
+pub fn prepare_oversized(source: Source, header: Vec<u8>, size: u64, max_bytes: usize) -> Prepared {
+    let raw_sha256 = hex::encode(Sha256::digest(&header));
+    Prepared {
+        content: Content::Failed {
+            message_id: parse::peek_message_id(&header),
+            rule: Rule::OverSize,
+            reason: format!(
+                "message is {size} bytes, over the limit of {max_bytes} bytes \
+                 (max_message_bytes); only its header was downloaded and is kept here, the \
+                 message itself stays in the mailbox's quarantine folder"
+            ),
+        },
+        source,
+        raw: header,
+        raw_sha256,
+    }
+}

@@ -1,5 +1,7 @@
 //! Reading the decision log: why each mail went where it went.
 
+use std::collections::HashMap;
+
 use sqlx::FromRow;
 
 use super::Store;
@@ -30,6 +32,27 @@ impl Store {
         .bind(limit)
         .fetch_all(self.pool())
         .await?)
+    }
+
+    /// The latest decision name (`created`, `quarantined` …) of each IMAP source among
+    /// `sources`: how the poller finishes acknowledging mail whose batch committed just before
+    /// a crash. Sources without a decision are absent from the map.
+    pub async fn imap_decisions(
+        &self,
+        sources: &[String],
+    ) -> anyhow::Result<HashMap<String, String>> {
+        if sources.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT source, decision FROM decisions \
+             WHERE source IN (SELECT value FROM json_each(?1)) AND source LIKE 'imap:%' \
+             ORDER BY id",
+        )
+        .bind(serde_json::to_string(sources)?)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().collect())
     }
 
     /// Every decision about ticket `number`, oldest first.

@@ -1,9 +1,12 @@
 //! IMAP sync checkpoints: UIDVALIDITY and the last handled UID per mailbox. Written by
 //! `apply` in the transaction of the batch that handled those UIDs; read here to plan a sync.
 
-use crate::imap::StoredState;
+use anyhow::Context;
 
-use super::Store;
+use crate::imap::StoredState;
+use crate::pipeline::Writes;
+
+use super::{Checkpoint, Store, apply};
 
 impl Store {
     pub async fn mailbox_state(&self, mailbox: &str) -> anyhow::Result<Option<StoredState>> {
@@ -18,6 +21,20 @@ impl Store {
                 last_uid: u32::try_from(last).ok()?,
             })
         }))
+    }
+
+    /// Stores a checkpoint that no message comes with (an empty folder seen under a new
+    /// UIDVALIDITY), so the next sync does not re-scan it.
+    pub async fn save_checkpoint(&self, checkpoint: &Checkpoint) -> anyhow::Result<()> {
+        let mut tx = self.begin_write().await?;
+        apply(
+            &mut tx,
+            Writes::default(),
+            Some(checkpoint),
+            crate::pipeline::now(),
+        )
+        .await?;
+        tx.commit().await.context("committing a mailbox checkpoint")
     }
 }
 

@@ -1,0 +1,427 @@
+//! The poller of one mailbox (SPEC 2 steps 1 and 7): connect, finish acknowledging what a
+//! crash left behind, then forever: fetch what is new by UID in batches, put each batch through
+//! the pipeline (which commits the messages together with the UID checkpoint), and only then
+//! move or flag the batch; wait in IDLE (or sleep when polling); on any error, log out what is
+//! left, back off and reconnect. Shutdown is honoured between batches and while waiting.
+//!
+//! Exactly once: a UID at or below the stored checkpoint is never put through the pipeline
+//! again unless it has no decision; one above it is, and Message-ID dedupe makes the second
+//! pass of a message whose commit raced a crash an `ignored (duplicate)`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use rayon::prelude::*;
+use rustls::ClientConfig;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::config::{MailboxSettings, Settings};
+use crate::domain::Source;
+use crate::pipeline::{
+    Outcome, Pipeline, Prepared, RawMessage, RunOptions, prepare, prepare_oversized,
+};
+use crate::store::{Checkpoint, Store};
+
+use super::acknowledge::{self, Destinations, Handled};
+use super::backoff::Backoff;
+use super::connect::{ConnectError, Endpoint, tls_config};
+use super::session::{Fetched, MailboxSession, Wake};
+use super::sync_plan::{self, SyncPlan, UidBatch, batches, new_uids};
+
+/// IDLE is re-issued at least this often (RFC 2177 servers may drop an IDLE after 30 minutes).
+pub const IDLE_CAP: Duration = Duration::from_secs(25 * 60);
+
+/// What a poller reports as it goes, for tests and benchmarks that run it in-process.
+#[derive(Debug, Clone)]
+pub enum PollerEvent {
+    /// Logged in and the folder is selected.
+    Connected,
+    /// A message's decision is committed (its move may still be pending).
+    Handled {
+        uid: u32,
+        message_id: String,
+        decision: &'static str,
+        ticket: Option<String>,
+        at: Instant,
+    },
+    /// Everything in the folder is handled; the poller is about to wait.
+    Idle,
+    /// The session failed; the poller will reconnect after `retry_in`.
+    Disconnected { error: String, retry_in: Duration },
+}
+
+pub struct Poller {
+    mailbox: MailboxSettings,
+    endpoint: Endpoint,
+    tls: Option<Arc<ClientConfig>>,
+    destinations: Destinations,
+    pipeline: Pipeline,
+    store: Store,
+    max_bytes: usize,
+    idle_cap: Duration,
+    events: Option<mpsc::UnboundedSender<PollerEvent>>,
+}
+
+impl Poller {
+    /// A poller for the configured mailbox `name`. Fails when it lacks what polling needs
+    /// (host, username, a readable password, a usable CA file).
+    pub fn new(settings: &Settings, store: Store, name: &str) -> anyhow::Result<Poller> {
+        let mailbox = settings.mailbox(name).map_err(anyhow::Error::msg)?.clone();
+        let endpoint = Endpoint::from_settings(&mailbox)?;
+        let tls = tls_config(&endpoint).with_context(|| format!("mailbox {name}"))?;
+        let pipeline = Pipeline::new(
+            store.clone(),
+            settings.clone(),
+            RunOptions {
+                mailbox: mailbox.name.clone(),
+                role: mailbox.role,
+                archive: false,
+                dry_run: false,
+            },
+        );
+        let max_bytes = match mailbox.max_message_bytes {
+            0 => settings.max_message_bytes,
+            n => n,
+        };
+        Ok(Poller {
+            destinations: Destinations::of(&mailbox),
+            mailbox,
+            endpoint,
+            tls,
+            pipeline,
+            store,
+            max_bytes,
+            idle_cap: IDLE_CAP,
+            events: None,
+        })
+    }
+
+    /// Reports progress on `events` (tests, benchmarks).
+    pub fn with_events(mut self, events: mpsc::UnboundedSender<PollerEvent>) -> Poller {
+        self.events = Some(events);
+        self
+    }
+
+    /// Runs until `cancel` fires. Never returns an error: every failure is logged, backed off
+    /// and retried, so one mailbox's trouble never stops another's.
+    pub async fn run(self, cancel: CancellationToken) {
+        let span = tracing::info_span!("mailbox", mailbox = %self.mailbox.name);
+        self.run_in_span(cancel).instrument(span).await
+    }
+
+    async fn run_in_span(mut self, cancel: CancellationToken) {
+        let mut backoff = Backoff::for_servers();
+        while !cancel.is_cancelled() {
+            let error = match self.session(&cancel, &mut backoff).await {
+                Ok(()) => break,
+                Err(e) => e,
+            };
+            let retry_in = backoff.next_delay(fastrand::f64());
+            let admin = error
+                .downcast_ref::<ConnectError>()
+                .is_some_and(ConnectError::needs_admin);
+            if admin {
+                tracing::error!(error = %format!("{error:#}"), retry_in = ?retry_in, "cannot log in to the mailbox; retrying");
+            } else {
+                tracing::warn!(error = %format!("{error:#}"), retry_in = ?retry_in, "mailbox session failed; reconnecting");
+            }
+            self.emit(PollerEvent::Disconnected {
+                error: format!("{error:#}"),
+                retry_in,
+            });
+            tokio::select! {
+                _ = tokio::time::sleep(retry_in) => {}
+                _ = cancel.cancelled() => break,
+            }
+        }
+        tracing::info!("poller stopped");
+    }
+
+    /// One connection's life: returns `Ok` only on shutdown.
+    async fn session(
+        &mut self,
+        cancel: &CancellationToken,
+        backoff: &mut Backoff,
+    ) -> anyhow::Result<()> {
+        let mut session = MailboxSession::open(&self.endpoint, self.tls.as_ref()).await?;
+        for folder in self.destinations.folders() {
+            session.ensure_folder(folder).await?;
+        }
+        let status = session.select(&self.mailbox.folder).await?;
+        tracing::info!(
+            folder = %self.mailbox.folder,
+            uid_validity = status.uid_validity,
+            exists = status.exists,
+            idle = self.mailbox.idle && session.supports_idle(),
+            "connected"
+        );
+        self.emit(PollerEvent::Connected);
+        backoff.reset();
+        self.repair(&mut session, status.uid_validity).await?;
+        loop {
+            self.drain(&mut session, cancel).await?;
+            if cancel.is_cancelled() {
+                break;
+            }
+            self.emit(PollerEvent::Idle);
+            let cap = if self.mailbox.idle && session.supports_idle() {
+                self.idle_cap
+            } else {
+                Duration::from_secs(self.mailbox.poll_interval_secs)
+            };
+            let (s, wake) = session.wait(self.mailbox.idle, cap, cancel).await?;
+            session = s;
+            if wake == Wake::Cancelled {
+                break;
+            }
+        }
+        session.logout().await;
+        Ok(())
+    }
+
+    /// Finishes acknowledging mail at or below the checkpoint that is still in the folder:
+    /// its batch committed, then the process died (or the move failed) before the move.
+    async fn repair(
+        &mut self,
+        session: &mut MailboxSession,
+        uid_validity: u32,
+    ) -> anyhow::Result<()> {
+        let Some(stored) = self.store.mailbox_state(&self.mailbox.name).await? else {
+            return Ok(());
+        };
+        if stored.uid_validity != uid_validity || stored.last_uid == 0 {
+            return Ok(());
+        }
+        let uids = session
+            .search(&acknowledge::repair_query(stored.last_uid))
+            .await?;
+        if uids.is_empty() {
+            return Ok(());
+        }
+        let sources: Vec<String> = uids
+            .iter()
+            .map(|uid| self.source(uid_validity, *uid).to_string())
+            .collect();
+        let decisions = self.store.imap_decisions(&sources).await?;
+        let mut known = Vec::new();
+        let mut unknown = Vec::new();
+        for (uid, source) in uids.iter().zip(&sources) {
+            match decisions.get(source) {
+                Some(name) => known.push((*uid, Handled::from_decision_name(name))),
+                None => unknown.push(*uid),
+            }
+        }
+        tracing::info!(
+            acknowledged = known.len(),
+            without_decision = unknown.len(),
+            "repairing mail handled before a crash"
+        );
+        for ack in acknowledge::plan(known, &self.destinations) {
+            session.acknowledge(&ack).await?;
+        }
+        // Never decided (should not happen): put them through the pipeline; dedupe keeps it exact.
+        for batch in batches(&unknown, self.mailbox.batch_size) {
+            self.handle_batch(session, uid_validity, &batch, None)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Handles everything new, batch by batch, until the folder holds nothing unhandled or
+    /// shutdown is requested (checked between batches only).
+    async fn drain(
+        &mut self,
+        session: &mut MailboxSession,
+        cancel: &CancellationToken,
+    ) -> anyhow::Result<()> {
+        loop {
+            let status = session.select(&self.mailbox.folder).await?;
+            let stored = self.store.mailbox_state(&self.mailbox.name).await?;
+            let plan = sync_plan::plan(stored, status);
+            let Some(from) = plan.first_uid() else {
+                return Ok(());
+            };
+            if let SyncPlan::Rescan { old, new } = plan {
+                tracing::warn!(
+                    old,
+                    new,
+                    "UIDVALIDITY changed: re-scanning the folder (duplicates are recognised by Message-ID)"
+                );
+            }
+            let uids = new_uids(session.search(&format!("UID {from}:*")).await?, from);
+            if uids.is_empty() {
+                if matches!(plan, SyncPlan::FirstRun | SyncPlan::Rescan { .. }) {
+                    self.store
+                        .save_checkpoint(&Checkpoint::Imap {
+                            mailbox: self.mailbox.name.clone(),
+                            uid_validity: status.uid_validity,
+                            last_uid: 0,
+                        })
+                        .await?;
+                }
+                return Ok(());
+            }
+            tracing::debug!(new = uids.len(), from, "new mail");
+            for batch in batches(&uids, self.mailbox.batch_size) {
+                let checkpoint = Checkpoint::Imap {
+                    mailbox: self.mailbox.name.clone(),
+                    uid_validity: status.uid_validity,
+                    last_uid: batch.last().unwrap_or(from),
+                };
+                self.handle_batch(session, status.uid_validity, &batch, Some(checkpoint))
+                    .await?;
+                if cancel.is_cancelled() {
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// Fetch → prepare → decide and commit (with the checkpoint) → acknowledge.
+    async fn handle_batch(
+        &mut self,
+        session: &mut MailboxSession,
+        uid_validity: u32,
+        batch: &UidBatch,
+        checkpoint: Option<Checkpoint>,
+    ) -> anyhow::Result<()> {
+        let sizes = session.sizes(&batch.sequence_set()).await?;
+        let limit = self.max_bytes as u64;
+        let (fits, too_big): (Vec<_>, Vec<_>) = sizes
+            .iter()
+            .partition(|(_, size)| u64::from(*size) <= limit);
+        let set = |list: &[&(u32, u32)]| UidBatch {
+            uids: list.iter().map(|(uid, _)| *uid).collect(),
+        };
+        let bodies = if fits.is_empty() {
+            Vec::new()
+        } else {
+            session.bodies(&set(&fits).sequence_set()).await?
+        };
+        let headers = if too_big.is_empty() {
+            Vec::new()
+        } else {
+            session.headers(&set(&too_big).sequence_set()).await?
+        };
+        let oversized: Vec<(Fetched, u64)> = headers
+            .into_iter()
+            .map(|h| {
+                let size = too_big
+                    .iter()
+                    .find(|(uid, _)| *uid == h.uid)
+                    .map(|(_, s)| u64::from(*s))
+                    .unwrap_or(0);
+                (h, size)
+            })
+            .collect();
+        let prepared = self.prepare(uid_validity, bodies, oversized).await?;
+        if prepared.is_empty() {
+            // Every UID of the batch vanished (deleted by someone else): just move on.
+            if let Some(cp) = &checkpoint {
+                self.store.save_checkpoint(cp).await?;
+            }
+            return Ok(());
+        }
+        let uids: Vec<u32> = prepared
+            .iter()
+            .filter_map(|p| match &p.source {
+                Source::Imap { uid, .. } => Some(*uid),
+                _ => None,
+            })
+            .collect();
+        let outcomes = self.pipeline.process(prepared, checkpoint).await?;
+        let handled: Vec<(u32, Handled)> = uids
+            .iter()
+            .zip(&outcomes)
+            .map(|(uid, outcome)| {
+                self.report(*uid, outcome);
+                (*uid, Handled::of(&outcome.decision.action))
+            })
+            .collect();
+        for ack in acknowledge::plan(handled, &self.destinations) {
+            session.acknowledge(&ack).await?;
+        }
+        Ok(())
+    }
+
+    /// Hash and parse every message of a batch on all cores, in UID order.
+    async fn prepare(
+        &self,
+        uid_validity: u32,
+        bodies: Vec<Fetched>,
+        oversized: Vec<(Fetched, u64)>,
+    ) -> anyhow::Result<Vec<Prepared>> {
+        let mailbox = self.mailbox.name.clone();
+        let max = self.max_bytes;
+        let source = move |uid: u32| Source::Imap {
+            mailbox: mailbox.clone(),
+            uid_validity,
+            uid,
+        };
+        tokio::task::spawn_blocking(move || {
+            let mut prepared: Vec<Prepared> = bodies
+                .into_par_iter()
+                .map(|f| {
+                    prepare(
+                        RawMessage {
+                            source: source(f.uid),
+                            bytes: f.bytes,
+                        },
+                        max,
+                    )
+                })
+                .collect();
+            prepared.extend(
+                oversized
+                    .into_iter()
+                    .map(|(h, size)| prepare_oversized(source(h.uid), h.bytes, size, max)),
+            );
+            prepared.sort_by_key(|p| match &p.source {
+                Source::Imap { uid, .. } => *uid,
+                _ => 0,
+            });
+            prepared
+        })
+        .await
+        .context("preparing a batch of mail")
+    }
+
+    /// One span per message with mailbox, UID, Message-ID and decision.
+    fn report(&self, uid: u32, outcome: &Outcome) {
+        let decision = outcome.decision.action.name();
+        let span = tracing::info_span!(
+            "message",
+            uid,
+            message_id = %outcome.message_id,
+            decision,
+            ticket = %outcome.ticket.as_ref().map(ToString::to_string).unwrap_or_default(),
+        );
+        span.in_scope(|| {
+            tracing::info!(rule = outcome.decision.rule.as_str(), reason = %outcome.decision.reason, "handled");
+        });
+        self.emit(PollerEvent::Handled {
+            uid,
+            message_id: outcome.message_id.clone(),
+            decision,
+            ticket: outcome.ticket.as_ref().map(ToString::to_string),
+            at: Instant::now(),
+        });
+    }
+
+    fn source(&self, uid_validity: u32, uid: u32) -> Source {
+        Source::Imap {
+            mailbox: self.mailbox.name.clone(),
+            uid_validity,
+            uid,
+        }
+    }
+
+    fn emit(&self, event: PollerEvent) {
+        if let Some(tx) = &self.events {
+            let _ = tx.send(event);
+        }
+    }
+}
