@@ -46,6 +46,7 @@ struct EntryJson {
     reason: String,
     status: String,
     size: i64,
+    header_only: bool,
 }
 
 pub async fn run(cmd: QuarantineCommand, settings: Settings, store: Store) -> anyhow::Result<()> {
@@ -64,6 +65,7 @@ pub async fn run(cmd: QuarantineCommand, settings: Settings, store: Store) -> an
                         reason: r.reason,
                         status: r.status,
                         size: r.size,
+                        header_only: r.header_only,
                     })
                     .collect();
                 return print_json(&rows);
@@ -73,11 +75,12 @@ pub async fn run(cmd: QuarantineCommand, settings: Settings, store: Store) -> an
             }
             for r in rows {
                 println!(
-                    "#{} {} {} {} bytes from {} [{}] <{}>",
+                    "#{} {} {} {} bytes{} from {} [{}] <{}>",
                     r.id,
                     short_time(r.created_at),
                     r.status,
                     r.size,
+                    if r.header_only { " (header only)" } else { "" },
                     r.source,
                     r.mailbox,
                     cut(r.message_id.as_deref().unwrap_or("-"), 60)
@@ -90,6 +93,16 @@ pub async fn run(cmd: QuarantineCommand, settings: Settings, store: Store) -> an
             let Some((entry, raw)) = store.quarantined_message(args.id).await? else {
                 anyhow::bail!("no quarantine entry #{}", args.id);
             };
+            if entry.header_only {
+                anyhow::bail!(
+                    "quarantine entry #{} keeps only the header of a message over the size \
+                     limit; the message itself is in the quarantine folder of mailbox {:?}: \
+                     raise max_message_bytes, then move it back to the mailbox's folder and \
+                     the poller will take it",
+                    entry.id,
+                    entry.mailbox
+                );
+            }
             // Back through the mailbox it came from, when that mailbox is still configured.
             let mailbox = settings
                 .mailbox(&entry.mailbox)

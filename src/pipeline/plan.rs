@@ -54,6 +54,7 @@ pub fn plan_message(
                 rule,
                 reason,
             };
+            let header_only = p.header_only;
             quarantine(
                 &source,
                 Some(message_id.to_string()),
@@ -63,6 +64,9 @@ pub fn plan_message(
                 ctx,
                 w,
             );
+            if let Some(entry) = w.quarantine.last_mut() {
+                entry.header_only = header_only;
+            }
             Outcome {
                 source,
                 message_id: message_id.to_string(),
@@ -111,6 +115,7 @@ pub fn quarantine(
         reason: format!("{}: {}", decision.rule.as_str(), decision.reason),
         raw_sha256: raw_sha256.to_string(),
         raw,
+        header_only: false,
     });
 }
 

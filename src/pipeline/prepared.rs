@@ -20,6 +20,8 @@ pub struct Prepared {
     pub raw: Vec<u8>,
     pub raw_sha256: String,
     pub content: Content,
+    /// `raw` is only the header: the message was too big to download.
+    pub header_only: bool,
 }
 
 #[derive(Debug)]
@@ -74,6 +76,7 @@ pub fn prepare_hashed(raw: RawMessage, raw_sha256: String, max_bytes: usize) -> 
         raw: raw.bytes,
         raw_sha256,
         content,
+        header_only: false,
     }
 }
 
@@ -95,5 +98,6 @@ pub fn prepare_oversized(source: Source, header: Vec<u8>, size: u64, max_bytes: 
         source,
         raw: header,
         raw_sha256,
+        header_only: true,
     }
 }

@@ -114,6 +114,8 @@ pub struct NewQuarantine {
     pub reason: String,
     pub raw_sha256: String,
     pub raw: Vec<u8>,
+    /// Only the header was downloaded (over the size limit); cannot be reprocessed.
+    pub header_only: bool,
 }
 
 impl Writes {

@@ -171,8 +171,9 @@ pub async fn apply(
     }
     for entry in w.quarantine {
         sqlx::query(
-            "INSERT INTO quarantine (created_at, source, mailbox, message_id, reason, raw_sha256, raw) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+            "INSERT INTO quarantine \
+               (created_at, source, mailbox, message_id, reason, raw_sha256, raw, header_only) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
              ON CONFLICT (raw_sha256) DO UPDATE SET reason = excluded.reason, status = 'held'",
         )
         .bind(entry.created_at)
@@ -182,6 +183,7 @@ pub async fn apply(
         .bind(entry.reason)
         .bind(entry.raw_sha256)
         .bind(entry.raw)
+        .bind(entry.header_only)
         .execute(&mut **tx)
         .await?;
     }

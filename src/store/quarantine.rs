@@ -14,13 +14,16 @@ pub struct QuarantineRow {
     pub reason: String,
     pub status: String,
     pub size: i64,
+    /// Only the header is kept (the message was over the size limit).
+    pub header_only: bool,
 }
 
 impl Store {
     /// Entries, newest first; only those still held unless `all`.
     pub async fn quarantine_list(&self, all: bool) -> anyhow::Result<Vec<QuarantineRow>> {
         Ok(sqlx::query_as(
-            "SELECT id, created_at, source, mailbox, message_id, reason, status, LENGTH(raw) AS size \
+            "SELECT id, created_at, source, mailbox, message_id, reason, status, LENGTH(raw) AS size, \
+             header_only \
              FROM quarantine WHERE ?1 OR status = 'held' ORDER BY id DESC",
         )
         .bind(all)
@@ -34,7 +37,8 @@ impl Store {
         id: i64,
     ) -> anyhow::Result<Option<(QuarantineRow, Vec<u8>)>> {
         let row: Option<QuarantineRow> = sqlx::query_as(
-            "SELECT id, created_at, source, mailbox, message_id, reason, status, LENGTH(raw) AS size \
+            "SELECT id, created_at, source, mailbox, message_id, reason, status, LENGTH(raw) AS size, \
+             header_only \
              FROM quarantine WHERE id = ?1",
         )
         .bind(id)
