@@ -1,17 +1,81 @@
 #!/usr/bin/env bash
-# Quick start: build mailgate, import the sample support archive shipped in fixtures/ into a
-# fresh SQLite database, and show the tickets and the decisions that made them.
+# Quick start: real mail becoming tickets.
+#   1. installs (apt, as root; a no-op when present) and starts the test mail stack:
+#      Dovecot (IMAP) + Postfix (SMTP) on 127.0.0.1, see docs/mailstack.md;
+#   2. builds mailgate and runs `mailgate run` against a fresh mailbox of that stack;
+#   3. sends the mails of fixtures/quickstart/ over SMTP and waits until each has a decision;
+#   4. shows the tickets, one ticket in full and the decision log, then stops mailgate
+#      gracefully (SIGINT) — and imports the sample archive of fixtures/ as a second example.
+# Everything lands under .state/quickstart/; the mail stack keeps running (stop it with
+# `scripts/mailstack.sh stop`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$PWD
+
+scripts/mailstack.sh install
+scripts/mailstack.sh start >/dev/null
+set -a
+# shellcheck disable=SC1091
+. .state/mailstack/env
+set +a
 
 cargo build --release --locked --quiet
-mg=target/release/mailgate
-state=.state/quickstart
+mg=$root/target/release/mailgate
+state=$root/.state/quickstart
 rm -rf "$state" && mkdir -p "$state"
-export MAILGATE_DATABASE_URL="sqlite://$state/mailgate.db"
 
-echo "== mailgate import fixtures/sample-archive.mbox"
-"$mg" import fixtures/sample-archive.mbox
+# A mailbox of its own, so earlier runs and the test suite never get in the way.
+user="quickstart-$(date +%s)-$$@it.example.test"
+scripts/mailstack.sh add-user "$user" >/dev/null
+
+cat >"$state/mailgate.toml" <<EOF
+[database]
+url = "sqlite://$state/mailgate.db"
+
+[tickets]
+prefix = "SUP"
+support_address = "Support <support@example.test>"
+
+[[mailboxes]]
+name = "support"
+role = "support"
+host = "localhost"
+port = $MAILSTACK_IMAPS_PORT
+tls = "implicit"
+ca_file = "$MAILSTACK_CA_FILE"
+username = "$user"
+password_env = "QUICKSTART_IMAP_PASSWORD"
+folder = "INBOX"
+processed_folder = "Processed"
+rejected_folder = "Rejected"
+quarantine_folder = "Quarantine"
+idle = true
+EOF
+export MAILGATE_CONFIG=$state/mailgate.toml
+export QUICKSTART_IMAP_PASSWORD=$MAILSTACK_PASSWORD
+
+echo "== mailgate run   (config $state/mailgate.toml, log $state/run.log)"
+"$mg" run >"$state/run.log" 2>&1 &
+pid=$!
+trap 'kill -INT $pid 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+    grep -q "connected" "$state/run.log" && break
+    kill -0 $pid 2>/dev/null || { cat "$state/run.log"; echo "mailgate run exited" >&2; exit 1; }
+    sleep 0.2
+done
+grep -q "connected" "$state/run.log" || { cat "$state/run.log"; echo "mailgate did not connect" >&2; exit 1; }
+
+mails=(fixtures/quickstart/*.eml)
+for f in "${mails[@]}"; do
+    from=$(sed -n 's/^From:.*<\(.*\)>.*/\1/p' "$f" | head -1)
+    printf '   SMTP %-40s -> %s\n' "$(basename "$f")" "$(scripts/smtp-send.sh "$from" "$user" "$f" | head -1)"
+    # Wait for this mail's decision before sending the next, so the story reads in order.
+    want=$(( $(grep -c "handled" "$state/run.log" || true) + 1 ))
+    for _ in $(seq 100); do
+        (( $(grep -c "handled" "$state/run.log" || true) >= want )) && break
+        sleep 0.1
+    done
+done
 echo
 echo "== mailgate tickets list"
 "$mg" tickets list
@@ -19,7 +83,18 @@ echo
 echo "== mailgate tickets show SUP-1"
 "$mg" tickets show SUP-1
 echo
-echo "== mailgate decisions --limit 8"
-"$mg" decisions --limit 8
+echo "== mailgate decisions"
+"$mg" decisions --limit ${#mails[@]}
 echo
-echo "Database: $state/mailgate.db (set MAILGATE_DATABASE_URL=sqlite://$state/mailgate.db to explore it)"
+kill -INT $pid
+wait $pid || true
+trap - EXIT
+echo "== what mailgate run logged (full log: $state/run.log)"
+grep -E "connected|handled|stopped" "$state/run.log" | sed -E 's/^[^ ]+ +//' | cut -c1-160
+echo
+echo "== history too: mailgate import fixtures/sample-archive.mbox (into $state/archive.db)"
+MAILGATE_DATABASE_URL="sqlite://$state/archive.db" "$mg" import fixtures/sample-archive.mbox
+echo
+echo "Explore: MAILGATE_CONFIG=$state/mailgate.toml $mg tickets list"
+echo "Run it again live: QUICKSTART_IMAP_PASSWORD=secret MAILGATE_CONFIG=$state/mailgate.toml $mg run"
+echo "and send mail:     scripts/smtp-send.sh customer@acme.test $user fixtures/quickstart/01-new-request.eml"
