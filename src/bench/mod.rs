@@ -2,6 +2,7 @@
 
 pub mod archive;
 mod corpus;
+pub mod imap;
 pub mod memory;
 mod message;
 mod mime;

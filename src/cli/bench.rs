@@ -4,21 +4,27 @@
 //! - `bench import [--messages N | --size-mb M]`: generate an archive, then measure a
 //!   parse-only pass (the ceiling), a first import into a fresh SQLite database and a
 //!   re-import of the same archive; prints messages/s, MB/s and peak RSS of each phase.
+//! - `bench imap [--messages N] [--latency-mails M]`: the IMAP poller against the test mail
+//!   stack: drain of an APPENDed backlog against a fetch-only ceiling, and SMTP-to-commit
+//!   latency with IDLE (see [`crate::bench::imap`]).
 
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use rayon::prelude::*;
 use tokio_util::sync::CancellationToken;
 
+use crate::bench::imap::ImapBenchOptions;
 use crate::bench::{ArchiveSpec, ArchiveStats, memory, write_mbox, write_mbox_of_size};
 use crate::config::{Role, Settings};
 use crate::import::{Format, ImportReport, ImportRequest, import, open};
 use crate::pipeline::{Content, Pipeline, RawMessage, RunOptions, prepare};
 use crate::store::{Durability, Store};
+
+use super::output::print_json;
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
@@ -26,6 +32,8 @@ pub enum BenchCommand {
     Generate(GenerateArgs),
     /// Measure parse-only, import and re-import throughput and peak memory.
     Import(ImportBenchArgs),
+    /// Measure the IMAP poller against the test mail stack: backlog drain and IDLE latency.
+    Imap(ImapBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -62,6 +70,58 @@ pub struct ImportBenchArgs {
     pub batch_size: Option<usize>,
 }
 
+#[derive(Debug, Args)]
+pub struct ImapBenchArgs {
+    /// The test mail stack's state directory (ports, CA and password in its env file).
+    #[arg(
+        long,
+        env = "MAILSTACK_STATE_DIR",
+        default_value = ".state/mailstack",
+        value_name = "DIR"
+    )]
+    pub state_dir: PathBuf,
+    /// Messages in the backlog the poller drains.
+    #[arg(long, default_value_t = 10_000)]
+    pub messages: usize,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Messages per poller batch (one fetch, one transaction); the fetch-only pass uses it too.
+    #[arg(long, default_value_t = 200)]
+    pub batch_size: usize,
+    /// Fetch-only passes over the backlog; the fastest is the ceiling.
+    #[arg(long, default_value_t = 2)]
+    pub fetch_passes: usize,
+    /// Mails sent over SMTP, one at a time, for the latency figures.
+    #[arg(long, default_value_t = 200)]
+    pub latency_mails: usize,
+    /// Pause between two latency mails, in milliseconds.
+    #[arg(long, default_value_t = 10, value_name = "MS")]
+    pub latency_interval_ms: u64,
+    /// Only the latency benchmark.
+    #[arg(long)]
+    pub skip_drain: bool,
+    /// Only the drain benchmark.
+    #[arg(long)]
+    pub skip_latency: bool,
+    /// Run as this existing user of the stack (its INBOX must be empty) instead of a fresh
+    /// one created with `mailstack.sh add-user`.
+    #[arg(long, value_name = "ADDRESS")]
+    pub user: Option<String>,
+    /// The stack's script (default: scripts/mailstack.sh here or in the source tree).
+    #[arg(long, value_name = "PATH")]
+    pub mailstack: Option<PathBuf>,
+    /// Work directory for the database (default: a fresh folder under the system temp dir,
+    /// removed after).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Keep the work directory and the benchmark's mail on the server.
+    #[arg(long)]
+    pub keep: bool,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Generate(args) => {
@@ -77,6 +137,33 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
             Ok(())
         }
         BenchCommand::Import(args) => import_bench(args).await,
+        BenchCommand::Imap(args) => imap_bench(args).await,
+    }
+}
+
+async fn imap_bench(args: ImapBenchArgs) -> anyhow::Result<()> {
+    let json = args.json;
+    let report = crate::bench::imap::run(ImapBenchOptions {
+        state_dir: args.state_dir,
+        mailstack_script: args.mailstack,
+        user: args.user,
+        messages: args.messages,
+        seed: args.seed,
+        batch_size: args.batch_size,
+        fetch_passes: args.fetch_passes,
+        latency_mails: args.latency_mails,
+        latency_interval: Duration::from_millis(args.latency_interval_ms),
+        skip_drain: args.skip_drain,
+        skip_latency: args.skip_latency,
+        dir: args.dir,
+        keep: args.keep,
+    })
+    .await?;
+    if json {
+        print_json(&report)
+    } else {
+        report.print_table();
+        Ok(())
     }
 }
 

@@ -146,11 +146,15 @@ impl Poller {
         cancel: &CancellationToken,
         backoff: &mut Backoff,
     ) -> anyhow::Result<()> {
+        // Two connections: one fetches (and IDLEs), the other moves handled mail, so the
+        // server works on both at once.
         let mut session = MailboxSession::open(&self.endpoint, self.tls.as_ref()).await?;
+        let mut mover = MailboxSession::open(&self.endpoint, self.tls.as_ref()).await?;
         for folder in self.destinations.folders() {
             session.ensure_folder(folder).await?;
         }
         let status = session.select(&self.mailbox.folder).await?;
+        mover.select(&self.mailbox.folder).await?;
         tracing::info!(
             folder = %self.mailbox.folder,
             uid_validity = status.uid_validity,
@@ -160,9 +164,10 @@ impl Poller {
         );
         self.emit(PollerEvent::Connected);
         backoff.reset();
-        self.repair(&mut session, status.uid_validity).await?;
+        self.repair(&mut session, &mut mover, status.uid_validity)
+            .await?;
         loop {
-            self.drain(&mut session, cancel).await?;
+            self.drain(&mut session, &mut mover, cancel).await?;
             if cancel.is_cancelled() {
                 break;
             }
@@ -177,7 +182,10 @@ impl Poller {
             if wake == Wake::Cancelled {
                 break;
             }
+            // Keeps the mover's connection from the server's inactivity logout.
+            mover.noop().await?;
         }
+        mover.logout().await;
         session.logout().await;
         Ok(())
     }
@@ -187,6 +195,7 @@ impl Poller {
     async fn repair(
         &mut self,
         session: &mut MailboxSession,
+        mover: &mut MailboxSession,
         uid_validity: u32,
     ) -> anyhow::Result<()> {
         let Some(stored) = self.store.mailbox_state(&self.mailbox.name).await? else {
@@ -220,13 +229,11 @@ impl Poller {
             "repairing mail handled before a crash"
         );
         for ack in acknowledge::plan(known, &self.destinations) {
-            session.acknowledge(&ack).await?;
+            mover.acknowledge(&ack).await?;
         }
         // Never decided (should not happen): put them through the pipeline; dedupe keeps it exact.
-        for batch in batches(&unknown, self.mailbox.batch_size) {
-            self.handle_batch(session, uid_validity, &batch, None)
-                .await?;
-        }
+        self.run_batches(session, mover, uid_validity, &unknown, None)
+            .await?;
         Ok(())
     }
 
@@ -235,6 +242,7 @@ impl Poller {
     async fn drain(
         &mut self,
         session: &mut MailboxSession,
+        mover: &mut MailboxSession,
         cancel: &CancellationToken,
     ) -> anyhow::Result<()> {
         loop {
@@ -265,128 +273,105 @@ impl Poller {
                 return Ok(());
             }
             tracing::debug!(new = uids.len(), from, "new mail");
-            for batch in batches(&uids, self.mailbox.batch_size) {
-                let checkpoint = Checkpoint::Imap {
-                    mailbox: self.mailbox.name.clone(),
-                    uid_validity: status.uid_validity,
-                    last_uid: batch.last().unwrap_or(from),
-                };
-                self.handle_batch(session, status.uid_validity, &batch, Some(checkpoint))
-                    .await?;
-                if cancel.is_cancelled() {
-                    return Ok(());
-                }
+            let stop = self
+                .run_batches(session, mover, status.uid_validity, &uids, Some(cancel))
+                .await?;
+            if stop {
+                return Ok(());
             }
         }
     }
 
-    /// Fetch → prepare → decide and commit (with the checkpoint) → acknowledge.
-    async fn handle_batch(
+    /// Handles `uids` in batches: fetch → prepare → decide and commit with the checkpoint →
+    /// acknowledge. The IMAP work of the neighbouring batches (moving the previous one,
+    /// fetching the next) runs while the database commits this one; a batch is acknowledged
+    /// only after its own commit. `cancel` (when given) is honoured between batches; returns
+    /// whether it stopped because of it. Without `cancel` the checkpoint is left alone (repair).
+    async fn run_batches(
         &mut self,
         session: &mut MailboxSession,
+        mover: &mut MailboxSession,
         uid_validity: u32,
-        batch: &UidBatch,
-        checkpoint: Option<Checkpoint>,
-    ) -> anyhow::Result<()> {
-        let sizes = session.sizes(&batch.sequence_set()).await?;
+        uids: &[u32],
+        cancel: Option<&CancellationToken>,
+    ) -> anyhow::Result<bool> {
+        let all = batches(uids, self.mailbox.batch_size);
+        let Some(first) = all.first() else {
+            return Ok(false);
+        };
         let limit = self.max_bytes as u64;
-        let (fits, too_big): (Vec<_>, Vec<_>) = sizes
-            .iter()
-            .partition(|(_, size)| u64::from(*size) <= limit);
-        let set = |list: &[&(u32, u32)]| UidBatch {
-            uids: list.iter().map(|(uid, _)| *uid).collect(),
-        };
-        let bodies = if fits.is_empty() {
-            Vec::new()
-        } else {
-            session.bodies(&set(&fits).sequence_set()).await?
-        };
-        let headers = if too_big.is_empty() {
-            Vec::new()
-        } else {
-            session.headers(&set(&too_big).sequence_set()).await?
-        };
-        let oversized: Vec<(Fetched, u64)> = headers
-            .into_iter()
-            .map(|h| {
-                let size = too_big
-                    .iter()
-                    .find(|(uid, _)| *uid == h.uid)
-                    .map(|(_, s)| u64::from(*s))
-                    .unwrap_or(0);
-                (h, size)
-            })
-            .collect();
-        let prepared = self.prepare(uid_validity, bodies, oversized).await?;
-        if prepared.is_empty() {
-            // Every UID of the batch vanished (deleted by someone else): just move on.
-            if let Some(cp) = &checkpoint {
-                self.store.save_checkpoint(cp).await?;
-            }
-            return Ok(());
-        }
-        let uids: Vec<u32> = prepared
-            .iter()
-            .filter_map(|p| match &p.source {
-                Source::Imap { uid, .. } => Some(*uid),
-                _ => None,
-            })
-            .collect();
-        let outcomes = self.pipeline.process(prepared, checkpoint).await?;
-        let handled: Vec<(u32, Handled)> = uids
-            .iter()
-            .zip(&outcomes)
-            .map(|(uid, outcome)| {
-                self.report(*uid, outcome);
-                (*uid, Handled::of(&outcome.decision.action))
-            })
-            .collect();
-        for ack in acknowledge::plan(handled, &self.destinations) {
-            session.acknowledge(&ack).await?;
-        }
-        Ok(())
-    }
-
-    /// Hash and parse every message of a batch on all cores, in UID order.
-    async fn prepare(
-        &self,
-        uid_validity: u32,
-        bodies: Vec<Fetched>,
-        oversized: Vec<(Fetched, u64)>,
-    ) -> anyhow::Result<Vec<Prepared>> {
-        let mailbox = self.mailbox.name.clone();
-        let max = self.max_bytes;
-        let source = move |uid: u32| Source::Imap {
-            mailbox: mailbox.clone(),
+        let preparer = Preparer {
+            mailbox: self.mailbox.name.clone(),
             uid_validity,
-            uid,
+            max_bytes: self.max_bytes,
         };
-        tokio::task::spawn_blocking(move || {
-            let mut prepared: Vec<Prepared> = bodies
-                .into_par_iter()
-                .map(|f| {
-                    prepare(
-                        RawMessage {
-                            source: source(f.uid),
-                            bytes: f.bytes,
-                        },
-                        max,
-                    )
-                })
-                .collect();
-            prepared.extend(
-                oversized
-                    .into_iter()
-                    .map(|(h, size)| prepare_oversized(source(h.uid), h.bytes, size, max)),
-            );
-            prepared.sort_by_key(|p| match &p.source {
-                Source::Imap { uid, .. } => *uid,
-                _ => 0,
+        let first = fetch_batch(session, first, limit).await?;
+        let mut ready = Some(preparer.prepare(first).await?);
+        let mut unacknowledged: Vec<(u32, Handled)> = Vec::new();
+        for (i, batch) in all.iter().enumerate() {
+            let prepared = ready.take().unwrap_or_default();
+            let checkpoint = cancel.map(|_| Checkpoint::Imap {
+                mailbox: self.mailbox.name.clone(),
+                uid_validity,
+                last_uid: batch.last().unwrap_or(0),
             });
-            prepared
-        })
-        .await
-        .context("preparing a batch of mail")
+            let following = all.get(i + 1);
+            let previous = std::mem::take(&mut unacknowledged);
+            let destinations = &self.destinations;
+            let pipeline = &mut self.pipeline;
+            let store = &self.store;
+            let commit = async {
+                if prepared.is_empty() {
+                    // Every UID of the batch vanished (deleted by someone else): move on.
+                    if let Some(cp) = &checkpoint {
+                        store.save_checkpoint(cp).await?;
+                    }
+                    return Ok((Vec::new(), Vec::new()));
+                }
+                let uids: Vec<u32> = prepared
+                    .iter()
+                    .filter_map(|p| imap_uid(&p.source))
+                    .collect();
+                let outcomes = pipeline.process(prepared, checkpoint).await?;
+                anyhow::Ok((uids, outcomes))
+            };
+            let acknowledge = async {
+                for ack in acknowledge::plan(previous, destinations) {
+                    mover.acknowledge(&ack).await?;
+                }
+                anyhow::Ok(())
+            };
+            let fetch = async {
+                let Some(next) = following else {
+                    return anyhow::Ok(None);
+                };
+                let started = Instant::now();
+                let fetched = fetch_batch(session, next, limit).await?;
+                let got = started.elapsed();
+                let prepared = preparer.prepare(fetched).await?;
+                tracing::debug!(
+                    fetch_ms = got.as_millis() as u64,
+                    prepare_ms = (started.elapsed() - got).as_millis() as u64,
+                    "next batch ready"
+                );
+                Ok(Some(prepared))
+            };
+            let (committed, acknowledged, next) = tokio::join!(commit, acknowledge, fetch);
+            let (uids, outcomes) = committed?;
+            for (uid, outcome) in uids.iter().zip(&outcomes) {
+                self.report(*uid, outcome);
+                unacknowledged.push((*uid, Handled::of(&outcome.decision.action)));
+            }
+            acknowledged?;
+            ready = next?;
+            if cancel.is_some_and(CancellationToken::is_cancelled) {
+                break;
+            }
+        }
+        for ack in acknowledge::plan(unacknowledged, &self.destinations) {
+            mover.acknowledge(&ack).await?;
+        }
+        Ok(cancel.is_some_and(CancellationToken::is_cancelled))
     }
 
     /// One span per message with mailbox, UID, Message-ID and decision.
@@ -423,5 +408,100 @@ impl Poller {
         if let Some(tx) = &self.events {
             let _ = tx.send(event);
         }
+    }
+}
+
+/// What one batch fetch brought: whole messages, and the headers (with sizes) of mail over the
+/// size limit.
+#[derive(Debug, Default)]
+struct FetchedBatch {
+    bodies: Vec<Fetched>,
+    oversized: Vec<(Fetched, u64)>,
+}
+
+/// Sizes first (RFC822.SIZE), then the bodies of mail within `limit` and only the headers of
+/// bigger mail. UIDs that vanished in between are simply absent.
+async fn fetch_batch(
+    session: &mut MailboxSession,
+    batch: &UidBatch,
+    limit: u64,
+) -> anyhow::Result<FetchedBatch> {
+    let sizes = session.sizes(&batch.sequence_set()).await?;
+    let (fits, too_big): (Vec<(u32, u32)>, Vec<(u32, u32)>) = sizes
+        .into_iter()
+        .partition(|(_, size)| u64::from(*size) <= limit);
+    let set = |list: &[(u32, u32)]| UidBatch {
+        uids: list.iter().map(|(uid, _)| *uid).collect(),
+    };
+    let bodies = if fits.is_empty() {
+        Vec::new()
+    } else {
+        session.bodies(&set(&fits).sequence_set()).await?
+    };
+    let oversized = if too_big.is_empty() {
+        Vec::new()
+    } else {
+        session
+            .headers(&set(&too_big).sequence_set())
+            .await?
+            .into_iter()
+            .map(|h| {
+                let size = too_big
+                    .iter()
+                    .find(|(uid, _)| *uid == h.uid)
+                    .map(|(_, s)| u64::from(*s))
+                    .unwrap_or(0);
+                (h, size)
+            })
+            .collect()
+    };
+    Ok(FetchedBatch { bodies, oversized })
+}
+
+/// Hashes and parses the messages of a batch on all cores, in UID order.
+struct Preparer {
+    mailbox: String,
+    uid_validity: u32,
+    max_bytes: usize,
+}
+
+impl Preparer {
+    async fn prepare(&self, fetched: FetchedBatch) -> anyhow::Result<Vec<Prepared>> {
+        let FetchedBatch { bodies, oversized } = fetched;
+        let (mailbox, uid_validity, max) =
+            (self.mailbox.clone(), self.uid_validity, self.max_bytes);
+        let source = move |uid: u32| Source::Imap {
+            mailbox: mailbox.clone(),
+            uid_validity,
+            uid,
+        };
+        tokio::task::spawn_blocking(move || {
+            let mut prepared: Vec<Prepared> = bodies
+                .into_par_iter()
+                .map(|f| {
+                    let raw = RawMessage {
+                        source: source(f.uid),
+                        bytes: f.bytes,
+                    };
+                    prepare(raw, max)
+                })
+                .collect();
+            prepared.extend(
+                oversized
+                    .into_iter()
+                    .map(|(h, size)| prepare_oversized(source(h.uid), h.bytes, size, max)),
+            );
+            prepared.sort_by_key(|p| imap_uid(&p.source).unwrap_or(0));
+            prepared
+        })
+        .await
+        .context("preparing a batch of mail")
+    }
+}
+
+fn imap_uid(source: &Source) -> Option<u32> {
+    match source {
+        Source::Imap { uid, .. } => Some(*uid),
+        _ => None,
     }
 }

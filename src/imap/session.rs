@@ -297,6 +297,13 @@ impl MailboxSession {
         Ok((s, wake))
     }
 
+    /// NOOP: keeps an otherwise quiet connection alive and proves it still works.
+    pub async fn noop(&mut self) -> anyhow::Result<()> {
+        timed(self.session.noop()).await?.context("NOOP")?;
+        self.drain_unsolicited();
+        Ok(())
+    }
+
     /// LOGOUT, best effort (the server may already be gone).
     pub async fn logout(mut self) {
         let _ = tokio::time::timeout(Duration::from_secs(5), self.session.logout()).await;

@@ -1,0 +1,758 @@
+//! `mailgate bench imap`: the IMAP poller against the test mail stack (`scripts/mailstack.sh`),
+//! in-process, exactly as `mailgate run` builds it (TLS, Settings, a SQLite store with full
+//! durability).
+//!
+//! 1. **Drain**: a synthetic backlog (`bench generate`'s archive, default 10,000 messages) is
+//!    APPENDed to the INBOX of a fresh user (setup, reported but not the figure). A fetch-only
+//!    pass over it is the ceiling: connect, SELECT, UID SEARCH, then per batch UID FETCH
+//!    RFC822.SIZE and BODY.PEEK[], the bytes discarded. Then the poller drains it (fetch,
+//!    parse, decide, commit, MOVE to `Processed`), timed from its start to its Idle event.
+//!    Checked: every message handled once, INBOX empty, one decision row per message.
+//! 2. **Latency**: with the poller in IDLE, mails are sent over SMTP one at a time; each one's
+//!    latency runs from the SMTP server's 250 after DATA to the poller's commit of its ticket
+//!    (its `Handled` event, matched by Message-ID). Dovecot's own IDLE notify delay (~0.5 s)
+//!    is part of it, as in production.
+
+mod append;
+mod report;
+mod smtp;
+mod stack;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use rustls::ClientConfig;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub use report::{
+    BacklogReport, DrainReport, FetchOnlyReport, ImapBenchReport, LatencyReport, PhaseFigures,
+    TargetCheck, percentile,
+};
+
+use crate::bench::{ArchiveSpec, memory};
+use crate::config::{Secret, Settings, TlsMode};
+use crate::imap::connect::{connect, tls_config};
+use crate::imap::session::MailboxSession;
+use crate::imap::{Endpoint, Poller, PollerEvent, batches};
+use crate::store::Store;
+
+use stack::Stack;
+
+/// The mailbox name in the benchmark's settings (and its decisions' source).
+const MAILBOX: &str = "bench";
+const FOLDER: &str = "INBOX";
+/// The poller reporting nothing for this long means it is stuck.
+const STALL: Duration = Duration::from_secs(120);
+
+/// What `mailgate bench imap` was asked to do.
+#[derive(Debug, Clone)]
+pub struct ImapBenchOptions {
+    /// The stack's state directory (its `env` file has the ports, CA and password).
+    pub state_dir: PathBuf,
+    /// `scripts/mailstack.sh`; found automatically when `None`.
+    pub mailstack_script: Option<PathBuf>,
+    /// Run as this existing user (INBOX must be empty) instead of creating one.
+    pub user: Option<String>,
+    pub messages: usize,
+    pub seed: u64,
+    pub batch_size: usize,
+    /// Fetch-only passes; the fastest is the ceiling (the first also warms the server).
+    pub fetch_passes: usize,
+    pub latency_mails: usize,
+    pub latency_interval: Duration,
+    pub skip_drain: bool,
+    pub skip_latency: bool,
+    /// Work directory (database, password file); a temporary one when `None`.
+    pub dir: Option<PathBuf>,
+    /// Keep the work directory and the benchmark's mail on the server.
+    pub keep: bool,
+}
+
+/// Runs the benchmark; progress goes to stderr, the report is returned for printing.
+pub async fn run(opts: ImapBenchOptions) -> anyhow::Result<ImapBenchReport> {
+    if opts.skip_drain && opts.skip_latency {
+        bail!("--skip-drain and --skip-latency together leave nothing to measure");
+    }
+    let stack = Stack::load(&opts.state_dir)?;
+    let _lock = {
+        let stack = stack.clone();
+        tokio::task::spawn_blocking(move || stack.shared_lock())
+            .await
+            .context("taking the stack's shared lock")??
+    };
+    let fresh_user = opts.user.is_none();
+    let user = match &opts.user {
+        Some(user) => user.clone(),
+        None => {
+            let script = stack::find_script(opts.mailstack_script.as_deref())?;
+            let address = stack.fresh_address();
+            let stack = stack.clone();
+            let user = address.clone();
+            tokio::task::spawn_blocking(move || stack.add_user(&script, &user))
+                .await
+                .context("adding the benchmark's user")??;
+            address
+        }
+    };
+    progress(&format!(
+        "user {user} on the stack in {}",
+        stack.state_dir.display()
+    ));
+
+    let (work, temporary) = match &opts.dir {
+        Some(dir) => (dir.clone(), false),
+        None => (
+            std::env::temp_dir().join(format!("mailgate-bench-imap-{}", std::process::id())),
+            !opts.keep,
+        ),
+    };
+    std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
+    let result = Bench::new(&opts, &stack, &user, fresh_user, &work)?
+        .run()
+        .await;
+    if temporary {
+        let _ = std::fs::remove_dir_all(&work);
+    }
+    result
+}
+
+/// One run: the endpoints, settings and store it uses.
+struct Bench<'a> {
+    opts: &'a ImapBenchOptions,
+    stack: &'a Stack,
+    user: String,
+    /// The poller's and fetch-only pass's endpoint: implicit TLS with the stack's CA.
+    tls_endpoint: Endpoint,
+    tls: Option<Arc<ClientConfig>>,
+    /// Plain IMAP on loopback, for setup and checks only.
+    plain_endpoint: Endpoint,
+    processed_folder: String,
+    settings: Settings,
+    db_url: String,
+    work: PathBuf,
+}
+
+impl<'a> Bench<'a> {
+    fn new(
+        opts: &'a ImapBenchOptions,
+        stack: &'a Stack,
+        user: &str,
+        fresh_user: bool,
+        work: &Path,
+    ) -> anyhow::Result<Bench<'a>> {
+        let password_file = work.join("imap-password");
+        write_private(&password_file, &stack.password)?;
+        let db = work.join("bench.db");
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+        }
+        let db_url = format!("sqlite://{}", db.display());
+        // A fresh user's own folder; beside an existing user's mail, one of our own.
+        let processed_folder = if fresh_user {
+            "Processed".to_string()
+        } else {
+            format!("Processed-mailgate-bench-{}", std::process::id())
+        };
+        let settings = poller_settings(
+            stack,
+            user,
+            &password_file,
+            &processed_folder,
+            opts.batch_size,
+            &db_url,
+        )?;
+        let tls_endpoint =
+            Endpoint::from_settings(settings.mailbox(MAILBOX).map_err(anyhow::Error::msg)?)?;
+        let tls = tls_config(&tls_endpoint).context("TLS configuration for the stack's CA")?;
+        let plain_endpoint = Endpoint {
+            host: stack.host.clone(),
+            port: stack.imap_port,
+            tls: TlsMode::None,
+            ca_file: None,
+            username: user.to_string(),
+            password: Secret::new(stack.password.clone()),
+        };
+        Ok(Bench {
+            opts,
+            stack,
+            user: user.to_string(),
+            tls_endpoint,
+            tls,
+            plain_endpoint,
+            processed_folder,
+            settings,
+            db_url,
+            work: work.to_path_buf(),
+        })
+    }
+
+    async fn run(self) -> anyhow::Result<ImapBenchReport> {
+        let batch_size = self
+            .settings
+            .mailbox(MAILBOX)
+            .map_or(self.opts.batch_size, |m| m.batch_size);
+        let mut report = ImapBenchReport {
+            user: self.user.clone(),
+            imap_server: format!(
+                "{}:{} (implicit TLS)",
+                self.tls_endpoint.host, self.tls_endpoint.port
+            ),
+            smtp_server: format!("{}:{}", self.stack.host, self.stack.smtp_port),
+            batch_size,
+            threads: rayon::current_num_threads(),
+            backlog: None,
+            fetch_only: None,
+            drain: None,
+            latency: None,
+            targets: Vec::new(),
+        };
+        let [inbox] = self.counts([FOLDER]).await?;
+        if inbox != 0 {
+            bail!(
+                "the INBOX of {} holds {inbox} messages; the benchmark needs an empty one (run \
+                 without --user for a fresh user, or empty it: doveadm -c STATE_DIR/dovecot/dovecot.conf \
+                 expunge -u {} mailbox INBOX all)",
+                self.user,
+                self.user
+            );
+        }
+
+        let store = Store::open(&self.db_url).await?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let poller = Poller::new(&self.settings, store.clone(), MAILBOX)
+            .context("building the poller")?
+            .with_events(tx);
+        let mut events = Events::new(rx);
+        let cancel = CancellationToken::new();
+
+        let poller_task;
+        if self.opts.skip_drain {
+            poller_task = tokio::spawn(poller.run(cancel.clone()));
+            events.until_idle().await?;
+        } else {
+            let backlog = self.fill_backlog().await?;
+            let messages = backlog.messages;
+            report.backlog = Some(backlog);
+            report.fetch_only = Some(self.fetch_only(messages).await?);
+            progress(&format!("draining {messages} messages with the poller …"));
+            memory::reset_peak_rss();
+            let started = Instant::now();
+            poller_task = tokio::spawn(poller.run(cancel.clone()));
+            let drain = self
+                .drain(&mut events, started, messages, report.fetch_only.as_ref())
+                .await;
+            let drain = match drain {
+                Ok(d) => d,
+                Err(e) => return Err(stop(cancel, poller_task, store, e).await),
+            };
+            report.drain = Some(drain);
+        }
+
+        if !self.opts.skip_latency {
+            match self.latency(&mut events).await {
+                Ok(l) => report.latency = Some(l),
+                Err(e) => return Err(stop(cancel, poller_task, store, e).await),
+            }
+        }
+
+        cancel.cancel();
+        if tokio::time::timeout(Duration::from_secs(30), poller_task)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the poller did not stop within 30 s");
+        }
+        let handled = report.drain.as_ref().map_or(0, |d| d.figures.messages)
+            + report.latency.as_ref().map_or(0, |l| l.mails as u64);
+        let rows = count(&store, "decisions").await?;
+        let tickets = count(&store, "tickets").await?;
+        store.close().await;
+        if rows != handled as i64 {
+            bail!("the store holds {rows} decisions for {handled} handled messages");
+        }
+        if let Some(drain) = &report.drain {
+            let created = drain.decisions.get("created").copied().unwrap_or(0)
+                + report.latency.as_ref().map_or(0, |l| l.mails as u64);
+            if tickets != created as i64 {
+                bail!("the store holds {tickets} tickets, {created} were reported created");
+            }
+        }
+        progress(&format!("store: {rows} decisions, {tickets} tickets"));
+        if !self.opts.keep {
+            self.clean_up().await;
+        }
+        report.check_targets();
+        Ok(report)
+    }
+
+    async fn fill_backlog(&self) -> anyhow::Result<BacklogReport> {
+        progress(&format!(
+            "appending {} messages to {FOLDER} (setup) …",
+            self.opts.messages
+        ));
+        let spec = ArchiveSpec::new(self.opts.messages, self.opts.seed);
+        let backlog = append::fill(&self.plain_endpoint, FOLDER, spec, &self.work).await?;
+        let [inbox] = self.counts([FOLDER]).await?;
+        if u64::from(inbox) != backlog.messages {
+            bail!(
+                "{} messages appended but the INBOX holds {inbox}",
+                backlog.messages
+            );
+        }
+        Ok(BacklogReport {
+            messages: backlog.messages,
+            bytes: backlog.bytes,
+            conversations: backlog.archive.threads,
+            replies: backlog.archive.replies,
+            attachments: backlog.archive.attachments,
+            generate_secs: backlog.generate_secs,
+            append_secs: backlog.append_secs,
+            append_messages_per_sec: backlog.messages as f64 / backlog.append_secs.max(1e-9),
+            append_method: backlog.method.to_string(),
+        })
+    }
+
+    /// The ceiling: what the poller does with the server, minus everything after the fetch.
+    async fn fetch_only(&self, expected: u64) -> anyhow::Result<FetchOnlyReport> {
+        let passes = self.opts.fetch_passes.max(1);
+        progress(&format!("fetch-only ceiling, {passes} pass(es) …"));
+        let mut best: Option<PhaseFigures> = None;
+        let mut pass_secs = Vec::new();
+        for _ in 0..passes {
+            memory::reset_peak_rss();
+            let started = Instant::now();
+            let mut session = MailboxSession::open(&self.tls_endpoint, self.tls.as_ref())
+                .await
+                .context("fetch-only: logging in")?;
+            session.select(FOLDER).await?;
+            let uids = session.search("UID 1:*").await?;
+            let (mut messages, mut bytes) = (0u64, 0u64);
+            for batch in batches(&uids, self.opts.batch_size) {
+                let set = batch.sequence_set();
+                let sizes = session.sizes(&set).await?;
+                let bodies = session.bodies(&set).await?;
+                if sizes.len() != bodies.len() {
+                    bail!(
+                        "fetch-only: {} sizes but {} bodies for UIDs {set}",
+                        sizes.len(),
+                        bodies.len()
+                    );
+                }
+                messages += bodies.len() as u64;
+                bytes += bodies.iter().map(|b| b.bytes.len() as u64).sum::<u64>();
+            }
+            session.logout().await;
+            let secs = started.elapsed().as_secs_f64();
+            if messages != expected {
+                bail!("fetch-only: fetched {messages} messages of {expected}");
+            }
+            pass_secs.push(secs);
+            let figures = PhaseFigures::new(messages, bytes, secs, memory::peak_rss_bytes());
+            if best.as_ref().is_none_or(|b| figures.secs < b.secs) {
+                best = Some(figures);
+            }
+        }
+        let figures = best.context("no fetch-only pass ran")?;
+        Ok(FetchOnlyReport { figures, pass_secs })
+    }
+
+    /// Waits until the poller has handled `expected` messages and gone idle.
+    async fn drain(
+        &self,
+        events: &mut Events,
+        started: Instant,
+        expected: u64,
+        ceiling: Option<&FetchOnlyReport>,
+    ) -> anyhow::Result<DrainReport> {
+        let mut handled: HashSet<u32> = HashSet::with_capacity(expected as usize);
+        let mut decisions: BTreeMap<String, u64> = BTreeMap::new();
+        let mut first_commit: Option<Instant> = None;
+        let finished = loop {
+            match events.next().await? {
+                PollerEvent::Handled {
+                    uid, decision, at, ..
+                } => {
+                    if !handled.insert(uid) {
+                        bail!("UID {uid} was handled twice");
+                    }
+                    *decisions.entry(decision.to_string()).or_default() += 1;
+                    first_commit.get_or_insert(at);
+                }
+                PollerEvent::Idle if handled.len() as u64 >= expected => break Instant::now(),
+                PollerEvent::Idle => bail!(
+                    "the poller went idle after handling {} of {expected} messages",
+                    handled.len()
+                ),
+                PollerEvent::Connected | PollerEvent::Disconnected { .. } => {}
+            }
+        };
+        let secs = finished.duration_since(started).as_secs_f64();
+        let peak = memory::peak_rss_bytes();
+        let [inbox_left, processed] = self.counts([FOLDER, &self.processed_folder]).await?;
+        if inbox_left != 0 {
+            bail!("the INBOX still holds {inbox_left} messages after the drain");
+        }
+        if u64::from(processed) != expected {
+            bail!(
+                "{:?} holds {processed} messages after the drain, expected {expected}",
+                self.processed_folder
+            );
+        }
+        let bytes = ceiling.map_or(0, |c| c.figures.bytes);
+        let figures = PhaseFigures::new(handled.len() as u64, bytes, secs, peak);
+        let ratio = ceiling.map(|c| figures.messages_per_sec / c.figures.messages_per_sec);
+        Ok(DrainReport {
+            figures,
+            ratio_to_fetch_only: ratio,
+            first_commit_secs: first_commit
+                .map_or(0.0, |t| t.duration_since(started).as_secs_f64()),
+            decisions,
+            inbox_left,
+            processed_folder: self.processed_folder.clone(),
+            processed,
+            disconnects: events.disconnects.len(),
+        })
+    }
+
+    /// SMTP accepted → ticket committed, for mails sent one at a time to the idle poller.
+    async fn latency(&self, events: &mut Events) -> anyhow::Result<LatencyReport> {
+        let n = self.opts.latency_mails;
+        let interval = self.opts.latency_interval;
+        progress(&format!(
+            "latency: {n} mails over SMTP, {} ms apart …",
+            interval.as_millis()
+        ));
+        let disconnects_before = events.disconnects.len();
+        memory::reset_peak_rss();
+        let run_tag = format!(
+            "{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis())
+                .unwrap_or(0)
+        );
+        let prefix = format!("latency-{run_tag}-");
+        let addr = format!("{}:{}", self.stack.host, self.stack.smtp_port);
+        let to = self.user.clone();
+        let sender_prefix = prefix.clone();
+        let mut sender: JoinHandle<anyhow::Result<Sent>> = tokio::spawn(async move {
+            let mut client = smtp::SmtpClient::connect(&addr).await?;
+            let mut accepted = Vec::with_capacity(n);
+            let started = Instant::now();
+            for i in 0..n {
+                let id = format!("{sender_prefix}{i}@bench.mailgate.test");
+                let from = format!("customer{}@latency.example.test", i % 40);
+                let message = latency_mail(i, &id, &from, &to);
+                client
+                    .send(&from, &to, message.as_bytes())
+                    .await
+                    .with_context(|| format!("sending latency mail {i} to {to}"))?;
+                accepted.push((id, Instant::now()));
+                if i + 1 < n {
+                    tokio::time::sleep(interval).await;
+                }
+            }
+            let send_secs = started.elapsed().as_secs_f64();
+            client.quit().await;
+            Ok(Sent {
+                accepted,
+                send_secs,
+            })
+        });
+
+        let mut committed: HashMap<String, Instant> = HashMap::with_capacity(n);
+        let mut sent: Option<Sent> = None;
+        let mut rounds = 0u64;
+        let mut idle_after_last_commit = false;
+        while sent.is_none() || committed.len() < n {
+            tokio::select! {
+                result = &mut sender, if sent.is_none() => {
+                    sent = Some(result.context("the SMTP sender task failed")??);
+                }
+                event = events.next() => match event? {
+                    PollerEvent::Handled { message_id, at, decision, .. }
+                        if message_id.starts_with(&prefix) =>
+                    {
+                        if decision != "created" {
+                            bail!("latency mail {message_id} was {decision}, not a new ticket");
+                        }
+                        committed.insert(message_id, at);
+                        idle_after_last_commit = false;
+                    }
+                    PollerEvent::Idle => {
+                        rounds += 1;
+                        idle_after_last_commit = true;
+                    }
+                    _ => {}
+                },
+            }
+        }
+        // The round that committed the last mail ends with the poller back in IDLE.
+        if !idle_after_last_commit {
+            events.until_idle().await?;
+            rounds += 1;
+        }
+        let peak = memory::peak_rss_bytes();
+        let Sent {
+            accepted,
+            send_secs,
+        } = sent.context("no SMTP result")?;
+        let samples: Vec<Duration> = accepted
+            .iter()
+            .map(|(id, sent_at)| {
+                committed
+                    .get(id)
+                    .map(|at| at.saturating_duration_since(*sent_at))
+                    .with_context(|| format!("no commit for {id}"))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        let [inbox_left] = self.counts([FOLDER]).await?;
+        let mut report =
+            LatencyReport::from_samples(samples, interval.as_millis() as u64, send_secs);
+        report.poller_rounds = rounds;
+        report.inbox_left = inbox_left;
+        report.disconnects = events.disconnects.len() - disconnects_before;
+        report.peak_rss_bytes = peak;
+        Ok(report)
+    }
+
+    /// Messages in each folder (SELECT over plain IMAP on loopback).
+    async fn counts<const N: usize>(&self, folders: [&str; N]) -> anyhow::Result<[u32; N]> {
+        let mut session = MailboxSession::open(&self.plain_endpoint, None)
+            .await
+            .with_context(|| format!("logging in as {}", self.user))?;
+        let mut out = [0u32; N];
+        for (slot, folder) in out.iter_mut().zip(folders) {
+            *slot = session.select(folder).await?.exists;
+        }
+        session.logout().await;
+        Ok(out)
+    }
+
+    /// Removes the benchmark's handled mail from the server (best effort).
+    async fn clean_up(&self) {
+        let result = async {
+            let mut session = connect(&self.plain_endpoint, None).await?;
+            session
+                .delete(&self.processed_folder)
+                .await
+                .with_context(|| format!("DELETE {:?}", self.processed_folder))?;
+            let _ = session.logout().await;
+            anyhow::Ok(())
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::warn!(error = %format!("{e:#}"), "could not remove the benchmark's mail");
+        }
+    }
+}
+
+/// The latency mails as the SMTP server accepted them: Message-ID and when.
+struct Sent {
+    accepted: Vec<(String, Instant)>,
+    send_secs: f64,
+}
+
+/// The poller's event stream, with the reconnects it reported.
+struct Events {
+    rx: mpsc::UnboundedReceiver<PollerEvent>,
+    disconnects: Vec<String>,
+}
+
+impl Events {
+    fn new(rx: mpsc::UnboundedReceiver<PollerEvent>) -> Events {
+        Events {
+            rx,
+            disconnects: Vec::new(),
+        }
+    }
+
+    /// The next event; an error when the poller stopped or reported nothing for [`STALL`].
+    async fn next(&mut self) -> anyhow::Result<PollerEvent> {
+        let event = match tokio::time::timeout(STALL, self.rx.recv()).await {
+            Ok(Some(event)) => event,
+            Ok(None) => bail!("the poller stopped"),
+            Err(_) => bail!(
+                "the poller reported nothing for {STALL:?}{}",
+                self.disconnects
+                    .last()
+                    .map(|e| format!("; last error: {e}"))
+                    .unwrap_or_default()
+            ),
+        };
+        if let PollerEvent::Disconnected { error, retry_in } = &event {
+            progress(&format!(
+                "warning: the poller lost its session ({error}); retrying in {retry_in:?}"
+            ));
+            self.disconnects.push(error.clone());
+        }
+        Ok(event)
+    }
+
+    async fn until_idle(&mut self) -> anyhow::Result<()> {
+        loop {
+            if let PollerEvent::Idle = self.next().await? {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Cancels the poller after a failure, closes the store, and passes the error on.
+async fn stop(
+    cancel: CancellationToken,
+    poller: JoinHandle<()>,
+    store: Store,
+    error: anyhow::Error,
+) -> anyhow::Error {
+    cancel.cancel();
+    let _ = tokio::time::timeout(Duration::from_secs(10), poller).await;
+    store.close().await;
+    error
+}
+
+/// The settings `mailgate run` would read from a config with this one mailbox.
+fn poller_settings(
+    stack: &Stack,
+    user: &str,
+    password_file: &Path,
+    processed_folder: &str,
+    batch_size: usize,
+    db_url: &str,
+) -> anyhow::Result<Settings> {
+    let s = |v: &str| toml::Value::String(v.to_string()).to_string();
+    let text = format!(
+        "[database]\nurl = {url}\n\n\
+         [[mailboxes]]\nname = {name}\nhost = {host}\nport = {port}\ntls = \"implicit\"\n\
+         ca_file = {ca}\nusername = {user}\npassword_file = {password}\nfolder = {folder}\n\
+         processed_folder = {processed}\nidle = true\nbatch_size = {batch_size}\n",
+        url = s(db_url),
+        name = s(MAILBOX),
+        host = s(&stack.host),
+        port = stack.imaps_port,
+        ca = s(&stack.ca_file.display().to_string()),
+        user = s(user),
+        password = s(&password_file.display().to_string()),
+        folder = s(FOLDER),
+        processed = s(processed_folder),
+    );
+    Settings::from_toml(&text, "bench imap settings").context("the benchmark's poller settings")
+}
+
+/// A plain customer mail (~1.5 KB) with its own Message-ID and subject: a new ticket each.
+fn latency_mail(i: usize, message_id: &str, from: &str, to: &str) -> String {
+    let date = chrono::Utc::now().to_rfc2822();
+    let mut body = String::new();
+    for line in [
+        "Hello support team,",
+        "",
+        "since this morning the shared printer on the second floor shows an error and",
+        "nothing we send to it comes out. We restarted it twice and checked the cables.",
+        "The queue on the print server still lists our jobs as pending.",
+        "",
+        "Could you have a look? It blocks the invoices that have to go out today.",
+        "",
+        "Thanks a lot,",
+    ] {
+        body.push_str(line);
+        body.push_str("\r\n");
+    }
+    body.push_str(&format!("Customer {}\r\n", i % 40));
+    for _ in 0..8 {
+        body.push_str(
+            "-- \r\nSent from the benchmark. This line pads the mail to a typical size.\r\n",
+        );
+    }
+    format!(
+        "From: Customer {n} <{from}>\r\nTo: <{to}>\r\nSubject: Printer queue stuck (probe {i})\r\n\
+         Date: {date}\r\nMessage-ID: <{message_id}>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{body}",
+        n = i % 40
+    )
+}
+
+/// Rows of a table the benchmark checks (literal queries only).
+async fn count(store: &Store, table: &str) -> anyhow::Result<i64> {
+    let query = match table {
+        "decisions" => "SELECT COUNT(*) FROM decisions",
+        "tickets" => "SELECT COUNT(*) FROM tickets",
+        other => bail!("no count query for table {other:?}"),
+    };
+    let (n,): (i64,) = sqlx::query_as(query)
+        .fetch_one(store.pool())
+        .await
+        .with_context(|| format!("counting {table}"))?;
+    Ok(n)
+}
+
+fn write_private(path: &Path, content: &str) -> anyhow::Result<()> {
+    std::fs::write(path, content).with_context(|| format!("cannot write {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("cannot restrict {}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn progress(line: &str) {
+    eprintln!("bench imap: {line}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stack() -> Stack {
+        Stack {
+            state_dir: PathBuf::from("/state"),
+            host: "127.0.0.1".into(),
+            imaps_port: 10993,
+            imap_port: 10143,
+            smtp_port: 10025,
+            ca_file: PathBuf::from("/state/tls/ca \"x\".pem"),
+            password: "secret".into(),
+            it_domain: "it.example.test".into(),
+        }
+    }
+
+    #[test]
+    fn settings_of_the_poller() {
+        let settings = poller_settings(
+            &stack(),
+            "bench-1-2@it.example.test",
+            Path::new("/tmp/pw"),
+            "Processed",
+            150,
+            "sqlite:///tmp/x.db",
+        )
+        .unwrap();
+        let mb = settings.mailbox(MAILBOX).unwrap();
+        assert_eq!(mb.port, Some(10993));
+        assert_eq!(mb.tls, TlsMode::Implicit);
+        assert_eq!(mb.ca_file.as_deref(), Some("/state/tls/ca \"x\".pem"));
+        assert_eq!(mb.processed_folder.as_deref(), Some("Processed"));
+        assert_eq!(mb.batch_size, 150);
+        assert!(mb.idle);
+        assert_eq!(settings.database_url, "sqlite:///tmp/x.db");
+    }
+
+    #[test]
+    fn latency_mails_parse_with_their_id() {
+        let id = "latency-1-2-3@bench.mailgate.test";
+        let text = latency_mail(3, id, "customer3@latency.example.test", "u@it.example.test");
+        let parsed = mail_parser::MessageParser::default()
+            .parse(text.as_bytes())
+            .unwrap();
+        assert_eq!(parsed.message_id(), Some(id));
+        assert!((1000..4000).contains(&text.len()), "{}", text.len());
+        assert!(!text.replace("\r\n", "").contains('\n'));
+    }
+}
