@@ -419,6 +419,9 @@ struct FetchedBatch {
     oversized: Vec<(Fetched, u64)>,
 }
 
+/// A UID and its RFC822.SIZE.
+type UidSize = (u32, u32);
+
 /// Sizes first (RFC822.SIZE), then the bodies of mail within `limit` and only the headers of
 /// bigger mail. UIDs that vanished in between are simply absent.
 async fn fetch_batch(
@@ -427,10 +430,10 @@ async fn fetch_batch(
     limit: u64,
 ) -> anyhow::Result<FetchedBatch> {
     let sizes = session.sizes(&batch.sequence_set()).await?;
-    let (fits, too_big): (Vec<(u32, u32)>, Vec<(u32, u32)>) = sizes
+    let (fits, too_big): (Vec<UidSize>, Vec<UidSize>) = sizes
         .into_iter()
         .partition(|(_, size)| u64::from(*size) <= limit);
-    let set = |list: &[(u32, u32)]| UidBatch {
+    let set = |list: &[UidSize]| UidBatch {
         uids: list.iter().map(|(uid, _)| *uid).collect(),
     };
     let bodies = if fits.is_empty() {
