@@ -2,7 +2,8 @@
 # Self-test of the test mail stack (scripts/mailstack.sh): install, start from scratch, IMAP over
 # implicit TLS and STARTTLS with the generated CA, SMTP delivery through Postfix -> LMTP -> Dovecot,
 # authenticated submission, plus-addressing and catch-all, no login penalty after a wrong password,
-# IDLE latency, a second stack on other ports beside the first, stop leaves no process, restart.
+# IDLE latency, runtime users of it.example.test (add-user, also in parallel) and their delivery,
+# restart-dovecot, a second stack on other ports beside the first, stop leaves no process, restart.
 # Exit status non-zero on any failure. Uses its own state directories (not .state/mailstack):
 #   MAILSTACK_SELFTEST_DIR   (default .state/mailstack-selftest; the second stack uses DIR-2)
 #   MAILSTACK_*_PORT         ports of the first stack (defaults 10993 10143 10024 10025 10587 10026)
@@ -56,7 +57,7 @@ stack_procs() {
 
 py() { # the Python checks, run against the stack described by $MAILSTACK_ENV
     python3 - "$@" <<'PY'
-import imaplib, os, smtplib, socket, ssl, subprocess, sys, time, uuid
+import grp, imaplib, os, smtplib, socket, ssl, subprocess, sys, time, uuid
 from email.message import EmailMessage
 
 env = {}
@@ -83,10 +84,10 @@ def imaps(user, pw=PW):
     c.login(user, pw)
     return c
 
-def wait_subject(user, subject, timeout=15.0):
+def wait_subject(user, subject, timeout=15.0, pw=PW):
     """Poll user's INBOX until a message with this subject is there; return seconds waited."""
     t0 = time.monotonic()
-    c = imaps(user)
+    c = imaps(user, pw)
     try:
         while True:
             c.select("INBOX", readonly=True)
@@ -250,6 +251,127 @@ def many_connections():
     for c in conns:
         c.logout()
 
+# --- runtime users of it.example.test (mailstack.sh add-user) and restart-dovecot ---
+IT = env["MAILSTACK_IT_DOMAIN"]
+USERS_DIR = env["MAILSTACK_USERS_DIR"]
+PERSIST_USER, PERSIST_PW = f"selftest-persist@{IT}", "persist-pw"
+
+def ms(*args):
+    """scripts/mailstack.sh ARGS against this stack; its stdout (AssertionError on failure)."""
+    p = subprocess.run([os.environ["MS"], *args], capture_output=True, text=True,
+                       env=dict(os.environ, MAILSTACK_STATE_DIR=env["MAILSTACK_STATE_DIR"]))
+    if p.returncode != 0:
+        raise AssertionError(f"mailstack.sh {' '.join(args)} failed ({p.returncode}): {p.stdout}{p.stderr}")
+    return p.stdout
+
+def imap_plain(user, pw):
+    c = imaplib.IMAP4(H, IMAP, timeout=10)
+    c.login(user, pw)
+    return c
+
+def dovecot_pid():
+    return open(os.path.join(env["MAILSTACK_STATE_DIR"], "pids", "dovecot.pid")).read().strip()
+
+def add_user_and_delivery():
+    tag = uuid.uuid4().hex[:10]
+    user, pw = f"selftest-{tag}@{IT}", f"pw-{tag}"
+    t0 = time.monotonic()
+    out = ms("add-user", user, pw)
+    added = time.monotonic() - t0
+    assert "added" in out, out
+    imap_plain(user, pw).logout()  # at once: no passwd-file re-read delay for a new user
+    with smtplib.SMTP(H, SMTP, timeout=10) as s:
+        t0 = time.monotonic()
+        s.send_message(plain_mail("customer@acme.test", user, f"fresh {tag}"))
+        s.send_message(plain_mail("customer@acme.test", f"selftest-{tag}+detail@{IT}", f"fresh plus {tag}"))
+    wait_subject(user, f"fresh {tag}", pw=pw)
+    wait_subject(user, f"fresh plus {tag}", pw=pw)
+    return f"add-user {added:.3f} s, login right after it, SMTP -> INBOX {time.monotonic() - t0:.3f} s"
+
+def add_user_rules():
+    tag = uuid.uuid4().hex[:10]
+    user = f"selftest-idem-{tag}@{IT}"
+    assert "added" in ms("add-user", user.upper())  # default password: the stack's; lowercased
+    assert "already present" in ms("add-user", user)
+    imap_plain(user, PW).logout()
+    assert "changed the password" in ms("add-user", user, f"changed-{tag}")
+    imap_plain(user, f"changed-{tag}").logout()
+    path = os.path.join(USERS_DIR, user)
+    assert open(path).read() == f"{user}:{{PLAIN}}changed-{tag}::::::\n", open(path).read()
+    st = os.stat(path)
+    assert (st.st_mode & 0o777, grp.getgrgid(st.st_gid).gr_name) == (0o640, "dovecot"), oct(st.st_mode)
+    for bad in [f"x@acme.test", f"a+b@{IT}", f".x@{IT}", f"x@sub.{IT}"]:
+        try:
+            ms("add-user", bad)
+        except AssertionError:
+            continue
+        raise AssertionError(f"add-user {bad} was accepted")
+    for bad_pw in ["with space", "col:on"]:
+        try:
+            ms("add-user", user, bad_pw)
+        except AssertionError:
+            continue
+        raise AssertionError(f"add-user with password {bad_pw!r} was accepted")
+    ms("add-user", PERSIST_USER, PERSIST_PW)  # checked again after stop + start
+
+def concurrent_add_user():
+    tag = uuid.uuid4().hex[:10]
+    users = [f"selftest-par{i}-{tag}@{IT}" for i in range(20)]
+    run_env = dict(os.environ, MAILSTACK_STATE_DIR=env["MAILSTACK_STATE_DIR"])
+    t0 = time.monotonic()
+    procs = [subprocess.Popen([os.environ["MS"], "add-user", u, f"pw{i}"], env=run_env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+             for i, u in enumerate(users)]
+    procs += [subprocess.Popen([os.environ["MS"], "add-user", users[0], "pw0"], env=run_env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(5)]
+    for p in procs:
+        assert p.wait() == 0, p.stderr.read()
+    took = time.monotonic() - t0
+    for i, u in enumerate(users):
+        imap_plain(u, f"pw{i}").logout()
+    left = [f for f in os.listdir(USERS_DIR) if f.startswith(".")]
+    assert not left, f"temporary files left in {USERS_DIR}: {left}"
+    return f"20 users + 5 duplicate calls at once: {took:.3f} s, all log in"
+
+def unknown_it_address_bounces():
+    tag = uuid.uuid4().hex[:10]
+    sender, pw = f"selftest-sender-{tag}@{IT}", f"pw-{tag}"
+    ms("add-user", sender, pw)
+    with smtplib.SMTP(H, SMTP, timeout=10) as s:
+        s.send_message(plain_mail(sender, f"nobody-{tag}@{IT}", f"nobody {tag}"))
+    wait_subject(sender, "Undelivered Mail Returned to Sender", pw=pw)
+    c = imaps(env["MAILSTACK_CATCHALL"])
+    c.select("INBOX", readonly=True)
+    typ, data = c.search(None, "SUBJECT", f'"nobody {tag}"')
+    c.logout()
+    assert typ == "OK" and not data[0].split(), "the catch-all got mail for an unknown it.example.test address"
+
+def restart_dovecot():
+    tag = uuid.uuid4().hex[:10]
+    user, pw = f"selftest-restart-{tag}@{IT}", f"pw-{tag}"
+    ms("add-user", user, pw)
+    with smtplib.SMTP(H, SMTP, timeout=10) as s:
+        s.send_message(plain_mail("customer@acme.test", user, f"before {tag}"))
+    wait_subject(user, f"before {tag}", pw=pw)
+    c = imap_plain(user, pw)
+    c.select("INBOX")
+    old = dovecot_pid()
+    t0 = time.monotonic()
+    ms("restart-dovecot")
+    took = time.monotonic() - t0
+    assert dovecot_pid() != old, "restart-dovecot kept the old pid"
+    c.sock.settimeout(5)
+    cut = c.sock.recv(200)  # the old connection was told and closed
+    assert cut.startswith(b"* BYE") or cut == b"", cut
+    wait_subject(user, f"before {tag}", pw=pw, timeout=2)  # mail and runtime user kept
+    with smtplib.SMTP(H, SMTP, timeout=10) as s:
+        s.send_message(plain_mail("customer@acme.test", user, f"after {tag}"))
+    waited = wait_subject(user, f"after {tag}", pw=pw)
+    return f"restart {took:.2f} s (old connection got {cut.strip()!r}), next mail in INBOX {waited:.3f} s later"
+
+def runtime_user_kept():
+    imap_plain(PERSIST_USER, PERSIST_PW).logout()
+
 # ---------------------------------------------------------------------------------------------
 suite = sys.argv[1]
 if suite == "full":
@@ -264,6 +386,13 @@ if suite == "full":
     check("wrong password refused, next correct login < 1 s", wrong_password_no_penalty)
     check("IDLE sees a new SMTP mail", idle_latency)
     check("20 simultaneous IMAP connections of one user", many_connections)
+    check(f"add-user a fresh {IT} user: login at once, SMTP (and +detail) to its INBOX", add_user_and_delivery)
+    check("add-user: idempotent, password change, file format/permissions, bad input refused", add_user_rules)
+    check("add-user: 20 parallel calls (+5 for the same user)", concurrent_add_user)
+    check(f"unknown {IT} address bounces to the sender, not to the catch-all", unknown_it_address_bounces)
+    check("restart-dovecot: new pid, old connection cut, users and mail kept, delivery at once", restart_dovecot)
+elif suite == "runtime-users":
+    check(f"a runtime user ({PERSIST_USER}) survives stop + start", runtime_user_kept)
 elif suite == "quick":
     check("IMAPS :%d login" % IMAPS, imaps_login)
     check("SMTP :%d delivery to support@example.test" % SMTP, smtp_to_support)
@@ -341,6 +470,7 @@ t=$EPOCHREALTIME
 "$MS" start "$ST1" >/dev/null
 echo "  restart (certificates kept): $(ms "$t") s"
 MAILSTACK_ENV=$ST1/env py quick
+MAILSTACK_ENV=$ST1/env py runtime-users
 "$MS" stop "$ST1"
 
 echo

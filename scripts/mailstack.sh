@@ -8,9 +8,12 @@
 #   scripts/mailstack.sh stop   [STATE_DIR]      stop both daemons by recorded pid and wait for exit
 #   scripts/mailstack.sh status [STATE_DIR]      pids and ports; exit 0 only when everything is up
 #   scripts/mailstack.sh send FROM TO SUBJECT [BODY]   submit a plain test mail over SMTP
+#   scripts/mailstack.sh add-user ADDRESS [PASSWORD]   add (or update) a user ADDRESS in
+#                                                the it.example.test domain while the stack runs
+#   scripts/mailstack.sh restart-dovecot [STATE_DIR]   restart Dovecot only (Postfix keeps running)
 #
-# STATE_DIR defaults to $MAILSTACK_STATE_DIR, else .state/mailstack in the repository (send uses
-# MAILSTACK_STATE_DIR only). Read at start, then recorded in STATE_DIR/env for everything else:
+# STATE_DIR defaults to $MAILSTACK_STATE_DIR, else .state/mailstack in the repository (send and
+# add-user use MAILSTACK_STATE_DIR only). Read at start, then recorded in STATE_DIR/env for the rest:
 #   MAILSTACK_IMAPS_PORT (10993) MAILSTACK_IMAP_PORT (10143) MAILSTACK_LMTP_PORT (10024)
 #   MAILSTACK_SMTP_PORT (10025) MAILSTACK_SUBMISSION_PORT (10587) MAILSTACK_AUTH_PORT (10026)
 #   MAILSTACK_USERS ("addr[:password] ..."), MAILSTACK_PASSWORD (secret), MAILSTACK_WAIT_SECS (30),
@@ -24,6 +27,8 @@ VMAIL_USER=mailgate-vmail
 PACKAGES=(dovecot-imapd dovecot-lmtpd postfix openssl)
 DEFAULT_USERS="support@example.test escalations@example.test customer@acme.test tier1@tier1.example.test oncall@example.test agent@agents.example.test"
 CATCHALL=catchall@example.test
+# Users of this domain are added at runtime (add-user), one passwd-file per user in USERS_DIR.
+IT_DOMAIN=it.example.test
 WAIT_SECS=${MAILSTACK_WAIT_SECS:-30}
 
 die() { echo "mailstack: error: $*" >&2; exit 1; }
@@ -159,16 +164,29 @@ any_alive() {
     return 1
 }
 
+# start_time PID: the process's start time (clock ticks since boot), to tell it from a later
+# process that got the same pid.
+start_time() {
+    local line fields
+    read -r line 2>/dev/null <"/proc/$1/stat" || return 1
+    read -ra fields <<<"${line##*) }"
+    echo "${fields[19]}"
+}
+
 # stop_daemons NAME...: SIGTERM each recorded master (for Postfix that is exactly what
-# `postfix stop` does, minus its 1 s polling), wait for the masters and all their children,
-# SIGKILL whatever of those trees is left after 15 s.
+# `postfix stop` does, minus its 1 s polling) and wait for it. Dovecot's master exits without
+# waiting for its mail processes: an imap process with a client keeps serving it for ~10 s more
+# before it says BYE. shutdown_clients = yes means they are to go, so once the masters are gone
+# the rest of their trees gets SIGTERM too (an imap process then sends "* BYE Server shutting
+# down." at once). SIGKILL to whatever is left after 15 s.
 stop_daemons() {
-    local name pid procs=() stopped=() i
+    local name pid procs=() masters=() stopped=() i
+    declare -A born=()
     for name in "$@"; do
         if pid=$(pid_of "$name"); then
             mapfile -t -O "${#procs[@]}" procs < <(descendants "$pid")
             procs+=("$pid")
-            kill -TERM "$pid" 2>/dev/null || true
+            masters+=("$pid")
             stopped+=("$name (pid $pid)")
         fi
         rm -f "$STATE/pids/$name.pid"
@@ -177,13 +195,26 @@ stop_daemons() {
         log "not running ($STATE)"
         return 0
     fi
+    for pid in "${procs[@]}"; do born[$pid]=$(start_time "$pid" || echo gone); done
+    for pid in "${masters[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    # signal PID only while it is still the process we listed (pids get reused)
+    ours() { alive "$1" && [[ $(start_time "$1" || true) == "${born[$1]}" ]]; }
     for ((i = 0; i < 300; i++)); do
+        any_alive "${masters[@]}" || break
+        sleep 0.05
+    done
+    for pid in "${procs[@]}"; do
+        if ours "$pid"; then kill -TERM "$pid" 2>/dev/null || true; fi
+    done
+    for (( ; i < 300; i++)); do
         any_alive "${procs[@]}" || break
         sleep 0.05
     done
     if any_alive "${procs[@]}"; then
         log "not all processes exited within 15 s, sending SIGKILL to what is left"
-        for pid in "${procs[@]}"; do alive "$pid" && kill -KILL "$pid" 2>/dev/null; done
+        for pid in "${procs[@]}"; do
+            if ours "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
+        done
         sleep 0.2
     fi
     log "stopped ${stopped[*]}"
@@ -345,6 +376,11 @@ write_config() {
     chmod 640 "$d/users.tmp"
     chown "root:dovecot" "$d/users.tmp"
     mv "$d/users.tmp" "$d/users"
+    # Runtime users (add-user): one passwd-file per user, kept across restarts. setgid dovecot so
+    # every file written here is readable by Dovecot's auth process (which does not run as root).
+    mkdir -p "$d/users.d"
+    chown root:dovecot "$d/users.d"
+    chmod 2750 "$d/users.d"
     render "$TEMPLATES/dovecot.conf.in" "$d/dovecot.conf"
     chown "$VMAIL_USER:$VMAIL_USER" "$STATE/mail"
     chmod 750 "$STATE/mail"
@@ -357,12 +393,15 @@ write_config() {
     } >"$p/virtual_domains.regexp"
     {
         echo "# generated by scripts/mailstack.sh: known users (user+tag@ too) keep their address,"
-        echo "# any other *.test address goes to the catch-all mailbox $CATCHALL."
+        echo "# every $IT_DOMAIN address keeps its own (users added at runtime; an unknown one is"
+        echo "# refused by Dovecot's LMTP and bounces), any other *.test address goes to the catch-all"
+        echo "# mailbox $CATCHALL. Mapping an address to itself ends the alias recursion."
         for addr in "${USER_ADDRS[@]}"; do
             re=${addr//./\\.}
             re=${re/@/(\\+[^@]*)?@}
             echo "/^(${re})\$/ \${1}"
         done
+        echo "/^([^@]+@${IT_DOMAIN//./\\.})\$/ \${1}"
         echo "/^[^@]+@([a-z0-9-]+\\.)*test\$/ $CATCHALL"
     } >"$p/virtual_alias.regexp"
     {
@@ -397,6 +436,8 @@ MAILSTACK_TLS_SERVER_NAME=localhost
 MAILSTACK_PASSWORD=$PASSWORD
 MAILSTACK_USERS=$(IFS=,; echo "${USER_ADDRS[*]}")
 MAILSTACK_CATCHALL=$CATCHALL
+MAILSTACK_IT_DOMAIN=$IT_DOMAIN
+MAILSTACK_USERS_DIR=$STATE/dovecot/users.d
 MAILSTACK_MAIL_DIR=$STATE/mail
 MAILSTACK_DOVECOT_CONF=$STATE/dovecot/dovecot.conf
 MAILSTACK_POSTFIX_CONFIG_DIR=$STATE/postfix/etc
@@ -427,10 +468,12 @@ check_ports_free() {
     done < <(port_list)
 }
 
-# wait_ports DEADLINE_EPOCH: every port accepts connections, else name the daemon + log tail.
+# wait_ports DEADLINE_EPOCH [DAEMON]: every port (of DAEMON) accepts connections, else name the
+# daemon + log tail.
 wait_ports() {
-    local deadline=$1 daemon name port
+    local deadline=$1 only=${2:-} daemon name port
     while read -r daemon name port; do
+        [[ -z $only || $daemon == "$only" ]] || continue
         until port_open "$port"; do
             if ! pid_of "$daemon" >/dev/null; then
                 echo "mailstack: error: $daemon exited during startup ($name port $port never opened)" >&2
@@ -631,8 +674,89 @@ print(f"mailstack: sent {msg['Message-ID']} from {sender} to {rcpt} via 127.0.0.
 PY
 }
 
+# add-user ADDRESS [PASSWORD]: a user of the it.example.test domain, known to Dovecot (IMAP login,
+# LMTP delivery) as soon as this returns. One passwd-file per user, USERS_DIR/ADDRESS, written to a
+# temporary file and renamed into place: concurrent calls (same or different users) are safe without
+# a lock, and the same call twice is a no-op. Mail to ANY address of the domain is routed to Dovecot;
+# Dovecot only accepts it for users added here (otherwise LMTP refuses it and Postfix bounces it).
+cmd_add_user() {
+    (($# == 1 || $# == 2)) || die "usage: mailstack.sh add-user ADDRESS [PASSWORD]"
+    need_root add-user
+    resolve_state_dir ""
+    [[ -f $STATE/env ]] || die "no running stack in $STATE (no $STATE/env); start it with scripts/mailstack.sh start, or set MAILSTACK_STATE_DIR"
+    local addr=${1,,} pw=${2:-} dir=$STATE/dovecot/users.d conf=$STATE/dovecot/dovecot.conf
+    local line file tmp old= i
+    [[ $addr =~ ^[a-z0-9][a-z0-9._-]{0,63}@${IT_DOMAIN//./\\.}$ ]] ||
+        die "add-user: '$1' is not an address of $IT_DOMAIN (local part: letters, digits, '.', '_', '-'; no '+', at most 64 characters, starting with a letter or digit)"
+    if [[ -z $pw ]]; then
+        pw=$(sed -n 's/^MAILSTACK_PASSWORD=//p' "$STATE/env")
+        [[ -n $pw ]] || die "no MAILSTACK_PASSWORD in $STATE/env; give a PASSWORD"
+    fi
+    [[ -n $pw && $pw != *:* && $pw != *[![:graph:]]* ]] || die "add-user: the password must be printable, without ':' or whitespace"
+    if [[ ! -d $dir ]] || ! grep -qF "$dir/%Lu" "$conf" 2>/dev/null; then
+        die "the stack in $STATE was started by an older mailstack.sh without add-user support: restart it (scripts/mailstack.sh stop && scripts/mailstack.sh start)"
+    fi
+    line="$addr:{PLAIN}$pw::::::"
+    file=$dir/$addr
+    [[ -f $file ]] && old=$(<"$file")
+    if [[ $old != "$line" ]]; then
+        tmp=$(mktemp "$dir/.add-user.XXXXXX")
+        printf '%s\n' "$line" >"$tmp"
+        chown root:dovecot "$tmp"
+        chmod 640 "$tmp"
+        mv -f "$tmp" "$file"
+    fi
+    # Prove it: Dovecot's userdb (what LMTP and IMAP use) must know the user now. Only a changed
+    # password can lag (Dovecot re-reads a known user's file at most once per second).
+    if pid_of dovecot >/dev/null; then
+        for ((i = 0; i < 100; i++)); do
+            if [[ -z $old ]] || [[ $old == "$line" ]]; then
+                doveadm -c "$conf" user -f uid "$addr" >/dev/null 2>&1 && break
+            else
+                doveadm -c "$conf" auth test "$addr" "$pw" >/dev/null 2>&1 && break
+            fi
+            sleep 0.05
+        done
+        ((i < 100)) || die "Dovecot does not know $addr 5 s after writing $file (see $STATE/log/dovecot.log)"
+    else
+        log "note: Dovecot is not running; $addr will be known when it is"
+    fi
+    if [[ -z $old ]]; then
+        log "added $addr"
+    elif [[ $old == "$line" ]]; then
+        log "$addr already present"
+    else
+        log "changed the password of $addr"
+    fi
+}
+
+# restart-dovecot [STATE_DIR]: stop Dovecot by its recorded pid, start it again with the same
+# rendered configuration, wait until its ports accept connections, then let Postfix retry at once
+# what it deferred meanwhile. Postfix keeps running; users, runtime users and mail are kept. Every
+# IMAP connection of every client is cut: tests doing this must hold the stack exclusively.
+cmd_restart_dovecot() {
+    need_root restart-dovecot
+    resolve_state_dir "${1:-}"
+    [[ -f $STATE/env ]] || die "no running stack in $STATE (no $STATE/env); start it with scripts/mailstack.sh start"
+    lock_state
+    pid_of postfix >/dev/null || die "Postfix of the stack in $STATE is not running: use scripts/mailstack.sh start (it restarts both)"
+    local t0=$SECONDS start=$EPOCHREALTIME pid
+    load_ports_from_state
+    BASE_DIR=$(dovecot_base_dir)
+    mkdir -p "$STATE/log"
+    stop_daemons dovecot
+    rm -f "$BASE_DIR/master.pid"
+    if ! start_dovecot || ! wait_ports $((t0 + WAIT_SECS)) dovecot; then
+        die "Dovecot did not come back (logs in $STATE/log); scripts/mailstack.sh start restarts the whole stack"
+    fi
+    postqueue -c "$STATE/postfix/etc" -f </dev/null 9>&- ||
+        log "warning: postqueue -f failed; deferred deliveries are retried within 10 s anyway"
+    pid=$(pid_of dovecot)
+    log "dovecot restarted (pid $pid) in $(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }') s"
+}
+
 usage() {
-    sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 main() {
@@ -644,6 +768,8 @@ main() {
         stop) cmd_stop "$@" ;;
         status) cmd_status "$@" ;;
         send) cmd_send "$@" ;;
+        add-user) cmd_add_user "$@" ;;
+        restart-dovecot) cmd_restart_dovecot "$@" ;;
         -h | --help | help) usage ;;
         *) usage >&2; exit 2 ;;
     esac

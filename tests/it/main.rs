@@ -11,6 +11,7 @@ mod fixtures_doc;
 mod generator;
 mod import;
 mod machine_mail;
+mod mailstack_harness;
 mod quarantine;
 mod support;
 mod threading;

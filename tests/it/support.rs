@@ -16,6 +16,8 @@ use tempfile::TempDir;
 
 mod archives;
 pub use archives::*;
+mod mailstack;
+pub use mailstack::*;
 
 /// The binary under test (debug build of this crate).
 pub const BIN: &str = env!("CARGO_BIN_EXE_mailgate");
