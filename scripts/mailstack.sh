@@ -648,30 +648,14 @@ cmd_send() {
     resolve_state_dir ""
     [[ -f $STATE/env ]] || die "no running stack in $STATE (no $STATE/env); start it, or set MAILSTACK_STATE_DIR"
     load_ports_from_state
-    MAILSTACK_SEND_PORT=$SMTP_PORT python3 - "$@" <<'PY'
-import os, smtplib, sys, time
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
-
-sender, rcpt, subject = sys.argv[1:4]
-body = sys.argv[4] if len(sys.argv) > 4 else f"Test message from scripts/mailstack.sh send at {time.ctime()}.\n"
-msg = EmailMessage()
-msg["From"] = sender
-msg["To"] = rcpt
-msg["Subject"] = subject
-msg["Date"] = formatdate(localtime=True)
-msg["Message-ID"] = make_msgid(domain="mailstack.test")
-msg.set_content(body)
-port = int(os.environ["MAILSTACK_SEND_PORT"])
-try:
-    with smtplib.SMTP("127.0.0.1", port, timeout=30) as s:
-        refused = s.send_message(msg)
-except (OSError, smtplib.SMTPException) as e:
-    sys.exit(f"mailstack: error: sending via 127.0.0.1:{port} failed: {e}")
-if refused:
-    sys.exit(f"mailstack: error: recipients refused: {refused}")
-print(f"mailstack: sent {msg['Message-ID']} from {sender} to {rcpt} via 127.0.0.1:{port}")
-PY
+    local from=$1 to=$2 subject=$3 body=${4:-"Test message from scripts/mailstack.sh send at $(date)."}
+    local mid="<$(date +%s%N).$$.$RANDOM@mailstack.test>"
+    # Pure bash (scripts/smtp-send.sh): no python or swaks needed on a fresh machine.
+    printf 'From: %s\nTo: %s\nSubject: %s\nDate: %s\nMessage-ID: %s\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\n%s\n' \
+        "$from" "$to" "$subject" "$(LC_ALL=C date -R)" "$mid" "$body" |
+        "$REPO/scripts/smtp-send.sh" --port "$SMTP_PORT" "$from" "$to" - >/dev/null ||
+        die "sending via 127.0.0.1:$SMTP_PORT failed"
+    echo "mailstack: sent $mid from $from to $to via 127.0.0.1:$SMTP_PORT"
 }
 
 # add-user ADDRESS [PASSWORD]: a user of the it.example.test domain, known to Dovecot (IMAP login,
