@@ -67,7 +67,7 @@ pub struct MailboxFile {
     pub host: Option<Spanned<String>>,
     pub port: Option<u16>,
     pub tls: Option<Spanned<TlsMode>>,
-    pub ca_file: Option<String>,
+    pub ca_file: Option<Spanned<String>>,
     pub username: Option<String>,
     pub password_env: Option<Spanned<String>>,
     pub password_file: Option<Spanned<String>>,
@@ -76,8 +76,8 @@ pub struct MailboxFile {
     pub rejected_folder: Option<String>,
     pub quarantine_folder: Option<String>,
     pub idle: Option<bool>,
-    pub poll_interval_secs: Option<u64>,
-    pub batch_size: Option<usize>,
+    pub poll_interval_secs: Option<Spanned<u64>>,
+    pub batch_size: Option<Spanned<usize>>,
     pub max_message_bytes: Option<u64>,
 }
 

@@ -367,22 +367,86 @@ fn mailbox_settings(
         );
         None
     });
+    if let Some(host) = &mb.host {
+        if mb.username.is_none() {
+            issue(
+                Some(host.span()),
+                format!("mailbox {name}: host is set but username is missing"),
+            );
+        }
+        if password.is_none() && mb.password_env.is_none() && mb.password_file.is_none() {
+            issue(
+                Some(host.span()),
+                format!("mailbox {name}: host is set but neither password_env nor password_file"),
+            );
+        }
+    }
+    if let Some(ca) = &mb.ca_file
+        && let Err(e) = std::fs::metadata(ca.get_ref())
+    {
+        issue(
+            Some(ca.span()),
+            format!("mailbox {name}: ca_file {:?}: {e}", ca.get_ref()),
+        );
+    }
+    if let Some(b) = &mb.batch_size
+        && !(1..=5000).contains(b.get_ref())
+    {
+        issue(
+            Some(b.span()),
+            format!("mailbox {name}: batch_size must be 1 to 5000"),
+        );
+    }
+    if let Some(p) = &mb.poll_interval_secs
+        && *p.get_ref() == 0
+    {
+        issue(
+            Some(p.span()),
+            format!("mailbox {name}: poll_interval_secs must be at least 1"),
+        );
+    }
+    let folder = mb.folder.clone().unwrap_or_else(|| "INBOX".into());
+    for (key, target) in [
+        ("processed_folder", &mb.processed_folder),
+        ("rejected_folder", &mb.rejected_folder),
+        ("quarantine_folder", &mb.quarantine_folder),
+    ] {
+        if target.as_deref().map(str::trim) == Some(folder.as_str()) {
+            issue(
+                Some(mb.name.span()),
+                format!(
+                    "mailbox {name}: {key} is the folder mail is read from ({folder:?}); \
+                     handled mail must go elsewhere (or leave {key} out to flag it in place)"
+                ),
+            );
+        }
+    }
     MailboxSettings {
         name,
         role: mb.role,
         host: mb.host.as_ref().map(|h| h.get_ref().clone()),
         port: mb.port,
         tls,
-        ca_file: mb.ca_file.clone(),
+        ca_file: mb.ca_file.as_ref().map(|c| c.get_ref().clone()),
         username: mb.username.clone(),
         password,
-        folder: mb.folder.clone().unwrap_or_else(|| "INBOX".into()),
+        folder,
         processed_folder: mb.processed_folder.clone(),
         rejected_folder: mb.rejected_folder.clone(),
         quarantine_folder: mb.quarantine_folder.clone(),
         idle: mb.idle.unwrap_or(true),
-        poll_interval_secs: mb.poll_interval_secs.unwrap_or(60).max(1),
-        batch_size: mb.batch_size.unwrap_or(200).clamp(1, 5000),
+        poll_interval_secs: mb
+            .poll_interval_secs
+            .as_ref()
+            .map(|p| *p.get_ref())
+            .unwrap_or(60)
+            .max(1),
+        batch_size: mb
+            .batch_size
+            .as_ref()
+            .map(|b| *b.get_ref())
+            .unwrap_or(200)
+            .clamp(1, 5000),
         max_message_bytes: mb.max_message_bytes.map(|b| b as usize).unwrap_or(0),
     }
 }

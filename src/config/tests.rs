@@ -104,11 +104,15 @@ fn collects_every_semantic_mistake_with_lines() {
 
 #[test]
 fn plaintext_imap_only_on_loopback() {
-    let text = "[[mailboxes]]\nname = \"s\"\nhost = \"imap.example.test\"\ntls = \"none\"\n";
-    let issues = issues_of(text);
+    let login = "username = \"u@example.test\"\npassword_env = \"P\"\n";
+    let text = format!(
+        "[[mailboxes]]\nname = \"s\"\nhost = \"imap.example.test\"\ntls = \"none\"\n{login}"
+    );
+    let issues = issues_of(&text);
+    assert_eq!(issues.len(), 1, "{issues:?}");
     assert_eq!(issues[0].line, Some(4));
-    let ok = "[[mailboxes]]\nname = \"s\"\nhost = \"127.0.0.1\"\ntls = \"none\"\n";
-    assert!(Settings::from_toml(ok, "t").is_ok());
+    let ok = format!("[[mailboxes]]\nname = \"s\"\nhost = \"127.0.0.1\"\ntls = \"none\"\n{login}");
+    assert!(Settings::from_toml(&ok, "t").is_ok());
 }
 
 #[test]
@@ -123,4 +127,33 @@ fn missing_secret_env_is_reported() {
 fn error_display_lists_file_and_line() {
     let err = Settings::from_toml("[tickets]\nprefix = 3\n", "my.toml").unwrap_err();
     assert!(err.to_string().contains("my.toml:2:"), "{err}");
+}
+
+#[test]
+fn polled_mailboxes_need_credentials_sane_numbers_and_other_folders() {
+    let text = r#"[[mailboxes]]
+name = "support"
+host = "imap.example.test"
+ca_file = "/nonexistent/ca.pem"
+batch_size = 0
+poll_interval_secs = 0
+processed_folder = "INBOX"
+"#;
+    let issues = issues_of(text);
+    let find = |needle: &str| {
+        issues
+            .iter()
+            .find(|i| i.message.contains(needle))
+            .unwrap_or_else(|| panic!("no issue about {needle:?} in {issues:?}"))
+    };
+    assert_eq!(find("username is missing").line, Some(3));
+    assert_eq!(find("neither password_env nor password_file").line, Some(3));
+    assert_eq!(find("ca_file").line, Some(4));
+    assert_eq!(find("batch_size must be 1 to 5000").line, Some(5));
+    assert_eq!(find("poll_interval_secs must be at least 1").line, Some(6));
+    assert!(
+        find("processed_folder is the folder mail is read from")
+            .line
+            .is_some()
+    );
 }
