@@ -29,10 +29,17 @@ use super::acknowledge::{self, Destinations, Handled};
 use super::backoff::Backoff;
 use super::connect::{ConnectError, Endpoint, tls_config};
 use super::session::{Fetched, MailboxSession, Wake};
-use super::sync_plan::{self, SyncPlan, UidBatch, batches, new_uids};
+use super::sync_plan::{self, Sized, SyncPlan, UidBatch, new_uids, sized_batches};
 
 /// IDLE is re-issued at least this often (RFC 2177 servers may drop an IDLE after 30 minutes).
 pub const IDLE_CAP: Duration = Duration::from_secs(25 * 60);
+
+/// At most this many bytes of mail are downloaded for one batch (a batch of big mail is cut
+/// short), so memory stays bounded with up to three batches in flight.
+const BATCH_BYTES: u64 = 32 * 1024 * 1024;
+
+/// New mail is sized (RFC822.SIZE) this many UIDs at a time.
+const SIZE_WINDOW: usize = 5000;
 
 /// What a poller reports as it goes, for tests and benchmarks that run it in-process.
 #[derive(Debug, Clone)]
@@ -232,8 +239,12 @@ impl Poller {
             mover.acknowledge(&ack).await?;
         }
         // Never decided (should not happen): put them through the pipeline; dedupe keeps it exact.
-        self.run_batches(session, mover, uid_validity, &unknown, None)
-            .await?;
+        if !unknown.is_empty() {
+            let set = UidBatch { uids: unknown }.sequence_set();
+            let sized = session.sizes(&set).await?;
+            self.run_batches(session, mover, uid_validity, &sized, None)
+                .await?;
+        }
         Ok(())
     }
 
@@ -273,8 +284,13 @@ impl Poller {
                 return Ok(());
             }
             tracing::debug!(new = uids.len(), from, "new mail");
+            // Sizes of a window of the new mail, in one command; the loop comes back for more.
+            let window = UidBatch {
+                uids: uids.into_iter().take(SIZE_WINDOW).collect(),
+            };
+            let sized = session.sizes(&window.sequence_set()).await?;
             let stop = self
-                .run_batches(session, mover, status.uid_validity, &uids, Some(cancel))
+                .run_batches(session, mover, status.uid_validity, &sized, Some(cancel))
                 .await?;
             if stop {
                 return Ok(());
@@ -292,14 +308,14 @@ impl Poller {
         session: &mut MailboxSession,
         mover: &mut MailboxSession,
         uid_validity: u32,
-        uids: &[u32],
+        messages: &[Sized],
         cancel: Option<&CancellationToken>,
     ) -> anyhow::Result<bool> {
-        let all = batches(uids, self.mailbox.batch_size);
+        let limit = self.max_bytes as u64;
+        let all = sized_batches(messages, self.mailbox.batch_size, BATCH_BYTES, limit);
         let Some(first) = all.first() else {
             return Ok(false);
         };
-        let limit = self.max_bytes as u64;
         let preparer = Preparer {
             mailbox: self.mailbox.name.clone(),
             uid_validity,
@@ -313,7 +329,7 @@ impl Poller {
             let checkpoint = cancel.map(|_| Checkpoint::Imap {
                 mailbox: self.mailbox.name.clone(),
                 uid_validity,
-                last_uid: batch.last().unwrap_or(0),
+                last_uid: batch.last().map(|m| m.uid).unwrap_or(0),
             });
             let following = all.get(i + 1);
             let previous = std::mem::take(&mut unacknowledged);
@@ -419,40 +435,38 @@ struct FetchedBatch {
     oversized: Vec<(Fetched, u64)>,
 }
 
-/// A UID and its RFC822.SIZE.
-type UidSize = (u32, u32);
-
-/// Sizes first (RFC822.SIZE), then the bodies of mail within `limit` and only the headers of
-/// bigger mail. UIDs that vanished in between are simply absent.
+/// The bodies of the batch's mail within `limit`, and only the headers of bigger mail (its
+/// size known from RFC822.SIZE). UIDs that vanished since are simply absent.
 async fn fetch_batch(
     session: &mut MailboxSession,
-    batch: &UidBatch,
+    batch: &[Sized],
     limit: u64,
 ) -> anyhow::Result<FetchedBatch> {
-    let sizes = session.sizes(&batch.sequence_set()).await?;
-    let (fits, too_big): (Vec<UidSize>, Vec<UidSize>) = sizes
-        .into_iter()
-        .partition(|(_, size)| u64::from(*size) <= limit);
-    let set = |list: &[UidSize]| UidBatch {
-        uids: list.iter().map(|(uid, _)| *uid).collect(),
+    let (fits, too_big): (Vec<Sized>, Vec<Sized>) =
+        batch.iter().partition(|m| u64::from(m.size) <= limit);
+    let set = |list: &[Sized]| {
+        UidBatch {
+            uids: list.iter().map(|m| m.uid).collect(),
+        }
+        .sequence_set()
     };
     let bodies = if fits.is_empty() {
         Vec::new()
     } else {
-        session.bodies(&set(&fits).sequence_set()).await?
+        session.bodies(&set(&fits)).await?
     };
     let oversized = if too_big.is_empty() {
         Vec::new()
     } else {
         session
-            .headers(&set(&too_big).sequence_set())
+            .headers(&set(&too_big))
             .await?
             .into_iter()
             .map(|h| {
                 let size = too_big
                     .iter()
-                    .find(|(uid, _)| *uid == h.uid)
-                    .map(|(_, s)| u64::from(*s))
+                    .find(|m| m.uid == h.uid)
+                    .map(|m| u64::from(m.size))
                     .unwrap_or(0);
                 (h, size)
             })

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::acknowledge::{Acknowledgement, Target};
 use super::connect::{ConnectError, Endpoint, ImapSession, connect};
-use super::sync_plan::MailboxStatus;
+use super::sync_plan::{MailboxStatus, Sized};
 
 /// Longest time any single IMAP command may take before the connection counts as dead.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
@@ -130,8 +130,8 @@ impl MailboxSession {
         Ok(uids)
     }
 
-    /// RFC822.SIZE of each UID of the set that still exists.
-    pub async fn sizes(&mut self, set: &str) -> anyhow::Result<Vec<(u32, u32)>> {
+    /// RFC822.SIZE of each UID of the set that still exists, in UID order.
+    pub async fn sizes(&mut self, set: &str) -> anyhow::Result<Vec<Sized>> {
         let fetched: Vec<_> = timed(async {
             self.session
                 .uid_fetch(set, "(UID RFC822.SIZE)")
@@ -142,10 +142,18 @@ impl MailboxSession {
         .await?
         .with_context(|| format!("UID FETCH {set} RFC822.SIZE"))?;
         self.drain_unsolicited();
-        Ok(fetched
+        let mut sized: Vec<Sized> = fetched
             .iter()
-            .filter_map(|f| Some((f.uid?, f.size.unwrap_or(0))))
-            .collect())
+            .filter_map(|f| {
+                Some(Sized {
+                    uid: f.uid?,
+                    size: f.size.unwrap_or(0),
+                })
+            })
+            .collect();
+        sized.sort_by_key(|m| m.uid);
+        sized.dedup_by_key(|m| m.uid);
+        Ok(sized)
     }
 
     /// The whole messages of the set (`BODY.PEEK[]`: \Seen is left alone).

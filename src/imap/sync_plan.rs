@@ -110,6 +110,47 @@ impl UidBatch {
     }
 }
 
+/// A message known by its UID and RFC822.SIZE, before it is downloaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sized {
+    pub uid: u32,
+    pub size: u32,
+}
+
+/// Bytes a message over the size limit is counted as: only its header is downloaded.
+const HEADER_ESTIMATE: u64 = 8 * 1024;
+
+/// Splits sorted messages into batches of at most `max_count` messages and (unless a single
+/// message is bigger) `max_bytes` of download, so memory stays bounded whatever the mail size.
+/// Messages over `limit` are counted as their header only.
+pub fn sized_batches(
+    messages: &[Sized],
+    max_count: usize,
+    max_bytes: u64,
+    limit: u64,
+) -> Vec<Vec<Sized>> {
+    let mut out: Vec<Vec<Sized>> = Vec::new();
+    let mut current: Vec<Sized> = Vec::new();
+    let mut bytes = 0u64;
+    for m in messages {
+        let cost = if u64::from(m.size) > limit {
+            HEADER_ESTIMATE
+        } else {
+            u64::from(m.size)
+        };
+        if !current.is_empty() && (current.len() >= max_count.max(1) || bytes + cost > max_bytes) {
+            out.push(std::mem::take(&mut current));
+            bytes = 0;
+        }
+        current.push(*m);
+        bytes += cost;
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
 /// Splits sorted new UIDs into batches of at most `size`.
 pub fn batches(uids: &[u32], size: usize) -> Vec<UidBatch> {
     uids.chunks(size.max(1))
@@ -179,6 +220,34 @@ mod tests {
         // `UID SEARCH UID 42:*` on a folder whose highest UID is 41 answers 41.
         assert_eq!(new_uids([41], 42), Vec::<u32>::new());
         assert_eq!(new_uids([45, 42, 45, 43], 42), vec![42, 43, 45]);
+    }
+
+    #[test]
+    fn sized_batches_bound_count_and_bytes() {
+        let m = |uid, size| Sized { uid, size };
+        let msgs = [m(1, 10), m(2, 10), m(3, 10), m(4, 50), m(5, 1000), m(6, 5)];
+        let uids = |b: &Vec<Vec<Sized>>| -> Vec<Vec<u32>> {
+            b.iter()
+                .map(|v| v.iter().map(|s| s.uid).collect())
+                .collect()
+        };
+        // By count.
+        assert_eq!(
+            uids(&sized_batches(&msgs, 2, u64::MAX, u64::MAX)),
+            vec![vec![1, 2], vec![3, 4], vec![5, 6]]
+        );
+        // By bytes: a message bigger than the budget still goes, alone.
+        assert_eq!(
+            uids(&sized_batches(&msgs, 100, 60, u64::MAX)),
+            vec![vec![1, 2, 3], vec![4], vec![5], vec![6]]
+        );
+        // Over the size limit: counted as a header only.
+        let big = [m(1, u32::MAX), m(2, u32::MAX)];
+        assert_eq!(
+            uids(&sized_batches(&big, 100, 20_000, 1000)),
+            vec![vec![1, 2]]
+        );
+        assert!(sized_batches(&[], 10, 10, 10).is_empty());
     }
 
     #[test]
