@@ -25,6 +25,8 @@
 //! - [`imap`]: the IMAP edge. `Poller` per mailbox (`mailgate run`): fetch new mail by UID in
 //!   batches → pipeline (commit with the UID checkpoint) → only then move/flag it; IDLE or
 //!   poll; reconnect with backoff. Pure planning in `imap::sync_plan` / `imap::acknowledge`.
+//! - [`outbox`]: outgoing mail, so far only its pure core (SPEC 5, 6): signed Message-IDs,
+//!   subjects, headers, recipients, loop guard. Not yet wired to a sender (issue 4).
 //! - [`tls`]: rustls client configuration (ring, system roots + optional CA file).
 //! - [`config`]: TOML + environment → typed settings.
 //! - [`cli`]: one file per subcommand; `main.rs` only dispatches. [`shutdown`]: SIGINT/SIGTERM
@@ -39,6 +41,7 @@ pub mod decide;
 pub mod domain;
 pub mod imap;
 pub mod import;
+pub mod outbox;
 pub mod parse;
 pub mod pipeline;
 pub mod reply_token;

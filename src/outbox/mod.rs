@@ -1,0 +1,26 @@
+//! The pure core of outgoing mail (SPEC 5 and 6, issue 4): everything mailgate decides about a
+//! notification before any SMTP or database I/O happens.
+//!
+//! - [`message_id`]: Message-IDs mailgate generates and can later recognise (HMAC-signed).
+//! - [`subject`]: the subject line, with the ticket tag exactly once and one `Re: `.
+//! - [`headers`]: the header set of one outgoing mail and its RFC 5322 / RFC 2047 rendering.
+//! - [`own_addresses`]: which addresses are mailgate's own (never a recipient, never a customer).
+//! - [`recipients`]: who gets which notification.
+//! - [`loop_guard`]: never answer machines, cap automatic mail per recipient, recognise our own
+//!   mail coming back in.
+//!
+//! The SMTP sender, the outbox table and the templates build on these functions.
+
+pub mod headers;
+pub mod loop_guard;
+pub mod message_id;
+pub mod own_addresses;
+pub mod recipients;
+pub mod subject;
+
+pub use headers::{AutoSubmitted, OutgoingHeaders};
+pub use loop_guard::{HoldReason, OwnMail, RateCap, Verdict};
+pub use message_id::{OwnMessageIdError, OwnMessageIds};
+pub use own_addresses::OwnAddresses;
+pub use recipients::{Audience, NotificationKind, Participants, Recipients};
+pub use subject::SubjectMode;

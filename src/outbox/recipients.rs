@@ -1,0 +1,367 @@
+//! Who gets which notification (SPEC 6), as a pure function of the ticket's participants and
+//! the configuration.
+//!
+//! The result keeps customers and staff apart: a notification that goes to both (the resolution
+//! of a critical ticket) must not show staff addresses to customers, so the sender sends the
+//! two groups separately (or puts staff in Bcc). Never a recipient: mailgate's own addresses
+//! (the support address, its plus-addresses, polled mailboxes) and addresses marked bouncing on
+//! the ticket. Addresses are normalised, so duplicates differing only in case collapse; the
+//! order is stable (the order of the rules below, then the order of the participants).
+
+use std::collections::HashMap;
+
+use crate::domain::{AddressPatterns, EmailAddress};
+
+use super::OwnAddresses;
+
+/// The kinds of notification and their audience.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotificationKind {
+    /// A new ticket was opened (customer-facing).
+    Acknowledgement,
+    /// An agent answered (customer-facing).
+    AgentReply,
+    /// The status changed to pending, resolved or closed (customer-facing).
+    StatusChange,
+    /// A pending ticket waits on the customer (customer-facing, SPEC 7).
+    PendingReminder,
+    /// A critical escalation was accepted: every configured technician.
+    CriticalAlert,
+    /// A critical ticket was resolved: requester, primary contact, involved agents and
+    /// technicians.
+    CriticalResolution,
+}
+
+impl NotificationKind {
+    pub fn is_customer_facing(self) -> bool {
+        matches!(
+            self,
+            NotificationKind::Acknowledgement
+                | NotificationKind::AgentReply
+                | NotificationKind::StatusChange
+                | NotificationKind::PendingReminder
+        )
+    }
+}
+
+/// The people on one ticket, as stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Participants {
+    pub requester: Option<EmailAddress>,
+    /// Cc'd addresses of the first mail (customers).
+    pub cc: Vec<EmailAddress>,
+    /// Agents who took part in the ticket.
+    pub agents: Vec<EmailAddress>,
+    /// Technicians who took part in the ticket.
+    pub technicians: Vec<EmailAddress>,
+    /// Addresses whose mail about this ticket bounced.
+    pub bouncing: Vec<EmailAddress>,
+}
+
+/// The configuration that decides recipients (from `[notify]`).
+#[derive(Debug, Clone, Copy)]
+pub struct Audience<'a> {
+    /// Customer domain (lower case) → primary contact.
+    pub primary_contacts: &'a HashMap<String, EmailAddress>,
+    /// Every configured technician (critical alerts).
+    pub technicians: &'a [EmailAddress],
+    /// Agent address patterns: these addresses are staff, never shown to customers.
+    pub agents: &'a AddressPatterns,
+    pub own: &'a OwnAddresses,
+}
+
+/// Recipients of one notification, customers and staff apart.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recipients {
+    pub customers: Vec<EmailAddress>,
+    pub staff: Vec<EmailAddress>,
+}
+
+impl Recipients {
+    /// Customers then staff.
+    pub fn all(&self) -> Vec<EmailAddress> {
+        self.customers.iter().chain(&self.staff).cloned().collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.customers.is_empty() && self.staff.is_empty()
+    }
+}
+
+/// Who gets a notification of `kind` about a ticket with `participants`.
+pub fn recipients(
+    kind: NotificationKind,
+    participants: &Participants,
+    audience: &Audience<'_>,
+) -> Recipients {
+    let mut out = Recipients::default();
+    let is_staff = |a: &EmailAddress| {
+        audience.agents.matches(a)
+            || audience.technicians.contains(a)
+            || participants.agents.contains(a)
+            || participants.technicians.contains(a)
+    };
+    let allowed = |a: &EmailAddress, seen: &Recipients| {
+        !audience.own.contains(a)
+            && !participants.bouncing.contains(a)
+            && !seen.customers.contains(a)
+            && !seen.staff.contains(a)
+    };
+    let primary = participants.requester.as_ref().and_then(|r| {
+        audience
+            .primary_contacts
+            .get(&r.domain().to_ascii_lowercase())
+    });
+
+    let (customers, staff): (Vec<&EmailAddress>, Vec<&EmailAddress>) = match kind {
+        NotificationKind::Acknowledgement
+        | NotificationKind::AgentReply
+        | NotificationKind::StatusChange
+        | NotificationKind::PendingReminder => (
+            participants
+                .requester
+                .iter()
+                .chain(&participants.cc)
+                .chain(primary)
+                .collect(),
+            Vec::new(),
+        ),
+        NotificationKind::CriticalAlert => (Vec::new(), audience.technicians.iter().collect()),
+        NotificationKind::CriticalResolution => (
+            participants.requester.iter().chain(primary).collect(),
+            participants
+                .agents
+                .iter()
+                .chain(&participants.technicians)
+                .collect(),
+        ),
+    };
+    for a in customers {
+        // Staff never appear among the customers: their addresses stay hidden.
+        if !is_staff(a) && allowed(a, &out) {
+            out.customers.push(a.clone());
+        }
+    }
+    for a in staff {
+        if allowed(a, &out) {
+            out.staff.push(a.clone());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::test_support::addr;
+
+    struct Fixture {
+        primary_contacts: HashMap<String, EmailAddress>,
+        technicians: Vec<EmailAddress>,
+        agents: AddressPatterns,
+        own: OwnAddresses,
+    }
+
+    impl Fixture {
+        fn new() -> Self {
+            Self {
+                primary_contacts: HashMap::from([
+                    ("acme.test".to_string(), addr("boss@acme.test")),
+                    ("globex.test".to_string(), addr("it@globex.test")),
+                ]),
+                technicians: vec![addr("tech1@example.test"), addr("tech2@example.test")],
+                agents: AddressPatterns::new(&["*@example.test"]).unwrap(),
+                own: OwnAddresses::new(
+                    &addr("support@example.test"),
+                    [addr("escalations@example.test")],
+                ),
+            }
+        }
+
+        fn audience(&self) -> Audience<'_> {
+            Audience {
+                primary_contacts: &self.primary_contacts,
+                technicians: &self.technicians,
+                agents: &self.agents,
+                own: &self.own,
+            }
+        }
+    }
+
+    fn addrs(list: &[&str]) -> Vec<EmailAddress> {
+        list.iter().map(|a| addr(a)).collect()
+    }
+
+    fn ticket() -> Participants {
+        Participants {
+            requester: Some(addr("Jane@ACME.test")),
+            cc: addrs(&["bob@acme.test", "carol@other.test"]),
+            agents: addrs(&["agent@example.test"]),
+            technicians: addrs(&["tech1@example.test"]),
+            bouncing: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn customer_facing_table() {
+        let f = Fixture::new();
+        let cases: Vec<(&str, Participants, Vec<&str>)> = vec![
+            (
+                "requester, cc, primary contact",
+                ticket(),
+                vec![
+                    "jane@acme.test",
+                    "bob@acme.test",
+                    "carol@other.test",
+                    "boss@acme.test",
+                ],
+            ),
+            (
+                "support address and its plus-address in Cc are dropped",
+                Participants {
+                    cc: addrs(&[
+                        "SUPPORT@example.test",
+                        "support+1.ab@example.test",
+                        "bob@acme.test",
+                    ]),
+                    ..ticket()
+                },
+                vec!["jane@acme.test", "bob@acme.test", "boss@acme.test"],
+            ),
+            (
+                "an agent in Cc is not shown to the customer",
+                Participants {
+                    cc: addrs(&["agent@example.test", "other.agent@example.test"]),
+                    ..ticket()
+                },
+                vec!["jane@acme.test", "boss@acme.test"],
+            ),
+            (
+                "duplicates collapse, first position kept",
+                Participants {
+                    cc: addrs(&[
+                        "BOSS@acme.test",
+                        "jane@acme.test",
+                        "Bob@Acme.Test",
+                        "bob@acme.test",
+                    ]),
+                    ..ticket()
+                },
+                vec!["jane@acme.test", "boss@acme.test", "bob@acme.test"],
+            ),
+            (
+                "bouncing addresses are skipped",
+                Participants {
+                    bouncing: addrs(&["jane@acme.test", "carol@other.test"]),
+                    ..ticket()
+                },
+                vec!["bob@acme.test", "boss@acme.test"],
+            ),
+            (
+                "no primary contact for the domain",
+                Participants {
+                    requester: Some(addr("x@nowhere.test")),
+                    cc: Vec::new(),
+                    ..ticket()
+                },
+                vec!["x@nowhere.test"],
+            ),
+            (
+                "primary contact of another domain is used by its own domain only",
+                Participants {
+                    requester: Some(addr("ann@globex.test")),
+                    cc: addrs(&["jane@acme.test"]),
+                    ..ticket()
+                },
+                vec!["ann@globex.test", "jane@acme.test", "it@globex.test"],
+            ),
+            ("no requester, nobody", Participants::default(), vec![]),
+            (
+                "a requester who is mailgate itself (a loop) gets nothing",
+                Participants {
+                    requester: Some(addr("escalations@example.test")),
+                    cc: Vec::new(),
+                    ..ticket()
+                },
+                vec![],
+            ),
+        ];
+        for kind in [
+            NotificationKind::Acknowledgement,
+            NotificationKind::AgentReply,
+            NotificationKind::StatusChange,
+            NotificationKind::PendingReminder,
+        ] {
+            assert!(kind.is_customer_facing());
+            for (name, participants, expected) in &cases {
+                let r = recipients(kind, participants, &f.audience());
+                assert_eq!(r.customers, addrs(expected), "{kind:?}: {name}");
+                assert!(r.staff.is_empty(), "{kind:?}: {name}");
+            }
+        }
+    }
+
+    #[test]
+    fn critical_alert_goes_to_every_technician() {
+        let mut f = Fixture::new();
+        let r = recipients(NotificationKind::CriticalAlert, &ticket(), &f.audience());
+        assert!(r.customers.is_empty());
+        assert_eq!(
+            r.staff,
+            addrs(&["tech1@example.test", "tech2@example.test"])
+        );
+        assert!(!NotificationKind::CriticalAlert.is_customer_facing());
+
+        f.technicians = addrs(&[
+            "tech1@example.test",
+            "TECH1@example.test",
+            "support@example.test",
+        ]);
+        let bouncing = Participants {
+            bouncing: addrs(&["tech1@example.test"]),
+            ..ticket()
+        };
+        let r = recipients(NotificationKind::CriticalAlert, &bouncing, &f.audience());
+        assert!(r.is_empty(), "{r:?}");
+    }
+
+    #[test]
+    fn critical_resolution_keeps_staff_apart() {
+        let f = Fixture::new();
+        let r = recipients(
+            NotificationKind::CriticalResolution,
+            &ticket(),
+            &f.audience(),
+        );
+        assert_eq!(r.customers, addrs(&["jane@acme.test", "boss@acme.test"]));
+        assert_eq!(
+            r.staff,
+            addrs(&["agent@example.test", "tech1@example.test"])
+        );
+        assert_eq!(
+            r.all(),
+            addrs(&[
+                "jane@acme.test",
+                "boss@acme.test",
+                "agent@example.test",
+                "tech1@example.test"
+            ])
+        );
+
+        let overlapping = Participants {
+            agents: addrs(&[
+                "agent@example.test",
+                "Agent@Example.test",
+                "support@example.test",
+            ]),
+            technicians: addrs(&["agent@example.test"]),
+            ..ticket()
+        };
+        let r = recipients(
+            NotificationKind::CriticalResolution,
+            &overlapping,
+            &f.audience(),
+        );
+        assert_eq!(r.staff, addrs(&["agent@example.test"]));
+    }
+}
