@@ -7,13 +7,24 @@
 //!    pass over it is the ceiling: connect, SELECT, UID SEARCH, then per batch UID FETCH
 //!    RFC822.SIZE and BODY.PEEK[], the bytes discarded. Then the poller drains it (fetch,
 //!    parse, decide, commit, MOVE to `Processed`), timed from its start to its Idle event.
-//!    Checked: every message handled once, INBOX empty, one decision row per message.
+//!    Then, as a second reference, the drain's IMAP work alone: the same batches fetched on one
+//!    connection while the previous one is MOVEd on a second (as the poller does), from
+//!    `Processed` to a scratch folder.
+//!    Checked: every message handled once, INBOX empty, all of it in `Processed`, one decision
+//!    row per message, as many tickets as `created` decisions.
 //! 2. **Latency**: with the poller in IDLE, mails are sent over SMTP one at a time; each one's
 //!    latency runs from the SMTP server's 250 after DATA to the poller's commit of its ticket
 //!    (its `Handled` event, matched by Message-ID). Dovecot's own IDLE notify delay (~0.5 s)
-//!    is part of it, as in production.
+//!    is part of it, as in production; mail that arrives while the poller is busy is picked
+//!    up by its next round without waiting for IDLE. Checked: each mail a new ticket, and the
+//!    INBOX empty once the poller is back in IDLE.
+//!
+//! Every run creates its own user (`mailstack.sh add-user`) and holds the stack's shared
+//! test lock (tests that restart Dovecot wait). Correctness failures are listed with the
+//! figures and make the command fail; missed targets are only reported.
 
 mod append;
+mod cpu;
 mod report;
 mod smtp;
 mod stack;
@@ -24,6 +35,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use futures_util::TryStreamExt;
 use rustls::ClientConfig;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -36,11 +48,13 @@ pub use report::{
 
 use crate::bench::{ArchiveSpec, memory};
 use crate::config::{Secret, Settings, TlsMode};
+use crate::imap::acknowledge::{Acknowledgement, Target};
 use crate::imap::connect::{connect, tls_config};
 use crate::imap::session::MailboxSession;
-use crate::imap::{Endpoint, Poller, PollerEvent, batches};
+use crate::imap::{Endpoint, Poller, PollerEvent, UidBatch, batches};
 use crate::store::Store;
 
+use cpu::CpuSample;
 use stack::Stack;
 
 /// The mailbox name in the benchmark's settings (and its decisions' source).
@@ -48,6 +62,8 @@ const MAILBOX: &str = "bench";
 const FOLDER: &str = "INBOX";
 /// The poller reporting nothing for this long means it is stuck.
 const STALL: Duration = Duration::from_secs(120);
+/// Reconnects after which the figures mean nothing and the run stops.
+const MAX_DISCONNECTS: usize = 3;
 
 /// What `mailgate bench imap` was asked to do.
 #[derive(Debug, Clone)]
@@ -112,11 +128,17 @@ pub async fn run(opts: ImapBenchOptions) -> anyhow::Result<ImapBenchReport> {
         ),
     };
     std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
-    let result = Bench::new(&opts, &stack, &user, fresh_user, &work)?
-        .run()
-        .await;
+    let result = match Bench::new(&opts, &stack, &user, fresh_user, &work) {
+        Ok(bench) => bench.run().await,
+        Err(e) => Err(e),
+    };
     if temporary {
         let _ = std::fs::remove_dir_all(&work);
+    } else if opts.keep {
+        progress(&format!(
+            "kept the work directory {} and the mail of {user}",
+            work.display()
+        ));
     }
     result
 }
@@ -132,6 +154,8 @@ struct Bench<'a> {
     /// Plain IMAP on loopback, for setup and checks only.
     plain_endpoint: Endpoint,
     processed_folder: String,
+    /// Messages per batch, as the poller's settings have it (clamped to 1..=5000).
+    batch_size: usize,
     settings: Settings,
     db_url: String,
     work: PathBuf,
@@ -166,6 +190,9 @@ impl<'a> Bench<'a> {
             opts.batch_size,
             &db_url,
         )?;
+        let batch_size = settings
+            .mailbox(MAILBOX)
+            .map_or(opts.batch_size, |m| m.batch_size);
         let tls_endpoint =
             Endpoint::from_settings(settings.mailbox(MAILBOX).map_err(anyhow::Error::msg)?)?;
         let tls = tls_config(&tls_endpoint).context("TLS configuration for the stack's CA")?;
@@ -185,6 +212,7 @@ impl<'a> Bench<'a> {
             tls,
             plain_endpoint,
             processed_folder,
+            batch_size,
             settings,
             db_url,
             work: work.to_path_buf(),
@@ -192,10 +220,6 @@ impl<'a> Bench<'a> {
     }
 
     async fn run(self) -> anyhow::Result<ImapBenchReport> {
-        let batch_size = self
-            .settings
-            .mailbox(MAILBOX)
-            .map_or(self.opts.batch_size, |m| m.batch_size);
         let mut report = ImapBenchReport {
             user: self.user.clone(),
             imap_server: format!(
@@ -203,13 +227,15 @@ impl<'a> Bench<'a> {
                 self.tls_endpoint.host, self.tls_endpoint.port
             ),
             smtp_server: format!("{}:{}", self.stack.host, self.stack.smtp_port),
-            batch_size,
+            batch_size: self.batch_size,
             threads: rayon::current_num_threads(),
             backlog: None,
             fetch_only: None,
             drain: None,
+            fetch_and_move: None,
             latency: None,
             targets: Vec::new(),
+            problems: Vec::new(),
         };
         let [inbox] = self.counts([FOLDER]).await?;
         if inbox != 0 {
@@ -233,7 +259,9 @@ impl<'a> Bench<'a> {
         let poller_task;
         if self.opts.skip_drain {
             poller_task = tokio::spawn(poller.run(cancel.clone()));
-            events.until_idle().await?;
+            if let Err(e) = events.until_idle().await {
+                return Err(stop(cancel, poller_task, store, e).await);
+            }
         } else {
             let backlog = self.fill_backlog().await?;
             let messages = backlog.messages;
@@ -241,16 +269,33 @@ impl<'a> Bench<'a> {
             report.fetch_only = Some(self.fetch_only(messages).await?);
             progress(&format!("draining {messages} messages with the poller …"));
             memory::reset_peak_rss();
+            let cpu = CpuSample::now();
             let started = Instant::now();
             poller_task = tokio::spawn(poller.run(cancel.clone()));
             let drain = self
-                .drain(&mut events, started, messages, report.fetch_only.as_ref())
+                .drain(
+                    &mut events,
+                    (started, cpu),
+                    messages,
+                    report.fetch_only.as_ref(),
+                )
                 .await;
             let drain = match drain {
                 Ok(d) => d,
                 Err(e) => return Err(stop(cancel, poller_task, store, e).await),
             };
             report.drain = Some(drain);
+            // With the poller idle: the IMAP work of the drain alone, as a second reference.
+            let in_processed = report.drain.as_ref().map_or(0, |d| u64::from(d.processed));
+            let moved = match self.fetch_and_move(in_processed).await {
+                Ok(m) => m,
+                Err(e) => return Err(stop(cancel, poller_task, store, e).await),
+            };
+            if let Some(drain) = &mut report.drain {
+                drain.ratio_to_fetch_and_move =
+                    Some(drain.figures.messages_per_sec / moved.messages_per_sec);
+            }
+            report.fetch_and_move = Some(moved);
         }
 
         if !self.opts.skip_latency {
@@ -272,16 +317,49 @@ impl<'a> Bench<'a> {
         let rows = count(&store, "decisions").await?;
         let tickets = count(&store, "tickets").await?;
         store.close().await;
+        let mut problems = Vec::new();
         if rows != handled as i64 {
-            bail!("the store holds {rows} decisions for {handled} handled messages");
+            problems.push(format!(
+                "the store holds {rows} decisions for {handled} handled messages"
+            ));
+        }
+        let created = report
+            .drain
+            .as_ref()
+            .map_or(0, |d| d.decisions.get("created").copied().unwrap_or(0))
+            + report.latency.as_ref().map_or(0, |l| l.mails as u64);
+        if tickets != created as i64 {
+            problems.push(format!(
+                "the store holds {tickets} tickets, {created} were reported created"
+            ));
         }
         if let Some(drain) = &report.drain {
-            let created = drain.decisions.get("created").copied().unwrap_or(0)
-                + report.latency.as_ref().map_or(0, |l| l.mails as u64);
-            if tickets != created as i64 {
-                bail!("the store holds {tickets} tickets, {created} were reported created");
+            if drain.inbox_left != 0 {
+                problems.push(format!(
+                    "drain: the INBOX still holds {} messages after the poller went idle",
+                    drain.inbox_left
+                ));
+            }
+            if u64::from(drain.processed) != drain.figures.messages {
+                problems.push(format!(
+                    "drain: {:?} holds {} messages, {} were handled",
+                    drain.processed_folder, drain.processed, drain.figures.messages
+                ));
             }
         }
+        if let Some(latency) = &report.latency
+            && latency.inbox_left != 0
+        {
+            problems.push(format!(
+                "latency: {} of the {} mails are still in the INBOX after the poller committed \
+                 them all and went back to IDLE (committed but never moved)",
+                latency.inbox_left, latency.mails
+            ));
+        }
+        for problem in &problems {
+            progress(&format!("CHECK FAILED: {problem}"));
+        }
+        report.problems = problems;
         progress(&format!("store: {rows} decisions, {tickets} tickets"));
         if !self.opts.keep {
             self.clean_up().await;
@@ -325,6 +403,7 @@ impl<'a> Bench<'a> {
         let mut pass_secs = Vec::new();
         for _ in 0..passes {
             memory::reset_peak_rss();
+            let cpu = CpuSample::now();
             let started = Instant::now();
             let mut session = MailboxSession::open(&self.tls_endpoint, self.tls.as_ref())
                 .await
@@ -332,7 +411,7 @@ impl<'a> Bench<'a> {
             session.select(FOLDER).await?;
             let uids = session.search("UID 1:*").await?;
             let (mut messages, mut bytes) = (0u64, 0u64);
-            for batch in batches(&uids, self.opts.batch_size) {
+            for batch in batches(&uids, self.batch_size) {
                 let set = batch.sequence_set();
                 let sizes = session.sizes(&set).await?;
                 let bodies = session.bodies(&set).await?;
@@ -352,7 +431,8 @@ impl<'a> Bench<'a> {
                 bail!("fetch-only: fetched {messages} messages of {expected}");
             }
             pass_secs.push(secs);
-            let figures = PhaseFigures::new(messages, bytes, secs, memory::peak_rss_bytes());
+            let figures = PhaseFigures::new(messages, bytes, secs, memory::peak_rss_bytes())
+                .with_cpu(cpu_since(cpu));
             if best.as_ref().is_none_or(|b| figures.secs < b.secs) {
                 best = Some(figures);
             }
@@ -361,11 +441,72 @@ impl<'a> Bench<'a> {
         Ok(FetchOnlyReport { figures, pass_secs })
     }
 
+    /// The poller's IMAP work without parsing or storing: batches fetched (sizes, bodies) on
+    /// one connection while the previous batch is moved on a second, as the poller does. Run
+    /// after the drain, from the processed folder to a scratch folder.
+    async fn fetch_and_move(&self, expected: u64) -> anyhow::Result<PhaseFigures> {
+        progress("fetch + move reference (the drain's IMAP work alone) …");
+        let from = &self.processed_folder;
+        let to = format!("{from}-moved");
+        memory::reset_peak_rss();
+        let cpu = CpuSample::now();
+        let started = Instant::now();
+        let (fetcher, mover) = tokio::join!(
+            MailboxSession::open(&self.tls_endpoint, self.tls.as_ref()),
+            MailboxSession::open(&self.tls_endpoint, self.tls.as_ref()),
+        );
+        let (mut fetcher, mut mover) = (
+            fetcher.context("fetch + move: logging in")?,
+            mover.context("fetch + move: logging in")?,
+        );
+        fetcher.ensure_folder(&to).await?;
+        fetcher.select(from).await?;
+        mover.select(from).await?;
+        let uids = fetcher.search("UID 1:*").await?;
+        let (mut messages, mut bytes) = (0u64, 0u64);
+        let mut previous: Option<UidBatch> = None;
+        for batch in batches(&uids, self.batch_size) {
+            let set = batch.sequence_set();
+            let fetch = async {
+                fetcher.sizes(&set).await?;
+                fetcher.bodies(&set).await
+            };
+            let moving = async {
+                match previous.take() {
+                    Some(uids) => mover.acknowledge(&move_to(&to, uids)).await,
+                    None => Ok(()),
+                }
+            };
+            let (bodies, moved) = tokio::join!(fetch, moving);
+            let bodies = bodies?;
+            moved?;
+            messages += bodies.len() as u64;
+            bytes += bodies.iter().map(|b| b.bytes.len() as u64).sum::<u64>();
+            previous = Some(batch);
+        }
+        if let Some(uids) = previous {
+            mover.acknowledge(&move_to(&to, uids)).await?;
+        }
+        let secs = started.elapsed().as_secs_f64();
+        let peak = memory::peak_rss_bytes();
+        let cpu = cpu_since(cpu);
+        fetcher.logout().await;
+        mover.logout().await;
+        let [left, moved] = self.counts([from.as_str(), to.as_str()]).await?;
+        if messages != expected || left != 0 || u64::from(moved) != expected {
+            bail!(
+                "fetch + move: fetched {messages} of {expected}, {left} left in {from:?}, \
+                 {moved} in {to:?}"
+            );
+        }
+        Ok(PhaseFigures::new(messages, bytes, secs, peak).with_cpu(cpu))
+    }
+
     /// Waits until the poller has handled `expected` messages and gone idle.
     async fn drain(
         &self,
         events: &mut Events,
-        started: Instant,
+        (started, cpu): (Instant, Option<CpuSample>),
         expected: u64,
         ceiling: Option<&FetchOnlyReport>,
     ) -> anyhow::Result<DrainReport> {
@@ -393,22 +534,15 @@ impl<'a> Bench<'a> {
         };
         let secs = finished.duration_since(started).as_secs_f64();
         let peak = memory::peak_rss_bytes();
+        let cpu = cpu_since(cpu);
         let [inbox_left, processed] = self.counts([FOLDER, &self.processed_folder]).await?;
-        if inbox_left != 0 {
-            bail!("the INBOX still holds {inbox_left} messages after the drain");
-        }
-        if u64::from(processed) != expected {
-            bail!(
-                "{:?} holds {processed} messages after the drain, expected {expected}",
-                self.processed_folder
-            );
-        }
         let bytes = ceiling.map_or(0, |c| c.figures.bytes);
-        let figures = PhaseFigures::new(handled.len() as u64, bytes, secs, peak);
+        let figures = PhaseFigures::new(handled.len() as u64, bytes, secs, peak).with_cpu(cpu);
         let ratio = ceiling.map(|c| figures.messages_per_sec / c.figures.messages_per_sec);
         Ok(DrainReport {
             figures,
             ratio_to_fetch_only: ratio,
+            ratio_to_fetch_and_move: None,
             first_commit_secs: first_commit
                 .map_or(0.0, |t| t.duration_since(started).as_secs_f64()),
             decisions,
@@ -429,6 +563,7 @@ impl<'a> Bench<'a> {
         ));
         let disconnects_before = events.disconnects.len();
         memory::reset_peak_rss();
+        let cpu = CpuSample::now();
         let run_tag = format!(
             "{}-{}",
             std::process::id(),
@@ -499,6 +634,7 @@ impl<'a> Bench<'a> {
             rounds += 1;
         }
         let peak = memory::peak_rss_bytes();
+        let cpu = cpu_since(cpu);
         let Sent {
             accepted,
             send_secs,
@@ -519,6 +655,7 @@ impl<'a> Bench<'a> {
         report.inbox_left = inbox_left;
         report.disconnects = events.disconnects.len() - disconnects_before;
         report.peak_rss_bytes = peak;
+        report.cpu = cpu;
         Ok(report)
     }
 
@@ -539,10 +676,25 @@ impl<'a> Bench<'a> {
     async fn clean_up(&self) {
         let result = async {
             let mut session = connect(&self.plain_endpoint, None).await?;
-            session
-                .delete(&self.processed_folder)
-                .await
-                .with_context(|| format!("DELETE {:?}", self.processed_folder))?;
+            let folders: Vec<String> = session
+                .list(None, Some("*"))
+                .await?
+                .try_collect::<Vec<_>>()
+                .await?
+                .iter()
+                .map(|n| n.name().to_string())
+                .collect();
+            for folder in [
+                self.processed_folder.clone(),
+                format!("{}-moved", self.processed_folder),
+            ] {
+                if folders.contains(&folder) {
+                    session
+                        .delete(&folder)
+                        .await
+                        .with_context(|| format!("DELETE {folder:?}"))?;
+                }
+            }
             let _ = session.logout().await;
             anyhow::Ok(())
         }
@@ -591,6 +743,12 @@ impl Events {
                 "warning: the poller lost its session ({error}); retrying in {retry_in:?}"
             ));
             self.disconnects.push(error.clone());
+            if self.disconnects.len() >= MAX_DISCONNECTS {
+                bail!(
+                    "the poller lost its session {} times; last error: {error}",
+                    self.disconnects.len()
+                );
+            }
         }
         Ok(event)
     }
@@ -677,6 +835,18 @@ fn latency_mail(i: usize, message_id: &str, from: &str, to: &str) -> String {
     )
 }
 
+/// CPU use since `start` (when both samples could be read).
+fn cpu_since(start: Option<CpuSample>) -> Option<cpu::CpuUse> {
+    start?.until(&CpuSample::now()?)
+}
+
+fn move_to(folder: &str, uids: UidBatch) -> Acknowledgement {
+    Acknowledgement {
+        target: Target::Folder(folder.to_string()),
+        uids,
+    }
+}
+
 /// Rows of a table the benchmark checks (literal queries only).
 async fn count(store: &Store, table: &str) -> anyhow::Result<i64> {
     let query = match table {
@@ -710,34 +880,38 @@ fn progress(line: &str) {
 mod tests {
     use super::*;
 
-    fn stack() -> Stack {
-        Stack {
-            state_dir: PathBuf::from("/state"),
+    #[test]
+    fn settings_of_the_poller() {
+        let dir = tempfile::tempdir().unwrap();
+        // Quotes and backslashes in paths must survive the TOML text.
+        let ca_file = dir.path().join("ca \"x\" \\.pem");
+        std::fs::write(&ca_file, "not read here").unwrap();
+        let stack = Stack {
+            state_dir: dir.path().to_path_buf(),
             host: "127.0.0.1".into(),
             imaps_port: 10993,
             imap_port: 10143,
             smtp_port: 10025,
-            ca_file: PathBuf::from("/state/tls/ca \"x\".pem"),
+            ca_file: ca_file.clone(),
             password: "secret".into(),
             it_domain: "it.example.test".into(),
-        }
-    }
-
-    #[test]
-    fn settings_of_the_poller() {
+        };
         let settings = poller_settings(
-            &stack(),
+            &stack,
             "bench-1-2@it.example.test",
-            Path::new("/tmp/pw"),
+            &dir.path().join("pw"),
             "Processed",
             150,
             "sqlite:///tmp/x.db",
         )
         .unwrap();
         let mb = settings.mailbox(MAILBOX).unwrap();
+        assert_eq!(mb.host.as_deref(), Some("127.0.0.1"));
         assert_eq!(mb.port, Some(10993));
         assert_eq!(mb.tls, TlsMode::Implicit);
-        assert_eq!(mb.ca_file.as_deref(), Some("/state/tls/ca \"x\".pem"));
+        assert_eq!(mb.ca_file.as_deref(), ca_file.to_str());
+        assert_eq!(mb.username.as_deref(), Some("bench-1-2@it.example.test"));
+        assert_eq!(mb.folder, "INBOX");
         assert_eq!(mb.processed_folder.as_deref(), Some("Processed"));
         assert_eq!(mb.batch_size, 150);
         assert!(mb.idle);

@@ -83,10 +83,11 @@ pub struct ImapBenchArgs {
     /// Messages in the backlog the poller drains.
     #[arg(long, default_value_t = 10_000)]
     pub messages: usize,
+    /// Seed of the synthetic backlog (as `bench generate`).
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Messages per poller batch (one fetch, one transaction); the fetch-only pass uses it too.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = crate::config::DEFAULT_IMAP_BATCH)]
     pub batch_size: usize,
     /// Fetch-only passes over the backlog; the fastest is the ceiling.
     #[arg(long, default_value_t = 2)]
@@ -98,7 +99,7 @@ pub struct ImapBenchArgs {
     #[arg(long, default_value_t = 10, value_name = "MS")]
     pub latency_interval_ms: u64,
     /// Only the latency benchmark.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "skip_latency")]
     pub skip_drain: bool,
     /// Only the drain benchmark.
     #[arg(long)]
@@ -160,10 +161,16 @@ async fn imap_bench(args: ImapBenchArgs) -> anyhow::Result<()> {
     })
     .await?;
     if json {
-        print_json(&report)
+        print_json(&report)?;
     } else {
         report.print_table();
-        Ok(())
+    }
+    match report.problems.len() {
+        0 => Ok(()),
+        n => anyhow::bail!(
+            "{n} correctness check(s) failed: {}",
+            report.problems.join("; ")
+        ),
     }
 }
 

@@ -17,6 +17,8 @@ use file::{FileConfig, MailboxFile};
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://mailgate.db";
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 25 * 1024 * 1024;
 pub const DEFAULT_IMPORT_BATCH: usize = 250;
+/// Messages an IMAP poller fetches and commits together (memory is bounded by bytes too).
+pub const DEFAULT_IMAP_BATCH: usize = 500;
 pub const DEFAULT_SUPPORT_ADDRESS: &str = "Support <support@localhost>";
 
 #[derive(Debug, Clone)]
@@ -445,7 +447,7 @@ fn mailbox_settings(
             .batch_size
             .as_ref()
             .map(|b| *b.get_ref())
-            .unwrap_or(200)
+            .unwrap_or(DEFAULT_IMAP_BATCH)
             .clamp(1, 5000),
         max_message_bytes: mb.max_message_bytes.map(|b| b as usize).unwrap_or(0),
     }

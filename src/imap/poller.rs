@@ -235,9 +235,9 @@ impl Poller {
             without_decision = unknown.len(),
             "repairing mail handled before a crash"
         );
-        for ack in acknowledge::plan(known, &self.destinations) {
-            mover.acknowledge(&ack).await?;
-        }
+        mover
+            .acknowledge_all(&acknowledge::plan(known, &self.destinations))
+            .await?;
         // Never decided (should not happen): put them through the pipeline; dedupe keeps it exact.
         if !unknown.is_empty() {
             let set = UidBatch { uids: unknown }.sequence_set();
@@ -352,9 +352,9 @@ impl Poller {
                 anyhow::Ok((uids, outcomes))
             };
             let acknowledge = async {
-                for ack in acknowledge::plan(previous, destinations) {
-                    mover.acknowledge(&ack).await?;
-                }
+                mover
+                    .acknowledge_all(&acknowledge::plan(previous, destinations))
+                    .await?;
                 anyhow::Ok(())
             };
             let fetch = async {
@@ -384,9 +384,9 @@ impl Poller {
                 break;
             }
         }
-        for ack in acknowledge::plan(unacknowledged, &self.destinations) {
-            mover.acknowledge(&ack).await?;
-        }
+        mover
+            .acknowledge_all(&acknowledge::plan(unacknowledged, &self.destinations))
+            .await?;
         Ok(cancel.is_some_and(CancellationToken::is_cancelled))
     }
 

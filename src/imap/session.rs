@@ -198,6 +198,20 @@ impl MailboxSession {
         Ok(out)
     }
 
+    /// Acknowledges handled mail from a session other than the one that fetched it: a NOOP
+    /// first, because a server answers OK to a UID MOVE of mail this session has not yet
+    /// been told about — and moves nothing (seen with Dovecot).
+    pub async fn acknowledge_all(&mut self, acks: &[Acknowledgement]) -> anyhow::Result<()> {
+        if acks.is_empty() {
+            return Ok(());
+        }
+        self.noop().await?;
+        for ack in acks {
+            self.acknowledge(ack).await?;
+        }
+        Ok(())
+    }
+
     /// Moves or flags handled mail. MOVE where the server has it; else COPY, \Deleted and
     /// UID EXPUNGE of exactly these UIDs (never a plain EXPUNGE that would remove mail a
     /// person marked deleted, unless the server lacks UIDPLUS too).

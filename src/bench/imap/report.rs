@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::cpu::CpuUse;
+
 /// Targets of the issue: drain throughput and share of the fetch-only ceiling, latency.
 pub const DRAIN_TARGET_PER_SEC: f64 = 2000.0;
 pub const DRAIN_TARGET_RATIO: f64 = 0.70;
@@ -25,8 +27,13 @@ pub struct ImapBenchReport {
     pub backlog: Option<BacklogReport>,
     pub fetch_only: Option<FetchOnlyReport>,
     pub drain: Option<DrainReport>,
+    /// Reference: the drain's IMAP work alone (fetch on one connection, MOVE on a second).
+    pub fetch_and_move: Option<PhaseFigures>,
     pub latency: Option<LatencyReport>,
     pub targets: Vec<TargetCheck>,
+    /// Correctness checks that failed (mail left behind, counts that do not add up); the
+    /// command fails when there is any.
+    pub problems: Vec<String>,
 }
 
 /// Setup, not a measured figure: the backlog appended before the drain.
@@ -51,6 +58,8 @@ pub struct PhaseFigures {
     pub messages_per_sec: f64,
     pub mb_per_sec: f64,
     pub peak_rss_bytes: Option<u64>,
+    /// Cores kept busy during the phase, by mailgate and by the whole machine.
+    pub cpu: Option<CpuUse>,
 }
 
 impl PhaseFigures {
@@ -63,7 +72,13 @@ impl PhaseFigures {
             messages_per_sec: messages as f64 / secs_nz,
             mb_per_sec: bytes as f64 / 1e6 / secs_nz,
             peak_rss_bytes,
+            cpu: None,
         }
+    }
+
+    pub fn with_cpu(mut self, cpu: Option<CpuUse>) -> Self {
+        self.cpu = cpu;
+        self
     }
 }
 
@@ -84,6 +99,8 @@ pub struct DrainReport {
     pub figures: PhaseFigures,
     /// Drain rate / fetch-only rate.
     pub ratio_to_fetch_only: Option<f64>,
+    /// Drain rate / fetch + move rate.
+    pub ratio_to_fetch_and_move: Option<f64>,
     /// From starting the poller (connect, login, SELECT included) to the first commit.
     pub first_commit_secs: f64,
     /// Decisions of the handled messages, by name (created, threaded, ignored …).
@@ -111,6 +128,7 @@ pub struct LatencyReport {
     pub inbox_left: u32,
     pub disconnects: usize,
     pub peak_rss_bytes: Option<u64>,
+    pub cpu: Option<CpuUse>,
 }
 
 impl LatencyReport {
@@ -141,6 +159,7 @@ impl LatencyReport {
             inbox_left: 0,
             disconnects: 0,
             peak_rss_bytes: None,
+            cpu: None,
         }
     }
 }
@@ -221,11 +240,11 @@ impl ImapBenchReport {
                 b.append_method
             );
         }
-        if self.fetch_only.is_some() || self.drain.is_some() {
+        if self.fetch_only.is_some() || self.drain.is_some() || self.fetch_and_move.is_some() {
             println!();
             println!(
-                "{:<22} {:>9} {:>9} {:>9} {:>10} {:>8} {:>10}",
-                "phase", "messages", "MB", "time", "msg/s", "MB/s", "peak RSS"
+                "{:<22} {:>9} {:>9} {:>9} {:>10} {:>8} {:>10} {:>13}",
+                "phase", "messages", "MB", "time", "msg/s", "MB/s", "peak RSS", "CPU own/all"
             );
         }
         if let Some(f) = &self.fetch_only {
@@ -237,12 +256,27 @@ impl ImapBenchReport {
             };
             print_phase("fetch-only ceiling", &f.figures, &passes);
         }
+        if let Some(m) = &self.fetch_and_move {
+            print_phase(
+                "fetch + move (ref.)",
+                m,
+                "   (after the drain: fetch, MOVE on a 2nd connection)",
+            );
+        }
         if let Some(d) = &self.drain {
-            let ratio = d
-                .ratio_to_fetch_only
-                .map(|r| format!("   = {:.0}% of the ceiling", r * 100.0))
-                .unwrap_or_default();
-            print_phase("drain (poller)", &d.figures, &ratio);
+            let ratios: Vec<String> = [
+                (d.ratio_to_fetch_only, "fetch-only"),
+                (d.ratio_to_fetch_and_move, "fetch + move"),
+            ]
+            .iter()
+            .filter_map(|(r, name)| r.map(|r| format!("{:.0}% of {name}", r * 100.0)))
+            .collect();
+            let note = if ratios.is_empty() {
+                String::new()
+            } else {
+                format!("   = {}", ratios.join(", "))
+            };
+            print_phase("drain (poller)", &d.figures, &note);
             let decisions: Vec<String> = d
                 .decisions
                 .iter()
@@ -270,12 +304,25 @@ impl ImapBenchReport {
                 l.p50_ms, l.p90_ms, l.p99_ms, l.max_ms, l.min_ms, l.mean_ms
             );
             println!(
-                "  poller rounds (IDLE wake-ups): {}; INBOX left: {}; reconnects: {}; peak RSS {}",
+                "  poller rounds (IDLE wake-ups): {}; INBOX left: {}; reconnects: {}; peak RSS {}; \
+                 CPU own/all {} cores",
                 l.poller_rounds,
                 l.inbox_left,
                 l.disconnects,
-                rss(l.peak_rss_bytes)
+                rss(l.peak_rss_bytes),
+                cpu(l.cpu)
             );
+        }
+        println!();
+        if self.problems.is_empty() {
+            println!(
+                "checks: every message handled once, mailbox emptied, one decision per message, \
+                 tickets as reported: ok"
+            );
+        } else {
+            for problem in &self.problems {
+                println!("CHECK FAILED: {problem}");
+            }
         }
         if !self.targets.is_empty() {
             println!();
@@ -298,15 +345,27 @@ impl ImapBenchReport {
 
 fn print_phase(name: &str, f: &PhaseFigures, note: &str) {
     println!(
-        "{:<22} {:>9} {:>9.1} {:>7.2} s {:>10.0} {:>8.1} {:>10}{note}",
+        "{:<22} {:>9} {:>9.1} {:>7.2} s {:>10.0} {:>8.1} {:>10} {:>13}{note}",
         name,
         f.messages,
         f.bytes as f64 / 1e6,
         f.secs,
         f.messages_per_sec,
         f.mb_per_sec,
-        rss(f.peak_rss_bytes)
+        rss(f.peak_rss_bytes),
+        cpu(f.cpu)
     );
+}
+
+/// `own/all of N` cores: mailgate's and the machine's.
+fn cpu(cpu: Option<CpuUse>) -> String {
+    cpu.map(|c| {
+        format!(
+            "{:.1}/{:.1} of {}",
+            c.process_cores, c.machine_cores, c.cores
+        )
+    })
+    .unwrap_or_else(|| "n/a".into())
 }
 
 fn rss(bytes: Option<u64>) -> String {
@@ -350,9 +409,11 @@ mod tests {
             threads: 2,
             backlog: None,
             fetch_only: None,
+            fetch_and_move: None,
             drain: Some(DrainReport {
                 figures: PhaseFigures::new(10_000, 70_000_000, 4.0, None),
                 ratio_to_fetch_only: Some(0.6),
+                ratio_to_fetch_and_move: None,
                 first_commit_secs: 0.1,
                 decisions: BTreeMap::new(),
                 inbox_left: 0,
@@ -362,6 +423,7 @@ mod tests {
             }),
             latency: Some(latency),
             targets: Vec::new(),
+            problems: Vec::new(),
         };
         report.check_targets();
         let met: Vec<(&str, bool)> = report
