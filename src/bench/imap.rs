@@ -27,7 +27,7 @@ mod append;
 mod cpu;
 mod report;
 mod smtp;
-mod stack;
+pub(crate) mod stack;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};

@@ -7,6 +7,8 @@
 //! - `bench imap [--messages N] [--latency-mails M]`: the IMAP poller against the test mail
 //!   stack: drain of an APPENDed backlog against a fetch-only ceiling, and SMTP-to-commit
 //!   latency with IDLE (see [`crate::bench::imap`]).
+//! - `bench outbox [--messages N] [--pool-size P]`: the outbox sender's drain rate to the test
+//!   mail stack's Postfix (see [`crate::bench::outbox`]).
 
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
@@ -34,6 +36,35 @@ pub enum BenchCommand {
     Import(ImportBenchArgs),
     /// Measure the IMAP poller against the test mail stack: backlog drain and IDLE latency.
     Imap(ImapBenchArgs),
+    /// Measure the outbox sender's drain rate to the test mail stack's Postfix.
+    Outbox(OutboxBenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OutboxBenchArgs {
+    /// The test mail stack's state directory.
+    #[arg(
+        long,
+        env = "MAILSTACK_STATE_DIR",
+        default_value = ".state/mailstack",
+        value_name = "DIR"
+    )]
+    pub state_dir: PathBuf,
+    /// Mails enqueued, then drained.
+    #[arg(long, default_value_t = 2000)]
+    pub messages: usize,
+    /// SMTP connections (mails in flight).
+    #[arg(long, default_value_t = crate::config::DEFAULT_SMTP_POOL_SIZE)]
+    pub pool_size: u32,
+    /// The stack's script (default: scripts/mailstack.sh here or in the source tree).
+    #[arg(long, value_name = "PATH")]
+    pub mailstack: Option<PathBuf>,
+    /// Work directory for the database (default: a temporary folder, removed after).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -139,7 +170,28 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         }
         BenchCommand::Import(args) => import_bench(args).await,
         BenchCommand::Imap(args) => imap_bench(args).await,
+        BenchCommand::Outbox(args) => outbox_bench(args).await,
     }
+}
+
+async fn outbox_bench(args: OutboxBenchArgs) -> anyhow::Result<()> {
+    let report = crate::bench::outbox::run(crate::bench::outbox::OutboxBenchOptions {
+        state_dir: args.state_dir,
+        mailstack_script: args.mailstack,
+        messages: args.messages,
+        pool_size: args.pool_size,
+        dir: args.dir,
+    })
+    .await?;
+    if args.json {
+        print_json(&report)?;
+    } else {
+        report.print_table();
+    }
+    if report.not_sent > 0 {
+        anyhow::bail!("{} of {} mails were not sent", report.not_sent, report.messages);
+    }
+    Ok(())
 }
 
 async fn imap_bench(args: ImapBenchArgs) -> anyhow::Result<()> {
@@ -344,6 +396,7 @@ async fn import_phase(
             role: Role::Support,
             archive: false,
             dry_run: false,
+            notify: false,
         },
     );
     let report = import(

@@ -41,6 +41,21 @@ pub fn run(cmd: &ConfigCommand, path: Option<&Path>) -> anyhow::Result<()> {
                         .unwrap_or("(no IMAP host: import/ingest only)")
                 );
             }
+            match &settings.smtp {
+                Some(smtp) => println!("  smtp          {}", smtp.describe()),
+                None => println!("  smtp          (none: notifications wait in the outbox)"),
+            }
+            match settings.notify.templates.dir() {
+                Some(dir) => println!(
+                    "  templates     {} (overrides checked with a sample ticket)",
+                    dir.display()
+                ),
+                None => println!("  templates     built-in"),
+            }
+            println!(
+                "  rate cap      {} automatic mails per recipient per hour",
+                settings.notify.rate_cap.max
+            );
             if let Ok(text) = std::fs::read_to_string(&settings.origin) {
                 for section in Settings::unused_sections(&text) {
                     println!("  note: [{section}] is accepted but not used by this version yet");

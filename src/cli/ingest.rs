@@ -71,6 +71,7 @@ pub fn live_pipeline(
             role,
             archive: false,
             dry_run: false,
+            notify: true,
         },
     ))
 }

@@ -7,6 +7,7 @@ mod config_check;
 mod decisions;
 mod import;
 mod ingest;
+mod outbox;
 mod output;
 mod quarantine;
 mod run;
@@ -45,6 +46,9 @@ pub enum Command {
     /// Mail that could not be processed: list it, or put it through the pipeline again.
     #[command(subcommand)]
     Quarantine(quarantine::QuarantineCommand),
+    /// Outgoing notifications: list them, or retry a failed one.
+    #[command(subcommand)]
+    Outbox(outbox::OutboxCommand),
     /// Apply database migrations.
     Migrate,
     /// Configuration commands.
@@ -75,6 +79,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tickets(cmd) => tickets::run(cmd, &settings, &store).await,
         Command::Decisions(args) => decisions::run(args, &settings, &store).await,
         Command::Quarantine(cmd) => quarantine::run(cmd, settings, store.clone()).await,
+        Command::Outbox(cmd) => outbox::run(cmd, &settings, &store).await,
         Command::Migrate => {
             eprintln!("database {} is up to date", settings.database_url);
             Ok(())

@@ -1,7 +1,11 @@
-//! `mailgate run`: one poller per configured mailbox, until SIGINT/SIGTERM. One cancellation
-//! token and one task tracker: on the first signal every poller finishes the batch in hand,
-//! commits, acknowledges and logs out; a second signal exits at once (nothing committed is
-//! lost either way: the next start repairs unacknowledged mail).
+//! `mailgate run`: one poller per configured mailbox and, with `[smtp]`, the outbox sender,
+//! until SIGINT/SIGTERM. One cancellation token and one task tracker: on the first signal every
+//! poller finishes the batch in hand, commits, acknowledges and logs out, and the sender
+//! finishes and records the mails in flight; a second signal exits at once (nothing committed
+//! is lost either way: the next start repairs unacknowledged mail, and rows left `sending` are
+//! claimed again when their lease expires).
+
+use std::sync::Arc;
 
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
@@ -9,12 +13,13 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::Settings;
 use crate::imap::Poller;
+use crate::outbox::sender::OutboxSender;
 use crate::store::Store;
 
 pub async fn run(settings: Settings, store: Store) -> anyhow::Result<()> {
-    if settings.mailboxes.is_empty() {
+    if settings.mailboxes.is_empty() && settings.smtp.is_none() {
         anyhow::bail!(
-            "no [[mailboxes]] in the configuration ({}): nothing to poll",
+            "no [[mailboxes]] and no [smtp] in the configuration ({}): nothing to poll or send",
             settings.origin
         );
     }
@@ -25,13 +30,27 @@ pub async fn run(settings: Settings, store: Store) -> anyhow::Result<()> {
         .map(|mb| Poller::new(&settings, store.clone(), &mb.name))
         .collect::<anyhow::Result<Vec<_>>>()
         .context("cannot start the pollers")?;
+    let sender = match &settings.smtp {
+        Some(_) => Some(Arc::new(
+            OutboxSender::new(&settings, store.clone())
+                .context("cannot start the outbox sender")?,
+        )),
+        None => None,
+    };
     let cancel = CancellationToken::new();
     let tracker = TaskTracker::new();
     for poller in pollers {
         tracker.spawn(poller.run(cancel.clone()));
     }
+    if let Some(sender) = &sender {
+        tracker.spawn(sender.clone().run(cancel.clone()));
+    }
     tracker.close();
-    tracing::info!(mailboxes = settings.mailboxes.len(), "mailgate running");
+    tracing::info!(
+        mailboxes = settings.mailboxes.len(),
+        smtp = sender.as_ref().map(|s| s.describe()).unwrap_or_else(|| "off".into()),
+        "mailgate running"
+    );
     tokio::select! {
         _ = crate::shutdown::wait_for_signal() => {}
         _ = tracker.wait() => {}

@@ -1,4 +1,7 @@
-//! `mailgate tickets list [--status S] [--json]` and `tickets show REF [--json]`.
+//! `mailgate tickets list [--status S] [--json]`, `tickets show REF [--json]`, and the agent
+//! commands `tickets reply`, `set-status`, `set-priority` (in [`agent`]).
+
+mod agent;
 
 use clap::{Args, Subcommand};
 use serde::Serialize;
@@ -13,8 +16,14 @@ use crate::store::{AttachmentRow, ParticipantRow, Store, TicketRow};
 pub enum TicketsCommand {
     /// Tickets in number order.
     List(ListArgs),
-    /// One ticket with its participants, messages and decisions.
+    /// One ticket with its participants, messages, notifications and decisions.
     Show(ShowArgs),
+    /// Answer the customer: stored on the ticket and mailed from the support address.
+    Reply(agent::ReplyArgs),
+    /// Change the status (pending, resolved, closed, open); the customer is told.
+    SetStatus(agent::SetStatusArgs),
+    /// Change the priority (low, normal, high, critical); critical alerts the technicians.
+    SetPriority(agent::SetPriorityArgs),
 }
 
 #[derive(Debug, Args)]
@@ -74,7 +83,22 @@ struct TicketDetailJson {
     ticket: TicketJson,
     participants: Vec<ParticipantRow>,
     messages: Vec<MessageJson>,
+    /// Mail mailgate queued or sent about the ticket (the outbox).
+    notifications: Vec<NotificationJson>,
     decisions: Vec<DecisionJson>,
+}
+
+#[derive(Serialize)]
+struct NotificationJson {
+    id: i64,
+    kind: String,
+    recipients: Vec<String>,
+    subject: String,
+    message_id: String,
+    status: String,
+    created_at: String,
+    sent_at: Option<String>,
+    last_error: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -177,6 +201,22 @@ pub async fn run(cmd: TicketsCommand, settings: &Settings, store: &Store) -> any
                     }
                 })
                 .collect();
+            let notifications = store
+                .ticket_notifications(r.number())
+                .await?
+                .into_iter()
+                .map(|n| NotificationJson {
+                    id: n.id,
+                    kind: n.kind,
+                    recipients: serde_json::from_str(&n.recipients).unwrap_or_default(),
+                    subject: n.subject,
+                    message_id: n.message_id,
+                    status: n.status,
+                    created_at: time(n.created_at),
+                    sent_at: n.sent_at.map(time),
+                    last_error: n.last_error,
+                })
+                .collect();
             let decisions = store
                 .ticket_decisions(r.number())
                 .await?
@@ -187,6 +227,7 @@ pub async fn run(cmd: TicketsCommand, settings: &Settings, store: &Store) -> any
                 ticket: TicketJson::new(ticket, prefix),
                 participants,
                 messages,
+                notifications,
                 decisions,
             };
             if args.json {
@@ -195,6 +236,9 @@ pub async fn run(cmd: TicketsCommand, settings: &Settings, store: &Store) -> any
             print_detail(&detail);
             Ok(())
         }
+        TicketsCommand::Reply(args) => agent::reply(args, settings, store).await,
+        TicketsCommand::SetStatus(args) => agent::set_status(args, settings, store).await,
+        TicketsCommand::SetPriority(args) => agent::set_priority(args, settings, store).await,
     }
 }
 
@@ -216,11 +260,14 @@ fn print_detail(d: &TicketDetailJson) {
     }
     println!("Messages ({}):", d.messages.len());
     for m in &d.messages {
+        let what = match m.direction.as_str() {
+            "inbound" => m.classification.clone(),
+            other => other.to_string(),
+        };
         println!(
-            "  ── {} from {} [{}] <{}>",
+            "  ── {} from {} [{what}] <{}>",
             m.date.as_deref().unwrap_or(&m.received_at),
             m.from,
-            m.classification,
             m.message_id
         );
         println!("     Subject: {}", m.subject);
@@ -231,6 +278,24 @@ fn print_detail(d: &TicketDetailJson) {
             println!(
                 "     📎 {} ({}, {} bytes)",
                 a.filename, a.content_type, a.size
+            );
+        }
+    }
+    if !d.notifications.is_empty() {
+        println!("Notifications ({}):", d.notifications.len());
+        for n in &d.notifications {
+            let error = n
+                .last_error
+                .as_deref()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default();
+            println!(
+                "  #{} {} {} to {} ({}){error}",
+                n.id,
+                n.created_at,
+                n.kind,
+                n.recipients.join(", "),
+                n.status
             );
         }
     }

@@ -21,8 +21,9 @@ pub struct FileConfig {
     pub limits: LimitsFile,
     #[serde(default)]
     pub import: ImportFile,
-    /// Sections read by later parts of mailgate (outbox, SLA, HTTP API, escalation gate).
-    pub smtp: Option<toml::Table>,
+    /// The outbox sender (`mailgate run`); absent: notifications wait in the outbox.
+    pub smtp: Option<SmtpFile>,
+    /// Sections read by later parts of mailgate (SLA, HTTP API, escalation gate).
     pub sla: Option<toml::Table>,
     pub http: Option<toml::Table>,
     pub escalation: Option<toml::Table>,
@@ -94,6 +95,11 @@ pub struct NotifyFile {
     pub agents: Vec<Spanned<String>>,
     #[serde(default)]
     pub primary_contacts: BTreeMap<String, Spanned<String>>,
+    /// Directory of template files overriding the built-in ones (`acknowledgement.txt`, …);
+    /// relative to the config file.
+    pub templates_dir: Option<Spanned<String>>,
+    /// Automatic mails per recipient per hour before further ones are held (default 10).
+    pub max_automatic_per_hour: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -108,4 +114,28 @@ pub struct LimitsFile {
 pub struct ImportFile {
     /// Messages applied per database transaction during import (default 250).
     pub batch_size: Option<usize>,
+}
+
+/// `[smtp]`: where the outbox sender delivers (SPEC 10).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpFile {
+    pub host: Spanned<String>,
+    pub port: Option<u16>,
+    pub tls: Option<Spanned<TlsMode>>,
+    pub ca_file: Option<Spanned<String>>,
+    pub username: Option<Spanned<String>>,
+    pub password_env: Option<Spanned<String>>,
+    pub password_file: Option<Spanned<String>>,
+    /// Name sent with EHLO (default: this machine's host name).
+    pub hello_name: Option<Spanned<String>>,
+    /// SMTP connections used at once (default 4).
+    pub pool_size: Option<Spanned<u32>>,
+    /// Seconds per SMTP command before the attempt counts as failed (default 30).
+    pub timeout_secs: Option<Spanned<u64>>,
+    /// Attempts before a temporarily failing mail fails for good (default 8).
+    pub max_attempts: Option<Spanned<u32>>,
+    /// First retry delay; doubles per attempt up to `retry_max_secs` (defaults 30 s, 30 min).
+    pub retry_base_secs: Option<Spanned<u64>>,
+    pub retry_max_secs: Option<Spanned<u64>>,
 }

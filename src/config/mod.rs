@@ -5,11 +5,13 @@
 
 mod file;
 mod secret;
+mod smtp;
 
 use std::{collections::HashMap, path::Path};
 
 pub use file::{Role, TlsMode};
 pub use secret::{Secret, SecretError, SecretSource};
+pub use smtp::{DEFAULT_SMTP_POOL_SIZE, SmtpSettings};
 
 use crate::domain::{AddressPatterns, EmailAddress, Mailbox};
 use file::{FileConfig, MailboxFile};
@@ -29,6 +31,8 @@ pub struct Settings {
     pub tickets: TicketSettings,
     pub mailboxes: Vec<MailboxSettings>,
     pub notify: NotifySettings,
+    /// `[smtp]`: the outbox sender of `mailgate run`; `None`: nothing is sent.
+    pub smtp: Option<SmtpSettings>,
     pub max_message_bytes: usize,
     pub import_batch_size: usize,
 }
@@ -67,6 +71,10 @@ pub struct NotifySettings {
     pub agents: AddressPatterns,
     /// Customer domain → primary contact copied on status mail.
     pub primary_contacts: HashMap<String, EmailAddress>,
+    /// Notification bodies: built-in templates plus `templates_dir` overrides, all checked.
+    pub templates: crate::outbox::templates::Templates,
+    /// The per-recipient cap on automatic mail (`max_automatic_per_hour`, default 10).
+    pub rate_cap: crate::outbox::RateCap,
 }
 
 /// One mistake in the config file, with the line it is on when known.
@@ -258,6 +266,21 @@ impl Settings {
             .unwrap_or(DEFAULT_IMPORT_BATCH)
             .clamp(1, 10_000);
 
+        let templates = notify_templates(&raw.notify.templates_dir, origin, &mut issue);
+        let rate_cap = crate::outbox::RateCap {
+            max: raw
+                .notify
+                .max_automatic_per_hour
+                .as_ref()
+                .map(|m| *m.get_ref())
+                .unwrap_or(crate::outbox::RateCap::default().max),
+            window_secs: 3600,
+        };
+        let smtp = raw
+            .smtp
+            .as_ref()
+            .map(|s| smtp::smtp_settings(s, &mut issue));
+
         let (true, Some(support_address)) = (issues.is_empty(), support_address) else {
             return Err(invalid(issues));
         };
@@ -282,7 +305,10 @@ impl Settings {
                 technicians,
                 agents,
                 primary_contacts,
+                templates,
+                rate_cap,
             },
+            smtp,
             max_message_bytes,
             import_batch_size,
         })
@@ -313,7 +339,6 @@ impl Settings {
         };
         let mut out = Vec::new();
         for (name, present) in [
-            ("smtp", raw.smtp.is_some()),
             ("sla", raw.sla.is_some()),
             ("http", raw.http.is_some()),
             ("escalation", raw.escalation.is_some()),
@@ -477,6 +502,35 @@ fn read_secret(
                 None
             }
         },
+    }
+}
+
+/// The notification templates: the built-in ones, overridden by the files of `templates_dir`
+/// (relative to the config file's directory). Each problem (unreadable directory, syntax error,
+/// undefined variable) is an issue on the line of `templates_dir`.
+fn notify_templates(
+    dir: &Option<toml::Spanned<String>>,
+    origin: &str,
+    issue: &mut impl FnMut(Option<std::ops::Range<usize>>, String),
+) -> crate::outbox::templates::Templates {
+    use crate::outbox::templates::Templates;
+    let Some(dir) = dir else {
+        return Templates::default();
+    };
+    let mut path = std::path::PathBuf::from(dir.get_ref());
+    if path.is_relative()
+        && let Some(base) = Path::new(origin).parent().filter(|p| p.is_dir())
+    {
+        path = base.join(path);
+    }
+    match Templates::load(Some(&path)) {
+        Ok(t) => t,
+        Err(errors) => {
+            for e in errors {
+                issue(Some(dir.span()), format!("notify.templates_dir: {e}"));
+            }
+            Templates::default()
+        }
     }
 }
 

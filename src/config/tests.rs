@@ -72,7 +72,26 @@ primary_contacts = { "acme.test" = "it-lead@acme.test" }
         s.notify.primary_contacts["acme.test"].as_str(),
         "it-lead@acme.test"
     );
-    assert_eq!(Settings::unused_sections(text), vec!["smtp"]);
+    assert!(Settings::unused_sections(text).is_empty());
+    let smtp = s.smtp.as_ref().unwrap();
+    assert_eq!((smtp.port, smtp.tls), (587, TlsMode::Starttls));
+    assert_eq!(smtp.max_attempts, 8);
+}
+
+#[test]
+fn smtp_section_is_checked_with_lines() {
+    let text = "[smtp]\nhost = \"mail.example.test\"\ntls = \"none\"\nusername = \"u\"\npool_size = 0\nmax_attempts = 9\nretry_base_secs = 60\nretry_max_secs = 10\n";
+    let issues = issues_of(text);
+    let lines: Vec<_> = issues.iter().map(|i| i.line).collect();
+    assert_eq!(lines, vec![Some(3), Some(4), Some(5), Some(8)], "{issues:?}");
+    assert!(issues[0].message.contains("loopback"), "{issues:?}");
+    assert!(issues[1].message.contains("password"), "{issues:?}");
+    let ok = "[smtp]\nhost = \"127.0.0.1\"\nport = 10025\ntls = \"none\"\nunknown = 1\n";
+    assert_eq!(issues_of(ok)[0].line, Some(5));
+    let s = Settings::from_toml("[smtp]\nhost = \"127.0.0.1\"\ntls = \"implicit\"\nusername = \"u\"\npassword_env = \"P\"\n", "t").unwrap();
+    let smtp = s.smtp.unwrap();
+    assert_eq!(smtp.port, 465);
+    assert!(!format!("{smtp:?}").contains("secret"));
 }
 
 #[test]

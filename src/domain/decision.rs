@@ -65,6 +65,8 @@ pub enum Rule {
     OverSize,
     /// Storing it failed; kept in quarantine to reprocess.
     PipelineError,
+    /// mailgate's own mail coming back (our verified Message-ID, or From one of our addresses).
+    OwnMail,
 }
 
 impl Rule {
@@ -82,6 +84,7 @@ impl Rule {
             Rule::Unparseable => "unparseable",
             Rule::OverSize => "over-size",
             Rule::PipelineError => "pipeline-error",
+            Rule::OwnMail => "own-mail",
         }
     }
 }
@@ -92,6 +95,8 @@ pub enum IgnoreReason {
     Duplicate,
     /// Bounce or automatic mail that belongs to no ticket.
     MachineUnthreaded,
+    /// mailgate's own outgoing mail seen again: never a customer's message.
+    OwnMail,
 }
 
 /// What to do with the mail.

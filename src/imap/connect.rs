@@ -69,11 +69,12 @@ impl Endpoint {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
-    #[error("cannot connect to {addr}: {source}")]
+    // The cause is the error's source, shown by `{:#}`: not repeated in the message.
+    #[error("cannot connect to {addr}")]
     Tcp { addr: String, source: io::Error },
-    #[error("TLS handshake with {host} failed: {source}")]
+    #[error("TLS handshake with {host} failed")]
     Tls { host: String, source: io::Error },
-    #[error("{0}")]
+    #[error(transparent)]
     TlsSetup(#[from] crate::tls::TlsSetupError),
     #[error("invalid TLS server name {0:?}")]
     ServerName(String),
@@ -81,14 +82,14 @@ pub enum ConnectError {
     NoGreeting,
     #[error("STARTTLS refused: {0}")]
     StartTls(async_imap::error::Error),
-    #[error("login as {user} refused: {source}")]
+    #[error("login as {user} refused")]
     Login {
         user: String,
         source: async_imap::error::Error,
     },
     #[error("timed out while {0}")]
     Timeout(&'static str),
-    #[error("IMAP error: {0}")]
+    #[error("IMAP error")]
     Imap(#[from] async_imap::error::Error),
 }
 

@@ -87,6 +87,7 @@ impl Poller {
                 role: mailbox.role,
                 archive: false,
                 dry_run: false,
+                notify: true,
             },
         );
         let max_bytes = match mailbox.max_message_bytes {
@@ -155,13 +156,21 @@ impl Poller {
     ) -> anyhow::Result<()> {
         // Two connections: one fetches (and IDLEs), the other moves handled mail, so the
         // server works on both at once.
-        let mut session = MailboxSession::open(&self.endpoint, self.tls.as_ref()).await?;
-        let mut mover = MailboxSession::open(&self.endpoint, self.tls.as_ref()).await?;
-        for folder in self.destinations.folders() {
-            session.ensure_folder(folder).await?;
-        }
-        let status = session.select(&self.mailbox.folder).await?;
-        mover.select(&self.mailbox.folder).await?;
+        let opened = async {
+            let mut session = MailboxSession::open(&self.endpoint, self.tls.as_ref()).await?;
+            let mut mover = MailboxSession::open(&self.endpoint, self.tls.as_ref()).await?;
+            for folder in self.destinations.folders() {
+                session.ensure_folder(folder).await?;
+            }
+            let status = session.select(&self.mailbox.folder).await?;
+            mover.select(&self.mailbox.folder).await?;
+            anyhow::Ok((session, mover, status))
+        };
+        // Nothing is in hand while connecting: shutdown need not wait for a slow server.
+        let (mut session, mut mover, status) = tokio::select! {
+            opened = opened => opened?,
+            _ = cancel.cancelled() => return Ok(()),
+        };
         tracing::info!(
             folder = %self.mailbox.folder,
             uid_validity = status.uid_validity,

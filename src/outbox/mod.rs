@@ -11,12 +11,17 @@
 //!
 //! The SMTP sender, the outbox table and the templates build on these functions.
 
+pub mod enqueue;
 pub mod headers;
 pub mod loop_guard;
 pub mod message_id;
 pub mod own_addresses;
 pub mod recipients;
+pub mod render;
+pub mod sender;
+pub mod smtp;
 pub mod subject;
+pub mod templates;
 
 pub use headers::{AutoSubmitted, OutgoingHeaders};
 pub use loop_guard::{HoldReason, OwnMail, RateCap, Verdict};

@@ -21,6 +21,8 @@ use anyhow::Context;
 use crate::config::{Role, Settings};
 use crate::decide::DecideContext;
 use crate::domain::{Action, Classification, Decision, EmailAddress, Rule, Source};
+use crate::outbox::enqueue::EnqueueSettings;
+use crate::outbox::{Audience, OwnAddresses, OwnMessageIds};
 use crate::reply_token::ReplyTokens;
 use crate::store::{Checkpoint, Store};
 use crate::thread::ThreadContext;
@@ -34,6 +36,9 @@ pub struct RunOptions {
     pub archive: bool,
     /// Decide everything, store nothing.
     pub dry_run: bool,
+    /// Enqueue notifications (acknowledgements) for live mail. Never in an archive import or
+    /// a dry run, whatever this says; `mailgate import` sets it to false in every mode.
+    pub notify: bool,
 }
 
 pub struct Pipeline {
@@ -42,6 +47,8 @@ pub struct Pipeline {
     options: RunOptions,
     reply_tokens: Option<ReplyTokens>,
     own_addresses: Vec<EmailAddress>,
+    own: OwnAddresses,
+    own_ids: Option<OwnMessageIds>,
     /// In a dry run, what earlier batches would have stored.
     dry_overlay: Option<Snapshot>,
 }
@@ -60,12 +67,19 @@ impl Pipeline {
             }
         }
         let dry_overlay = options.dry_run.then(Snapshot::default);
+        let own = OwnAddresses::new(
+            &settings.tickets.support_address.address,
+            own_addresses.iter().cloned(),
+        );
+        let own_ids = settings.tickets.secret.clone().map(OwnMessageIds::new);
         Self {
             store,
             settings,
             options,
             reply_tokens,
             own_addresses,
+            own,
+            own_ids,
             dry_overlay,
         }
     }
@@ -103,46 +117,35 @@ impl Pipeline {
             return self.dry_run(batch).await;
         }
         // A copy of each message, to retry one by one if the database refuses the batch.
-        let retry: Vec<(Source, Vec<u8>, String)> = batch
-            .iter()
-            .map(|p| (p.source.clone(), p.raw.clone(), p.raw_sha256.clone()))
-            .collect();
+        let retry: Vec<RetryCopy> = batch.iter().map(RetryCopy::of).collect();
         let error = match self.try_batch(batch, checkpoint.as_ref()).await {
             Ok(outcomes) => return Ok(outcomes),
             Err(error) if !refused_by_database(&error) => return Err(error),
             Err(error) => error,
         };
         if retry.len() == 1 {
-            let (source, raw, sha) = retry.into_iter().next().context("retry list is empty")?;
+            let one = retry.into_iter().next().context("retry list is empty")?;
             return Ok(vec![
-                self.quarantine_failed(source, raw, sha, &error, checkpoint.as_ref())
+                self.quarantine_failed(one.source, one.raw, one.sha, &error, checkpoint.as_ref())
                     .await?,
             ]);
         }
         tracing::warn!(error = %format!("{error:#}"), "batch refused; retrying one message at a time");
-        let max = self.settings.max_message_bytes;
         let count = retry.len();
         let mut outcomes = Vec::with_capacity(count);
-        for (i, (source, raw, sha)) in retry.into_iter().enumerate() {
+        for (i, copy) in retry.into_iter().enumerate() {
             let cp = if i + 1 == count {
                 checkpoint.as_ref()
             } else {
                 None
             };
-            let prepared = prepare_hashed(
-                RawMessage {
-                    source: source.clone(),
-                    bytes: raw.clone(),
-                },
-                sha.clone(),
-                max,
-            );
-            match self.try_batch(vec![prepared], cp).await {
+            match self.try_batch(vec![copy.prepared()], cp).await {
                 Ok(mut one) => outcomes.append(&mut one),
                 Err(error) if !refused_by_database(&error) => return Err(error),
-                Err(error) => {
-                    outcomes.push(self.quarantine_failed(source, raw, sha, &error, cp).await?)
-                }
+                Err(error) => outcomes.push(
+                    self.quarantine_failed(copy.source, copy.raw, copy.sha, &error, cp)
+                        .await?,
+                ),
             }
         }
         Ok(outcomes)
@@ -195,7 +198,7 @@ impl Pipeline {
     ) -> anyhow::Result<Vec<Outcome>> {
         let now = now();
         let started = std::time::Instant::now();
-        let keys = self.keys(&batch);
+        let keys = self.keys(&batch, now);
         let keys_len = keys.message_ids.len() + keys.tickets.len();
         let mut tx = self.store.begin_write().await?;
         let begun = started.elapsed();
@@ -221,7 +224,7 @@ impl Pipeline {
 
     async fn dry_run(&mut self, batch: Vec<Prepared>) -> anyhow::Result<Vec<Outcome>> {
         let now = now();
-        let keys = self.keys(&batch);
+        let keys = self.keys(&batch, now);
         let mut tx = self.store.begin_write().await?;
         let stored = crate::store::load_snapshot(&mut tx, &keys).await?;
         tx.rollback().await?;
@@ -233,15 +236,40 @@ impl Pipeline {
         Ok(outcomes)
     }
 
-    fn keys(&self, batch: &[Prepared]) -> Keys {
+    /// Whether this run enqueues notifications: live mail only, never an archive import, an
+    /// import at all, or a dry run.
+    fn notifies(&self) -> bool {
+        self.options.notify && !self.options.archive && !self.options.dry_run
+    }
+
+    fn keys(&self, batch: &[Prepared], now: i64) -> Keys {
         let mut keys = Keys::default();
+        let notifies = self.notifies();
+        keys.counts_since = now - self.settings.notify.rate_cap.window_secs;
         for p in batch {
             match &p.content {
-                Content::Parsed(email) => keys.add(
-                    email,
-                    &self.settings.tickets.prefix,
-                    self.reply_tokens.as_ref(),
-                ),
+                Content::Parsed(email) => {
+                    keys.add(
+                        email,
+                        &self.settings.tickets.prefix,
+                        self.reply_tokens.as_ref(),
+                    );
+                    if notifies {
+                        // Who an acknowledgement may go to: requester, Cc, primary contact.
+                        let from = &email.from.address;
+                        keys.addresses.insert(from.clone());
+                        keys.addresses
+                            .extend(email.cc.iter().map(|m| m.address.clone()));
+                        if let Some(c) = self
+                            .settings
+                            .notify
+                            .primary_contacts
+                            .get(&from.domain().to_ascii_lowercase())
+                        {
+                            keys.addresses.insert(c.clone());
+                        }
+                    }
+                }
                 Content::Failed { message_id, .. } => {
                     keys.message_ids.insert(message_id.clone());
                 }
@@ -281,6 +309,77 @@ impl Pipeline {
             now,
             own_addresses: &self.own_addresses,
             agents: &self.settings.notify.agents,
+            own: &self.own,
+            own_ids: self.own_ids.as_ref(),
+            notify: self.notifies().then(|| EnqueueSettings {
+                support: &self.settings.tickets.support_address,
+                own_ids: self.own_ids.as_ref(),
+                audience: Audience {
+                    primary_contacts: &self.settings.notify.primary_contacts,
+                    technicians: &self.settings.notify.technicians,
+                    agents: &self.settings.notify.agents,
+                    own: &self.own,
+                },
+                cap: self.settings.notify.rate_cap,
+                templates: &self.settings.notify.templates,
+            }),
+            nonce_seed: fastrand::u64(..),
+        }
+    }
+}
+
+/// What is kept of a message to retry it alone when the database refuses its batch: the
+/// bytes, and for mail that had already failed (over size, unparseable) that verdict itself, so
+/// a retry neither re-parses a header-only download nor applies a different size limit.
+struct RetryCopy {
+    source: Source,
+    raw: Vec<u8>,
+    sha: String,
+    failed: Option<(crate::domain::MessageId, Rule, String)>,
+    header_only: bool,
+}
+
+impl RetryCopy {
+    fn of(p: &Prepared) -> RetryCopy {
+        let failed = match &p.content {
+            Content::Failed {
+                message_id,
+                rule,
+                reason,
+            } => Some((message_id.clone(), *rule, reason.clone())),
+            Content::Parsed(_) => None,
+        };
+        RetryCopy {
+            source: p.source.clone(),
+            raw: p.raw.clone(),
+            sha: p.raw_sha256.clone(),
+            failed,
+            header_only: p.header_only,
+        }
+    }
+
+    fn prepared(&self) -> Prepared {
+        match &self.failed {
+            Some((message_id, rule, reason)) => Prepared {
+                source: self.source.clone(),
+                raw: self.raw.clone(),
+                raw_sha256: self.sha.clone(),
+                content: Content::Failed {
+                    message_id: message_id.clone(),
+                    rule: *rule,
+                    reason: reason.clone(),
+                },
+                header_only: self.header_only,
+            },
+            // Its size was checked when it was first prepared (with its mailbox's limit).
+            None => prepare_hashed(
+                RawMessage {
+                    source: self.source.clone(),
+                    bytes: self.raw.clone(),
+                },
+                self.sha.clone(),
+                usize::MAX,
+            ),
         }
     }
 }

@@ -3,10 +3,16 @@
 //! The snapshot is updated as it goes so later messages of the batch see this one.
 
 use crate::config::Role;
-use crate::decide::{DecideContext, Evaluation, evaluate};
+use crate::decide::{DecideContext, DecideLookup, Evaluation, evaluate};
 use crate::domain::{
-    Action, AddressPatterns, Classification, Decision, EmailAddress, InboundEmail, Rule, TicketRef,
+    Action, AddressPatterns, Classification, Decision, EmailAddress, IgnoreReason, InboundEmail,
+    Rule, TicketRef,
 };
+use crate::outbox::enqueue::{
+    Answering, Change, EnqueueSettings, Notification, TicketInfo, count_planned, enqueue,
+};
+use crate::outbox::loop_guard::{OwnMail, recognise_own_mail};
+use crate::outbox::{OwnAddresses, OwnMessageIds, Participants};
 
 use super::prepared::{Content, Prepared};
 use super::snapshot::{Snapshot, TicketState};
@@ -24,6 +30,13 @@ pub struct PlanContext<'a> {
     /// Our own addresses: never recorded as customer participants.
     pub own_addresses: &'a [EmailAddress],
     pub agents: &'a AddressPatterns,
+    /// Recognises our own mail coming back in (never a customer's message).
+    pub own: &'a OwnAddresses,
+    pub own_ids: Option<&'a OwnMessageIds>,
+    /// `Some`: acknowledge new tickets (live mail only: never archive, import or dry run).
+    pub notify: Option<EnqueueSettings<'a>>,
+    /// Makes the nonces of this batch's Message-IDs unique across batches and processes.
+    pub nonce_seed: u64,
 }
 
 /// The outcome of one message, for reports and the CLI.
@@ -75,7 +88,9 @@ pub fn plan_message(
             }
         }
         Content::Parsed(email) => {
-            let ev = evaluate(&email, &p.raw_sha256, ctx.role, snapshot, &ctx.decide);
+            let ev = own_mail(&email, snapshot, ctx).unwrap_or_else(|| {
+                evaluate(&email, &p.raw_sha256, ctx.role, snapshot, &ctx.decide)
+            });
             let message_id = email.message_id.to_string();
             let ticket =
                 apply_evaluation(*email, &ev, &source, &p.raw_sha256, p.raw, snapshot, ctx, w);
@@ -140,7 +155,7 @@ fn apply_evaluation(
     let ticket = match &d.action {
         Action::Ignore { .. } if ev.redelivery => return ev.ticket,
         Action::Ignore { .. } | Action::Quarantine => {
-            if d.rule == Rule::Unthreaded {
+            if matches!(d.rule, Rule::Unthreaded | Rule::OwnMail) {
                 snapshot.record_seen(&email.message_id, None, raw_sha256);
             }
             w.decisions.push(decision_row(
@@ -201,6 +216,9 @@ fn apply_evaluation(
                     "cc"
                 };
                 add_participant(number, &cc.address, cc.name.clone(), role, snapshot, w);
+            }
+            if !*escalation && d.classification == Classification::Plain {
+                acknowledge(number, &email, *status, *priority, snapshot, ctx, w);
             }
             number
         }
@@ -332,5 +350,259 @@ fn decision_row(
         rule: d.rule.as_str(),
         reason: d.reason.clone(),
         ticket,
+    }
+}
+
+/// Our own mail coming back in (SPEC 5): a Message-ID we signed, or a From that is one of our
+/// addresses. Checked before threading, after the duplicate check (a re-delivery stays a
+/// duplicate); never a new ticket, never a notification.
+fn own_mail(email: &InboundEmail, snapshot: &Snapshot, ctx: &PlanContext) -> Option<Evaluation> {
+    if snapshot.seen(&email.message_id).is_some() {
+        return None;
+    }
+    let own = recognise_own_mail(&email.message_id, &email.from.address, ctx.own_ids, ctx.own)?;
+    let why = match own {
+        OwnMail::OurMessageId { ticket } => format!(
+            "its Message-ID <{}> is one mailgate generated (signature verified, {})",
+            email.message_id,
+            TicketRef::new(ctx.decide.thread.prefix, ticket)
+        ),
+        OwnMail::FromOwnAddress(a) => format!("it is from {a}, one of mailgate's own addresses"),
+    };
+    Some(Evaluation {
+        decision: Decision {
+            action: Action::Ignore {
+                reason: IgnoreReason::OwnMail,
+            },
+            classification: crate::classify::classify(email, ctx.role),
+            rule: Rule::OwnMail,
+            reason: format!(
+                "mailgate's own mail coming back: {why}; logged, never a customer's message"
+            ),
+        },
+        ticket: None,
+        redelivery: false,
+    })
+}
+
+/// The acknowledgement of a ticket a customer's mail just opened (pure): rows into `w.outbox`,
+/// the batch's per-recipient counts updated so the rate cap sees them.
+fn acknowledge(
+    number: i64,
+    email: &InboundEmail,
+    status: crate::domain::Status,
+    priority: crate::domain::Priority,
+    snapshot: &mut Snapshot,
+    ctx: &PlanContext,
+    w: &mut Writes,
+) {
+    let Some(settings) = ctx.notify.as_ref() else {
+        return;
+    };
+    if ctx.role != Role::Support {
+        return;
+    }
+    let prefix = ctx.decide.thread.prefix;
+    let mut participants = Participants {
+        requester: Some(email.from.address.clone()),
+        ..Participants::default()
+    };
+    for cc in &email.cc {
+        let a = &cc.address;
+        if is_own(a, ctx.own_addresses) || *a == email.from.address {
+            continue;
+        }
+        if ctx.agents.matches(a) {
+            participants.agents.push(a.clone());
+        } else {
+            participants.cc.push(a.clone());
+        }
+    }
+    let subject = email.subject.trim();
+    let answering = Answering {
+        message_id: email.message_id.clone(),
+        classification: Classification::Plain,
+        reply_text: email.reply_text.clone(),
+    };
+    let n = Notification {
+        ticket: TicketInfo {
+            reference: TicketRef::new(prefix, number),
+            subject: if subject.is_empty() {
+                "(no subject)".into()
+            } else {
+                subject.to_string()
+            },
+            status,
+            priority,
+            requester: email.from.address.to_string(),
+        },
+        change: Change::Created,
+        participants: &participants,
+        answering: Some(&answering),
+        thread: &email.references,
+        now: ctx.now,
+    };
+    let base = w.outbox.len();
+    let mut i = 0;
+    let mut nonce = || {
+        i += 1;
+        format!("n{}.{:x}.{}", ctx.now, ctx.nonce_seed, base + i)
+    };
+    let rows = enqueue(&n, &snapshot.auto_sent, settings, &mut nonce);
+    count_planned(&rows, &mut snapshot.auto_sent);
+    w.outbox.extend(rows);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Settings;
+    use crate::domain::Source;
+    use crate::outbox::enqueue::EnqueueSettings;
+    use crate::outbox::{Audience, RateCap};
+    use crate::pipeline::{RawMessage, prepare};
+    use crate::thread::ThreadContext;
+
+    fn raw(from: &str, subject: &str, id: &str, extra: &str) -> RawMessage {
+        RawMessage {
+            source: Source::Stdin,
+            bytes: format!(
+                "From: {from}\r\nTo: support@example.test\r\nSubject: {subject}\r\n\
+                 Message-ID: <{id}>\r\n{extra}\r\nHello\r\n"
+            )
+            .into_bytes(),
+        }
+    }
+
+    /// Plans `mails` as ONE batch, notifying or not; returns the outbox rows planned.
+    fn plan_batch(
+        settings: &Settings,
+        mails: Vec<RawMessage>,
+        notify: bool,
+    ) -> (Vec<Outcome>, Writes) {
+        let own = OwnAddresses::new(&settings.tickets.support_address.address, []);
+        let own_list = vec![settings.tickets.support_address.address.clone()];
+        let cap = RateCap {
+            max: 3,
+            window_secs: 3600,
+        };
+        let ctx = PlanContext {
+            decide: DecideContext {
+                thread: ThreadContext {
+                    prefix: "SUP",
+                    agents: &settings.notify.agents,
+                    reply_tokens: None,
+                },
+                archive: false,
+            },
+            mailbox: "support",
+            role: Role::Support,
+            now: 1_700_000_000,
+            own_addresses: &own_list,
+            agents: &settings.notify.agents,
+            own: &own,
+            own_ids: None,
+            notify: notify.then(|| EnqueueSettings {
+                support: &settings.tickets.support_address,
+                own_ids: None,
+                audience: Audience {
+                    primary_contacts: &settings.notify.primary_contacts,
+                    technicians: &settings.notify.technicians,
+                    agents: &settings.notify.agents,
+                    own: &own,
+                },
+                cap,
+                templates: &settings.notify.templates,
+            }),
+            nonce_seed: 7,
+        };
+        let mut snapshot = Snapshot::default();
+        let mut w = Writes::default();
+        let outcomes = mails
+            .into_iter()
+            .map(|m| plan_message(prepare(m, 1 << 20), &mut snapshot, &ctx, &mut w))
+            .collect();
+        (outcomes, w)
+    }
+
+    fn settings() -> Settings {
+        Settings::from_toml(
+            "[tickets]\nsupport_address = \"support@example.test\"\n",
+            "test",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn mails_of_one_batch_count_towards_the_cap() {
+        let s = settings();
+        let mails = (1..=5)
+            .map(|i| {
+                raw(
+                    "ooo@x.test",
+                    &format!("away {i}"),
+                    &format!("{i}@x.test"),
+                    "",
+                )
+            })
+            .collect();
+        let (outcomes, w) = plan_batch(&s, mails, true);
+        assert!(
+            outcomes
+                .iter()
+                .all(|o| o.decision.action.name() == "created")
+        );
+        let statuses: Vec<&str> = w.outbox.iter().map(|r| r.status()).collect();
+        assert_eq!(
+            statuses,
+            ["pending", "pending", "pending", "held", "held"],
+            "cap 3 within one batch"
+        );
+        let ids: std::collections::HashSet<_> = w.outbox.iter().map(|r| &r.message_id).collect();
+        assert_eq!(ids.len(), 5, "unique Message-IDs in a batch");
+    }
+
+    #[test]
+    fn only_plain_new_tickets_are_acknowledged() {
+        let s = settings();
+        let mails = vec![
+            raw("a@x.test", "new", "a1@x.test", ""),
+            raw(
+                "a@x.test",
+                "Re: new",
+                "a2@x.test",
+                "In-Reply-To: <a1@x.test>\r\n",
+            ),
+            raw(
+                "b@x.test",
+                "ooo",
+                "b1@x.test",
+                "Auto-Submitted: auto-replied\r\n",
+            ),
+            raw("support@example.test", "[SUP-1] new", "s1@example.test", ""),
+        ];
+        let (outcomes, w) = plan_batch(&s, mails, true);
+        let decided: Vec<(&str, &str)> = outcomes
+            .iter()
+            .map(|o| (o.decision.action.name(), o.decision.rule.as_str()))
+            .collect();
+        assert_eq!(
+            decided,
+            [
+                ("created", "new-ticket"),
+                ("threaded", "in-reply-to"),
+                ("ignored", "unthreaded"),
+                ("ignored", "own-mail"),
+            ]
+        );
+        assert_eq!(w.outbox.len(), 1, "{:#?}", w.outbox);
+        assert_eq!(w.outbox[0].kind_name(), "acknowledgement");
+
+        let again = vec![raw("a@x.test", "new", "a1@x.test", "")];
+        let (_, w) = plan_batch(&s, again, false);
+        assert!(
+            w.outbox.is_empty(),
+            "no notification when the run does not notify"
+        );
     }
 }

@@ -15,6 +15,9 @@ pub struct Snapshot {
     pub tickets: HashMap<i64, TicketState>,
     /// The last ticket number handed out.
     pub ticket_counter: i64,
+    /// Automatic mails each address of the batch got in the rate cap's window, counting
+    /// what this batch planned so far.
+    pub auto_sent: crate::outbox::enqueue::SentCounts,
 }
 
 #[derive(Debug, Clone)]
@@ -30,6 +33,10 @@ pub struct Keys {
     pub message_ids: HashSet<MessageId>,
     /// Ticket numbers named by subject tags or verified reply tokens.
     pub tickets: HashSet<i64>,
+    /// Addresses that may get a notification: their count of automatic mails since
+    /// `counts_since` (Unix seconds) is loaded.
+    pub addresses: HashSet<EmailAddress>,
+    pub counts_since: i64,
 }
 
 impl Keys {
@@ -88,6 +95,9 @@ impl Snapshot {
             mine.participants.extend(t.participants);
         }
         self.ticket_counter = self.ticket_counter.max(stored.ticket_counter);
+        for (a, n) in stored.auto_sent {
+            self.auto_sent.entry(a).or_insert(n);
+        }
     }
 }
 

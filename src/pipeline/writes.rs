@@ -16,6 +16,8 @@ pub struct Writes {
     pub blobs: Vec<NewBlob>,
     pub decisions: Vec<NewDecision>,
     pub quarantine: Vec<NewQuarantine>,
+    /// Notifications caused by this batch (acknowledgements), stored in its transaction.
+    pub outbox: Vec<crate::outbox::enqueue::NewOutboxRow>,
     /// The ticket counter after this batch.
     pub ticket_counter: i64,
     new_ticket_index: HashMap<i64, usize>,

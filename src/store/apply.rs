@@ -3,6 +3,7 @@
 
 use sqlx::{QueryBuilder, Sqlite};
 
+use crate::outbox::enqueue::NewOutboxRow;
 use crate::pipeline::Writes;
 
 use super::{Tx, rows_per_statement};
@@ -169,6 +170,7 @@ pub async fn apply(
         });
         q.build().execute(&mut **tx).await?;
     }
+    insert_outbox(tx, &w.outbox).await?;
     for entry in w.quarantine {
         sqlx::query(
             "INSERT INTO quarantine \
@@ -223,6 +225,38 @@ pub async fn apply(
             .await?;
         }
         None => {}
+    }
+    Ok(())
+}
+
+/// Inserts notifications (row contract with the sender: `pending`, or `held` with the reason in
+/// `last_error`; due at once; no attempt yet). Used by the pipeline and by the agent commands,
+/// always inside the transaction of the change that caused them.
+pub async fn insert_outbox(tx: &mut Tx, rows: &[NewOutboxRow]) -> anyhow::Result<()> {
+    for chunk in rows.chunks(rows_per_statement(15)) {
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO outbox (ticket_id, kind, recipients, subject, message_id, in_reply_to, \
+             references_ids, auto_submitted, body_text, body_html, status, attempts, \
+             next_attempt_at, last_error, created_at) ",
+        );
+        q.push_values(chunk, |mut b, r| {
+            b.push_bind(r.ticket)
+                .push_bind(r.kind_name())
+                .push_bind(r.recipients_json())
+                .push_bind(r.subject.clone())
+                .push_bind(r.message_id.as_str().to_string())
+                .push_bind(r.in_reply_to.as_ref().map(|m| m.as_str().to_string()))
+                .push_bind(r.references_text())
+                .push_bind(r.auto_submitted.as_str())
+                .push_bind(r.body_text.clone())
+                .push_bind(r.body_html.clone())
+                .push_bind(r.status())
+                .push_bind(0_i64)
+                .push_bind(r.created_at)
+                .push_bind(r.held.clone())
+                .push_bind(r.created_at);
+        });
+        q.build().execute(&mut **tx).await?;
     }
     Ok(())
 }

@@ -11,21 +11,39 @@ use sqlx::FromRow;
 
 use crate::decide::Seen;
 use crate::domain::{EmailAddress, MessageId, Status};
+use crate::outbox::enqueue::SentCounts;
 use crate::pipeline::{Keys, Snapshot};
 
 use super::{Store, Tx};
 
 /// Every Message-ID of the list already decided on: stored on a ticket (`messages`), or only
-/// logged because it belonged to no ticket (`decisions` with decision `ignored`).
+/// logged because it belonged to no ticket (`decisions` with decision `ignored`), or sent
+/// by mailgate itself (`outbox`: a reply to a notification threads by it).
 const SEEN: &str = "SELECT message_id, ticket_id, raw_sha256 FROM messages \
      WHERE message_id IN (SELECT value FROM json_each(?1)) \
      UNION ALL SELECT message_id, ticket_id, raw_sha256 FROM decisions \
-     WHERE decision = 'ignored' AND message_id IN (SELECT value FROM json_each(?1))";
+     WHERE decision = 'ignored' AND message_id IN (SELECT value FROM json_each(?1)) \
+     UNION ALL SELECT message_id, ticket_id, '' FROM outbox \
+     WHERE message_id IN (SELECT value FROM json_each(?1))";
 
 const TICKETS: &str =
     "SELECT id, status FROM tickets WHERE id IN (SELECT value FROM json_each(?1))";
 
 const PARTICIPANTS: &str = "SELECT ticket_id, address FROM participants WHERE ticket_id IN (SELECT value FROM json_each(?1))";
+
+/// Automatic mails per recipient since ?2 (held mail was never sent; agent replies are written by
+/// people and are not capped), for the addresses of ?1.
+const AUTO_SENT: &str = "SELECT r.value AS address, COUNT(*) AS sent \
+     FROM outbox o, json_each(o.recipients) r \
+     WHERE o.created_at >= ?2 AND o.status <> 'held' AND o.kind <> 'agent_reply' \
+       AND r.value IN (SELECT value FROM json_each(?1)) \
+     GROUP BY r.value";
+
+#[derive(FromRow)]
+struct AutoSentRow {
+    address: String,
+    sent: i64,
+}
 
 #[derive(FromRow)]
 struct SeenRow {
@@ -97,11 +115,36 @@ pub async fn load_snapshot(tx: &mut Tx, keys: &Keys) -> anyhow::Result<Snapshot>
             }
         }
     }
+    if !keys.addresses.is_empty() {
+        let addresses: Vec<&EmailAddress> = keys.addresses.iter().collect();
+        snapshot.auto_sent = auto_sent_counts(tx, &addresses, keys.counts_since).await?;
+    }
     let counter: (i64,) = sqlx::query_as("SELECT value FROM counters WHERE name = 'ticket_number'")
         .fetch_one(&mut **tx)
         .await?;
     snapshot.ticket_counter = counter.0;
     Ok(snapshot)
+}
+
+/// Automatic mails each of `addresses` got since `since` (Unix seconds), for the rate cap.
+pub async fn auto_sent_counts(
+    tx: &mut Tx,
+    addresses: &[&EmailAddress],
+    since: i64,
+) -> anyhow::Result<SentCounts> {
+    let list: Vec<&str> = addresses.iter().map(|a| a.as_str()).collect();
+    let rows: Vec<AutoSentRow> = sqlx::query_as(AUTO_SENT)
+        .bind(json_list(&list)?)
+        .bind(since)
+        .fetch_all(&mut **tx)
+        .await?;
+    let mut out = SentCounts::new();
+    for r in rows {
+        if let Ok(address) = EmailAddress::parse(&r.address) {
+            out.insert(address, u32::try_from(r.sent).unwrap_or(u32::MAX));
+        }
+    }
+    Ok(out)
 }
 
 impl Store {

@@ -5,10 +5,12 @@
 //! One file per aggregate: `lookup` (what a batch must know), `apply` (what a batch writes),
 //! `tickets`, `decisions`.
 
+pub mod agent;
 mod apply;
 mod decisions;
 mod lookup;
 mod mailbox_state;
+mod outbox;
 mod quarantine;
 mod tickets;
 
@@ -19,10 +21,11 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use apply::{Checkpoint, apply};
+pub use apply::{Checkpoint, apply, insert_outbox};
 
 pub use decisions::DecisionRow;
-pub use lookup::load_snapshot;
+pub use lookup::{auto_sent_counts, load_snapshot};
+pub use outbox::{OutboxFinish, OutboxRow, OutboxUpdate, Refusal, RetryOutcome};
 pub use quarantine::QuarantineRow;
 pub use tickets::{AttachmentRow, MessageRow, ParticipantRow, TicketRow};
 

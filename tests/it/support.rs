@@ -18,6 +18,8 @@ mod archives;
 pub use archives::*;
 mod mailstack;
 pub use mailstack::*;
+mod poller;
+pub use poller::*;
 
 /// The binary under test (debug build of this crate).
 pub const BIN: &str = env!("CARGO_BIN_EXE_mailgate");
@@ -164,6 +166,17 @@ impl App {
         self.dir.path()
     }
 
+    /// Replaces the config file (an app made by `with_config`): later commands read the new one.
+    #[track_caller]
+    pub fn rewrite_config(&self, toml: &str) {
+        let path = self
+            .config
+            .as_ref()
+            .expect("rewrite_config needs an App made with a config file");
+        std::fs::write(path, toml)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+    }
+
     pub fn db_url(&self) -> String {
         format!("sqlite://{}/mailgate.db", self.dir.path().display())
     }
@@ -200,6 +213,15 @@ impl App {
 
     pub fn run_with_stdin(&self, args: &[&str], stdin: &[u8]) -> Run {
         self.run_full(args, Some(stdin), DEFAULT_TIMEOUT)
+    }
+
+    /// [`App::run`] with extra environment variables (e.g. the password a config names).
+    pub fn run_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut cmd = self.command(args);
+        cmd.stdin(Stdio::null()).envs(env.iter().copied());
+        let shown = self.shown_args(args);
+        let child = spawn_piped(cmd, &shown);
+        wait_with_timeout(child, shown, DEFAULT_TIMEOUT)
     }
 
     pub fn run_full(&self, args: &[&str], stdin: Option<&[u8]>, timeout: Duration) -> Run {

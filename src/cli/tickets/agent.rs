@@ -1,0 +1,462 @@
+//! `tickets reply`, `tickets set-status`, `tickets set-priority` (SPEC 9): each change, the
+//! outbound message and the notifications it causes are stored in ONE transaction; the
+//! outbox sender delivers them later.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use serde::Serialize;
+
+use super::super::output::print_json;
+use super::parse_status;
+use crate::config::Settings;
+use crate::domain::{Priority, Status, TicketRef};
+use crate::outbox::enqueue::{
+    Change, EnqueueSettings, NewOutboxRow, Notification, SentCounts, TicketInfo, enqueue,
+    message_id,
+};
+use crate::outbox::{Audience, OwnAddresses, OwnMessageIds};
+use crate::store::Store;
+use crate::store::agent::{
+    AgentTicket, OutboundMessage, insert_outbound, load_agent_ticket, touch_agent, update_priority,
+    update_status,
+};
+
+#[derive(Debug, Args)]
+pub struct ReplyArgs {
+    /// The ticket reference, e.g. SUP-42.
+    pub reference: String,
+    /// The reply text.
+    #[arg(
+        long,
+        conflicts_with = "body_file",
+        required_unless_present = "body_file"
+    )]
+    pub body: Option<String>,
+    /// A file with the reply text (- for standard input).
+    #[arg(long, value_name = "FILE")]
+    pub body_file: Option<PathBuf>,
+    /// Also set the status (pending, resolved, closed, open).
+    #[arg(long, value_parser = parse_status)]
+    pub status: Option<Status>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SetStatusArgs {
+    pub reference: String,
+    /// pending, resolved, closed or open.
+    #[arg(value_parser = parse_status)]
+    pub status: Status,
+    /// A note for the customer; required to resolve a critical ticket (what was verified).
+    #[arg(long)]
+    pub note: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SetPriorityArgs {
+    pub reference: String,
+    /// low, normal, high or critical.
+    #[arg(value_parser = parse_priority)]
+    pub priority: Priority,
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_priority(s: &str) -> Result<Priority, String> {
+    s.parse::<Priority>().map_err(|e| e.to_string())
+}
+
+#[derive(Serialize)]
+struct ChangeJson {
+    r#ref: String,
+    status: String,
+    priority: String,
+    /// The outbound message stored on the ticket (replies).
+    message_id: Option<String>,
+    notifications: Vec<QueuedJson>,
+}
+
+#[derive(Serialize)]
+struct QueuedJson {
+    kind: &'static str,
+    recipients: Vec<String>,
+    status: &'static str,
+    message_id: String,
+    reason: Option<String>,
+}
+
+/// What the enqueue functions need, built from the settings.
+struct Outgoing {
+    own: OwnAddresses,
+    ids: Option<OwnMessageIds>,
+}
+
+impl Outgoing {
+    fn new(settings: &Settings) -> Self {
+        Self {
+            own: OwnAddresses::from_logins(
+                &settings.tickets.support_address.address,
+                settings
+                    .mailboxes
+                    .iter()
+                    .filter_map(|m| m.username.as_deref()),
+            ),
+            ids: settings.tickets.secret.clone().map(OwnMessageIds::new),
+        }
+    }
+
+    fn settings<'a>(&'a self, settings: &'a Settings) -> EnqueueSettings<'a> {
+        EnqueueSettings {
+            support: &settings.tickets.support_address,
+            own_ids: self.ids.as_ref(),
+            audience: Audience {
+                primary_contacts: &settings.notify.primary_contacts,
+                technicians: &settings.notify.technicians,
+                agents: &settings.notify.agents,
+                own: &self.own,
+            },
+            cap: settings.notify.rate_cap,
+            templates: &settings.notify.templates,
+        }
+    }
+}
+
+fn nonces(now: i64) -> impl FnMut() -> String {
+    let seed = fastrand::u64(..);
+    let mut i = 0;
+    move || {
+        i += 1;
+        format!("n{now}.{seed:x}.{i}")
+    }
+}
+
+fn info(t: &AgentTicket, prefix: &str) -> TicketInfo {
+    TicketInfo {
+        reference: TicketRef::new(prefix, t.number),
+        subject: t.subject.clone(),
+        status: t.status,
+        priority: t.priority,
+        requester: t.requester.clone(),
+    }
+}
+
+/// Which statuses an agent may set, and whether resolving needs a note.
+fn check_status(
+    t: &AgentTicket,
+    target: Status,
+    note: Option<&str>,
+    r: &TicketRef,
+) -> anyhow::Result<()> {
+    if target == Status::New {
+        anyhow::bail!("{r}: status new cannot be set; use open, pending, resolved or closed");
+    }
+    if target == t.status {
+        anyhow::bail!("{r} is already {target}");
+    }
+    if target == Status::Resolved
+        && t.priority == Priority::Critical
+        && note.is_none_or(|n| n.trim().is_empty())
+    {
+        anyhow::bail!(
+            "{r} is critical: resolving it needs a confirmation note saying what was verified \
+             (service restored, equipment tested): tickets set-status {r} resolved --note TEXT"
+        );
+    }
+    Ok(())
+}
+
+/// The automatic mails each possible recipient got in the cap's window.
+async fn counts(
+    tx: &mut crate::store::Tx,
+    t: &AgentTicket,
+    settings: &Settings,
+    now: i64,
+) -> anyhow::Result<SentCounts> {
+    let p = &t.participants;
+    let mut addresses: Vec<&crate::domain::EmailAddress> = p
+        .requester
+        .iter()
+        .chain(&p.cc)
+        .chain(&p.agents)
+        .chain(&p.technicians)
+        .chain(&settings.notify.technicians)
+        .collect();
+    if let Some(c) = p.requester.as_ref().and_then(|r| {
+        settings
+            .notify
+            .primary_contacts
+            .get(&r.domain().to_ascii_lowercase())
+    }) {
+        addresses.push(c);
+    }
+    crate::store::auto_sent_counts(tx, &addresses, now - settings.notify.rate_cap.window_secs).await
+}
+
+fn read_body(args: &ReplyArgs) -> anyhow::Result<String> {
+    let body = match (&args.body, &args.body_file) {
+        (Some(b), _) => b.clone(),
+        (None, Some(p)) if p.as_os_str() == "-" => {
+            let mut s = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+                .context("reading the reply from standard input")?;
+            s
+        }
+        (None, Some(p)) => {
+            std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?
+        }
+        (None, None) => anyhow::bail!("give the reply with --body TEXT or --body-file FILE"),
+    };
+    let body = body.trim_end().to_string();
+    if body.trim().is_empty() {
+        anyhow::bail!("the reply is empty");
+    }
+    Ok(body)
+}
+
+pub async fn reply(args: ReplyArgs, settings: &Settings, store: &Store) -> anyhow::Result<()> {
+    let prefix = &settings.tickets.prefix;
+    let r = TicketRef::parse(&args.reference, prefix)?;
+    let body = read_body(&args)?;
+    let outgoing = Outgoing::new(settings);
+    let es = outgoing.settings(settings);
+    let now = crate::pipeline::now();
+    let mut tx = store.begin_write().await?;
+    let Some(mut t) = load_agent_ticket(&mut tx, r.number()).await? else {
+        anyhow::bail!("no ticket {r}");
+    };
+    if let Some(s) = args.status {
+        if s == Status::Resolved && t.priority == Priority::Critical {
+            anyhow::bail!(
+                "{r} is critical: resolve it with tickets set-status {r} resolved --note TEXT \
+                 (what was verified), not with a reply"
+            );
+        }
+        if s != t.status {
+            check_status(&t, s, None, &r)?;
+            update_status(&mut tx, r.number(), s, now).await?;
+            t.status = s;
+        }
+    }
+    let n = Notification {
+        ticket: info(&t, prefix),
+        change: Change::AgentReply { body: body.clone() },
+        participants: &t.participants,
+        answering: t.latest_customer.as_ref(),
+        thread: &t.thread,
+        now,
+    };
+    let mut nonce = nonces(now);
+    let rows = enqueue(&n, &SentCounts::new(), &es, &mut nonce);
+    let stored_id = rows
+        .first()
+        .map(|row| row.message_id.clone())
+        .unwrap_or_else(|| message_id(&r, &nonce(), &es));
+    let first = rows.first();
+    insert_outbound(
+        &mut tx,
+        &OutboundMessage {
+            ticket: r.number(),
+            message_id: stored_id.clone(),
+            direction: "outbound",
+            from_addr: settings.tickets.support_address.address.to_string(),
+            from_name: settings.tickets.support_address.name.clone(),
+            to: rows.iter().flat_map(|row| row.recipients.clone()).collect(),
+            subject: first
+                .map(|row| row.subject.clone())
+                .unwrap_or_else(|| t.subject.clone()),
+            in_reply_to: first.and_then(|row| row.in_reply_to.clone()),
+            references: first.map(|row| row.references.clone()).unwrap_or_default(),
+            body,
+            source: "cli:tickets reply".into(),
+            at: now,
+        },
+    )
+    .await?;
+    crate::store::insert_outbox(&mut tx, &rows).await?;
+    touch_agent(&mut tx, r.number(), now).await?;
+    tx.commit().await.context("committing the reply")?;
+    report(
+        &t,
+        &r,
+        Some(stored_id.to_string()),
+        &rows,
+        args.json,
+        "reply stored",
+    )
+}
+
+pub async fn set_status(
+    args: SetStatusArgs,
+    settings: &Settings,
+    store: &Store,
+) -> anyhow::Result<()> {
+    let prefix = &settings.tickets.prefix;
+    let r = TicketRef::parse(&args.reference, prefix)?;
+    let note = args
+        .note
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string);
+    let outgoing = Outgoing::new(settings);
+    let es = outgoing.settings(settings);
+    let now = crate::pipeline::now();
+    let mut tx = store.begin_write().await?;
+    let Some(mut t) = load_agent_ticket(&mut tx, r.number()).await? else {
+        anyhow::bail!("no ticket {r}");
+    };
+    check_status(&t, args.status, note.as_deref(), &r)?;
+    let old = t.status;
+    update_status(&mut tx, r.number(), args.status, now).await?;
+    t.status = args.status;
+    let change = match args.status {
+        Status::Resolved if t.priority == Priority::Critical => Some(Change::CriticalResolved {
+            note: note.clone().unwrap_or_default(),
+        }),
+        Status::Pending | Status::Resolved | Status::Closed => Some(Change::StatusChanged {
+            old,
+            note: note.clone(),
+        }),
+        Status::New | Status::Open => None,
+    };
+    let mut nonce = nonces(now);
+    let rows = match change {
+        Some(change) => {
+            let sent = counts(&mut tx, &t, settings, now).await?;
+            let n = Notification {
+                ticket: info(&t, prefix),
+                change,
+                participants: &t.participants,
+                answering: None,
+                thread: &t.thread,
+                now,
+            };
+            enqueue(&n, &sent, &es, &mut nonce)
+        }
+        None => Vec::new(),
+    };
+    if let Some(note) = note {
+        insert_outbound(
+            &mut tx,
+            &OutboundMessage {
+                ticket: r.number(),
+                message_id: message_id(&r, &nonce(), &es),
+                direction: "note",
+                from_addr: settings.tickets.support_address.address.to_string(),
+                from_name: settings.tickets.support_address.name.clone(),
+                to: Vec::new(),
+                subject: format!("status {old} → {}", args.status),
+                in_reply_to: None,
+                references: Vec::new(),
+                body: note,
+                source: "cli:tickets set-status".into(),
+                at: now,
+            },
+        )
+        .await?;
+    }
+    crate::store::insert_outbox(&mut tx, &rows).await?;
+    tx.commit().await.context("committing the status change")?;
+    report(
+        &t,
+        &r,
+        None,
+        &rows,
+        args.json,
+        &format!("status {old} → {}", args.status),
+    )
+}
+
+pub async fn set_priority(
+    args: SetPriorityArgs,
+    settings: &Settings,
+    store: &Store,
+) -> anyhow::Result<()> {
+    let prefix = &settings.tickets.prefix;
+    let r = TicketRef::parse(&args.reference, prefix)?;
+    let outgoing = Outgoing::new(settings);
+    let es = outgoing.settings(settings);
+    let now = crate::pipeline::now();
+    let mut tx = store.begin_write().await?;
+    let Some(mut t) = load_agent_ticket(&mut tx, r.number()).await? else {
+        anyhow::bail!("no ticket {r}");
+    };
+    let old = t.priority;
+    if old == args.priority {
+        anyhow::bail!("{r} is already {old}");
+    }
+    update_priority(&mut tx, r.number(), args.priority, now).await?;
+    t.priority = args.priority;
+    // Becoming critical alerts every technician (SPEC 6).
+    let rows = if args.priority == Priority::Critical && !t.status.is_finished() {
+        let sent = counts(&mut tx, &t, settings, now).await?;
+        let n = Notification {
+            ticket: info(&t, prefix),
+            change: Change::CriticalRaised { note: None },
+            participants: &t.participants,
+            answering: None,
+            thread: &t.thread,
+            now,
+        };
+        enqueue(&n, &sent, &es, &mut nonces(now))
+    } else {
+        Vec::new()
+    };
+    crate::store::insert_outbox(&mut tx, &rows).await?;
+    tx.commit()
+        .await
+        .context("committing the priority change")?;
+    report(
+        &t,
+        &r,
+        None,
+        &rows,
+        args.json,
+        &format!("priority {old} → {}", args.priority),
+    )
+}
+
+fn report(
+    t: &AgentTicket,
+    r: &TicketRef,
+    message_id: Option<String>,
+    rows: &[NewOutboxRow],
+    json: bool,
+    what: &str,
+) -> anyhow::Result<()> {
+    let queued: Vec<QueuedJson> = rows
+        .iter()
+        .map(|row| QueuedJson {
+            kind: row.kind_name(),
+            recipients: row.recipients.iter().map(|a| a.to_string()).collect(),
+            status: row.status(),
+            message_id: row.message_id.to_string(),
+            reason: row.held.clone(),
+        })
+        .collect();
+    if json {
+        return print_json(&ChangeJson {
+            r#ref: r.to_string(),
+            status: t.status.as_str().to_string(),
+            priority: t.priority.as_str().to_string(),
+            message_id,
+            notifications: queued,
+        });
+    }
+    println!("{r}: {what} (status {}, priority {})", t.status, t.priority);
+    if queued.is_empty() {
+        println!("  no notification");
+    }
+    for q in queued {
+        match q.reason {
+            None => println!("  queued {} to {}", q.kind, q.recipients.join(", ")),
+            Some(reason) => println!("  held {} to {}: {reason}", q.kind, q.recipients.join(", ")),
+        }
+    }
+    Ok(())
+}

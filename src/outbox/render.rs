@@ -1,0 +1,338 @@
+//! One outbox row → the complete RFC 5322 message the sender hands to SMTP (pure).
+//!
+//! The header block is [`OutgoingHeaders::render`]: From the configured support address,
+//! Reply-To the ticket's plus-address (when a secret is configured), To every recipient of the
+//! row, Date the row's creation time, Message-ID / In-Reply-To / References / Subject /
+//! Auto-Submitted from the row, `X-Auto-Response-Suppress: All`. Then `MIME-Version: 1.0` and
+//! the body: `text/plain; charset=utf-8` in quoted-printable, or `multipart/alternative` with a
+//! quoted-printable HTML part too when the row has `body_html`. The multipart boundary is
+//! derived from the Message-ID, so a row renders to the same bytes on every attempt.
+
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{MultiPart, SinglePart};
+use sha2::{Digest, Sha256};
+
+use crate::domain::{EmailAddress, Mailbox, MessageId, TicketRef};
+use crate::reply_token::ReplyTokens;
+use crate::store::OutboxRow;
+
+use super::headers::{AutoSubmitted, OutgoingHeaders, reply_to_address};
+use super::subject::sanitise;
+
+/// What rendering needs besides the row: the installation's identity.
+#[derive(Clone, Copy)]
+pub struct RenderContext<'a> {
+    pub support: &'a Mailbox,
+    /// `None`: Reply-To is the plain support address.
+    pub reply_tokens: Option<&'a ReplyTokens>,
+    /// The ticket prefix (`SUP`).
+    pub prefix: &'a str,
+}
+
+/// Why a row cannot become a mail. Permanent: retrying cannot help.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    #[error("outbox row has no recipients")]
+    NoRecipients,
+    #[error("recipients column is not a JSON array of addresses: {0}")]
+    BadRecipientList(String),
+    #[error("recipient {0:?} is not a valid address")]
+    BadRecipient(String),
+    #[error("{field} {value:?} is not a valid Message-ID")]
+    BadMessageId { field: &'static str, value: String },
+}
+
+/// The recipients of a row as validated addresses, in order.
+pub fn recipients(row: &OutboxRow) -> Result<Vec<EmailAddress>, RenderError> {
+    let list: Vec<String> = serde_json::from_str(&row.recipients)
+        .map_err(|e| RenderError::BadRecipientList(e.to_string()))?;
+    if list.is_empty() {
+        return Err(RenderError::NoRecipients);
+    }
+    list.iter()
+        .map(|r| EmailAddress::parse(r).map_err(|_| RenderError::BadRecipient(r.clone())))
+        .collect()
+}
+
+/// The message bytes of `row` (CRLF line ends throughout).
+pub fn render(row: &OutboxRow, ctx: RenderContext<'_>) -> Result<Vec<u8>, RenderError> {
+    let headers = headers(row, ctx)?;
+    let mut out = headers.render().into_bytes();
+    out.extend_from_slice(b"MIME-Version: 1.0\r\n");
+    let text = text_part(ContentType::TEXT_PLAIN, &row.body_text);
+    match row.body_html.as_deref().filter(|h| !h.trim().is_empty()) {
+        None => {
+            // Not `formatted()`: that adds a line break after the body, which only a
+            // multipart's boundary needs.
+            out.extend_from_slice(text.headers().to_string().as_bytes());
+            out.extend_from_slice(b"\r\n");
+            out.extend_from_slice(text.raw_body());
+            if !out.ends_with(b"\r\n") {
+                out.extend_from_slice(b"\r\n");
+            }
+        }
+        Some(html) => {
+            let body = MultiPart::alternative()
+                .boundary(boundary(&headers.message_id))
+                .singlepart(text)
+                .singlepart(text_part(ContentType::TEXT_HTML, html));
+            out.extend_from_slice(&body.formatted());
+        }
+    }
+    Ok(out)
+}
+
+/// The header set of `row`.
+pub fn headers(row: &OutboxRow, ctx: RenderContext<'_>) -> Result<OutgoingHeaders, RenderError> {
+    let message_id = |field: &'static str, value: &str| {
+        MessageId::parse(value).map_err(|_| RenderError::BadMessageId {
+            field,
+            value: value.to_string(),
+        })
+    };
+    let references = row
+        .references_ids
+        .split_whitespace()
+        .map(|id| message_id("references_ids", id))
+        .collect::<Result<Vec<_>, _>>()?;
+    let in_reply_to = row
+        .in_reply_to
+        .as_deref()
+        .filter(|id| !id.trim().is_empty())
+        .map(|id| message_id("in_reply_to", id))
+        .transpose()?;
+    let reply_to = match row.ticket_id {
+        Some(n) => {
+            let ticket = TicketRef::new(ctx.prefix, n);
+            reply_to_address(&ctx.support.address, ctx.reply_tokens, ticket.number())
+        }
+        None => ctx.support.address.clone(),
+    };
+    Ok(OutgoingHeaders {
+        from: Mailbox {
+            name: ctx.support.name.as_deref().map(sanitise),
+            address: ctx.support.address.clone(),
+        },
+        reply_to,
+        to: recipients(row)?,
+        date: row.created_at,
+        message_id: message_id("message_id", &row.message_id)?,
+        in_reply_to,
+        references,
+        subject: sanitise(&row.subject),
+        auto_submitted: if row.auto_submitted == "auto-replied" {
+            AutoSubmitted::AutoReplied
+        } else {
+            AutoSubmitted::AutoGenerated
+        },
+        x_auto_response_suppress: "All",
+    })
+}
+
+fn text_part(content_type: ContentType, text: &str) -> SinglePart {
+    SinglePart::builder()
+        .header(content_type)
+        .header(ContentTransferEncoding::QuotedPrintable)
+        .body(text.to_string())
+}
+
+/// Unique per mail (a hash of its Message-ID, which no body quotes) and stable per row.
+fn boundary(message_id: &MessageId) -> String {
+    let digest = Sha256::digest(message_id.as_str().as_bytes());
+    format!("mailgate-alt-{}", hex::encode(&digest[..12]))
+}
+
+#[cfg(test)]
+mod tests {
+    use mail_parser::{HeaderValue, MessageParser, MimeHeaders};
+
+    use super::*;
+    use crate::config::Secret;
+
+    fn row() -> OutboxRow {
+        OutboxRow {
+            id: 7,
+            ticket_id: Some(12),
+            kind: "agent_reply".into(),
+            recipients: r#"["jane@acme.test","it-lead@acme.test"]"#.into(),
+            subject: "Re: [SUP-12] Drucker brennt — schon wieder".into(),
+            message_id: "SUP-12.n1.abc@example.test".into(),
+            in_reply_to: Some("cust-2@acme.test".into()),
+            references_ids: "cust-1@acme.test cust-2@acme.test".into(),
+            auto_submitted: "auto-replied".into(),
+            body_text: "Hallo Jane,\n\nwir kümmern uns darum.\n.\nA line that is quite long, longer than seventy-six characters, so QP must wrap it softly.\n".into(),
+            body_html: None,
+            status: "sending".into(),
+            attempts: 1,
+            next_attempt_at: 1_700_000_000,
+            lease_owner: None,
+            lease_until: None,
+            last_error: None,
+            created_at: 1_700_000_000,
+            sent_at: None,
+            delivered_to: "[]".into(),
+            refused: "[]".into(),
+        }
+    }
+
+    fn support() -> Mailbox {
+        Mailbox::parse("Exämple Support <support@example.test>").unwrap()
+    }
+
+    fn render_row(row: &OutboxRow, tokens: Option<&ReplyTokens>) -> Vec<u8> {
+        let support = support();
+        render(
+            row,
+            RenderContext {
+                support: &support,
+                reply_tokens: tokens,
+                prefix: "SUP",
+            },
+        )
+        .unwrap()
+    }
+
+    fn address(value: &HeaderValue<'_>) -> Vec<String> {
+        value
+            .as_address()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|a| a.address.as_deref().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn plain_text_round_trips_with_every_header() {
+        let tokens = ReplyTokens::new(Secret::new("k1"));
+        let bytes = render_row(&row(), Some(&tokens));
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(text.is_ascii(), "QP and RFC 2047 keep the message 7-bit");
+        assert!(!text.replace("\r\n", "").contains('\n'), "bare LF in {text}");
+        assert!(text.lines().all(|l| l.len() <= 78), "{text}");
+        let m = MessageParser::default().parse(&bytes).unwrap();
+        let from = m.from().unwrap().first().unwrap();
+        assert_eq!(from.address.as_deref(), Some("support@example.test"));
+        assert_eq!(from.name.as_deref(), Some("Exämple Support"));
+        let reply_to = address(m.header("Reply-To").unwrap());
+        let expected = format!("support+{}@example.test", tokens.token_for(12));
+        assert_eq!(reply_to, vec![expected]);
+        assert_eq!(
+            address(m.header("To").unwrap()),
+            vec!["jane@acme.test", "it-lead@acme.test"]
+        );
+        assert_eq!(m.message_id(), Some("SUP-12.n1.abc@example.test"));
+        assert_eq!(
+            m.in_reply_to().as_text_list().unwrap(),
+            vec!["cust-2@acme.test"]
+        );
+        assert_eq!(
+            m.references().as_text_list().unwrap(),
+            vec!["cust-1@acme.test", "cust-2@acme.test"]
+        );
+        assert_eq!(m.subject(), Some("Re: [SUP-12] Drucker brennt — schon wieder"));
+        assert_eq!(m.date().unwrap().to_timestamp(), 1_700_000_000);
+        assert_eq!(
+            m.header("Auto-Submitted").unwrap().as_text(),
+            Some("auto-replied")
+        );
+        assert_eq!(
+            m.header("X-Auto-Response-Suppress").unwrap().as_text(),
+            Some("All")
+        );
+        assert_eq!(m.text_body_count(), 1);
+        assert_eq!(
+            m.content_type().map(|c| (c.ctype(), c.subtype())),
+            Some(("text", Some("plain")))
+        );
+        let part = m.text_part(0).unwrap();
+        assert_eq!(
+            part.content_transfer_encoding(),
+            Some("quoted-printable")
+        );
+        assert_eq!(
+            part.content_type().unwrap().attribute("charset"),
+            Some("utf-8")
+        );
+        assert_eq!(
+            m.body_text(0).unwrap().replace("\r\n", "\n"),
+            row().body_text
+        );
+        assert_eq!(bytes, render_row(&row(), Some(&tokens)), "stable per row");
+    }
+
+    #[test]
+    fn html_makes_multipart_alternative() {
+        let mut r = row();
+        r.body_html = Some("<p>Hallo <b>Jane</b> — grüße</p>".into());
+        r.in_reply_to = None;
+        r.references_ids = String::new();
+        r.auto_submitted = "auto-generated".into();
+        let bytes = render_row(&r, None);
+        let m = MessageParser::default().parse(&bytes).unwrap();
+        assert_eq!(
+            m.content_type().map(|c| (c.ctype(), c.subtype())),
+            Some(("multipart", Some("alternative")))
+        );
+        assert_eq!(m.body_html(0).unwrap(), "<p>Hallo <b>Jane</b> — grüße</p>");
+        assert!(m.body_text(0).unwrap().contains("wir kümmern uns darum."));
+        assert!(m.header("In-Reply-To").is_none());
+        assert!(m.header("References").is_none());
+        assert_eq!(
+            address(m.header("Reply-To").unwrap()),
+            vec!["support@example.test"],
+            "no secret: plain support address"
+        );
+        assert_eq!(
+            m.header("Auto-Submitted").unwrap().as_text(),
+            Some("auto-generated")
+        );
+    }
+
+    #[test]
+    fn bad_rows_are_refused() {
+        let support = support();
+        let ctx = RenderContext {
+            support: &support,
+            reply_tokens: None,
+            prefix: "SUP",
+        };
+        let cases: [(fn(&mut OutboxRow), RenderError); 4] = [
+            (|r| r.recipients = "[]".into(), RenderError::NoRecipients),
+            (
+                |r| r.recipients = r#"["not an address"]"#.into(),
+                RenderError::BadRecipient("not an address".into()),
+            ),
+            (
+                |r| r.recipients = "jane@acme.test".into(),
+                RenderError::BadRecipientList(String::new()),
+            ),
+            (
+                |r| r.message_id = "a b\r\nX-Evil: 1".into(),
+                RenderError::BadMessageId {
+                    field: "message_id",
+                    value: "a b\r\nX-Evil: 1".into(),
+                },
+            ),
+        ];
+        for (change, expected) in cases {
+            let mut r = row();
+            change(&mut r);
+            let got = render(&r, ctx).unwrap_err();
+            match (&got, &expected) {
+                (RenderError::BadRecipientList(_), RenderError::BadRecipientList(_)) => {}
+                _ => assert_eq!(got, expected),
+            }
+        }
+    }
+
+    #[test]
+    fn header_injection_through_the_subject_is_impossible() {
+        let mut r = row();
+        r.subject = "[SUP-12] hi\r\nBcc: evil@x.test".into();
+        let m_bytes = render_row(&r, None);
+        let m = MessageParser::default().parse(&m_bytes).unwrap();
+        assert!(m.header("Bcc").is_none());
+    }
+}

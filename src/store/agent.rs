@@ -1,0 +1,256 @@
+//! What the agent commands (`tickets reply`, `set-status`, `set-priority`) read and write, each
+//! inside ONE transaction: the ticket and its thread, the change, the outbound message and the
+//! notifications it causes.
+
+use serde::Serialize;
+use sqlx::FromRow;
+
+use crate::domain::{Classification, EmailAddress, MessageId, Priority, Status};
+use crate::outbox::Participants;
+use crate::outbox::enqueue::Answering;
+
+use super::{Store, Tx};
+
+/// A ticket as the agent commands need it.
+#[derive(Debug, Clone)]
+pub struct AgentTicket {
+    pub number: i64,
+    pub subject: String,
+    pub status: Status,
+    pub priority: Priority,
+    pub requester: String,
+    pub participants: Participants,
+    /// Every Message-ID of the ticket, oldest first.
+    pub thread: Vec<MessageId>,
+    /// The newest mail a customer wrote (what an agent's reply answers).
+    pub latest_customer: Option<Answering>,
+}
+
+#[derive(FromRow)]
+struct TicketCore {
+    id: i64,
+    subject: String,
+    status: String,
+    priority: String,
+    requester: String,
+}
+
+#[derive(FromRow)]
+struct ParticipantCore {
+    address: String,
+    role: String,
+    bouncing: bool,
+}
+
+#[derive(FromRow)]
+struct LatestRow {
+    message_id: String,
+    classification: String,
+    reply_text: String,
+}
+
+/// The ticket `number` with its participants and thread, read inside `tx`.
+pub async fn load_agent_ticket(tx: &mut Tx, number: i64) -> anyhow::Result<Option<AgentTicket>> {
+    let Some(t): Option<TicketCore> = sqlx::query_as(
+        "SELECT id, subject, status, priority, requester FROM tickets WHERE id = ?1",
+    )
+    .bind(number)
+    .fetch_optional(&mut **tx)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let rows: Vec<ParticipantCore> = sqlx::query_as(
+        "SELECT address, role, bouncing FROM participants WHERE ticket_id = ?1 ORDER BY rowid",
+    )
+    .bind(number)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut participants = Participants::default();
+    for r in rows {
+        let Ok(a) = EmailAddress::parse(&r.address) else {
+            continue;
+        };
+        if r.bouncing {
+            participants.bouncing.push(a.clone());
+        }
+        match r.role.as_str() {
+            "requester" => participants.requester = Some(a),
+            "agent" => participants.agents.push(a),
+            "technician" => participants.technicians.push(a),
+            _ => participants.cc.push(a),
+        }
+    }
+    if participants.requester.is_none() {
+        participants.requester = EmailAddress::parse(&t.requester).ok();
+    }
+    let ids: Vec<(String,)> =
+        sqlx::query_as("SELECT message_id FROM messages WHERE ticket_id = ?1 ORDER BY id")
+            .bind(number)
+            .fetch_all(&mut **tx)
+            .await?;
+    let thread = ids
+        .into_iter()
+        .filter_map(|(id,)| MessageId::parse(&id).ok())
+        .collect();
+    let latest: Option<LatestRow> = sqlx::query_as(
+        "SELECT message_id, classification, reply_text FROM messages \
+         WHERE ticket_id = ?1 AND direction = 'inbound' \
+           AND classification IN ('plain', 'escalation') \
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(number)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let latest_customer = latest.and_then(|l| {
+        Some(Answering {
+            message_id: MessageId::parse(&l.message_id).ok()?,
+            classification: if l.classification == "escalation" {
+                Classification::Escalation
+            } else {
+                Classification::Plain
+            },
+            reply_text: l.reply_text,
+        })
+    });
+    Ok(Some(AgentTicket {
+        number: t.id,
+        subject: t.subject,
+        status: t.status.parse()?,
+        priority: t.priority.parse()?,
+        requester: t.requester,
+        participants,
+        thread,
+        latest_customer,
+    }))
+}
+
+/// A mail mailgate sends on a ticket, stored with the ticket's messages (direction outbound).
+#[derive(Debug, Clone)]
+pub struct OutboundMessage {
+    pub ticket: i64,
+    pub message_id: MessageId,
+    /// `outbound` (sent to the customer) or `note` (internal, never sent).
+    pub direction: &'static str,
+    pub from_addr: String,
+    pub from_name: Option<String>,
+    pub to: Vec<EmailAddress>,
+    pub subject: String,
+    pub in_reply_to: Option<MessageId>,
+    pub references: Vec<MessageId>,
+    pub body: String,
+    pub source: String,
+    pub at: i64,
+}
+
+pub async fn insert_outbound(tx: &mut Tx, m: &OutboundMessage) -> anyhow::Result<()> {
+    use sha2::{Digest, Sha256};
+    let sha = hex::encode(Sha256::digest(m.body.as_bytes()));
+    let to =
+        m.to.iter()
+            .map(EmailAddress::as_str)
+            .collect::<Vec<_>>()
+            .join(", ");
+    let references = m
+        .references
+        .iter()
+        .map(MessageId::as_str)
+        .collect::<Vec<_>>()
+        .join(" ");
+    sqlx::query(
+        "INSERT INTO messages (ticket_id, message_id, direction, classification, from_addr, \
+         from_name, to_addrs, cc_addrs, subject, sent_date, received_at, in_reply_to, \
+         references_ids, body_text, reply_text, source, raw_sha256, raw) \
+         VALUES (?1, ?2, ?13, 'plain', ?3, ?4, ?5, '', ?6, ?7, ?7, ?8, ?9, ?10, ?10, ?11, ?12, NULL)",
+    )
+    .bind(m.ticket)
+    .bind(m.message_id.as_str())
+    .bind(&m.from_addr)
+    .bind(&m.from_name)
+    .bind(to)
+    .bind(&m.subject)
+    .bind(m.at)
+    .bind(m.in_reply_to.as_ref().map(MessageId::as_str))
+    .bind(references)
+    .bind(&m.body)
+    .bind(&m.source)
+    .bind(sha)
+    .bind(m.direction)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Sets the status (and `resolved_at` when resolved), touching `updated_at`.
+pub async fn update_status(
+    tx: &mut Tx,
+    number: i64,
+    status: Status,
+    at: i64,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE tickets SET status = ?2, updated_at = MAX(updated_at, ?3), \
+         resolved_at = CASE WHEN ?2 IN ('resolved', 'closed') THEN COALESCE(resolved_at, ?3) ELSE NULL END \
+         WHERE id = ?1",
+    )
+    .bind(number)
+    .bind(status.as_str())
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Records an agent's activity (a reply).
+pub async fn touch_agent(tx: &mut Tx, number: i64, at: i64) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE tickets SET updated_at = MAX(updated_at, ?2), last_agent_at = ?2 WHERE id = ?1",
+    )
+    .bind(number)
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn update_priority(
+    tx: &mut Tx,
+    number: i64,
+    priority: Priority,
+    at: i64,
+) -> anyhow::Result<()> {
+    sqlx::query("UPDATE tickets SET priority = ?2, updated_at = MAX(updated_at, ?3) WHERE id = ?1")
+        .bind(number)
+        .bind(priority.as_str())
+        .bind(at)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// One notification of a ticket, for `tickets show`.
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct NotificationRow {
+    pub id: i64,
+    pub kind: String,
+    pub recipients: String,
+    pub subject: String,
+    pub message_id: String,
+    pub status: String,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+    pub last_error: Option<String>,
+}
+
+impl Store {
+    /// The outbox rows of a ticket, oldest first.
+    pub async fn ticket_notifications(&self, number: i64) -> anyhow::Result<Vec<NotificationRow>> {
+        Ok(sqlx::query_as(
+            "SELECT id, kind, recipients, subject, message_id, status, created_at, sent_at, \
+             last_error FROM outbox WHERE ticket_id = ?1 ORDER BY id",
+        )
+        .bind(number)
+        .fetch_all(self.pool())
+        .await?)
+    }
+}
