@@ -375,10 +375,22 @@ async fn sigkill_during_a_10000_mail_backlog_loses_and_duplicates_nothing() {
     // A kill lands between a batch's commit and its move only some of the time (the move runs
     // while the next batch commits); up to two more kills make it likelier that the repair at
     // the next start is exercised too (test `mail_committed_but_not_moved...` does for sure).
-    let mut threshold = 2000 + fastrand::usize(0..1500);
+    // MAILGATE_KILL_DRILL=20 runs the drill (20 kills) instead of CI's 3.
+    let wanted: usize = std::env::var("MAILGATE_KILL_DRILL")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    let step = (8000 / wanted.max(1)).max(100);
+    let mut threshold = if wanted > 3 {
+        step
+    } else {
+        2000 + fastrand::usize(0..1500)
+    };
     let mut kills = Vec::new();
     let mut repairs = Vec::new();
-    while kills.len() < 3 || (repairs.is_empty() && kills.len() < 5 && threshold < 9000) {
+    while kills.len() < wanted
+        || (repairs.is_empty() && kills.len() < wanted + 2 && threshold < 9000)
+    {
         let before = test.decisions().len();
         let mut run = test.start();
         run.kill_when_handled(threshold - before, Duration::from_secs(180))
@@ -396,7 +408,9 @@ async fn sigkill_during_a_10000_mail_backlog_loses_and_duplicates_nothing() {
             run.uptime(),
         ));
         threshold = after.len()
-            + if kills.len() < 3 {
+            + if wanted > 3 {
+                step / 2 + fastrand::usize(0..step)
+            } else if kills.len() < 3 {
                 1200 + fastrand::usize(0..1000)
             } else {
                 500 + fastrand::usize(0..500)
