@@ -298,8 +298,11 @@ impl MailboxSession {
         let mut idle = session.idle();
         timed(idle.init()).await?.context("starting IDLE")?;
         let wake = {
+            // The library's timeout restarts on every server keepalive ("* OK Still here",
+            // every 2 minutes with Dovecot), so the cap needs a timer of its own.
             let (wait, _stop) = idle.wait_with_timeout(cap);
             tokio::select! {
+                _ = tokio::time::sleep(cap) => Wake::Timeout,
                 r = wait => match r.context("waiting in IDLE")? {
                     async_imap::extensions::idle::IdleResponse::NewData(_) => Wake::Changed,
                     async_imap::extensions::idle::IdleResponse::Timeout => Wake::Timeout,
