@@ -77,6 +77,8 @@ pub struct MailboxFile {
     pub rejected_folder: Option<String>,
     pub quarantine_folder: Option<String>,
     pub idle: Option<bool>,
+    /// IDLE is ended and re-issued after this many seconds (default 1500, at most 1740).
+    pub idle_renew_secs: Option<Spanned<u64>>,
     pub poll_interval_secs: Option<Spanned<u64>>,
     pub batch_size: Option<Spanned<usize>>,
     pub max_message_bytes: Option<u64>,

@@ -19,6 +19,8 @@ use file::{FileConfig, MailboxFile};
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://mailgate.db";
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 25 * 1024 * 1024;
 pub const DEFAULT_IMPORT_BATCH: usize = 250;
+/// IDLE is re-issued every 25 minutes unless configured otherwise.
+pub const DEFAULT_IDLE_RENEW_SECS: u64 = 25 * 60;
 /// Messages an IMAP poller fetches and commits together (memory is bounded by bytes too).
 pub const DEFAULT_IMAP_BATCH: usize = 500;
 pub const DEFAULT_SUPPORT_ADDRESS: &str = "Support <support@localhost>";
@@ -60,6 +62,8 @@ pub struct MailboxSettings {
     pub rejected_folder: Option<String>,
     pub quarantine_folder: Option<String>,
     pub idle: bool,
+    /// IDLE is re-issued at least this often (RFC 2177: servers may drop it after 30 min).
+    pub idle_renew_secs: u64,
     pub poll_interval_secs: u64,
     pub batch_size: usize,
     pub max_message_bytes: usize,
@@ -424,6 +428,14 @@ fn mailbox_settings(
             format!("mailbox {name}: batch_size must be 1 to 5000"),
         );
     }
+    if let Some(r) = &mb.idle_renew_secs
+        && !(1..=1740).contains(r.get_ref())
+    {
+        issue(
+            Some(r.span()),
+            format!("mailbox {name}: idle_renew_secs must be 1 to 1740 (29 minutes)"),
+        );
+    }
     if let Some(p) = &mb.poll_interval_secs
         && *p.get_ref() == 0
     {
@@ -462,6 +474,11 @@ fn mailbox_settings(
         rejected_folder: mb.rejected_folder.clone(),
         quarantine_folder: mb.quarantine_folder.clone(),
         idle: mb.idle.unwrap_or(true),
+        idle_renew_secs: mb
+            .idle_renew_secs
+            .as_ref()
+            .map(|s| *s.get_ref())
+            .unwrap_or(DEFAULT_IDLE_RENEW_SECS),
         poll_interval_secs: mb
             .poll_interval_secs
             .as_ref()

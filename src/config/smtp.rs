@@ -104,8 +104,8 @@ pub(super) fn smtp_settings(
             format!("smtp.ca_file {:?}: {e}", ca.get_ref()),
         );
     }
-    let mut ranged = |value: &Option<toml::Spanned<u64>>, key: &str, range: Range<u64>, default| {
-        match value {
+    let mut ranged =
+        |value: &Option<toml::Spanned<u64>>, key: &str, range: Range<u64>, default| match value {
             Some(v) if !range.contains(v.get_ref()) => {
                 issue(
                     Some(v.span()),
@@ -119,8 +119,7 @@ pub(super) fn smtp_settings(
             }
             Some(v) => *v.get_ref(),
             None => default,
-        }
-    };
+        };
     let widen = |v: &Option<toml::Spanned<u32>>| {
         v.as_ref()
             .map(|v| toml::Spanned::new(v.span(), u64::from(*v.get_ref())))

@@ -83,7 +83,11 @@ fn smtp_section_is_checked_with_lines() {
     let text = "[smtp]\nhost = \"mail.example.test\"\ntls = \"none\"\nusername = \"u\"\npool_size = 0\nmax_attempts = 9\nretry_base_secs = 60\nretry_max_secs = 10\n";
     let issues = issues_of(text);
     let lines: Vec<_> = issues.iter().map(|i| i.line).collect();
-    assert_eq!(lines, vec![Some(3), Some(4), Some(5), Some(8)], "{issues:?}");
+    assert_eq!(
+        lines,
+        vec![Some(3), Some(4), Some(5), Some(8)],
+        "{issues:?}"
+    );
     assert!(issues[0].message.contains("loopback"), "{issues:?}");
     assert!(issues[1].message.contains("password"), "{issues:?}");
     let ok = "[smtp]\nhost = \"127.0.0.1\"\nport = 10025\ntls = \"none\"\nunknown = 1\n";

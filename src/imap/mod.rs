@@ -11,5 +11,5 @@ pub mod session;
 pub mod sync_plan;
 
 pub use connect::{ConnectError, Endpoint};
-pub use poller::{IDLE_CAP, Poller, PollerEvent};
+pub use poller::{Poller, PollerEvent};
 pub use sync_plan::{MailboxStatus, StoredState, SyncPlan, UidBatch, batches, new_uids, plan};

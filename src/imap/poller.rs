@@ -31,9 +31,6 @@ use super::connect::{ConnectError, Endpoint, tls_config};
 use super::session::{Fetched, MailboxSession, Wake};
 use super::sync_plan::{self, Sized, SyncPlan, UidBatch, new_uids, sized_batches};
 
-/// IDLE is re-issued at least this often (RFC 2177 servers may drop an IDLE after 30 minutes).
-pub const IDLE_CAP: Duration = Duration::from_secs(25 * 60);
-
 /// At most this many bytes of mail are downloaded for one batch (a batch of big mail is cut
 /// short), so memory stays bounded with up to three batches in flight.
 const BATCH_BYTES: u64 = 32 * 1024 * 1024;
@@ -68,7 +65,6 @@ pub struct Poller {
     pipeline: Pipeline,
     store: Store,
     max_bytes: usize,
-    idle_cap: Duration,
     events: Option<mpsc::UnboundedSender<PollerEvent>>,
 }
 
@@ -102,7 +98,6 @@ impl Poller {
             pipeline,
             store,
             max_bytes,
-            idle_cap: IDLE_CAP,
             events: None,
         })
     }
@@ -189,14 +184,16 @@ impl Poller {
             }
             self.emit(PollerEvent::Idle);
             let cap = if self.mailbox.idle && session.supports_idle() {
-                self.idle_cap
+                Duration::from_secs(self.mailbox.idle_renew_secs)
             } else {
                 Duration::from_secs(self.mailbox.poll_interval_secs)
             };
             let (s, wake) = session.wait(self.mailbox.idle, cap, cancel).await?;
             session = s;
-            if wake == Wake::Cancelled {
-                break;
+            match wake {
+                Wake::Cancelled => break,
+                Wake::Timeout => tracing::debug!(after = ?cap, "IDLE renewed (or poll due)"),
+                Wake::Changed => tracing::debug!("woken by the server"),
             }
             // Keeps the mover's connection from the server's inactivity logout.
             mover.noop().await?;

@@ -255,6 +255,30 @@ async fn idle_picks_up_new_mail_without_waiting_for_a_poll() {
     );
 }
 
+/// IDLE is ended and re-issued every `idle_renew_secs` even when the server keeps it alive
+/// with keepalives, and new mail still wakes the poller after renewals.
+#[tokio::test]
+async fn idle_is_renewed_on_its_cap_and_still_wakes_on_new_mail() {
+    let stack = MailStack::get();
+    let _lock = stack.shared().await;
+    let test = PollerTest::new("poller-idle-renew", |mut mb| {
+        mb.idle_renew_secs = Some(1);
+        mb.poll_interval_secs = 3600;
+        mb
+    });
+    let mut run = test.start_connected().await;
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    let renewals = run.count("IDLE renewed");
+    assert!(
+        renewals >= 2,
+        "IDLE renewed {renewals} times in 3.5 s with a 1 s cap"
+    );
+    let id = send(&test, 1).await;
+    let decisions = test.wait_decisions(1, ONE_MAIL).await;
+    assert_eq!(message_id_of(&decisions[0]), id);
+    run.stop(SHUTDOWN).await;
+}
+
 /// With `idle = false` the poller polls every `poll_interval_secs` and still picks mail up;
 /// SIGTERM stops it as cleanly as SIGINT.
 #[tokio::test]

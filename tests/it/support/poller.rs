@@ -50,6 +50,8 @@ pub struct MailboxToml {
     pub rejected_folder: Option<String>,
     pub quarantine_folder: Option<String>,
     pub idle: bool,
+    /// `idle_renew_secs` (default: mailgate's own, 25 minutes).
+    pub idle_renew_secs: Option<u64>,
     pub poll_interval_secs: u64,
     pub batch_size: usize,
     pub max_message_bytes: Option<u64>,
@@ -71,6 +73,7 @@ impl MailboxToml {
             rejected_folder: Some("Rejected".into()),
             quarantine_folder: Some("Quarantine".into()),
             idle: true,
+            idle_renew_secs: None,
             poll_interval_secs: 60,
             batch_size: 200,
             max_message_bytes: None,
@@ -110,6 +113,9 @@ impl MailboxToml {
             }
         }
         line("idle", self.idle.to_string());
+        if let Some(secs) = self.idle_renew_secs {
+            line("idle_renew_secs", secs.to_string());
+        }
         line("poll_interval_secs", self.poll_interval_secs.to_string());
         line("batch_size", self.batch_size.to_string());
         if let Some(max) = self.max_message_bytes {
@@ -179,7 +185,9 @@ impl PollerTest {
     /// [`PASSWORD_ENV`]; stderr is collected line by line.
     pub fn start(&self) -> RunningGate {
         let mut cmd = self.app.command(&["run"]);
-        cmd.env(PASSWORD_ENV, &self.user.password)
+        // The default of `run` plus the poller's debug lines (IDLE renewals).
+        cmd.env("MAILGATE_LOG", "info,sqlx=warn,mailgate::imap=debug")
+            .env(PASSWORD_ENV, &self.user.password)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
