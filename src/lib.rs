@@ -25,8 +25,10 @@
 //! - [`imap`]: the IMAP edge. `Poller` per mailbox (`mailgate run`): fetch new mail by UID in
 //!   batches → pipeline (commit with the UID checkpoint) → only then move/flag it; IDLE or
 //!   poll; reconnect with backoff. Pure planning in `imap::sync_plan` / `imap::acknowledge`.
-//! - [`outbox`]: outgoing mail, so far only its pure core (SPEC 5, 6): signed Message-IDs,
-//!   subjects, headers, recipients, loop guard. Not yet wired to a sender (issue 4).
+//! - [`outbox`]: outgoing mail (SPEC 5, 6): the pure core (signed Message-IDs, subjects,
+//!   headers, recipients, loop guard, rendering of a row into a message), the enqueue side, and
+//!   the sender of `mailgate run` (`outbox::sender`: claim with a lease → send over pooled SMTP
+//!   connections, `outbox::smtp` → record; retries with backoff, 5xx fails per recipient).
 //! - [`tls`]: rustls client configuration (ring, system roots + optional CA file).
 //! - [`config`]: TOML + environment → typed settings.
 //! - [`cli`]: one file per subcommand; `main.rs` only dispatches. [`shutdown`]: SIGINT/SIGTERM

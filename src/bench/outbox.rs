@@ -48,7 +48,10 @@ impl OutboxBenchReport {
             "outbox drain: {} mails to {} via {} (pool {})",
             self.messages, self.recipient, self.smtp_server, self.pool_size
         );
-        println!("  enqueue      {:.2} s (one transaction)", self.enqueue_secs);
+        println!(
+            "  enqueue      {:.2} s (one transaction)",
+            self.enqueue_secs
+        );
         println!(
             "  drain        {:.2} s  {:.0} mails/s  ({} sent, {} not sent)",
             self.drain_secs, self.mails_per_sec, self.sent, self.not_sent

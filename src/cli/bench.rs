@@ -189,7 +189,11 @@ async fn outbox_bench(args: OutboxBenchArgs) -> anyhow::Result<()> {
         report.print_table();
     }
     if report.not_sent > 0 {
-        anyhow::bail!("{} of {} mails were not sent", report.not_sent, report.messages);
+        anyhow::bail!(
+            "{} of {} mails were not sent",
+            report.not_sent,
+            report.messages
+        );
     }
     Ok(())
 }

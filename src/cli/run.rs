@@ -48,7 +48,10 @@ pub async fn run(settings: Settings, store: Store) -> anyhow::Result<()> {
     tracker.close();
     tracing::info!(
         mailboxes = settings.mailboxes.len(),
-        smtp = sender.as_ref().map(|s| s.describe()).unwrap_or_else(|| "off".into()),
+        smtp = sender
+            .as_ref()
+            .map(|s| s.describe())
+            .unwrap_or_else(|| "off".into()),
         "mailgate running"
     );
     tokio::select! {

@@ -9,6 +9,10 @@
 //! - [`loop_guard`]: never answer machines, cap automatic mail per recipient, recognise our own
 //!   mail coming back in.
 //!
+//! - [`render`]: an outbox row → the RFC 5322 message bytes (pure).
+//! - [`sender`]: the sender task of `mailgate run` (claim, send, record, retry);
+//!   [`smtp`]: its pooled SMTP connections.
+//!
 //! The SMTP sender, the outbox table and the templates build on these functions.
 
 pub mod enqueue;

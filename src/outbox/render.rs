@@ -209,7 +209,10 @@ mod tests {
         let bytes = render_row(&row(), Some(&tokens));
         let text = String::from_utf8(bytes.clone()).unwrap();
         assert!(text.is_ascii(), "QP and RFC 2047 keep the message 7-bit");
-        assert!(!text.replace("\r\n", "").contains('\n'), "bare LF in {text}");
+        assert!(
+            !text.replace("\r\n", "").contains('\n'),
+            "bare LF in {text}"
+        );
         assert!(text.lines().all(|l| l.len() <= 78), "{text}");
         let m = MessageParser::default().parse(&bytes).unwrap();
         let from = m.from().unwrap().first().unwrap();
@@ -231,7 +234,10 @@ mod tests {
             m.references().as_text_list().unwrap(),
             vec!["cust-1@acme.test", "cust-2@acme.test"]
         );
-        assert_eq!(m.subject(), Some("Re: [SUP-12] Drucker brennt — schon wieder"));
+        assert_eq!(
+            m.subject(),
+            Some("Re: [SUP-12] Drucker brennt — schon wieder")
+        );
         assert_eq!(m.date().unwrap().to_timestamp(), 1_700_000_000);
         assert_eq!(
             m.header("Auto-Submitted").unwrap().as_text(),
@@ -247,10 +253,7 @@ mod tests {
             Some(("text", Some("plain")))
         );
         let part = m.text_part(0).unwrap();
-        assert_eq!(
-            part.content_transfer_encoding(),
-            Some("quoted-printable")
-        );
+        assert_eq!(part.content_transfer_encoding(), Some("quoted-printable"));
         assert_eq!(
             part.content_type().unwrap().attribute("charset"),
             Some("utf-8")
@@ -298,7 +301,8 @@ mod tests {
             reply_tokens: None,
             prefix: "SUP",
         };
-        let cases: [(fn(&mut OutboxRow), RenderError); 4] = [
+        type Case = (fn(&mut OutboxRow), RenderError);
+        let cases: [Case; 4] = [
             (|r| r.recipients = "[]".into(), RenderError::NoRecipients),
             (
                 |r| r.recipients = r#"["not an address"]"#.into(),

@@ -50,7 +50,7 @@ use super::smtp::{SendError, SmtpPool};
 /// How often an idle sender looks for due rows.
 pub const IDLE_POLL: Duration = Duration::from_millis(250);
 /// Rows claimed per pooled connection and step.
-const ROWS_PER_CONNECTION: u32 = 4;
+const ROWS_PER_CONNECTION: u32 = 8;
 
 /// What one [`OutboxSender::step`] did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -108,7 +108,10 @@ impl OutboxSender {
         let pool = SmtpPool::new(&smtp)?;
         let support = settings.tickets.support_address.clone();
         let envelope_from: Address = support.address.as_str().parse().with_context(|| {
-            format!("support address {} cannot be an SMTP sender", support.address)
+            format!(
+                "support address {} cannot be an SMTP sender",
+                support.address
+            )
         })?;
         let batch = smtp.pool_size.saturating_mul(ROWS_PER_CONNECTION).max(1);
         let mail_deadline = smtp.timeout.saturating_mul(6);
@@ -310,7 +313,10 @@ impl OutboxSender {
                     .filter(|p| !delivered.contains(p) && !refused.iter().any(|r| &r.address == *p))
                     .cloned()
                     .collect();
-                (left, Some(format!("no answer within {:?}", self.mail_deadline)))
+                (
+                    left,
+                    Some(format!("no answer within {:?}", self.mail_deadline)),
+                )
             }
         };
         let update = if remaining.is_empty() {
@@ -340,7 +346,9 @@ impl OutboxSender {
                     attempts,
                     fastrand::f64(),
                 );
-                let delay = i64::try_from(delay.as_secs()).unwrap_or(i64::MAX / 4).max(1);
+                let delay = i64::try_from(delay.as_secs())
+                    .unwrap_or(i64::MAX / 4)
+                    .max(1);
                 OutboxUpdate::RetryAt {
                     at: unix_now() + delay,
                     error,
@@ -383,7 +391,10 @@ impl OutboxSender {
             }
             Err(SendError::Permanent(e)) if addresses.len() == 1 => {
                 let (p, _) = addresses.remove(0);
-                refused.push(Refusal { address: p, error: e });
+                refused.push(Refusal {
+                    address: p,
+                    error: e,
+                });
                 return (Vec::new(), None);
             }
             Err(SendError::Permanent(_)) => {}
@@ -395,7 +406,10 @@ impl OutboxSender {
         for (p, a) in addresses {
             match self.send_once(vec![a], bytes).await {
                 Ok(()) => delivered.push(p),
-                Err(SendError::Permanent(e)) => refused.push(Refusal { address: p, error: e }),
+                Err(SendError::Permanent(e)) => refused.push(Refusal {
+                    address: p,
+                    error: e,
+                }),
                 Err(SendError::Temporary(e)) => {
                     remaining.push(p);
                     temporary.get_or_insert(e);

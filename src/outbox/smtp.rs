@@ -73,10 +73,12 @@ impl SmtpPool {
         let security = match smtp.tls {
             TlsMode::None => Security::Plain,
             TlsMode::Implicit => {
-                let config = crate::tls::client_config(smtp.ca_file.as_deref().map(std::path::Path::new))
-                    .context("smtp TLS configuration")?;
-                let name = ServerName::try_from(smtp.host.clone())
-                    .with_context(|| format!("smtp.host {:?} is not a valid TLS name", smtp.host))?;
+                let config =
+                    crate::tls::client_config(smtp.ca_file.as_deref().map(std::path::Path::new))
+                        .context("smtp TLS configuration")?;
+                let name = ServerName::try_from(smtp.host.clone()).with_context(|| {
+                    format!("smtp.host {:?} is not a valid TLS name", smtp.host)
+                })?;
                 Security::Implicit(TlsConnector::from(config), name)
             }
             TlsMode::Starttls => Security::StartTls(starttls_parameters(smtp)?),
@@ -86,7 +88,10 @@ impl SmtpPool {
                 let password = source
                     .read()
                     .with_context(|| format!("reading the SMTP password of {user}"))?;
-                Some(Credentials::new(user.clone(), password.expose().to_string()))
+                Some(Credentials::new(
+                    user.clone(),
+                    password.expose().to_string(),
+                ))
             }
             _ => None,
         };
@@ -168,10 +173,13 @@ impl SmtpPool {
         let temporary = |what: &str, e: &dyn std::fmt::Display| {
             SendError::Temporary(format!("{what} {}:{}: {e}", self.host, self.port))
         };
-        let tcp = tokio::time::timeout(self.timeout, TcpStream::connect((self.host.as_str(), self.port)))
-            .await
-            .map_err(|_| temporary("connecting to", &"timed out"))?
-            .map_err(|e| temporary("connecting to", &e))?;
+        let tcp = tokio::time::timeout(
+            self.timeout,
+            TcpStream::connect((self.host.as_str(), self.port)),
+        )
+        .await
+        .map_err(|_| temporary("connecting to", &"timed out"))?
+        .map_err(|e| temporary("connecting to", &e))?;
         tcp.set_nodelay(true)
             .map_err(|e| temporary("TCP_NODELAY on", &e))?;
         let stream: Box<dyn AsyncTokioStream> = match &self.security {

@@ -398,8 +398,17 @@ mod tests {
         let b = insert(&store, 2, &["b@x.test"], 200).await;
         let claimed = store.claim_outbox("s1", 150, 160, 10).await.unwrap();
         assert_eq!(claimed.iter().map(|r| r.id).collect::<Vec<_>>(), vec![a]);
-        assert_eq!((claimed[0].status.as_str(), claimed[0].attempts), ("sending", 1));
-        assert!(store.claim_outbox("s2", 155, 170, 10).await.unwrap().is_empty());
+        assert_eq!(
+            (claimed[0].status.as_str(), claimed[0].attempts),
+            ("sending", 1)
+        );
+        assert!(
+            store
+                .claim_outbox("s2", 155, 170, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         // s1 died: its lease expires at 160.
         let again = store.claim_outbox("s2", 201, 300, 10).await.unwrap();
         assert_eq!(again.iter().map(|r| r.id).collect::<Vec<_>>(), vec![a, b]);

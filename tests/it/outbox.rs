@@ -158,7 +158,11 @@ fn row<'a>(recipients: &'a [&'a str], n: usize) -> Row<'a> {
         ticket: None,
         recipients,
         subject: "[SUP-1] Status update",
-        message_id: format!("SUP-1.it{}x{n}.{}@example.test", std::process::id(), fastrand::u32(..)),
+        message_id: format!(
+            "SUP-1.it{}x{n}.{}@example.test",
+            std::process::id(),
+            fastrand::u32(..)
+        ),
         in_reply_to: None,
         references: "",
         body_html: None,
@@ -239,7 +243,12 @@ async fn wait_for_status(app: &App, gate: &Gate, status: &str, n: usize) -> Vec<
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
         let rows = outbox(app);
-        if rows.iter().filter(|r| str_of(r, "status") == status).count() >= n {
+        if rows
+            .iter()
+            .filter(|r| str_of(r, "status") == status)
+            .count()
+            >= n
+        {
             return rows;
         }
         assert!(
@@ -316,7 +325,8 @@ async fn outbox_mail_arrives_with_every_header() {
         Some("auto-replied")
     );
     assert_eq!(
-        m.header("X-Auto-Response-Suppress").and_then(|v| v.as_text()),
+        m.header("X-Auto-Response-Suppress")
+            .and_then(|v| v.as_text()),
         Some("All")
     );
     assert!(m.body_text(0).unwrap().contains("we are on it. Grüße"));
@@ -324,7 +334,10 @@ async fn outbox_mail_arrives_with_every_header() {
     let rows = wait_for_status(&app, &gate, "sent", 1).await;
     assert_eq!(rows[0]["id"], id);
     assert_eq!(str_of(&rows[0], "ticket"), "SUP-1");
-    assert_eq!(rows[0]["delivered_to"], serde_json::json!([customer.address]));
+    assert_eq!(
+        rows[0]["delivered_to"],
+        serde_json::json!([customer.address])
+    );
     assert_eq!(rows[0]["attempts"], 1);
     let log = gate.stop().await;
     assert!(log.contains("sent"), "{log}");
@@ -351,7 +364,10 @@ async fn outbox_submission_with_starttls_and_auth() {
     assert_eq!(m.subject(), Some("[SUP-1] Status update"));
     wait_for_status(&app, &gate, "sent", 1).await;
     let log = gate.stop().await;
-    assert!(!log.contains(&stack.password), "the SMTP password is never logged");
+    assert!(
+        !log.contains(&stack.password),
+        "the SMTP password is never logged"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -383,10 +399,7 @@ async fn outbox_refused_recipient_fails_permanently_without_blocking_others() {
     assert_eq!(str_of(&m, "status"), "sent", "{m:#}");
     assert_eq!(m["delivered_to"], serde_json::json!([good.address]));
     assert_eq!(m["refused"][0]["address"], "jane@example.com");
-    assert!(
-        str_of(&m["refused"][0], "error").contains("554"),
-        "{m:#}"
-    );
+    assert!(str_of(&m["refused"][0], "error").contains("554"), "{m:#}");
     let b = by_id(only_bad);
     assert_eq!(str_of(&b, "status"), "failed", "{b:#}");
     assert_eq!(b["attempts"], 1, "5xx is not retried");
@@ -430,7 +443,11 @@ async fn outbox_refused_recipient_fails_permanently_without_blocking_others() {
     assert_eq!(listed[0]["attempts"], 0);
     let refused = app.run(&["outbox", "retry", &mixed.to_string()]);
     refused.expect_code(1);
-    assert!(refused.stderr.contains("only failed or held"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("only failed or held"),
+        "{}",
+        refused.stderr
+    );
     app.run(&["outbox", "retry", "9999"]).expect_code(1);
 }
 
@@ -512,20 +529,27 @@ async fn outbox_smtp_down_then_back_delivers_each_mail_once() {
         ids.push(insert(&app, &row(&recipients, n)).await);
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    wait_for("every pending row to have failed twice", Duration::from_secs(60), async || {
-        let rows = outbox(&app);
-        rows.iter()
-            .filter(|r| str_of(r, "status") != "sent")
-            .all(|r| r["attempts"].as_i64().unwrap() >= 2 && str_of(r, "status") == "pending")
-            && rows.len() == 7
-    })
+    wait_for(
+        "every pending row to have failed twice",
+        Duration::from_secs(60),
+        async || {
+            let rows = outbox(&app);
+            rows.iter()
+                .filter(|r| str_of(r, "status") != "sent")
+                .all(|r| r["attempts"].as_i64().unwrap() >= 2 && str_of(r, "status") == "pending")
+                && rows.len() == 7
+        },
+    )
     .await;
     let pending = array(
         app.ok_json(&["outbox", "list", "--status", "pending", "--json"]),
         "pending",
     );
     assert_eq!(pending.len(), 6);
-    assert!(pending.iter().all(|r| !r["last_error"].is_null()), "{pending:#?}");
+    assert!(
+        pending.iter().all(|r| !r["last_error"].is_null()),
+        "{pending:#?}"
+    );
     // Back: everything is delivered, each mail once.
     relay.set_up(true);
     wait_for_status(&app, &gate, "sent", 7).await;
