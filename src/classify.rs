@@ -38,6 +38,9 @@ const AUTO_REPLY_SUBJECTS: &[&str] = &[
     "respuesta automática",
 ];
 
+/// Phrases of absence notices that can sit anywhere in the subject.
+const AWAY_NOTICES: &[&str] = &["is out of the office", "is out of office"];
+
 pub fn classify(email: &InboundEmail, role: Role) -> Classification {
     if let Some(why) = bounce_reason(email) {
         return Classification::Bounce(why);
@@ -104,6 +107,10 @@ fn automatic_reason(email: &InboundEmail) -> Option<String> {
     let subject = email.subject.trim_start().to_lowercase();
     if let Some(s) = AUTO_REPLY_SUBJECTS.iter().find(|s| subject.starts_with(*s)) {
         return Some(format!("subject starts with {s:?}"));
+    }
+    // Lotus Notes and others: "AUTO: Jane Smith is out of the office (returning 05/01)".
+    if let Some(s) = AWAY_NOTICES.iter().find(|s| subject.contains(*s)) {
+        return Some(format!("subject says {s:?}"));
     }
     None
 }
@@ -191,6 +198,14 @@ mod tests {
             ),
             (|e| e.subject = "Out of Office: back Monday".into(), true),
             (|e| e.subject = "Re: out of office printer".into(), false),
+            (
+                |e| e.subject = "AUTO: Smith, John is out of the office. (returning 05/01)".into(),
+                true,
+            ),
+            (
+                |e| e.subject = "Auto: renewal of our contract".into(),
+                false,
+            ),
         ];
         for (i, (set, automatic)) in cases.into_iter().enumerate() {
             let mut e = email("jane@acme.test", "Printer");
