@@ -4,7 +4,8 @@
 #      Dovecot (IMAP) + Postfix (SMTP) on 127.0.0.1, see docs/mailstack.md;
 #   2. builds mailgate and runs `mailgate run` against a fresh mailbox of that stack;
 #   3. sends the mails of fixtures/quickstart/ over SMTP and waits until each has a decision;
-#   4. shows the tickets, one ticket in full and the decision log, then stops mailgate
+#   4. shows the tickets, one ticket in full, the decision log and the acknowledgements sent
+#      back over SMTP (the outbox), then stops mailgate
 #      gracefully (SIGINT) — and imports the sample archive of fixtures/ as a second example.
 # Everything lands under .state/quickstart/; the mail stack keeps running (stop it with
 # `scripts/mailstack.sh stop`).
@@ -50,6 +51,12 @@ processed_folder = "Processed"
 rejected_folder = "Rejected"
 quarantine_folder = "Quarantine"
 idle = true
+
+# Acknowledgements and other notifications go out through the stack's Postfix.
+[smtp]
+host = "127.0.0.1"
+port = $MAILSTACK_SMTP_PORT
+tls = "none"
 EOF
 export MAILGATE_CONFIG=$state/mailgate.toml
 export QUICKSTART_IMAP_PASSWORD=$MAILSTACK_PASSWORD
@@ -85,6 +92,14 @@ echo "== mailgate tickets show SUP-1"
 echo
 echo "== mailgate decisions"
 "$mg" decisions --limit ${#mails[@]}
+echo
+# The acknowledgements of SUP-1 and SUP-2 (none for the auto-reply) leave through the outbox.
+for _ in $(seq 50); do
+    "$mg" outbox list --status pending --json | grep -q '"id"' || break
+    sleep 0.2
+done
+echo "== mailgate outbox list   (customer@acme.test's INBOX on the stack now holds the acknowledgement)"
+"$mg" outbox list
 echo
 kill -INT $pid
 wait $pid || true
