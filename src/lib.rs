@@ -15,6 +15,8 @@
 //! - [`parse`]: mail-parser → `InboundEmail` (reply trimming, HTML → text, attachments).
 //! - [`classify`], [`thread`], [`decide`]: the pure rules of SPEC 2.3–2.5; [`reply_token`]
 //!   signs and verifies the plus-address tokens of rule 2.4.2.
+//! - [`bounce`]: reads a bounce (pure): failed DSN recipients and the Message-IDs it refers to;
+//!   a bounce of our own mail marks those recipients bouncing on the ticket (`pipeline`).
 //! - [`pipeline`]: glue from raw bytes to stored decisions, in batches; used by every source.
 //!   Per batch: load a snapshot of what the store knows → decide each mail in order (pure) →
 //!   write everything plus the source checkpoint in one transaction. A batch the database
@@ -36,6 +38,7 @@
 //! - [`bench`](mod@bench): `mailgate bench`, a synthetic archive and throughput / peak-memory figures.
 
 pub mod bench;
+pub mod bounce;
 pub mod classify;
 pub mod cli;
 pub mod config;

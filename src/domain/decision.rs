@@ -67,6 +67,8 @@ pub enum Rule {
     PipelineError,
     /// mailgate's own mail coming back (our verified Message-ID, or From one of our addresses).
     OwnMail,
+    /// A bounce whose returned mail (or In-Reply-To / References) is one mailgate sent.
+    ReturnedMail,
 }
 
 impl Rule {
@@ -85,6 +87,7 @@ impl Rule {
             Rule::OverSize => "over-size",
             Rule::PipelineError => "pipeline-error",
             Rule::OwnMail => "own-mail",
+            Rule::ReturnedMail => "returned-mail",
         }
     }
 }

@@ -9,12 +9,14 @@
 //! - [`loop_guard`]: never answer machines, cap automatic mail per recipient, recognise our own
 //!   mail coming back in.
 //!
+//! - [`agent_mail`]: which agent mail is relayed to the customers, and what of it.
 //! - [`render`]: an outbox row → the RFC 5322 message bytes (pure).
 //! - [`sender`]: the sender task of `mailgate run` (claim, send, record, retry);
 //!   [`smtp`]: its pooled SMTP connections.
 //!
 //! The SMTP sender, the outbox table and the templates build on these functions.
 
+pub mod agent_mail;
 pub mod enqueue;
 pub mod headers;
 pub mod loop_guard;

@@ -6,6 +6,7 @@
 //! A batch whose write fails is retried one message at a time, so one bad message is
 //! quarantined with its reason and never blocks the others.
 
+mod bounce;
 mod plan;
 mod prepared;
 mod snapshot;
@@ -13,7 +14,7 @@ mod writes;
 
 pub use plan::{Outcome, PlanContext};
 pub use prepared::{Content, Prepared, RawMessage, prepare, prepare_hashed, prepare_oversized};
-pub use snapshot::{Keys, Snapshot, TicketState};
+pub use snapshot::{Keys, SentMail, Snapshot, TicketState};
 pub use writes::Writes;
 
 use anyhow::Context;
@@ -204,9 +205,16 @@ impl Pipeline {
         let begun = started.elapsed();
         let mut snapshot = crate::store::load_snapshot(&mut tx, &keys).await?;
         let loaded = started.elapsed();
-        let (writes, outcomes) = self.plan(batch, &mut snapshot, now);
+        let (mut writes, outcomes) = self.plan(batch, &mut snapshot, now);
         let planned = started.elapsed();
+        let relays = std::mem::take(&mut writes.agent_relays);
         crate::store::apply(&mut tx, writes, checkpoint, now).await?;
+        if !relays.is_empty()
+            && let Some(settings) = self.plan_context(now).notify
+        {
+            let prefix = &self.settings.tickets.prefix;
+            crate::store::agent::relay_agent_mail(&mut tx, relays, &settings, prefix, now).await?;
+        }
         let applied = started.elapsed();
         tx.commit().await.context("committing a batch")?;
         tracing::debug!(
@@ -247,6 +255,16 @@ impl Pipeline {
         let notifies = self.notifies();
         keys.counts_since = now - self.settings.notify.rate_cap.window_secs;
         for p in batch {
+            if let Some(bounce) = &p.bounce {
+                // A bounce may be about our mail: its outbox row, and the ticket a verified
+                // Message-ID names.
+                for id in &bounce.referenced {
+                    keys.sent_ids.insert(id.clone());
+                    if let Some(n) = self.own_ids.as_ref().and_then(|ids| ids.verify(id)) {
+                        keys.tickets.insert(n);
+                    }
+                }
+            }
             match &p.content {
                 Content::Parsed(email) => {
                     keys.add(
@@ -370,6 +388,7 @@ impl RetryCopy {
                     reason: reason.clone(),
                 },
                 header_only: self.header_only,
+                bounce: None,
             },
             // Its size was checked when it was first prepared (with its mailbox's limit).
             None => prepare_hashed(

@@ -91,6 +91,10 @@ pub fn plan_message(
             let ev = own_mail(&email, snapshot, ctx).unwrap_or_else(|| {
                 evaluate(&email, &p.raw_sha256, ctx.role, snapshot, &ctx.decide)
             });
+            let ev = match &p.bounce {
+                Some(report) => super::bounce::bounce_of_own_mail(report, ev, snapshot, ctx, w),
+                None => ev,
+            };
             let message_id = email.message_id.to_string();
             let ticket =
                 apply_evaluation(*email, &ev, &source, &p.raw_sha256, p.raw, snapshot, ctx, w);
@@ -239,6 +243,16 @@ fn apply_evaluation(
                     snapshot,
                     w,
                 );
+                if ctx.notify.is_some()
+                    && let Some(relay) = crate::outbox::agent_mail::agent_relay(
+                        &email,
+                        &d.classification,
+                        number,
+                        ctx.agents,
+                    )
+                {
+                    w.agent_relays.push(relay);
+                }
             }
             number
         }

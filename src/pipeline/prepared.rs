@@ -22,6 +22,8 @@ pub struct Prepared {
     pub content: Content,
     /// `raw` is only the header: the message was too big to download.
     pub header_only: bool,
+    /// What a bounce says (failed recipients, the mails it refers to); `None` for other mail.
+    pub bounce: Option<crate::bounce::BounceReport>,
 }
 
 #[derive(Debug)]
@@ -71,12 +73,24 @@ pub fn prepare_hashed(raw: RawMessage, raw_sha256: String, max_bytes: usize) -> 
             },
         }
     };
+    let bounce = match &content {
+        Content::Parsed(email)
+            if matches!(
+                crate::classify::classify(email, crate::config::Role::Support),
+                crate::domain::Classification::Bounce(_)
+            ) =>
+        {
+            Some(crate::bounce::read_bounce(&raw.bytes))
+        }
+        _ => None,
+    };
     Prepared {
         source: raw.source,
         raw: raw.bytes,
         raw_sha256,
         content,
         header_only: false,
+        bounce,
     }
 }
 
@@ -99,5 +113,6 @@ pub fn prepare_oversized(source: Source, header: Vec<u8>, size: u64, max_bytes: 
         raw: header,
         raw_sha256,
         header_only: true,
+        bounce: None,
     }
 }

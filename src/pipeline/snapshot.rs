@@ -18,6 +18,15 @@ pub struct Snapshot {
     /// Automatic mails each address of the batch got in the rate cap's window, counting
     /// what this batch planned so far.
     pub auto_sent: crate::outbox::enqueue::SentCounts,
+    /// Our outgoing mails (outbox rows) that bounces of the batch refer to, by Message-ID.
+    pub sent: HashMap<MessageId, SentMail>,
+}
+
+/// One outgoing mail of the outbox, as a bounce of it needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentMail {
+    pub ticket: i64,
+    pub recipients: Vec<EmailAddress>,
 }
 
 #[derive(Debug, Clone)]
@@ -37,6 +46,8 @@ pub struct Keys {
     /// `counts_since` (Unix seconds) is loaded.
     pub addresses: HashSet<EmailAddress>,
     pub counts_since: i64,
+    /// Message-IDs that bounces of the batch refer to: looked up in the outbox.
+    pub sent_ids: HashSet<MessageId>,
 }
 
 impl Keys {
@@ -97,6 +108,9 @@ impl Snapshot {
         self.ticket_counter = self.ticket_counter.max(stored.ticket_counter);
         for (a, n) in stored.auto_sent {
             self.auto_sent.entry(a).or_insert(n);
+        }
+        for (id, sent) in stored.sent {
+            self.sent.entry(id).or_insert(sent);
         }
     }
 }

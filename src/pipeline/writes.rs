@@ -18,6 +18,11 @@ pub struct Writes {
     pub quarantine: Vec<NewQuarantine>,
     /// Notifications caused by this batch (acknowledgements), stored in its transaction.
     pub outbox: Vec<crate::outbox::enqueue::NewOutboxRow>,
+    /// Participants a bounce of our mail marks as bouncing: (ticket, address).
+    pub bouncing: Vec<(i64, String)>,
+    /// Agents' mail to relay to the ticket's customers (SPEC 6), enqueued in the batch's
+    /// transaction once its messages are stored.
+    pub agent_relays: Vec<crate::outbox::agent_mail::AgentRelay>,
     /// The ticket counter after this batch.
     pub ticket_counter: i64,
     new_ticket_index: HashMap<i64, usize>,

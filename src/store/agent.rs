@@ -97,6 +97,8 @@ pub async fn load_agent_ticket(tx: &mut Tx, number: i64) -> anyhow::Result<Optio
         "SELECT message_id, classification, reply_text FROM messages \
          WHERE ticket_id = ?1 AND direction = 'inbound' \
            AND classification IN ('plain', 'escalation') \
+           AND lower(from_addr) NOT IN (SELECT lower(address) FROM participants \
+             WHERE ticket_id = ?1 AND role IN ('agent', 'technician')) \
          ORDER BY id DESC LIMIT 1",
     )
     .bind(number)
@@ -123,6 +125,51 @@ pub async fn load_agent_ticket(tx: &mut Tx, number: i64) -> anyhow::Result<Optio
         thread,
         latest_customer,
     }))
+}
+
+/// Relays the agents' mail of a batch (SPEC 6), inside the batch's transaction once its
+/// messages and participants are stored: one `agent_reply` per relay, from the support address
+/// to the ticket's customers (never staff), In-Reply-To the newest customer mail. Returns how
+/// many rows were enqueued.
+pub async fn relay_agent_mail(
+    tx: &mut Tx,
+    relays: Vec<crate::outbox::agent_mail::AgentRelay>,
+    settings: &crate::outbox::enqueue::EnqueueSettings<'_>,
+    prefix: &str,
+    now: i64,
+) -> anyhow::Result<usize> {
+    use crate::outbox::enqueue::{Change, Notification, SentCounts, TicketInfo, enqueue};
+    let seed = fastrand::u64(..);
+    let mut i = 0;
+    let mut nonce = || {
+        i += 1;
+        format!("a{now}.{seed:x}.{i}")
+    };
+    let mut enqueued = 0;
+    for relay in relays {
+        let Some(t) = load_agent_ticket(tx, relay.ticket).await? else {
+            continue;
+        };
+        let n = Notification {
+            ticket: TicketInfo {
+                reference: crate::domain::TicketRef::new(prefix, t.number),
+                subject: t.subject.clone(),
+                status: t.status,
+                priority: t.priority,
+                requester: t.requester.clone(),
+            },
+            change: Change::AgentReply { body: relay.body },
+            participants: &t.participants,
+            answering: t.latest_customer.as_ref(),
+            thread: &t.thread,
+            now,
+        };
+        let rows = enqueue(&n, &SentCounts::new(), settings, &mut nonce);
+        super::insert_outbox(tx, &rows).await?;
+        touch_agent(tx, t.number, now).await?;
+        enqueued += rows.len();
+    }
+    Ok(enqueued)
 }
 
 /// A mail mailgate sends on a ticket, stored with the ticket's messages (direction outbound).

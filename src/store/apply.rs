@@ -95,6 +95,23 @@ pub async fn apply(
         q.push(" ON CONFLICT (ticket_id, address) DO NOTHING");
         q.build().execute(&mut **tx).await?;
     }
+    if !w.bouncing.is_empty() {
+        // Bounces of our mail: the failed recipients stop getting notifications on that ticket.
+        let marks: Vec<serde_json::Value> = w
+            .bouncing
+            .iter()
+            .map(|(t, a)| serde_json::json!({ "ticket": t, "address": a.to_ascii_lowercase() }))
+            .collect();
+        sqlx::query(
+            "UPDATE participants SET bouncing = 1 \
+             WHERE EXISTS (SELECT 1 FROM json_each(?1) m \
+               WHERE m.value ->> '$.ticket' = participants.ticket_id \
+                 AND m.value ->> '$.address' = lower(participants.address))",
+        )
+        .bind(serde_json::to_string(&marks)?)
+        .execute(&mut **tx)
+        .await?;
+    }
     let mut messages = w.messages;
     while !messages.is_empty() {
         let rest = messages.split_off(messages.len().min(rows_per_statement(18)));

@@ -12,7 +12,7 @@ use sqlx::FromRow;
 use crate::decide::Seen;
 use crate::domain::{EmailAddress, MessageId, Status};
 use crate::outbox::enqueue::SentCounts;
-use crate::pipeline::{Keys, Snapshot};
+use crate::pipeline::{Keys, SentMail, Snapshot};
 
 use super::{Store, Tx};
 
@@ -25,6 +25,10 @@ const SEEN: &str = "SELECT message_id, ticket_id, raw_sha256 FROM messages \
      WHERE decision = 'ignored' AND message_id IN (SELECT value FROM json_each(?1)) \
      UNION ALL SELECT message_id, ticket_id, '' FROM outbox \
      WHERE message_id IN (SELECT value FROM json_each(?1))";
+
+/// Outgoing mails (on a ticket) that bounces of the batch refer to.
+const SENT: &str = "SELECT message_id, ticket_id, recipients FROM outbox \
+     WHERE ticket_id IS NOT NULL AND message_id IN (SELECT value FROM json_each(?1))";
 
 const TICKETS: &str =
     "SELECT id, status FROM tickets WHERE id IN (SELECT value FROM json_each(?1))";
@@ -43,6 +47,13 @@ const AUTO_SENT: &str = "SELECT r.value AS address, COUNT(*) AS sent \
 struct AutoSentRow {
     address: String,
     sent: i64,
+}
+
+#[derive(FromRow)]
+struct SentRow {
+    message_id: String,
+    ticket_id: i64,
+    recipients: String,
 }
 
 #[derive(FromRow)]
@@ -87,6 +98,30 @@ pub async fn load_snapshot(tx: &mut Tx, keys: &Keys) -> anyhow::Result<Snapshot>
             ticket: r.ticket_id,
             raw_sha256: r.raw_sha256,
         });
+    }
+    if !keys.sent_ids.is_empty() {
+        let ids: Vec<&str> = keys.sent_ids.iter().map(MessageId::as_str).collect();
+        let rows: Vec<SentRow> = sqlx::query_as(SENT)
+            .bind(json_list(&ids)?)
+            .fetch_all(&mut **tx)
+            .await?;
+        for r in rows {
+            let Ok(id) = MessageId::parse(&r.message_id) else {
+                continue;
+            };
+            let recipients: Vec<String> = serde_json::from_str(&r.recipients).unwrap_or_default();
+            ticket_ids.insert(r.ticket_id);
+            snapshot.sent.insert(
+                id,
+                SentMail {
+                    ticket: r.ticket_id,
+                    recipients: recipients
+                        .iter()
+                        .filter_map(|a| EmailAddress::parse(a).ok())
+                        .collect(),
+                },
+            );
+        }
     }
     let tickets: Vec<i64> = ticket_ids.into_iter().collect();
     if !tickets.is_empty() {

@@ -3,6 +3,7 @@
 //! `fixtures/cases/` and the sample archive `fixtures/sample-archive.mbox`.
 
 mod atomicity;
+mod bounces;
 mod cli;
 mod content;
 mod corpus;
@@ -18,3 +19,4 @@ mod outbox;
 mod quarantine;
 mod support;
 mod threading;
+mod threading_e2e;

@@ -474,3 +474,121 @@ fn config_check_renders_every_template() {
         "names the file, its line and the config line: {bad}"
     );
 }
+
+fn agent_mail(from: &str, subject: &str, id: &str, headers: &str, body: &str) -> Vec<u8> {
+    format!(
+        "From: {from}\r\nTo: support@example.test\r\nSubject: {subject}\r\nMessage-ID: <{id}>\r\n\
+         Date: Mon, 04 Mar 2024 10:15:00 +0000\r\n{headers}Content-Type: text/plain\r\n\r\n{body}"
+    )
+    .into_bytes()
+}
+
+#[test]
+fn an_agents_reply_by_mail_is_stored_and_relayed_without_their_address_or_signature() {
+    let app = app();
+    let d = app.ingest_bytes(
+        "c1.eml",
+        &plain_mail(
+            "Jane <jane@acme.test>",
+            "Printer broken",
+            "c1@acme.test",
+            "Cc: bob@acme.test, ann.smith@agents.example.test\r\n",
+        ),
+    );
+    assert_eq!(str_of(&d, "decision"), "created", "{d}");
+    let body = "Hi Jane,\r\n\r\nplease switch it off and on again.\r\n\r\nBest regards,\r\n\
+                Ann Smith\r\nSecond-level support | ann.smith@agents.example.test\r\n\r\n\
+                On Mon, Jane wrote:\r\n> Hello,\r\n> this is c1@acme.test.\r\n";
+    let d = app.ingest_bytes(
+        "a1.eml",
+        &agent_mail(
+            "Ann Smith <ann.smith@agents.example.test>",
+            "Re: [SUP-1] Printer broken",
+            "a1@agents.example.test",
+            "In-Reply-To: <c1@acme.test>\r\nReferences: <c1@acme.test>\r\n",
+            body,
+        ),
+    );
+    assert_eq!(
+        (str_of(&d, "decision"), str_of(&d, "rule")),
+        ("threaded", "in-reply-to"),
+        "{d}"
+    );
+    let rows = outbox(&app);
+    let relays: Vec<&Value> = rows.iter().filter(|r| r["kind"] == "agent_reply").collect();
+    assert_eq!(relays.len(), 1, "{rows:#?}");
+    let r = relays[0];
+    assert_eq!(
+        recipients(r),
+        ["jane@acme.test", "bob@acme.test", "it-lead@acme.test"],
+        "requester, Cc and primary contact; never the agent"
+    );
+    assert_eq!(r["in_reply_to"], "c1@acme.test");
+    assert_eq!(r["status"], "pending");
+    assert_eq!(r["subject"], "Re: [SUP-1] Printer broken");
+    let text = str_of(r, "body_text");
+    assert!(
+        text.contains("please switch it off and on again."),
+        "{text}"
+    );
+    assert!(!text.contains("ann.smith"), "the agent's address: {text}");
+    assert!(!text.contains("Ann Smith"), "the agent's signature: {text}");
+    assert!(
+        !text.contains("Second-level"),
+        "the agent's signature: {text}"
+    );
+    assert!(!text.contains("> Hello"), "quoted history: {text}");
+
+    // Stored on the ticket as the agent's message.
+    let show = app.show("SUP-1");
+    let shown = show.to_string();
+    assert!(shown.contains("a1@agents.example.test"), "{show:#}");
+
+    // The agent's out-of-office (automatic) and a bounce to the agent are never relayed.
+    let d = app.ingest_bytes(
+        "a2.eml",
+        &agent_mail(
+            "Ann Smith <ann.smith@agents.example.test>",
+            "Automatic reply: [SUP-1] Printer broken",
+            "a2@agents.example.test",
+            "In-Reply-To: <c1@acme.test>\r\nAuto-Submitted: auto-replied\r\n",
+            "I am away until Monday.\r\n",
+        ),
+    );
+    assert_eq!(str_of(&d, "decision"), "threaded", "{d}");
+    // A customer's reply threads and is not relayed either.
+    app.ingest_bytes(
+        "c2.eml",
+        &plain_mail(
+            "Jane <jane@acme.test>",
+            "Re: [SUP-1] Printer broken",
+            "c2@acme.test",
+            "In-Reply-To: <a1@agents.example.test>\r\n",
+        ),
+    );
+    let rows = outbox(&app);
+    assert_eq!(
+        rows.iter().filter(|r| r["kind"] == "agent_reply").count(),
+        1,
+        "{rows:#?}"
+    );
+
+    // A second agent answer goes In-Reply-To the newest customer mail, not the agent's own.
+    app.ingest_bytes(
+        "a3.eml",
+        &agent_mail(
+            "ann.smith@agents.example.test",
+            "Re: [SUP-1] Printer broken",
+            "a3@agents.example.test",
+            "In-Reply-To: <c2@acme.test>\r\n",
+            "Glad it works.\r\n\r\nAnn\r\n",
+        ),
+    );
+    let rows = outbox(&app);
+    let last = rows.last().unwrap();
+    assert_eq!(last["kind"], "agent_reply", "{rows:#?}");
+    assert_eq!(last["in_reply_to"], "c2@acme.test");
+    let text = str_of(last, "body_text");
+    assert!(text.starts_with("Glad it works."), "{text}");
+    assert!(!text.contains("Ann"), "{text}");
+}

@@ -170,13 +170,24 @@ impl PollerTest {
 
     /// Rewrites the config file with several `[[mailboxes]]` (all share [`PASSWORD_ENV`]).
     pub fn configure_all(&self, mailboxes: &[MailboxToml]) {
+        self.configure_with(mailboxes, "", "");
+    }
+
+    /// [`PollerTest::configure_all`] plus `tickets` (lines added to `[tickets]`, e.g.
+    /// `support_address` and `secret_file`) and `extra` (whole sections such as `[smtp]` and
+    /// `[notify]`, appended after the mailboxes).
+    pub fn configure_with(&self, mailboxes: &[MailboxToml], tickets: &str, extra: &str) {
         let mut text = format!(
-            "[database]\nurl = {}\n\n[tickets]\nprefix = \"SUP\"\n",
+            "[database]\nurl = {}\n\n[tickets]\nprefix = \"SUP\"\n{tickets}",
             toml::Value::String(self.app.db_url())
         );
         for mailbox in mailboxes {
             text.push('\n');
             text.push_str(&mailbox.to_toml());
+        }
+        if !extra.is_empty() {
+            text.push('\n');
+            text.push_str(extra);
         }
         self.app.rewrite_config(&text);
     }
