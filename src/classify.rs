@@ -38,6 +38,24 @@ const AUTO_REPLY_SUBJECTS: &[&str] = &[
     "respuesta automática",
 ];
 
+/// A VERP or list bounce address (`bounces-main+x=y@…`, `bounce-123@…`, `list-bounces@…`):
+/// mail sent in bulk by software, whatever its From says.
+fn bulk_return_path(return_path: &str) -> bool {
+    let addr = return_path
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>');
+    let Some((local, _domain)) = addr.rsplit_once('@') else {
+        return false;
+    };
+    let local = local.to_ascii_lowercase();
+    local.starts_with("bounce-")
+        || local.starts_with("bounces-")
+        || local.starts_with("bounces+")
+        || local.ends_with("-bounces")
+        || local.contains("-bounces+")
+}
+
 /// Phrases of absence notices that can sit anywhere in the subject.
 const AWAY_NOTICES: &[&str] = &["is out of the office", "is out of office"];
 
@@ -103,6 +121,14 @@ fn automatic_reason(email: &InboundEmail) -> Option<String> {
     }
     if let Some(v) = &h.x_autorespond {
         return Some(format!("X-Autorespond: {}", v.trim()));
+    }
+    if let Some(rp) = &h.return_path
+        && bulk_return_path(rp)
+    {
+        return Some(format!(
+            "Return-Path {} is a bulk sender's bounce address",
+            rp.trim()
+        ));
     }
     let subject = email.subject.trim_start().to_lowercase();
     if let Some(s) = AUTO_REPLY_SUBJECTS.iter().find(|s| subject.starts_with(*s)) {
@@ -204,6 +230,21 @@ mod tests {
             ),
             (
                 |e| e.subject = "Auto: renewal of our contract".into(),
+                false,
+            ),
+            (
+                |e| {
+                    e.headers.return_path =
+                        Some("<bounces-main+jane=acme.test@lists.example>".into())
+                },
+                true,
+            ),
+            (
+                |e| e.headers.return_path = Some("<users-bounces@lists.example>".into()),
+                true,
+            ),
+            (
+                |e| e.headers.return_path = Some("<jane.bounce@acme.test>".into()),
                 false,
             ),
         ];
