@@ -25,6 +25,10 @@
 
 mod append;
 mod cpu;
+mod events;
+use events::{Events, stop};
+mod latency;
+mod reference;
 mod report;
 mod smtp;
 pub(crate) mod stack;
@@ -395,113 +399,6 @@ impl<'a> Bench<'a> {
         })
     }
 
-    /// The ceiling: what the poller does with the server, minus everything after the fetch.
-    async fn fetch_only(&self, expected: u64) -> anyhow::Result<FetchOnlyReport> {
-        let passes = self.opts.fetch_passes.max(1);
-        progress(&format!("fetch-only ceiling, {passes} pass(es) …"));
-        let mut best: Option<PhaseFigures> = None;
-        let mut pass_secs = Vec::new();
-        for _ in 0..passes {
-            memory::reset_peak_rss();
-            let cpu = CpuSample::now();
-            let started = Instant::now();
-            let mut session = MailboxSession::open(&self.tls_endpoint, self.tls.as_ref())
-                .await
-                .context("fetch-only: logging in")?;
-            session.select(FOLDER).await?;
-            let uids = session.search("UID 1:*").await?;
-            let (mut messages, mut bytes) = (0u64, 0u64);
-            for batch in batches(&uids, self.batch_size) {
-                let set = batch.sequence_set();
-                let sizes = session.sizes(&set).await?;
-                let bodies = session.bodies(&set).await?;
-                if sizes.len() != bodies.len() {
-                    bail!(
-                        "fetch-only: {} sizes but {} bodies for UIDs {set}",
-                        sizes.len(),
-                        bodies.len()
-                    );
-                }
-                messages += bodies.len() as u64;
-                bytes += bodies.iter().map(|b| b.bytes.len() as u64).sum::<u64>();
-            }
-            session.logout().await;
-            let secs = started.elapsed().as_secs_f64();
-            if messages != expected {
-                bail!("fetch-only: fetched {messages} messages of {expected}");
-            }
-            pass_secs.push(secs);
-            let figures = PhaseFigures::new(messages, bytes, secs, memory::peak_rss_bytes())
-                .with_cpu(cpu_since(cpu));
-            if best.as_ref().is_none_or(|b| figures.secs < b.secs) {
-                best = Some(figures);
-            }
-        }
-        let figures = best.context("no fetch-only pass ran")?;
-        Ok(FetchOnlyReport { figures, pass_secs })
-    }
-
-    /// The poller's IMAP work without parsing or storing: batches fetched (sizes, bodies) on
-    /// one connection while the previous batch is moved on a second, as the poller does. Run
-    /// after the drain, from the processed folder to a scratch folder.
-    async fn fetch_and_move(&self, expected: u64) -> anyhow::Result<PhaseFigures> {
-        progress("fetch + move reference (the drain's IMAP work alone) …");
-        let from = &self.processed_folder;
-        let to = format!("{from}-moved");
-        memory::reset_peak_rss();
-        let cpu = CpuSample::now();
-        let started = Instant::now();
-        let (fetcher, mover) = tokio::join!(
-            MailboxSession::open(&self.tls_endpoint, self.tls.as_ref()),
-            MailboxSession::open(&self.tls_endpoint, self.tls.as_ref()),
-        );
-        let (mut fetcher, mut mover) = (
-            fetcher.context("fetch + move: logging in")?,
-            mover.context("fetch + move: logging in")?,
-        );
-        fetcher.ensure_folder(&to).await?;
-        fetcher.select(from).await?;
-        mover.select(from).await?;
-        let uids = fetcher.search("UID 1:*").await?;
-        let (mut messages, mut bytes) = (0u64, 0u64);
-        let mut previous: Option<UidBatch> = None;
-        for batch in batches(&uids, self.batch_size) {
-            let set = batch.sequence_set();
-            let fetch = async {
-                fetcher.sizes(&set).await?;
-                fetcher.bodies(&set).await
-            };
-            let moving = async {
-                match previous.take() {
-                    Some(uids) => mover.acknowledge(&move_to(&to, uids)).await,
-                    None => Ok(()),
-                }
-            };
-            let (bodies, moved) = tokio::join!(fetch, moving);
-            let bodies = bodies?;
-            moved?;
-            messages += bodies.len() as u64;
-            bytes += bodies.iter().map(|b| b.bytes.len() as u64).sum::<u64>();
-            previous = Some(batch);
-        }
-        if let Some(uids) = previous {
-            mover.acknowledge(&move_to(&to, uids)).await?;
-        }
-        let secs = started.elapsed().as_secs_f64();
-        let peak = memory::peak_rss_bytes();
-        let cpu = cpu_since(cpu);
-        fetcher.logout().await;
-        mover.logout().await;
-        let [left, moved] = self.counts([from.as_str(), to.as_str()]).await?;
-        if messages != expected || left != 0 || u64::from(moved) != expected {
-            bail!(
-                "fetch + move: fetched {messages} of {expected}, {left} left in {from:?}, \
-                 {moved} in {to:?}"
-            );
-        }
-        Ok(PhaseFigures::new(messages, bytes, secs, peak).with_cpu(cpu))
-    }
-
     /// Waits until the poller has handled `expected` messages and gone idle.
     async fn drain(
         &self,
@@ -553,112 +450,6 @@ impl<'a> Bench<'a> {
         })
     }
 
-    /// SMTP accepted → ticket committed, for mails sent one at a time to the idle poller.
-    async fn latency(&self, events: &mut Events) -> anyhow::Result<LatencyReport> {
-        let n = self.opts.latency_mails;
-        let interval = self.opts.latency_interval;
-        progress(&format!(
-            "latency: {n} mails over SMTP, {} ms apart …",
-            interval.as_millis()
-        ));
-        let disconnects_before = events.disconnects.len();
-        memory::reset_peak_rss();
-        let cpu = CpuSample::now();
-        let run_tag = format!(
-            "{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_millis())
-                .unwrap_or(0)
-        );
-        let prefix = format!("latency-{run_tag}-");
-        let addr = format!("{}:{}", self.stack.host, self.stack.smtp_port);
-        let to = self.user.clone();
-        let sender_prefix = prefix.clone();
-        let mut sender: JoinHandle<anyhow::Result<Sent>> = tokio::spawn(async move {
-            let mut client = smtp::SmtpClient::connect(&addr).await?;
-            let mut accepted = Vec::with_capacity(n);
-            let started = Instant::now();
-            for i in 0..n {
-                let id = format!("{sender_prefix}{i}@bench.mailgate.test");
-                let from = format!("customer{}@latency.example.test", i % 40);
-                let message = latency_mail(i, &id, &from, &to);
-                client
-                    .send(&from, &to, message.as_bytes())
-                    .await
-                    .with_context(|| format!("sending latency mail {i} to {to}"))?;
-                accepted.push((id, Instant::now()));
-                if i + 1 < n {
-                    tokio::time::sleep(interval).await;
-                }
-            }
-            let send_secs = started.elapsed().as_secs_f64();
-            client.quit().await;
-            Ok(Sent {
-                accepted,
-                send_secs,
-            })
-        });
-
-        let mut committed: HashMap<String, Instant> = HashMap::with_capacity(n);
-        let mut sent: Option<Sent> = None;
-        let mut rounds = 0u64;
-        let mut idle_after_last_commit = false;
-        while sent.is_none() || committed.len() < n {
-            tokio::select! {
-                result = &mut sender, if sent.is_none() => {
-                    sent = Some(result.context("the SMTP sender task failed")??);
-                }
-                event = events.next() => match event? {
-                    PollerEvent::Handled { message_id, at, decision, .. }
-                        if message_id.starts_with(&prefix) =>
-                    {
-                        if decision != "created" {
-                            bail!("latency mail {message_id} was {decision}, not a new ticket");
-                        }
-                        committed.insert(message_id, at);
-                        idle_after_last_commit = false;
-                    }
-                    PollerEvent::Idle => {
-                        rounds += 1;
-                        idle_after_last_commit = true;
-                    }
-                    _ => {}
-                },
-            }
-        }
-        // The round that committed the last mail ends with the poller back in IDLE.
-        if !idle_after_last_commit {
-            events.until_idle().await?;
-            rounds += 1;
-        }
-        let peak = memory::peak_rss_bytes();
-        let cpu = cpu_since(cpu);
-        let Sent {
-            accepted,
-            send_secs,
-        } = sent.context("no SMTP result")?;
-        let samples: Vec<Duration> = accepted
-            .iter()
-            .map(|(id, sent_at)| {
-                committed
-                    .get(id)
-                    .map(|at| at.saturating_duration_since(*sent_at))
-                    .with_context(|| format!("no commit for {id}"))
-            })
-            .collect::<anyhow::Result<_>>()?;
-        let [inbox_left] = self.counts([FOLDER]).await?;
-        let mut report =
-            LatencyReport::from_samples(samples, interval.as_millis() as u64, send_secs);
-        report.poller_rounds = rounds;
-        report.inbox_left = inbox_left;
-        report.disconnects = events.disconnects.len() - disconnects_before;
-        report.peak_rss_bytes = peak;
-        report.cpu = cpu;
-        Ok(report)
-    }
-
     /// Messages in each folder (SELECT over plain IMAP on loopback).
     async fn counts<const N: usize>(&self, folders: [&str; N]) -> anyhow::Result<[u32; N]> {
         let mut session = MailboxSession::open(&self.plain_endpoint, None)
@@ -705,76 +496,6 @@ impl<'a> Bench<'a> {
     }
 }
 
-/// The latency mails as the SMTP server accepted them: Message-ID and when.
-struct Sent {
-    accepted: Vec<(String, Instant)>,
-    send_secs: f64,
-}
-
-/// The poller's event stream, with the reconnects it reported.
-struct Events {
-    rx: mpsc::UnboundedReceiver<PollerEvent>,
-    disconnects: Vec<String>,
-}
-
-impl Events {
-    fn new(rx: mpsc::UnboundedReceiver<PollerEvent>) -> Events {
-        Events {
-            rx,
-            disconnects: Vec::new(),
-        }
-    }
-
-    /// The next event; an error when the poller stopped or reported nothing for [`STALL`].
-    async fn next(&mut self) -> anyhow::Result<PollerEvent> {
-        let event = match tokio::time::timeout(STALL, self.rx.recv()).await {
-            Ok(Some(event)) => event,
-            Ok(None) => bail!("the poller stopped"),
-            Err(_) => bail!(
-                "the poller reported nothing for {STALL:?}{}",
-                self.disconnects
-                    .last()
-                    .map(|e| format!("; last error: {e}"))
-                    .unwrap_or_default()
-            ),
-        };
-        if let PollerEvent::Disconnected { error, retry_in } = &event {
-            progress(&format!(
-                "warning: the poller lost its session ({error}); retrying in {retry_in:?}"
-            ));
-            self.disconnects.push(error.clone());
-            if self.disconnects.len() >= MAX_DISCONNECTS {
-                bail!(
-                    "the poller lost its session {} times; last error: {error}",
-                    self.disconnects.len()
-                );
-            }
-        }
-        Ok(event)
-    }
-
-    async fn until_idle(&mut self) -> anyhow::Result<()> {
-        loop {
-            if let PollerEvent::Idle = self.next().await? {
-                return Ok(());
-            }
-        }
-    }
-}
-
-/// Cancels the poller after a failure, closes the store, and passes the error on.
-async fn stop(
-    cancel: CancellationToken,
-    poller: JoinHandle<()>,
-    store: Store,
-    error: anyhow::Error,
-) -> anyhow::Error {
-    cancel.cancel();
-    let _ = tokio::time::timeout(Duration::from_secs(10), poller).await;
-    store.close().await;
-    error
-}
-
 /// The settings `mailgate run` would read from a config with this one mailbox.
 fn poller_settings(
     stack: &Stack,
@@ -801,38 +522,6 @@ fn poller_settings(
         processed = s(processed_folder),
     );
     Settings::from_toml(&text, "bench imap settings").context("the benchmark's poller settings")
-}
-
-/// A plain customer mail (~1.5 KB) with its own Message-ID and subject: a new ticket each.
-fn latency_mail(i: usize, message_id: &str, from: &str, to: &str) -> String {
-    let date = chrono::Utc::now().to_rfc2822();
-    let mut body = String::new();
-    for line in [
-        "Hello support team,",
-        "",
-        "since this morning the shared printer on the second floor shows an error and",
-        "nothing we send to it comes out. We restarted it twice and checked the cables.",
-        "The queue on the print server still lists our jobs as pending.",
-        "",
-        "Could you have a look? It blocks the invoices that have to go out today.",
-        "",
-        "Thanks a lot,",
-    ] {
-        body.push_str(line);
-        body.push_str("\r\n");
-    }
-    body.push_str(&format!("Customer {}\r\n", i % 40));
-    for _ in 0..8 {
-        body.push_str(
-            "-- \r\nSent from the benchmark. This line pads the mail to a typical size.\r\n",
-        );
-    }
-    format!(
-        "From: Customer {n} <{from}>\r\nTo: <{to}>\r\nSubject: Printer queue stuck (probe {i})\r\n\
-         Date: {date}\r\nMessage-ID: <{message_id}>\r\nMIME-Version: 1.0\r\n\
-         Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{body}",
-        n = i % 40
-    )
 }
 
 /// CPU use since `start` (when both samples could be read).
@@ -877,56 +566,4 @@ fn progress(line: &str) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn settings_of_the_poller() {
-        let dir = tempfile::tempdir().unwrap();
-        // Quotes and backslashes in paths must survive the TOML text.
-        let ca_file = dir.path().join("ca \"x\" \\.pem");
-        std::fs::write(&ca_file, "not read here").unwrap();
-        let stack = Stack {
-            state_dir: dir.path().to_path_buf(),
-            host: "127.0.0.1".into(),
-            imaps_port: 10993,
-            imap_port: 10143,
-            smtp_port: 10025,
-            ca_file: ca_file.clone(),
-            password: "secret".into(),
-            it_domain: "it.example.test".into(),
-        };
-        let settings = poller_settings(
-            &stack,
-            "bench-1-2@it.example.test",
-            &dir.path().join("pw"),
-            "Processed",
-            150,
-            "sqlite:///tmp/x.db",
-        )
-        .unwrap();
-        let mb = settings.mailbox(MAILBOX).unwrap();
-        assert_eq!(mb.host.as_deref(), Some("127.0.0.1"));
-        assert_eq!(mb.port, Some(10993));
-        assert_eq!(mb.tls, TlsMode::Implicit);
-        assert_eq!(mb.ca_file.as_deref(), ca_file.to_str());
-        assert_eq!(mb.username.as_deref(), Some("bench-1-2@it.example.test"));
-        assert_eq!(mb.folder, "INBOX");
-        assert_eq!(mb.processed_folder.as_deref(), Some("Processed"));
-        assert_eq!(mb.batch_size, 150);
-        assert!(mb.idle);
-        assert_eq!(settings.database_url, "sqlite:///tmp/x.db");
-    }
-
-    #[test]
-    fn latency_mails_parse_with_their_id() {
-        let id = "latency-1-2-3@bench.mailgate.test";
-        let text = latency_mail(3, id, "customer3@latency.example.test", "u@it.example.test");
-        let parsed = mail_parser::MessageParser::default()
-            .parse(text.as_bytes())
-            .unwrap();
-        assert_eq!(parsed.message_id(), Some(id));
-        assert!((1000..4000).contains(&text.len()), "{}", text.len());
-        assert!(!text.replace("\r\n", "").contains('\n'));
-    }
-}
+mod tests;
