@@ -132,16 +132,7 @@ impl MailboxSession {
 
     /// RFC822.SIZE of each UID of the set that still exists, in UID order.
     pub async fn sizes(&mut self, set: &str) -> anyhow::Result<Vec<Sized>> {
-        let fetched: Vec<_> = timed(async {
-            self.session
-                .uid_fetch(set, "(UID RFC822.SIZE)")
-                .await?
-                .try_collect()
-                .await
-        })
-        .await?
-        .with_context(|| format!("UID FETCH {set} RFC822.SIZE"))?;
-        self.drain_unsolicited();
+        let fetched = self.fetch(set, "(UID RFC822.SIZE)").await?;
         let mut sized: Vec<Sized> = fetched
             .iter()
             .filter_map(|f| {
@@ -168,13 +159,28 @@ impl MailboxSession {
             .await
     }
 
-    async fn fetch_section(
+    /// `UID STORE <set> +FLAGS.SILENT (<flag>)`.
+    async fn add_flag(&mut self, set: &str, flag: &str) -> anyhow::Result<()> {
+        let query = format!("+FLAGS.SILENT ({flag})");
+        timed(async {
+            self.session
+                .uid_store(set, &query)
+                .await?
+                .try_collect::<Vec<_>>()
+                .await
+        })
+        .await?
+        .with_context(|| format!("UID STORE {set} {query}"))?;
+        Ok(())
+    }
+
+    /// `UID FETCH <set> <query>`, every response collected; unsolicited responses drained.
+    async fn fetch(
         &mut self,
         set: &str,
         query: &str,
-        part: fn(&async_imap::types::Fetch) -> Option<&[u8]>,
-    ) -> anyhow::Result<Vec<Fetched>> {
-        let fetched: Vec<_> = timed(async {
+    ) -> anyhow::Result<Vec<async_imap::types::Fetch>> {
+        let fetched = timed(async {
             self.session
                 .uid_fetch(set, query)
                 .await?
@@ -184,6 +190,16 @@ impl MailboxSession {
         .await?
         .with_context(|| format!("UID FETCH {set} {query}"))?;
         self.drain_unsolicited();
+        Ok(fetched)
+    }
+
+    async fn fetch_section(
+        &mut self,
+        set: &str,
+        query: &str,
+        part: fn(&async_imap::types::Fetch) -> Option<&[u8]>,
+    ) -> anyhow::Result<Vec<Fetched>> {
+        let fetched = self.fetch(set, query).await?;
         let mut out: Vec<Fetched> = fetched
             .iter()
             .filter_map(|f| {
@@ -222,16 +238,7 @@ impl MailboxSession {
         }
         match &ack.target {
             Target::Keyword(keyword) => {
-                let query = format!("+FLAGS.SILENT ({keyword})");
-                timed(async {
-                    self.session
-                        .uid_store(&set, &query)
-                        .await?
-                        .try_collect::<Vec<_>>()
-                        .await
-                })
-                .await?
-                .with_context(|| format!("UID STORE {set} {query}"))?;
+                self.add_flag(&set, keyword).await?;
             }
             Target::Folder(folder) if self.has_move => {
                 timed(self.session.uid_mv(&set, folder))
@@ -242,15 +249,7 @@ impl MailboxSession {
                 timed(self.session.uid_copy(&set, folder))
                     .await?
                     .with_context(|| format!("UID COPY {set} {folder:?}"))?;
-                timed(async {
-                    self.session
-                        .uid_store(&set, "+FLAGS.SILENT (\\Deleted)")
-                        .await?
-                        .try_collect::<Vec<_>>()
-                        .await
-                })
-                .await?
-                .context("flagging copied mail \\Deleted")?;
+                self.add_flag(&set, "\\Deleted").await?;
                 if self.has_uidplus {
                     timed(async {
                         self.session
