@@ -15,6 +15,8 @@
 //! - [`parse`]: mail-parser → `InboundEmail` (reply trimming, HTML → text, attachments).
 //! - [`classify`], [`thread`], [`decide`]: the pure rules of SPEC 2.3–2.5; [`reply_token`]
 //!   signs and verifies the plus-address tokens of rule 2.4.2.
+//! - [`escalation`]: the escalation gate (SPEC 4), pure: the evidence block, the forwarded
+//!   original, the rules and the verdict; refusals list every missing item.
 //! - [`bounce`]: reads a bounce (pure): failed DSN recipients and the Message-IDs it refers to;
 //!   a bounce of our own mail marks those recipients bouncing on the ticket (`pipeline`).
 //! - [`pipeline`]: glue from raw bytes to stored decisions, in batches; used by every source.
@@ -44,6 +46,7 @@ pub mod cli;
 pub mod config;
 pub mod decide;
 pub mod domain;
+pub mod escalation;
 pub mod imap;
 pub mod import;
 pub mod outbox;

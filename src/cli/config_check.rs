@@ -45,6 +45,7 @@ pub fn run(cmd: &ConfigCommand, path: Option<&Path>) -> anyhow::Result<()> {
                 Some(smtp) => println!("  smtp          {}", smtp.describe()),
                 None => println!("  smtp          (none: notifications wait in the outbox)"),
             }
+            println!("  escalations   {}", settings.escalation.describe());
             match settings.notify.templates.dir() {
                 Some(dir) => println!(
                     "  templates     {} (overrides checked with a sample ticket)",

@@ -23,10 +23,11 @@ pub struct FileConfig {
     pub import: ImportFile,
     /// The outbox sender (`mailgate run`); absent: notifications wait in the outbox.
     pub smtp: Option<SmtpFile>,
-    /// Sections read by later parts of mailgate (SLA, HTTP API, escalation gate).
+    /// Sections read by later parts of mailgate (SLA, HTTP API).
     pub sla: Option<toml::Table>,
     pub http: Option<toml::Table>,
-    pub escalation: Option<toml::Table>,
+    /// The escalation gate's rules (`config::escalation`); absent: nobody may escalate.
+    pub escalation: Option<super::escalation::EscalationFile>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -40,6 +41,9 @@ pub struct DatabaseFile {
 pub struct TicketsFile {
     pub prefix: Option<Spanned<String>>,
     pub support_address: Option<Spanned<String>>,
+    /// Other addresses that deliver into the support mailboxes (aliases such as help@).
+    #[serde(default)]
+    pub aliases: Vec<Spanned<String>>,
     pub secret_file: Option<Spanned<String>>,
     pub secret_env: Option<Spanned<String>>,
 }

@@ -3,6 +3,7 @@
 //! Lookup order: `--config FILE`, `$MAILGATE_CONFIG`, `./mailgate.toml`, built-in defaults.
 //! `$MAILGATE_DATABASE_URL` overrides `database.url`. Every mistake is reported with its line.
 
+mod escalation;
 mod file;
 mod secret;
 mod smtp;
@@ -35,6 +36,8 @@ pub struct Settings {
     pub notify: NotifySettings,
     /// `[smtp]`: the outbox sender of `mailgate run`; `None`: nothing is sent.
     pub smtp: Option<SmtpSettings>,
+    /// `[escalation]`: who may escalate and the evidence required (SPEC 4).
+    pub escalation: crate::escalation::rules::EscalationRules,
     pub max_message_bytes: usize,
     pub import_batch_size: usize,
 }
@@ -43,6 +46,9 @@ pub struct Settings {
 pub struct TicketSettings {
     pub prefix: String,
     pub support_address: Mailbox,
+    /// Other addresses that deliver into the support mailboxes (`help@`, old addresses): mail
+    /// to them counts as addressed to support, and they are never sent to.
+    pub aliases: Vec<EmailAddress>,
     /// Signs Message-IDs and reply tokens; `None` disables plus-address threading.
     pub secret: Option<Secret>,
 }
@@ -186,6 +192,13 @@ impl Settings {
             )
         })
         .ok();
+        let mut aliases = Vec::new();
+        for a in &raw.tickets.aliases {
+            match EmailAddress::parse(a.get_ref()) {
+                Ok(a) => aliases.push(a),
+                Err(e) => issue(Some(a.span()), format!("tickets.aliases: {e}")),
+            }
+        }
         let secret = read_secret(
             &raw.tickets.secret_env,
             &raw.tickets.secret_file,
@@ -284,6 +297,8 @@ impl Settings {
             .smtp
             .as_ref()
             .map(|s| smtp::smtp_settings(s, &mut issue));
+        let escalation =
+            escalation::escalation_rules(raw.escalation.as_ref(), &raw.mailboxes, &mut issue);
 
         let (true, Some(support_address)) = (issues.is_empty(), support_address) else {
             return Err(invalid(issues));
@@ -294,6 +309,7 @@ impl Settings {
             tickets: TicketSettings {
                 prefix,
                 support_address,
+                aliases,
                 secret,
             },
             mailboxes: mailboxes
@@ -313,6 +329,7 @@ impl Settings {
                 rate_cap,
             },
             smtp,
+            escalation,
             max_message_bytes,
             import_batch_size,
         })
@@ -342,11 +359,7 @@ impl Settings {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for (name, present) in [
-            ("sla", raw.sla.is_some()),
-            ("http", raw.http.is_some()),
-            ("escalation", raw.escalation.is_some()),
-        ] {
+        for (name, present) in [("sla", raw.sla.is_some()), ("http", raw.http.is_some())] {
             if present {
                 out.push(name);
             }

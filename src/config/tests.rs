@@ -44,6 +44,9 @@ poll_interval_secs = 60
 name = "escalations"
 role = "escalation"
 
+[escalation]
+allowed_senders = ["*@tier1.example.test"]
+
 [smtp]
 host = "127.0.0.1"
 

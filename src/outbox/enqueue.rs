@@ -16,7 +16,7 @@ use crate::domain::{
 };
 
 use super::headers::{MAX_REFERENCES, references_for};
-use super::loop_guard::{RateCap, Verdict, may_send_automatic};
+use super::loop_guard::{RateCap, Trigger, Verdict, may_send_automatic};
 use super::recipients::{Audience, NotificationKind, Participants, recipients};
 use super::subject::{SubjectMode, outgoing_subject};
 use super::templates::{self, TemplateContext, Templates, TicketContext, kind_name};
@@ -120,6 +120,8 @@ pub struct Answering {
     pub classification: Classification,
     /// The customer's new text (quotes and signature removed), for the summary.
     pub reply_text: String,
+    /// One of our addresses is among its recipients (see `loop_guard::Trigger`).
+    pub addressed_to_us: bool,
 }
 
 /// One ticket change and what is known around it.
@@ -187,7 +189,10 @@ pub fn enqueue(
         Ok(r) => (r.text, r.html, None),
         Err(e) => (String::new(), None, Some(e.to_string())),
     };
-    let answering_class = n.answering.map(|a| &a.classification);
+    let trigger = n.answering.map(|a| Trigger {
+        classification: &a.classification,
+        addressed_to_us: a.addressed_to_us,
+    });
 
     let mut rows = Vec::new();
     for group in [&who.customers, &who.staff] {
@@ -200,7 +205,7 @@ pub fn enqueue(
                 Verdict::Send
             } else {
                 let count = sent.get(rcpt).copied().unwrap_or(0);
-                may_send_automatic(answering_class, rcpt, s.own(), count, s.cap)
+                may_send_automatic(trigger, rcpt, s.own(), count, s.cap)
             };
             match verdict {
                 Verdict::Send => send.push(rcpt.clone()),
@@ -378,6 +383,7 @@ mod tests {
             message_id: mid("c1@acme.test"),
             classification: class,
             reply_text: "It prints blank pages.\n\n-- \nJane".into(),
+            addressed_to_us: true,
         }
     }
 
@@ -445,6 +451,30 @@ mod tests {
             r#"["jane@acme.test","bob@acme.test","boss@acme.test"]"#
         );
         assert!(r.counts_towards_cap());
+    }
+
+    #[test]
+    fn mail_not_addressed_to_us_is_held_not_answered() {
+        // Bcc'd, a list, or a spam run (RFC 3834): the ticket exists, the acknowledgement is
+        // held with its reason, nobody is mailed.
+        let f = Fixture::new();
+        let a = Answering {
+            addressed_to_us: false,
+            ..answering(Classification::Plain)
+        };
+        let rows = run(
+            &f,
+            Change::Created,
+            Status::New,
+            Some(&a),
+            &SentCounts::new(),
+            true,
+        );
+        assert_eq!(rows.len(), 1, "{rows:#?}");
+        assert_eq!(rows[0].status(), "held");
+        let reason = rows[0].held.as_deref().unwrap_or_default();
+        assert!(reason.contains("RFC 3834"), "{reason}");
+        assert!(!rows[0].counts_towards_cap());
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //!
 //! - Never answer a bounce or an automatic mail (an autoresponder answering us would otherwise
 //!   start a ping-pong).
+//! - Never answer a mail that does not name one of our addresses as a recipient (RFC 3834
+//!   section 2: it reached us by Bcc, a list or a spam run; answering it is backscatter).
 //! - At most [`RateCap::max`] automatic mails per recipient per window (default 10 per hour);
 //!   beyond that mail is held, with a reason for the log. Counting what was sent in the window
 //!   is the outbox's job; this module only judges the count.
@@ -48,6 +50,20 @@ pub enum HoldReason {
     },
     #[error("{0} is one of mailgate's own addresses")]
     OwnAddress(EmailAddress),
+    #[error(
+        "the mail that triggered it names none of mailgate's addresses in To, Cc, Delivered-To \
+         or X-Original-To (Bcc, list or spam); not answered automatically (RFC 3834)"
+    )]
+    NotAddressedToUs,
+}
+
+/// The mail an automatic mail would answer, as the loop guard sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Trigger<'a> {
+    pub classification: &'a Classification,
+    /// One of our addresses (support, an alias, a polled mailbox, a plus-address of one) is
+    /// among its recipients.
+    pub addressed_to_us: bool,
 }
 
 /// Send the mail, or hold it and log why.
@@ -57,23 +73,28 @@ pub enum Verdict {
     Hold { reason: HoldReason },
 }
 
-/// May an automatic mail to `recipient` go out? `answering` is the classification of the mail
-/// that triggered it (`None` when no mail did, such as a status change by an agent);
-/// `sent_in_window` counts the automatic mails already sent to `recipient` in the cap's window.
+/// May an automatic mail to `recipient` go out? `answering` is the mail that triggered it
+/// (`None` when no mail did, such as a status change by an agent); `sent_in_window` counts the
+/// automatic mails already sent to `recipient` in the cap's window.
 pub fn may_send_automatic(
-    answering: Option<&Classification>,
+    answering: Option<Trigger<'_>>,
     recipient: &EmailAddress,
     own: &OwnAddresses,
     sent_in_window: u32,
     cap: RateCap,
 ) -> Verdict {
     let hold = |reason| Verdict::Hold { reason };
-    match answering {
-        Some(Classification::Bounce(why)) => return hold(HoldReason::AnsweringBounce(why.clone())),
-        Some(Classification::Automatic(why)) => {
-            return hold(HoldReason::AnsweringAutomatic(why.clone()));
+    if let Some(trigger) = answering {
+        match trigger.classification {
+            Classification::Bounce(why) => return hold(HoldReason::AnsweringBounce(why.clone())),
+            Classification::Automatic(why) => {
+                return hold(HoldReason::AnsweringAutomatic(why.clone()));
+            }
+            Classification::Plain | Classification::Escalation => {}
         }
-        Some(Classification::Plain | Classification::Escalation) | None => {}
+        if !trigger.addressed_to_us {
+            return hold(HoldReason::NotAddressedToUs);
+        }
     }
     if own.contains(recipient) {
         return hold(HoldReason::OwnAddress(recipient.clone()));
@@ -144,20 +165,36 @@ mod tests {
         let bounce = Classification::Bounce("multipart/report".into());
         let auto = Classification::Automatic("Auto-Submitted: auto-replied".into());
         let cap = RateCap::default();
-        let cases: Vec<(Option<&Classification>, &str, u32, Option<&str>)> = vec![
+        let to_us = |classification| {
+            Some(Trigger {
+                classification,
+                addressed_to_us: true,
+            })
+        };
+        let bcc = Some(Trigger {
+            classification: &Classification::Plain,
+            addressed_to_us: false,
+        });
+        let cases: Vec<(Option<Trigger>, &str, u32, Option<&str>)> = vec![
             (None, "jane@acme.test", 0, None),
-            (Some(&Classification::Plain), "jane@acme.test", 0, None),
-            (Some(&Classification::Escalation), "jane@acme.test", 9, None),
+            (to_us(&Classification::Plain), "jane@acme.test", 0, None),
             (
-                Some(&Classification::Plain),
+                to_us(&Classification::Escalation),
+                "jane@acme.test",
+                9,
+                None,
+            ),
+            (
+                to_us(&Classification::Plain),
                 "jane@acme.test",
                 10,
                 Some("cap 10"),
             ),
             (None, "jane@acme.test", 11, Some("already got 11")),
-            (Some(&bounce), "jane@acme.test", 0, Some("bounce")),
-            (Some(&auto), "jane@acme.test", 0, Some("automatic")),
-            (Some(&bounce), "jane@acme.test", 50, Some("bounce")),
+            (to_us(&bounce), "jane@acme.test", 0, Some("bounce")),
+            (to_us(&auto), "jane@acme.test", 0, Some("automatic")),
+            (to_us(&bounce), "jane@acme.test", 50, Some("bounce")),
+            (bcc, "jane@acme.test", 0, Some("RFC 3834")),
             (None, "SUPPORT@example.test", 0, Some("own addresses")),
             (None, "support+3.ab@example.test", 0, Some("own addresses")),
             (None, "escalations@example.test", 0, Some("own addresses")),
@@ -215,12 +252,16 @@ mod tests {
         let auto = Classification::Automatic("X-Autoreply: yes".into());
         let mut sent = 0;
         for round in 0..100 {
-            let trigger = if round % 2 == 0 {
+            let classification = if round % 2 == 0 {
                 Classification::Plain
             } else {
                 auto.clone()
             };
-            if may_send_automatic(Some(&trigger), &ooo, &own, sent, RateCap::default())
+            let trigger = Trigger {
+                classification: &classification,
+                addressed_to_us: true,
+            };
+            if may_send_automatic(Some(trigger), &ooo, &own, sent, RateCap::default())
                 == Verdict::Send
             {
                 sent += 1;

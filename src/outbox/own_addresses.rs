@@ -38,6 +38,24 @@ impl OwnAddresses {
         )
     }
 
+    /// The installation's own addresses: the support address, its aliases
+    /// (`tickets.aliases`) and every mailbox login that is an address.
+    pub fn of(settings: &crate::config::Settings) -> Self {
+        let mut own = Self::from_logins(
+            &settings.tickets.support_address.address,
+            settings
+                .mailboxes
+                .iter()
+                .filter_map(|m| m.username.as_deref()),
+        );
+        for alias in &settings.tickets.aliases {
+            if !own.addresses.contains(alias) {
+                own.addresses.push(alias.clone());
+            }
+        }
+        own
+    }
+
     /// True for an own address or a plus-address of one (`support+anything@domain`).
     pub fn contains(&self, address: &EmailAddress) -> bool {
         if self.addresses.contains(address) {

@@ -21,7 +21,7 @@ use anyhow::Context;
 
 use crate::config::{Role, Settings};
 use crate::decide::DecideContext;
-use crate::domain::{Action, Classification, Decision, EmailAddress, Rule, Source};
+use crate::domain::{Action, Classification, Decision, Rule, Source};
 use crate::outbox::enqueue::EnqueueSettings;
 use crate::outbox::{Audience, OwnAddresses, OwnMessageIds};
 use crate::reply_token::ReplyTokens;
@@ -47,7 +47,6 @@ pub struct Pipeline {
     settings: Settings,
     options: RunOptions,
     reply_tokens: Option<ReplyTokens>,
-    own_addresses: Vec<EmailAddress>,
     own: OwnAddresses,
     own_ids: Option<OwnMessageIds>,
     /// In a dry run, what earlier batches would have stored.
@@ -57,28 +56,14 @@ pub struct Pipeline {
 impl Pipeline {
     pub fn new(store: Store, settings: Settings, options: RunOptions) -> Self {
         let reply_tokens = settings.tickets.secret.clone().map(ReplyTokens::new);
-        let mut own_addresses = vec![settings.tickets.support_address.address.clone()];
-        for mb in &settings.mailboxes {
-            if let Some(a) = mb
-                .username
-                .as_deref()
-                .and_then(|u| EmailAddress::parse(u).ok())
-            {
-                own_addresses.push(a);
-            }
-        }
         let dry_overlay = options.dry_run.then(Snapshot::default);
-        let own = OwnAddresses::new(
-            &settings.tickets.support_address.address,
-            own_addresses.iter().cloned(),
-        );
+        let own = OwnAddresses::of(&settings);
         let own_ids = settings.tickets.secret.clone().map(OwnMessageIds::new);
         Self {
             store,
             settings,
             options,
             reply_tokens,
-            own_addresses,
             own,
             own_ids,
             dry_overlay,
@@ -325,7 +310,6 @@ impl Pipeline {
             mailbox: &self.options.mailbox,
             role: self.options.role,
             now,
-            own_addresses: &self.own_addresses,
             agents: &self.settings.notify.agents,
             own: &self.own,
             own_ids: self.own_ids.as_ref(),

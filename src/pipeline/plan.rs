@@ -27,10 +27,9 @@ pub struct PlanContext<'a> {
     pub mailbox: &'a str,
     pub role: Role,
     pub now: i64,
-    /// Our own addresses: never recorded as customer participants.
-    pub own_addresses: &'a [EmailAddress],
     pub agents: &'a AddressPatterns,
-    /// Recognises our own mail coming back in (never a customer's message).
+    /// Our own addresses: never recorded as customer participants; mail from them is our own
+    /// mail coming back in (never a customer's message).
     pub own: &'a OwnAddresses,
     pub own_ids: Option<&'a OwnMessageIds>,
     /// `Some`: acknowledge new tickets (live mail only: never archive, import or dry run).
@@ -211,7 +210,7 @@ fn apply_evaluation(
                 w,
             );
             for cc in &email.cc {
-                if is_own(&cc.address, ctx.own_addresses) || cc.address == email.from.address {
+                if ctx.own.contains(&cc.address) || cc.address == email.from.address {
                     continue;
                 }
                 let role = if ctx.agents.matches(&cc.address) {
@@ -334,13 +333,6 @@ fn add_participant(
     }
 }
 
-fn is_own(address: &EmailAddress, own: &[EmailAddress]) -> bool {
-    own.contains(address)
-        || address
-            .plus_token()
-            .is_some_and(|(base, _)| own.contains(&base))
-}
-
 fn join_addresses<'a>(addrs: impl Iterator<Item = &'a EmailAddress>) -> String {
     addrs.map(|a| a.as_str()).collect::<Vec<_>>().join(", ")
 }
@@ -423,7 +415,7 @@ fn acknowledge(
     };
     for cc in &email.cc {
         let a = &cc.address;
-        if is_own(a, ctx.own_addresses) || *a == email.from.address {
+        if ctx.own.contains(a) || *a == email.from.address {
             continue;
         }
         if ctx.agents.matches(a) {
@@ -437,6 +429,7 @@ fn acknowledge(
         message_id: email.message_id.clone(),
         classification: Classification::Plain,
         reply_text: email.reply_text.clone(),
+        addressed_to_us: email.recipients().any(|r| ctx.own.contains(r)),
     };
     let n = Notification {
         ticket: TicketInfo {

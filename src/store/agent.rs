@@ -113,6 +113,8 @@ pub async fn load_agent_ticket(tx: &mut Tx, number: i64) -> anyhow::Result<Optio
                 Classification::Plain
             },
             reply_text: l.reply_text,
+            // An agent's action answers it, not an automatic response to the mail.
+            addressed_to_us: true,
         })
     });
     Ok(Some(AgentTicket {

@@ -100,6 +100,9 @@ agents = ["*@agents.example.test"]
 [[mailboxes]]
 name = "escalations"
 role = "escalation"
+
+[escalation]
+allowed_senders = ["*@tier1.example.test"]
 "#,
     );
     app.run(&["config", "check"]).expect_success();

@@ -305,3 +305,86 @@ fn mail_detection_heuristic() {
     assert!(!has_mail_headers(b"source repo : x/y\npaths : a\n"));
     assert!(!has_mail_headers(b"X-Only: one\n\nbody"));
 }
+
+/// Issue 4 target: not one automatic mail in answer to any message of the bounce corpora
+/// (perl-bounceparser, ruby-bounce_email/bounces). Each mail is ingested live (notifications
+/// on), as the poller would; the outbox may hold rows with a reason but none may go out.
+#[test]
+fn bounce_corpora_get_no_automatic_mail() {
+    let corpus = corpus_dir();
+    let folders = [
+        corpus.join("perl-bounceparser"),
+        corpus.join("ruby-bounce_email/test/bounces"),
+    ];
+    if !folders.iter().all(|f| f.is_dir()) {
+        println!(
+            "bounce corpora not found under {}: nothing swept",
+            corpus.display()
+        );
+        return;
+    }
+    let app = App::with_config_unmigrated(
+        r#"
+[tickets]
+support_address = "Support <support@example.test>"
+secret_file = "hmac.key"
+"#,
+    );
+    app.write_file("hmac.key", b"bounce-corpus-secret");
+    app.run(&["migrate"]).expect_success();
+
+    // A control mail first: a customer's mail to support is acknowledged, so an empty outbox
+    // below means the corpus was held back, not that nothing is ever sent.
+    app.ingest_fixture("new-ticket.eml");
+    let control = outbox_rows(&app);
+    assert_eq!(control.len(), 1, "{control:#?}");
+    assert_eq!(str_of(&control[0], "status"), "pending", "{control:#?}");
+
+    let mut mails = Vec::new();
+    for folder in &folders {
+        walk(folder, &mut mails);
+    }
+    mails.retain(|p| std::fs::read(p).is_ok_and(|b| looks_like_mail(p, &b)));
+    assert!(
+        mails.len() >= 150,
+        "only {} bounce corpus mails",
+        mails.len()
+    );
+    let mut decisions = std::collections::BTreeMap::<String, usize>::new();
+    for mail in &mails {
+        let run = app.run(&["ingest", mail.to_str().unwrap(), "--json"]);
+        run.assert_no_panic();
+        let decision = if run.code == Some(0) {
+            str_of(&run.json(), "decision").to_string()
+        } else {
+            format!("exit {:?}", run.code)
+        };
+        *decisions.entry(decision).or_default() += 1;
+    }
+    println!("bounce corpora: {} mails: {decisions:?}", mails.len());
+
+    let rows = outbox_rows(&app);
+    let answered: Vec<String> = rows
+        .iter()
+        .skip(1)
+        .filter(|r| str_of(r, "status") != "held")
+        .map(|r| {
+            format!(
+                "{} to {}: {}",
+                str_of(r, "kind"),
+                r["recipients"],
+                r["subject"]
+            )
+        })
+        .collect();
+    assert!(
+        answered.is_empty(),
+        "{} automatic mails would answer the bounce corpora:\n{}",
+        answered.len(),
+        answered.join("\n")
+    );
+}
+
+fn outbox_rows(app: &App) -> Vec<serde_json::Value> {
+    array(app.ok_json(&["outbox", "list", "--json"]), "outbox list")
+}

@@ -129,6 +129,9 @@ role = "support"
 [[mailboxes]]
 name = "escalations"
 role = "escalation"
+
+[escalation]
+allowed_senders = ["*@tier1.example.test"]
 "#;
 
 #[test]

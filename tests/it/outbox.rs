@@ -3,25 +3,20 @@
 //! src/store/outbox.rs), `mailgate run` with `[smtp]` and no mailboxes sends them, and the
 //! mail is read back from the recipient's IMAP INBOX.
 //!
-//! SMTP outages are simulated by a TCP relay in the test between mailgate and Postfix: while
-//! "down" it drops every connection (new and open ones), so the real stack is never disturbed
-//! and the shared lock is enough.
+//! SMTP outages: see `outage` (a TCP relay between mailgate and Postfix that can be switched
+//! off).
 
 use std::{
     io::{BufRead, BufReader},
     process::{Child, Stdio},
-    sync::{
-        Arc, Mutex,
-        atomic::{AtomicBool, Ordering},
-    },
+    sync::{Arc, Mutex},
     time::Duration,
 };
 
 use mail_parser::{HeaderValue, MessageParser};
 use serde_json::Value;
-use tokio::net::{TcpListener, TcpStream};
 
-use crate::support::{App, MailStack, TestUser, array, str_of, wait_for};
+use crate::support::{App, MailStack, TestUser, array, str_of};
 
 const SECRET: &str = "outbox-it-secret";
 const SMTP_PASSWORD_ENV: &str = "MAILGATE_IT_SMTP_PASSWORD";
@@ -32,6 +27,7 @@ struct Smtp {
     tls: &'static str,
     auth: bool,
     max_attempts: u32,
+    retry_max_secs: u32,
 }
 
 impl Smtp {
@@ -41,6 +37,7 @@ impl Smtp {
             tls: "none",
             auth: false,
             max_attempts: 50,
+            retry_max_secs: 1,
         }
     }
 }
@@ -55,7 +52,7 @@ fn app_with(smtp: &Smtp) -> App {
         "[database]\nurl = {}\n\n[tickets]\nprefix = \"SUP\"\n\
          support_address = \"Example Support <support@example.test>\"\nsecret_file = {}\n\n\
          [smtp]\nhost = {}\nport = {}\ntls = {}\ntimeout_secs = 5\npool_size = 4\n\
-         retry_base_secs = 1\nretry_max_secs = 1\nmax_attempts = {}\n",
+         retry_base_secs = 1\nretry_max_secs = {}\nmax_attempts = {}\n",
         s(&app.db_url()),
         s(&key.display().to_string()),
         s(if smtp.tls == "none" {
@@ -65,6 +62,7 @@ fn app_with(smtp: &Smtp) -> App {
         }),
         smtp.port,
         s(smtp.tls),
+        smtp.retry_max_secs,
         smtp.max_attempts,
     );
     if smtp.tls != "none" {
@@ -356,6 +354,7 @@ async fn outbox_submission_with_starttls_and_auth() {
         tls: "starttls",
         auth: true,
         max_attempts: 3,
+        retry_max_secs: 1,
     });
     insert(&app, &row(&[&customer.address], 1)).await;
     let gate = Gate::start(&app);
@@ -451,148 +450,4 @@ async fn outbox_refused_recipient_fails_permanently_without_blocking_others() {
     app.run(&["outbox", "retry", "9999"]).expect_code(1);
 }
 
-/// A TCP relay to Postfix that can be switched off: while down it closes every connection,
-/// open ones included.
-struct Relay {
-    port: u16,
-    up: Arc<AtomicBool>,
-    generation: Arc<std::sync::atomic::AtomicU64>,
-}
-
-impl Relay {
-    async fn start(target: u16) -> Relay {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let up = Arc::new(AtomicBool::new(false));
-        let generation = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let (up2, gen2) = (up.clone(), generation.clone());
-        tokio::spawn(async move {
-            loop {
-                let Ok((client, _)) = listener.accept().await else {
-                    return;
-                };
-                if !up2.load(Ordering::SeqCst) {
-                    drop(client);
-                    continue;
-                }
-                let born = gen2.load(Ordering::SeqCst);
-                let gen3 = gen2.clone();
-                tokio::spawn(async move {
-                    let Ok(mut server) = TcpStream::connect(("127.0.0.1", target)).await else {
-                        return;
-                    };
-                    let mut client = client;
-                    let copy = tokio::io::copy_bidirectional(&mut client, &mut server);
-                    let cut = async {
-                        while gen3.load(Ordering::SeqCst) == born {
-                            tokio::time::sleep(Duration::from_millis(20)).await;
-                        }
-                    };
-                    tokio::select! {
-                        _ = copy => {}
-                        _ = cut => {}
-                    }
-                });
-            }
-        });
-        Relay {
-            port,
-            up,
-            generation,
-        }
-    }
-
-    fn set_up(&self, up: bool) {
-        self.up.store(up, Ordering::SeqCst);
-        if !up {
-            self.generation.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn outbox_smtp_down_then_back_delivers_each_mail_once() {
-    let stack = MailStack::get();
-    let _lock = stack.shared().await;
-    let customer = stack.new_user("outbox-outage");
-    let relay = Relay::start(stack.smtp_port).await;
-    let app = app_with(&Smtp::plain(relay.port));
-    relay.set_up(true);
-    let gate = Gate::start(&app);
-    // Up: the first mail goes through (and leaves a pooled connection behind).
-    let recipients = [customer.address.as_str()];
-    let mut ids = vec![insert(&app, &row(&recipients, 0)).await];
-    wait_for_status(&app, &gate, "sent", 1).await;
-    // Down, with the pooled connection cut: a stream of new rows keeps failing and retrying.
-    relay.set_up(false);
-    for n in 1..=6 {
-        ids.push(insert(&app, &row(&recipients, n)).await);
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-    wait_for(
-        "every pending row to have failed twice",
-        Duration::from_secs(60),
-        async || {
-            let rows = outbox(&app);
-            rows.iter()
-                .filter(|r| str_of(r, "status") != "sent")
-                .all(|r| r["attempts"].as_i64().unwrap() >= 2 && str_of(r, "status") == "pending")
-                && rows.len() == 7
-        },
-    )
-    .await;
-    let pending = array(
-        app.ok_json(&["outbox", "list", "--status", "pending", "--json"]),
-        "pending",
-    );
-    assert_eq!(pending.len(), 6);
-    assert!(
-        pending.iter().all(|r| !r["last_error"].is_null()),
-        "{pending:#?}"
-    );
-    // Back: everything is delivered, each mail once.
-    relay.set_up(true);
-    wait_for_status(&app, &gate, "sent", 7).await;
-    let mail = inbox(&customer, 7).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let mail_after = customer.fetch_all("INBOX").await;
-    assert_eq!(mail.len(), 7);
-    assert_eq!(mail_after.len(), 7, "nothing arrives twice");
-    let mut seen: Vec<String> = mail
-        .iter()
-        .map(|raw| {
-            MessageParser::default()
-                .parse(raw)
-                .unwrap()
-                .message_id()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
-    seen.sort();
-    seen.dedup();
-    assert_eq!(seen.len(), 7, "seven distinct Message-IDs");
-    gate.stop().await;
-    assert_eq!(ids.len(), 7);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn outbox_retries_exhausted_fail_and_are_recorded() {
-    let stack = MailStack::get();
-    let _lock = stack.shared().await;
-    let relay = Relay::start(stack.smtp_port).await;
-    let app = app_with(&Smtp {
-        max_attempts: 2,
-        ..Smtp::plain(relay.port)
-    });
-    let id = insert(&app, &row(&["someone@it.example.test"], 1)).await;
-    let gate = Gate::start(&app);
-    let rows = wait_for_status(&app, &gate, "failed", 1).await;
-    assert_eq!(rows[0]["id"], id);
-    assert_eq!(rows[0]["attempts"], 2);
-    assert!(
-        str_of(&rows[0], "last_error").contains("after 2 attempts"),
-        "{rows:#?}"
-    );
-    gate.stop().await;
-}
+mod outage;

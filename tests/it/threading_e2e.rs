@@ -1,8 +1,8 @@
 //! Threading end to end through the real stack (issue 4): `mailgate run` polls a support
 //! mailbox and sends its notifications through Postfix; customers are other users of the stack
 //! who write over SMTP and read their IMAP INBOX. The acknowledgement arrives with the right
-//! headers; replies built from it thread back by In-Reply-To and by the plus-address alone; an
-//! out-of-office that answers everything gets no more than the cap and is never answered.
+//! headers; replies built from it thread back by In-Reply-To and by the plus-address alone.
+//! Autoresponders that answer everything (`autoresponders`) get no more than the cap.
 
 use std::time::Duration;
 
@@ -217,90 +217,4 @@ async fn acknowledgement_and_replies_thread_back_through_the_real_stack() {
     run.stop(Duration::from_secs(30)).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn an_out_of_office_that_answers_everything_gets_no_more_than_the_cap() {
-    const CAP: usize = 3;
-    const MAILS: usize = 5;
-    let stack = MailStack::get();
-    let _lock = stack.shared().await;
-    let test = PollerTest::new("thr-ooo", |m| m);
-    configure(&test, CAP as u32);
-    let ooo = stack.new_user("thr-ooo-away");
-    let support = test.user.address.clone();
-    let mut run = test.start_connected().await;
-    let pid = std::process::id();
-
-    // A person writes five new requests, then leaves with an autoresponder on.
-    for n in 0..MAILS {
-        let id = format!("ooo-{pid}-{n}@acme.test");
-        let raw = mail(
-            &ooo.address,
-            &support,
-            &format!("Request {n}"),
-            &id,
-            "",
-            "Please help.",
-        );
-        stack
-            .send_smtp(&ooo.address, &[&support], &raw)
-            .await
-            .unwrap();
-    }
-    test.wait_decisions(MAILS, ROUND_TRIP).await;
-
-    // The autoresponder answers every mail that arrives (to its Reply-To, In-Reply-To it),
-    // until nothing new came for a while.
-    let mut answered = std::collections::HashSet::new();
-    let mut quiet_since = std::time::Instant::now();
-    let mut auto_ids = Vec::new();
-    while quiet_since.elapsed() < Duration::from_secs(6) {
-        for (uid, raw) in ooo.fetch_all("INBOX").await {
-            if !answered.insert(uid) {
-                continue;
-            }
-            quiet_since = std::time::Instant::now();
-            let m = MessageParser::default().parse(&raw).unwrap();
-            let to = addresses(m.header("Reply-To"))
-                .into_iter()
-                .next()
-                .or_else(|| addresses(m.header("From")).into_iter().next())
-                .unwrap();
-            let id = format!("auto-{pid}-{uid}@acme.test");
-            let answer = mail(
-                &ooo.address,
-                &to,
-                &format!("Automatic reply: {}", m.subject().unwrap_or("")),
-                &id,
-                &format!(
-                    "In-Reply-To: <{0}>\r\nReferences: <{0}>\r\nAuto-Submitted: auto-replied\r\n",
-                    m.message_id().unwrap()
-                ),
-                "I am out of the office until Monday.",
-            );
-            stack
-                .send_smtp(&ooo.address, &[&to], &answer)
-                .await
-                .unwrap();
-            auto_ids.push(id);
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    assert_eq!(answered.len(), CAP, "mail the out-of-office got");
-    for id in &auto_ids {
-        let d = decision_of(&test, id).await;
-        assert_eq!(str_of(&d, "decision"), "threaded", "{d:#}");
-        assert_eq!(str_of(&d, "classification"), "automatic", "{d:#}");
-    }
-    let rows = outbox(&test.app);
-    let status = |s: &str| rows.iter().filter(|r| str_of(r, "status") == s).count();
-    assert_eq!(status("sent"), CAP, "{rows:#?}");
-    assert_eq!(status("held"), MAILS - CAP, "{rows:#?}");
-    assert_eq!(rows.len(), MAILS, "no row answers an auto-reply: {rows:#?}");
-    assert!(
-        rows.iter().all(|r| str_of(r, "kind") == "acknowledgement"),
-        "{rows:#?}"
-    );
-    assert_eq!(ooo.uids("INBOX").await.len(), CAP);
-    run.assert_running();
-    run.stop(Duration::from_secs(30)).await;
-}
+mod autoresponders;

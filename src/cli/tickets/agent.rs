@@ -99,13 +99,7 @@ struct Outgoing {
 impl Outgoing {
     fn new(settings: &Settings) -> Self {
         Self {
-            own: OwnAddresses::from_logins(
-                &settings.tickets.support_address.address,
-                settings
-                    .mailboxes
-                    .iter()
-                    .filter_map(|m| m.username.as_deref()),
-            ),
+            own: OwnAddresses::of(settings),
             ids: settings.tickets.secret.clone().map(OwnMessageIds::new),
         }
     }

@@ -20,7 +20,6 @@ fn raw(from: &str, subject: &str, id: &str, extra: &str) -> RawMessage {
 /// Plans `mails` as ONE batch, notifying or not; returns the outbox rows planned.
 fn plan_batch(settings: &Settings, mails: Vec<RawMessage>, notify: bool) -> (Vec<Outcome>, Writes) {
     let own = OwnAddresses::new(&settings.tickets.support_address.address, []);
-    let own_list = vec![settings.tickets.support_address.address.clone()];
     let cap = RateCap {
         max: 3,
         window_secs: 3600,
@@ -37,7 +36,6 @@ fn plan_batch(settings: &Settings, mails: Vec<RawMessage>, notify: bool) -> (Vec
         mailbox: "support",
         role: Role::Support,
         now: 1_700_000_000,
-        own_addresses: &own_list,
         agents: &settings.notify.agents,
         own: &own,
         own_ids: None,
