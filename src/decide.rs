@@ -1,11 +1,15 @@
 //! Deciding (SPEC 2.5): from a parsed, classified, threaded mail to a [`Decision`]. Pure: the
 //! store is reached only through the lookup traits, so every rule is unit-tested without I/O.
 
+mod escalation;
+
 use crate::config::Role;
 use crate::domain::{
     Action, Classification, Decision, IgnoreReason, InboundEmail, MessageId, Priority, Rule,
     Status, TicketRef,
 };
+use crate::escalation::gate::GateReport;
+use crate::escalation::rules::{EscalationRules, TicketLookup};
 use crate::thread::{ThreadContext, ThreadLookup, Threading, thread};
 
 /// A Message-ID the installation has already decided on.
@@ -15,8 +19,8 @@ pub struct Seen {
     pub raw_sha256: String,
 }
 
-/// Everything deciding needs from the store.
-pub trait DecideLookup: ThreadLookup {
+/// Everything deciding needs from the store (the escalation gate's ticket lookup included).
+pub trait DecideLookup: ThreadLookup + TicketLookup {
     fn seen(&self, id: &MessageId) -> Option<Seen>;
 }
 
@@ -24,6 +28,8 @@ pub struct DecideContext<'a> {
     pub thread: ThreadContext<'a>,
     /// `import --archive`: history, so tickets are created closed and never reopened.
     pub archive: bool,
+    /// The escalation gate's rules (SPEC 4), for mail at an escalation mailbox.
+    pub escalation: &'a EscalationRules,
 }
 
 /// A decision plus what the store needs to apply it.
@@ -35,6 +41,8 @@ pub struct Evaluation {
     /// The very same bytes were decided before (a re-run or re-delivery): nothing at all is
     /// stored, not even a decision row, so re-running an import changes nothing.
     pub redelivery: bool,
+    /// What the escalation gate found and decided, for mail it judged.
+    pub escalation: Option<Box<GateReport>>,
 }
 
 pub fn evaluate(
@@ -52,7 +60,11 @@ pub fn evaluate(
             decision: duplicate(&email.message_id, classification, &seen, redelivery, prefix),
             ticket: seen.ticket,
             redelivery,
+            escalation: None,
         };
+    }
+    if classification == Classification::Escalation {
+        return escalation::evaluate(email, classification, lookup, ctx);
     }
 
     let threading = thread(email, lookup, &ctx.thread);
@@ -93,7 +105,6 @@ pub fn evaluate(
                 None,
             ),
             _ => {
-                let escalation = classification == Classification::Escalation;
                 let status = if ctx.archive {
                     Status::Closed
                 } else {
@@ -101,9 +112,6 @@ pub fn evaluate(
                 };
                 let priority = priority_of(email);
                 let mut reason = detail;
-                if escalation {
-                    reason.push_str(" marked as an escalation (arrived at an escalation mailbox)");
-                }
                 if ctx.archive {
                     reason.push_str(", closed because it is imported as history");
                 }
@@ -111,7 +119,7 @@ pub fn evaluate(
                     Action::CreateTicket {
                         status,
                         priority,
-                        escalation,
+                        escalation: false,
                     },
                     rule,
                     reason,
@@ -129,6 +137,7 @@ pub fn evaluate(
         },
         ticket,
         redelivery: false,
+        escalation: None,
     }
 }
 
@@ -163,7 +172,7 @@ pub fn duplicate(
 
 /// A person's reply to a resolved, closed or pending ticket opens it again; machine mail and
 /// imported history never change a status.
-fn reopens(
+pub(crate) fn reopens(
     classification: &Classification,
     status: Option<Status>,
     ctx: &DecideContext,

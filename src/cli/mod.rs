@@ -5,6 +5,7 @@
 mod bench;
 mod config_check;
 mod decisions;
+mod escalations;
 mod import;
 mod ingest;
 mod outbox;
@@ -49,6 +50,9 @@ pub enum Command {
     /// Outgoing notifications: list them, or retry a failed one.
     #[command(subcommand)]
     Outbox(outbox::OutboxCommand),
+    /// The escalation gate: check a mail against the rules without storing it.
+    #[command(subcommand)]
+    Escalations(escalations::EscalationsCommand),
     /// Apply database migrations.
     Migrate,
     /// Configuration commands.
@@ -80,6 +84,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Decisions(args) => decisions::run(args, &settings, &store).await,
         Command::Quarantine(cmd) => quarantine::run(cmd, settings, store.clone()).await,
         Command::Outbox(cmd) => outbox::run(cmd, &settings, &store).await,
+        Command::Escalations(cmd) => escalations::run(cmd, &settings, &store).await,
         Command::Migrate => {
             eprintln!("database {} is up to date", settings.database_url);
             Ok(())

@@ -24,6 +24,14 @@ impl ThreadLookup for Fake {
     }
 }
 
+impl crate::escalation::rules::TicketLookup for Fake {
+    fn requester(&self, ticket: &TicketRef) -> Option<Option<EmailAddress>> {
+        self.tickets
+            .get(&ticket.number())
+            .map(|t| t.1.first().cloned())
+    }
+}
+
 impl DecideLookup for Fake {
     fn seen(&self, id: &MessageId) -> Option<Seen> {
         self.seen.get(id).cloned()
@@ -45,6 +53,10 @@ fn store(status: Status) -> Fake {
 
 fn eval_with(e: &InboundEmail, sha: &str, role: Role, f: &Fake, archive: bool) -> Evaluation {
     let agents = AddressPatterns::empty();
+    let rules = crate::escalation::rules::EscalationRules {
+        allowed_senders: AddressPatterns::new(&["*@tier1.example.test"]).unwrap(),
+        ..Default::default()
+    };
     let ctx = DecideContext {
         thread: ThreadContext {
             prefix: "SUP",
@@ -52,6 +64,7 @@ fn eval_with(e: &InboundEmail, sha: &str, role: Role, f: &Fake, archive: bool) -
             reply_tokens: None,
         },
         archive,
+        escalation: &rules,
     };
     evaluate(e, sha, role, f, &ctx)
 }
@@ -161,18 +174,92 @@ fn machine_mail_never_reopens_nor_creates() {
     assert_eq!(ev.decision.action.name(), "ignored");
 }
 
+/// Mail at an escalation mailbox goes through the gate (rules: allowed `*@tier1.example.test`,
+/// base require category, error, steps_taken; no categories configured).
 #[test]
-fn escalation_mailbox_marks_the_ticket() {
-    let e = email("lead@tier1.test", "Customer has no mail");
-    let ev = eval_with(&e, "x", Role::Escalation, &store(Status::Open), false);
+fn escalation_mailbox_mail_is_judged_by_the_gate() {
+    let complete = "Category: email\nError: no mail since Monday\nSteps-Taken: checked MX\n";
+    let with_body = |from: &str, body: &str| {
+        let mut e = email(from, "Customer has no mail");
+        e.body_text = body.to_string();
+        e
+    };
+    let f = store(Status::Resolved);
+    let cases: Vec<(&str, InboundEmail, &str, &str, Option<i64>)> = vec![
+        (
+            "stranger",
+            with_body("someone@gmail.example", complete),
+            "rejected",
+            "escalation-unauthorised",
+            None,
+        ),
+        (
+            "no evidence",
+            with_body("tom@tier1.example.test", "please help"),
+            "rejected",
+            "escalation-refused",
+            None,
+        ),
+        (
+            "complete, new ticket",
+            with_body(
+                "tom@tier1.example.test",
+                &format!("Customer: jane@acme.test\n{complete}"),
+            ),
+            "created",
+            "escalation-accepted",
+            None,
+        ),
+        (
+            "complete, names a ticket",
+            with_body(
+                "tom@tier1.example.test",
+                &format!("Ticket: SUP-5\n{complete}"),
+            ),
+            "threaded",
+            "escalation-accepted",
+            Some(5),
+        ),
+        (
+            "complete, forwarded original already a ticket",
+            with_body(
+                "tom@tier1.example.test",
+                &format!(
+                    "{complete}\nBegin forwarded message:\n\nFrom: Jane <jane@acme.test>\n\
+                     Subject: help\nMessage-Id: <first@acme.test>\n\nNo mail.\n"
+                ),
+            ),
+            "threaded",
+            "escalation-accepted",
+            Some(5),
+        ),
+    ];
+    for (story, e, decision, rule, ticket) in cases {
+        let ev = eval_with(&e, "x", Role::Escalation, &f, false);
+        assert_eq!(ev.decision.action.name(), decision, "{story}: {ev:#?}");
+        assert_eq!(ev.decision.rule.as_str(), rule, "{story}: {ev:#?}");
+        assert_eq!(ev.ticket, ticket, "{story}");
+        assert_eq!(ev.decision.classification, Classification::Escalation);
+        assert!(ev.escalation.is_some(), "{story}");
+    }
+    // Escalating a resolved ticket opens it again.
+    let e = with_body(
+        "tom@tier1.example.test",
+        &format!("Ticket: SUP-5\n{complete}"),
+    );
+    let ev = eval_with(&e, "x", Role::Escalation, &f, false);
     assert!(matches!(
         ev.decision.action,
-        Action::CreateTicket {
-            escalation: true,
+        Action::AppendToTicket {
+            new_status: Some(Status::Open),
             ..
         }
     ));
-    assert_eq!(ev.decision.classification, Classification::Escalation);
+    assert!(
+        ev.decision.reason.contains("was resolved: now open"),
+        "{}",
+        ev.decision.reason
+    );
 }
 
 #[test]

@@ -69,6 +69,12 @@ pub enum Rule {
     OwnMail,
     /// A bounce whose returned mail (or In-Reply-To / References) is one mailgate sent.
     ReturnedMail,
+    /// An escalation with all the evidence the rules require (SPEC 4).
+    EscalationAccepted,
+    /// An escalation missing evidence: refused, the sender told what to add.
+    EscalationRefused,
+    /// Mail at an escalation mailbox from a sender who may not escalate: logged only.
+    EscalationUnauthorised,
 }
 
 impl Rule {
@@ -88,6 +94,9 @@ impl Rule {
             Rule::PipelineError => "pipeline-error",
             Rule::OwnMail => "own-mail",
             Rule::ReturnedMail => "returned-mail",
+            Rule::EscalationAccepted => "escalation-accepted",
+            Rule::EscalationRefused => "escalation-refused",
+            Rule::EscalationUnauthorised => "escalation-unauthorised",
         }
     }
 }
@@ -119,6 +128,11 @@ pub enum Action {
     Ignore {
         reason: IgnoreReason,
     },
+    /// An escalation refused by the gate: nothing escalated, the decision kept for audit.
+    /// `answer`: the sender gets the refusal (never a stranger, never automatic mail).
+    RejectEscalation {
+        answer: bool,
+    },
     Quarantine,
 }
 
@@ -132,6 +146,7 @@ impl Action {
                 reason: IgnoreReason::Duplicate,
             } => "duplicate",
             Action::Ignore { .. } => "ignored",
+            Action::RejectEscalation { .. } => "rejected",
             Action::Quarantine => "quarantined",
         }
     }

@@ -21,6 +21,7 @@
 
 pub mod evidence;
 pub mod forwarded;
+pub mod gate;
 pub mod refusal;
 pub mod rules;
 

@@ -21,6 +21,7 @@ impl Handled {
     pub fn of(action: &Action) -> Handled {
         match action {
             Action::Quarantine => Handled::Quarantined,
+            Action::RejectEscalation { .. } => Handled::Rejected,
             Action::CreateTicket { .. } | Action::AppendToTicket { .. } | Action::Ignore { .. } => {
                 Handled::Processed
             }

@@ -25,7 +25,8 @@ use super::{AutoSubmitted, OwnAddresses, OwnMessageIds};
 /// One row of the `outbox` table, ready to insert.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewOutboxRow {
-    pub ticket: i64,
+    /// `None`: about no ticket (a refused escalation).
+    pub ticket: Option<i64>,
     pub kind: NotificationKind,
     /// Envelope recipients and the To header.
     pub recipients: Vec<EmailAddress>,
@@ -40,6 +41,8 @@ pub struct NewOutboxRow {
     /// `Some(reason)`: stored as `held` with the reason as `last_error`; never sent.
     pub held: Option<String>,
     pub created_at: i64,
+    /// `Some`: Reply-To this address instead of the ticket's plus-address.
+    pub reply_to: Option<EmailAddress>,
 }
 
 impl NewOutboxRow {
@@ -227,7 +230,7 @@ pub fn enqueue(
                 continue;
             }
             rows.push(NewOutboxRow {
-                ticket: n.ticket.reference.number(),
+                ticket: Some(n.ticket.reference.number()),
                 kind,
                 recipients: list,
                 subject: subject.clone(),
@@ -239,6 +242,7 @@ pub fn enqueue(
                 body_html: body_html.clone(),
                 held: hold,
                 created_at: n.now,
+                reply_to: None,
             });
         }
     }
@@ -267,7 +271,7 @@ pub fn message_id(ticket: &TicketRef, nonce: &str, s: &EnqueueSettings<'_>) -> M
         .unwrap_or_else(|_| MessageId::synthetic(format!("{ticket}.{nonce}").as_bytes()))
 }
 
-fn context(n: &Notification<'_>, s: &EnqueueSettings<'_>) -> TemplateContext {
+pub(super) fn context(n: &Notification<'_>, s: &EnqueueSettings<'_>) -> TemplateContext {
     let tag = n.ticket.reference.tag();
     let (reply_body, note, old_status) = match &n.change {
         Change::Created => (String::new(), String::new(), String::new()),
@@ -308,6 +312,7 @@ fn context(n: &Notification<'_>, s: &EnqueueSettings<'_>) -> TemplateContext {
         reply_body,
         note,
         old_status,
+        ..TemplateContext::default()
     }
 }
 

@@ -10,6 +10,7 @@
 //!   mail coming back in.
 //!
 //! - [`agent_mail`]: which agent mail is relayed to the customers, and what of it.
+//! - [`escalation_mail`]: the refusal / confirmation of an escalation, to its tier-1 sender.
 //! - [`render`]: an outbox row → the RFC 5322 message bytes (pure).
 //! - [`sender`]: the sender task of `mailgate run` (claim, send, record, retry);
 //!   [`smtp`]: its pooled SMTP connections.
@@ -18,6 +19,7 @@
 
 pub mod agent_mail;
 pub mod enqueue;
+pub mod escalation_mail;
 pub mod headers;
 pub mod loop_guard;
 pub mod message_id;

@@ -30,6 +30,10 @@ pub enum NotificationKind {
     /// A critical ticket was resolved: requester, primary contact, involved agents and
     /// technicians.
     CriticalResolution,
+    /// An escalation passed the gate: its tier-1 sender (`outbox::escalation_mail`).
+    EscalationAccepted,
+    /// An escalation was refused for missing evidence: its tier-1 sender.
+    EscalationRefused,
 }
 
 impl NotificationKind {
@@ -127,6 +131,11 @@ pub fn recipients(
             Vec::new(),
         ),
         NotificationKind::CriticalAlert => (Vec::new(), audience.technicians.iter().collect()),
+        // Addressed to the escalation's sender by `outbox::escalation_mail`, never to a
+        // ticket's people.
+        NotificationKind::EscalationAccepted | NotificationKind::EscalationRefused => {
+            (Vec::new(), Vec::new())
+        }
         NotificationKind::CriticalResolution => (
             participants.requester.iter().chain(primary).collect(),
             participants

@@ -101,12 +101,13 @@ pub fn headers(row: &OutboxRow, ctx: RenderContext<'_>) -> Result<OutgoingHeader
         .filter(|id| !id.trim().is_empty())
         .map(|id| message_id("in_reply_to", id))
         .transpose()?;
-    let reply_to = match row.ticket_id {
-        Some(n) => {
+    let reply_to = match (row.reply_to.as_deref(), row.ticket_id) {
+        (Some(a), _) => EmailAddress::parse(a).map_err(|_| RenderError::BadRecipient(a.into()))?,
+        (None, Some(n)) => {
             let ticket = TicketRef::new(ctx.prefix, n);
             reply_to_address(&ctx.support.address, ctx.reply_tokens, ticket.number())
         }
-        None => ctx.support.address.clone(),
+        (None, None) => ctx.support.address.clone(),
     };
     Ok(OutgoingHeaders {
         from: Mailbox {
@@ -172,6 +173,7 @@ mod tests {
             sent_at: None,
             delivered_to: "[]".into(),
             refused: "[]".into(),
+            reply_to: None,
         }
     }
 

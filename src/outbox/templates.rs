@@ -48,6 +48,14 @@ const DEFAULTS: &[(&str, &str)] = &[
         "critical_resolution",
         include_str!("../../templates/critical_resolution.txt"),
     ),
+    (
+        "escalation_accepted",
+        include_str!("../../templates/escalation_accepted.txt"),
+    ),
+    (
+        "escalation_refused",
+        include_str!("../../templates/escalation_refused.txt"),
+    ),
 ];
 
 /// Lines and characters of the customer's text quoted in an acknowledgement.
@@ -63,6 +71,8 @@ pub fn kind_name(kind: NotificationKind) -> &'static str {
         NotificationKind::PendingReminder => "pending_reminder",
         NotificationKind::CriticalAlert => "critical_alert",
         NotificationKind::CriticalResolution => "critical_resolution",
+        NotificationKind::EscalationAccepted => "escalation_accepted",
+        NotificationKind::EscalationRefused => "escalation_refused",
     }
 }
 
@@ -98,6 +108,14 @@ pub struct TemplateContext {
     pub note: String,
     /// The status before a status change, else empty.
     pub old_status: String,
+    /// The subject of the tier-1 mail an escalation answer is about, else empty.
+    pub original_subject: String,
+    /// A refused escalation: the numbered list of what is missing, each with the line to add.
+    pub problems: String,
+    /// A refused escalation: the evidence block to copy, pre-filled with what was given.
+    pub evidence_block: String,
+    /// An accepted escalation: ticket, customer, category, priority (and why it was lowered).
+    pub escalation: String,
 }
 
 impl TemplateContext {
@@ -119,6 +137,10 @@ impl TemplateContext {
             reply_body: "Please send us a photo of the printer's status screen.".into(),
             note: "Toner replaced and a test page printed.".into(),
             old_status: "open".into(),
+            original_subject: "Acme has had no mail since Monday".into(),
+            problems: "1. Error is missing.\n   Add: Error: <the error the customer sees>\n".into(),
+            evidence_block: "Ticket: SUP-1\nError: <the error the customer sees>\n".into(),
+            escalation: "Ticket: SUP-1\nPriority: high\n".into(),
         }
     }
 }

@@ -65,7 +65,9 @@ pub(super) fn bounce_of_own_mail(
             );
             ev.ticket = Some(ticket);
         }
-        Action::CreateTicket { .. } | Action::Quarantine => return ev,
+        Action::CreateTicket { .. } | Action::RejectEscalation { .. } | Action::Quarantine => {
+            return ev;
+        }
     }
     for a in failed {
         w.bouncing.push((ticket, a.to_string()));

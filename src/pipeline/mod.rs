@@ -7,6 +7,7 @@
 //! quarantined with its reason and never blocks the others.
 
 mod bounce;
+mod escalation;
 mod plan;
 mod prepared;
 mod snapshot;
@@ -257,6 +258,9 @@ impl Pipeline {
                         &self.settings.tickets.prefix,
                         self.reply_tokens.as_ref(),
                     );
+                    if self.options.role == Role::Escalation {
+                        keys.add_escalation(email, &self.settings.tickets.prefix);
+                    }
                     if notifies {
                         // Who an acknowledgement may go to: requester, Cc, primary contact.
                         let from = &email.from.address;
@@ -306,6 +310,7 @@ impl Pipeline {
                     reply_tokens: self.reply_tokens.as_ref(),
                 },
                 archive: self.options.archive,
+                escalation: &self.settings.escalation,
             },
             mailbox: &self.options.mailbox,
             role: self.options.role,

@@ -155,8 +155,13 @@ fn apply_evaluation(
     } else {
         ctx.now
     };
+    let accepted = super::escalation::accepted(ev);
     let ticket = match &d.action {
         Action::Ignore { .. } if ev.redelivery => return ev.ticket,
+        Action::RejectEscalation { answer } => {
+            super::escalation::reject(&email, ev, *answer, source, raw_sha256, snapshot, ctx, w);
+            return None;
+        }
         Action::Ignore { .. } | Action::Quarantine => {
             if matches!(d.rule, Rule::Unthreaded | Rule::OwnMail) {
                 snapshot.record_seen(&email.message_id, None, raw_sha256);
@@ -177,7 +182,11 @@ fn apply_evaluation(
             escalation,
         } => {
             let number = snapshot.next_ticket();
-            let subject = email.subject.trim();
+            let (requester, subject) = match accepted {
+                Some((a, report)) => super::escalation::new_ticket_for(a, report, &email),
+                None => (email.from.clone(), email.subject.trim().to_string()),
+            };
+            let subject = subject.trim();
             w.add_ticket(NewTicket {
                 number,
                 subject: if subject.is_empty() {
@@ -187,7 +196,7 @@ fn apply_evaluation(
                 },
                 status: *status,
                 priority: *priority,
-                requester: email.from.address.to_string(),
+                requester: requester.address.to_string(),
                 mailbox: ctx.mailbox.to_string(),
                 escalation: *escalation,
                 created_at: at,
@@ -199,17 +208,23 @@ fn apply_evaluation(
                 TicketState {
                     status: *status,
                     participants: Default::default(),
+                    requester: Some(requester.address.clone()),
                 },
             );
             add_participant(
                 number,
-                &email.from.address,
-                email.from.name.clone(),
+                &requester.address,
+                requester.name.clone(),
                 "requester",
                 snapshot,
                 w,
             );
-            for cc in &email.cc {
+            let customer_cc = if accepted.is_some() {
+                &[][..]
+            } else {
+                &email.cc[..]
+            };
+            for cc in customer_cc {
                 if ctx.own.contains(&cc.address) || cc.address == email.from.address {
                     continue;
                 }
@@ -228,6 +243,7 @@ fn apply_evaluation(
         Action::AppendToTicket { ticket, new_status } => {
             let number = ticket.number();
             let customer = !d.classification.is_machine_generated()
+                && accepted.is_none()
                 && !ctx.agents.matches(&email.from.address);
             w.touch_ticket(number, *new_status, at, customer);
             if let Some(s) = new_status {
@@ -256,6 +272,9 @@ fn apply_evaluation(
             number
         }
     };
+    if let Some((a, report)) = accepted {
+        super::escalation::after_accept(ticket, &email, a, report, snapshot, ctx, w);
+    }
     snapshot.record_seen(&email.message_id, Some(ticket), raw_sha256);
     w.decisions.push(decision_row(
         source,
@@ -291,6 +310,11 @@ fn apply_evaluation(
     }
     w.messages.push(NewMessage {
         ticket,
+        direction: if ev.escalation.is_some() {
+            "note"
+        } else {
+            "inbound"
+        },
         message_id: mid,
         classification: d.classification.as_str(),
         from_addr: email.from.address.to_string(),
@@ -311,7 +335,7 @@ fn apply_evaluation(
     Some(ticket)
 }
 
-fn add_participant(
+pub(super) fn add_participant(
     ticket: i64,
     address: &EmailAddress,
     name: Option<String>,
@@ -337,7 +361,7 @@ fn join_addresses<'a>(addrs: impl Iterator<Item = &'a EmailAddress>) -> String {
     addrs.map(|a| a.as_str()).collect::<Vec<_>>().join(", ")
 }
 
-fn decision_row(
+pub(super) fn decision_row(
     source: &str,
     message_id: Option<String>,
     raw_sha256: &str,
@@ -388,6 +412,7 @@ fn own_mail(email: &InboundEmail, snapshot: &Snapshot, ctx: &PlanContext) -> Opt
         },
         ticket: None,
         redelivery: false,
+        escalation: None,
     })
 }
 

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::decide::{DecideLookup, Seen};
 use crate::domain::{EmailAddress, InboundEmail, MessageId, Status, TicketRef};
+use crate::escalation::rules::TicketLookup;
 use crate::reply_token::ReplyTokens;
 use crate::thread::ThreadLookup;
 
@@ -33,6 +34,8 @@ pub struct SentMail {
 pub struct TicketState {
     pub status: Status,
     pub participants: HashSet<EmailAddress>,
+    /// Loaded for the tickets escalations name (the gate's customer), else `None`.
+    pub requester: Option<EmailAddress>,
 }
 
 /// The keys a batch must look up before it can be decided.
@@ -51,6 +54,19 @@ pub struct Keys {
 }
 
 impl Keys {
+    /// What the escalation gate of a mail at an escalation mailbox looks up: the ticket its
+    /// `Ticket:` field names and the Message-ID of the forwarded original.
+    pub fn add_escalation(&mut self, email: &InboundEmail, prefix: &str) {
+        for t in crate::escalation::gate::named_tickets(email, prefix) {
+            self.tickets.insert(t.number());
+        }
+        if let Some(id) =
+            crate::escalation::forwarded::find_forwarded(email).and_then(|f| f.message_id)
+        {
+            self.message_ids.insert(id);
+        }
+    }
+
     pub fn add(&mut self, email: &InboundEmail, prefix: &str, tokens: Option<&ReplyTokens>) {
         self.message_ids.insert(email.message_id.clone());
         self.message_ids.extend(email.in_reply_to.iter().cloned());
@@ -89,6 +105,7 @@ impl Snapshot {
         self.tickets.entry(number).or_insert_with(|| TicketState {
             status: Status::New,
             participants: HashSet::new(),
+            requester: None,
         })
     }
 
@@ -102,8 +119,12 @@ impl Snapshot {
             let mine = self.tickets.entry(n).or_insert_with(|| TicketState {
                 status: t.status,
                 participants: HashSet::new(),
+                requester: None,
             });
             mine.participants.extend(t.participants);
+            if mine.requester.is_none() {
+                mine.requester = t.requester;
+            }
         }
         self.ticket_counter = self.ticket_counter.max(stored.ticket_counter);
         for (a, n) in stored.auto_sent {
@@ -128,6 +149,14 @@ impl ThreadLookup for Snapshot {
         self.tickets
             .get(&number)
             .is_some_and(|t| t.participants.contains(address))
+    }
+}
+
+impl TicketLookup for Snapshot {
+    fn requester(&self, ticket: &TicketRef) -> Option<Option<EmailAddress>> {
+        self.tickets
+            .get(&ticket.number())
+            .map(|t| t.requester.clone())
     }
 }
 

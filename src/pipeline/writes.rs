@@ -23,6 +23,9 @@ pub struct Writes {
     /// Agents' mail to relay to the ticket's customers (SPEC 6), enqueued in the batch's
     /// transaction once its messages are stored.
     pub agent_relays: Vec<crate::outbox::agent_mail::AgentRelay>,
+    /// Tickets an accepted escalation hands to tier 2 (priority, category), applied after
+    /// the tickets are written.
+    pub escalated: Vec<Escalated>,
     /// The ticket counter after this batch.
     pub ticket_counter: i64,
     new_ticket_index: HashMap<i64, usize>,
@@ -51,6 +54,16 @@ pub struct TicketUpdate {
     pub last_customer_at: Option<i64>,
 }
 
+/// An accepted escalation's mark on its ticket (SPEC 4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Escalated {
+    pub ticket: i64,
+    pub priority: Priority,
+    /// Empty: no category.
+    pub category: String,
+    pub tier: i64,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewParticipant {
     pub ticket: i64,
@@ -62,6 +75,8 @@ pub struct NewParticipant {
 #[derive(Debug)]
 pub struct NewMessage {
     pub ticket: i64,
+    /// `inbound` (received mail) or `note` (internal: an accepted escalation's evidence).
+    pub direction: &'static str,
     pub message_id: String,
     pub classification: &'static str,
     pub from_addr: String,

@@ -77,6 +77,18 @@ pub async fn apply(
         .execute(&mut **tx)
         .await?;
     }
+    for e in &w.escalated {
+        sqlx::query(
+            "UPDATE tickets SET escalation = 1, tier = ?2, category = NULLIF(?3, ''), \
+             priority = ?4 WHERE id = ?1",
+        )
+        .bind(e.ticket)
+        .bind(e.tier)
+        .bind(&e.category)
+        .bind(e.priority.as_str())
+        .execute(&mut **tx)
+        .await?;
+    }
     if !w.new_tickets.is_empty() {
         sqlx::query("UPDATE counters SET value = ?1 WHERE name = 'ticket_number' AND value < ?1")
             .bind(w.ticket_counter)
@@ -123,7 +135,7 @@ pub async fn apply(
         q.push_values(messages, |mut b, m| {
             b.push_bind(m.ticket)
                 .push_bind(m.message_id)
-                .push_bind("inbound")
+                .push_bind(m.direction)
                 .push_bind(m.classification)
                 .push_bind(m.from_addr)
                 .push_bind(m.from_name)
@@ -250,11 +262,11 @@ pub async fn apply(
 /// `last_error`; due at once; no attempt yet). Used by the pipeline and by the agent commands,
 /// always inside the transaction of the change that caused them.
 pub async fn insert_outbox(tx: &mut Tx, rows: &[NewOutboxRow]) -> anyhow::Result<()> {
-    for chunk in rows.chunks(rows_per_statement(15)) {
+    for chunk in rows.chunks(rows_per_statement(16)) {
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO outbox (ticket_id, kind, recipients, subject, message_id, in_reply_to, \
              references_ids, auto_submitted, body_text, body_html, status, attempts, \
-             next_attempt_at, last_error, created_at) ",
+             next_attempt_at, last_error, created_at, reply_to) ",
         );
         q.push_values(chunk, |mut b, r| {
             b.push_bind(r.ticket)
@@ -271,7 +283,8 @@ pub async fn insert_outbox(tx: &mut Tx, rows: &[NewOutboxRow]) -> anyhow::Result
                 .push_bind(0_i64)
                 .push_bind(r.created_at)
                 .push_bind(r.held.clone())
-                .push_bind(r.created_at);
+                .push_bind(r.created_at)
+                .push_bind(r.reply_to.as_ref().map(|a| a.to_string()));
         });
         q.build().execute(&mut **tx).await?;
     }

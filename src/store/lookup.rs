@@ -22,7 +22,7 @@ use super::{Store, Tx};
 const SEEN: &str = "SELECT message_id, ticket_id, raw_sha256 FROM messages \
      WHERE message_id IN (SELECT value FROM json_each(?1)) \
      UNION ALL SELECT message_id, ticket_id, raw_sha256 FROM decisions \
-     WHERE decision = 'ignored' AND message_id IN (SELECT value FROM json_each(?1)) \
+     WHERE decision IN ('ignored', 'rejected') AND message_id IN (SELECT value FROM json_each(?1)) \
      UNION ALL SELECT message_id, ticket_id, '' FROM outbox \
      WHERE message_id IN (SELECT value FROM json_each(?1))";
 
@@ -31,7 +31,7 @@ const SENT: &str = "SELECT message_id, ticket_id, recipients FROM outbox \
      WHERE ticket_id IS NOT NULL AND message_id IN (SELECT value FROM json_each(?1))";
 
 const TICKETS: &str =
-    "SELECT id, status FROM tickets WHERE id IN (SELECT value FROM json_each(?1))";
+    "SELECT id, status, requester FROM tickets WHERE id IN (SELECT value FROM json_each(?1))";
 
 const PARTICIPANTS: &str = "SELECT ticket_id, address FROM participants WHERE ticket_id IN (SELECT value FROM json_each(?1))";
 
@@ -67,6 +67,7 @@ struct SeenRow {
 struct TicketStatusRow {
     id: i64,
     status: String,
+    requester: String,
 }
 
 #[derive(FromRow)]
@@ -131,7 +132,9 @@ pub async fn load_snapshot(tx: &mut Tx, keys: &Keys) -> anyhow::Result<Snapshot>
             .await?;
         for r in rows {
             let status: Status = r.status.parse()?;
-            snapshot.ticket_mut(r.id).status = status;
+            let t = snapshot.ticket_mut(r.id);
+            t.status = status;
+            t.requester = EmailAddress::parse(&r.requester).ok();
         }
     }
     // Participants only matter for subject-tag threading.

@@ -16,7 +16,7 @@ use super::Store;
 /// The columns of [`OutboxRow`].
 const COLUMNS: &str = "id, ticket_id, kind, recipients, subject, message_id, in_reply_to, \
      references_ids, auto_submitted, body_text, body_html, status, attempts, next_attempt_at, \
-     lease_owner, lease_until, last_error, created_at, sent_at, delivered_to, refused";
+     lease_owner, lease_until, last_error, created_at, sent_at, delivered_to, refused, reply_to";
 
 /// One outbox row, as stored.
 #[derive(Debug, Clone, FromRow)]
@@ -48,6 +48,8 @@ pub struct OutboxRow {
     pub delivered_to: String,
     /// JSON array of [`Refusal`]s: recipients refused for good (5xx).
     pub refused: String,
+    /// Reply-To when it is not the ticket's plus-address (mail to tier 1 about an escalation).
+    pub reply_to: Option<String>,
 }
 
 /// A recipient the server refused permanently, with its reply.

@@ -140,14 +140,17 @@ fn escalation_mailbox_marks_the_ticket() {
     let d = app.ingest_fixture_at("escalation-with-evidence.eml", "escalations");
     assert_eq!(str_of(&d, "classification"), "escalation", "{d:#}");
     assert_eq!(str_of(&d, "decision"), "created", "{d:#}");
+    assert_eq!(str_of(&d, "rule"), "escalation-accepted", "{d:#}");
     let tickets = app.tickets();
     assert_eq!(tickets.len(), 1);
     assert!(bool_of(&tickets[0], "escalation"), "{tickets:#?}");
-    assert!(bool_of(&app.show("SUP-1"), "escalation"));
-    assert_eq!(
-        str_of(&items(&app.show("SUP-1"), "messages")[0], "classification"),
-        "escalation"
-    );
+    assert_eq!(str_of(&tickets[0], "requester"), "alice@acme.test");
+    assert_eq!(str_of(&tickets[0], "priority"), "high");
+    let show = app.show("SUP-1");
+    assert!(bool_of(&show, "escalation"));
+    let message = &items(&show, "messages")[0];
+    assert_eq!(str_of(message, "classification"), "escalation");
+    assert_eq!(str_of(message, "direction"), "note", "{message:#}");
 }
 
 #[test]

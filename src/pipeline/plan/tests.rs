@@ -32,6 +32,7 @@ fn plan_batch(settings: &Settings, mails: Vec<RawMessage>, notify: bool) -> (Vec
                 reply_tokens: None,
             },
             archive: false,
+            escalation: &settings.escalation,
         },
         mailbox: "support",
         role: Role::Support,
