@@ -125,15 +125,19 @@ const APPLE_MARKERS: &[&str] = &[
     "inicio del mensaje reenviado",
 ];
 
-/// The customer's original mail inside an escalation: the first message/rfc822 (or `.eml`)
-/// attachment that parses, otherwise the first (outermost) inline forward in the text body.
+/// The customer's original mail inside an escalation: the first (outermost) inline forward in
+/// the text body, otherwise the first message/rfc822 (or `.eml`) attachment that parses and was
+/// not sent by the escalation's own sender. An inline forward wins because attached mail is
+/// often evidence (tier 1's own sent mail as proof of delivery), not the customer's request.
 /// `None` when the escalation forwards nothing.
 pub fn find_forwarded(email: &InboundEmail) -> Option<ForwardedOriginal> {
-    email
-        .attachments
-        .iter()
-        .find_map(attached_original)
-        .or_else(|| inline_original(&email.body_text))
+    inline_original(&email.body_text).or_else(|| {
+        email
+            .attachments
+            .iter()
+            .filter_map(attached_original)
+            .find(|o| o.from.as_ref() != Some(&email.from.address))
+    })
 }
 
 /// The original read from an attached message, when `attachment` is one and parses.

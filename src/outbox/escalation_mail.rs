@@ -12,7 +12,10 @@ use crate::escalation::rules::{Accepted, EscalationRules, GateVerdict, Problem};
 use super::enqueue::{EnqueueSettings, NewOutboxRow, SentCounts, message_id};
 use super::headers::{MAX_REFERENCES, references_for};
 use super::loop_guard::{Trigger, Verdict, may_send_automatic};
-use super::subject::sanitise;
+use super::subject::{bare_subject, sanitise};
+
+/// Subject prefixes of our own answers to tier 1, dropped when tier 1 answers one of them.
+const OWN_PREFIXES: [&str; 2] = ["escalation refused:", "escalation accepted:"];
 use super::templates::{TemplateContext, TicketContext};
 use super::{AutoSubmitted, NotificationKind};
 
@@ -25,6 +28,19 @@ pub struct Escalation<'a> {
 }
 
 impl Escalation<'_> {
+    /// The tier-1 subject without reply prefixes, tags or our own `Escalation refused:`.
+    fn original_subject(&self) -> String {
+        let mut subject = bare_subject(&self.email.subject, self.prefix);
+        loop {
+            let lower = subject.to_lowercase();
+            let Some(p) = OWN_PREFIXES.iter().find(|p| lower.starts_with(**p)) else {
+                return subject;
+            };
+            let rest = subject.get(p.len()..).unwrap_or_default();
+            subject = bare_subject(rest, self.prefix);
+        }
+    }
+
     /// The escalation address it was sent to (one of ours), for Reply-To.
     fn our_address(&self, s: &EnqueueSettings<'_>) -> Option<EmailAddress> {
         self.email
@@ -47,7 +63,7 @@ pub fn refusal_row(
         GateVerdict::Reject { problems, category } => (problems, category.as_deref()),
         _ => (&[], None),
     };
-    let original = sanitise(e.email.subject.trim());
+    let original = e.original_subject();
     let block =
         refusal::prefilled_block(&report.evidence, rules, category, report.forwarded.as_ref());
     let ctx = TemplateContext {
@@ -81,7 +97,7 @@ pub fn confirmation_row(
     s: &EnqueueSettings<'_>,
     nonce: &str,
 ) -> NewOutboxRow {
-    let original = sanitise(e.email.subject.trim());
+    let original = e.original_subject();
     let ctx = TemplateContext {
         ticket: TicketContext {
             reference: ticket.to_string(),

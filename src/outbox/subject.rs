@@ -46,6 +46,11 @@ pub fn outgoing_subject(text: &str, ticket: &TicketRef, mode: SubjectMode) -> St
 
 /// Control characters (CR, LF, TAB, …) and bidirectional overrides become spaces; runs of
 /// whitespace collapse to one space.
+/// The subject without reply / forward prefixes and tags of `prefix` (for quoting it).
+pub fn bare_subject(text: &str, prefix: &str) -> String {
+    strip_tags_and_prefixes(&sanitise(text), prefix)
+}
+
 pub fn sanitise(text: &str) -> String {
     let cleaned: String = text
         .chars()

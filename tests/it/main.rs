@@ -8,6 +8,8 @@ mod cli;
 mod content;
 mod corpus;
 mod crash;
+mod escalation_table;
+mod escalations_e2e;
 mod fixtures_doc;
 mod generator;
 mod imap;

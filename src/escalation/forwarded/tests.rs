@@ -283,18 +283,38 @@ fn sender_addresses() {
 
 /// A tier-1 mail with the customer's mail attached as message/rfc822.
 fn with_attached(inner: &str) -> String {
+    with_attached_and_text(inner, "Ticket: SUP-1\r\n")
+}
+
+fn with_attached_and_text(inner: &str, text: &str) -> String {
     format!(
         "From: bob@tier1.example.test\r\nTo: esc@example.test\r\nSubject: Fwd: Help\r\n\
          Message-ID: <esc1@tier1.example.test>\r\nMIME-Version: 1.0\r\n\
          Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\n\
-         Content-Type: text/plain\r\n\r\nTicket: SUP-1\r\n\r\n\
-         ---------- Forwarded message ---------\r\nFrom: Other <other@elsewhere.test>\r\n\r\n--b1\r\n\
+         Content-Type: text/plain\r\n\r\n{text}\r\n--b1\r\n\
          Content-Type: message/rfc822\r\nContent-Disposition: attachment\r\n\r\n{inner}\r\n--b1--\r\n"
     )
 }
 
 #[test]
-fn an_attached_message_wins() {
+fn an_inline_forward_wins_over_attached_evidence() {
+    // The attachment is tier 1's own sent mail (proof of delivery), not the customer's.
+    let proof = "From: support@example.test\r\nTo: lena@fjord.test\r\nSubject: test\r\n\
+                 Message-ID: <proof@example.test>\r\n\r\nTest.\r\n";
+    let text = "Ticket: SUP-1\r\n\r\n---------- Forwarded message ---------\r\n\
+                From: Lena <lena@fjord.test>\r\nSubject: no mail\r\n\r\nNothing arrives.\r\n";
+    let mail = crate::parse::parse(with_attached_and_text(proof, text).as_bytes()).unwrap();
+    let original = find_forwarded(&mail).unwrap();
+    assert_eq!(original.form, ForwardForm::InlineGmail);
+    assert_eq!(original.from, Some(addr("lena@fjord.test")));
+    // Mail the escalation's own sender wrote is never the customer's original.
+    let own = "From: bob@tier1.example.test\r\nSubject: my test\r\n\r\nTest.\r\n";
+    let mail = crate::parse::parse(with_attached(own).as_bytes()).unwrap();
+    assert_eq!(find_forwarded(&mail), None);
+}
+
+#[test]
+fn an_attached_message_is_the_original() {
     let inner = "From: Jane Doe <jane@acme.test>\r\nTo: support@example.test\r\nSubject: Help\r\n\
                  Date: Mon, 16 Nov 2026\r\n 09:14:00 +0100\r\nMessage-ID: <orig1@acme.test>\r\n\r\n\
                  My mail is gone.\r\n";

@@ -39,6 +39,8 @@ pub const STOPPED_CLEANLY: &str = "stopped cleanly";
 #[derive(Debug, Clone)]
 pub struct MailboxToml {
     pub name: String,
+    /// `support` or `escalation`.
+    pub role: &'static str,
     pub host: String,
     pub port: u16,
     /// `implicit`, `starttls` or `none`.
@@ -63,6 +65,7 @@ impl MailboxToml {
     pub fn for_user(stack: &MailStack, user: &TestUser) -> MailboxToml {
         MailboxToml {
             name: "support".into(),
+            role: "support",
             host: stack.tls_server_name.clone(),
             port: stack.imaps_port,
             tls: "implicit",
@@ -93,7 +96,7 @@ impl MailboxToml {
         let mut out = String::from("[[mailboxes]]\n");
         let mut line = |key: &str, value: String| out.push_str(&format!("{key} = {value}\n"));
         line("name", s(&self.name));
-        line("role", s("support"));
+        line("role", s(self.role));
         line("host", s(&self.host));
         line("port", self.port.to_string());
         line("tls", s(self.tls));
