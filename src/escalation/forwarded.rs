@@ -8,6 +8,7 @@
 
 use super::{ForwardForm, ForwardedOriginal};
 use crate::domain::{Attachment, EmailAddress, InboundEmail, MessageId};
+use crate::parse::header_labels as names;
 
 /// A header block has at most this many lines (wrapped values included).
 const MAX_HEADER_LINES: usize = 20;
@@ -36,56 +37,13 @@ enum Header {
 
 /// Header names in lower case, as the mail clients write them in each language.
 const HEADER_NAMES: &[(Header, &[&str])] = &[
-    (
-        Header::From,
-        &["from", "von", "de", "van", "da", "från", "fra", "od", "от"],
-    ),
-    (
-        Header::Sent,
-        &[
-            "sent",
-            "date",
-            "gesendet",
-            "datum",
-            "envoyé",
-            "enviado",
-            "fecha",
-            "inviato",
-            "data",
-            "verzonden",
-            "skickat",
-            "sendt",
-            "wysłano",
-            "отправлено",
-            "дата",
-        ],
-    ),
-    (
-        Header::To,
-        &[
-            "to", "an", "à", "a", "pour", "para", "aan", "till", "til", "do", "кому",
-        ],
-    ),
-    (Header::Cc, &["cc", "kopie", "копия"]),
-    (Header::Bcc, &["bcc", "cci", "bkopie"]),
-    (
-        Header::Subject,
-        &[
-            "subject",
-            "betreff",
-            "objet",
-            "sujet",
-            "asunto",
-            "oggetto",
-            "onderwerp",
-            "assunto",
-            "ämne",
-            "emne",
-            "temat",
-            "тема",
-        ],
-    ),
-    (Header::ReplyTo, &["reply-to", "antwort an", "répondre à"]),
+    (Header::From, names::FROM),
+    (Header::Sent, names::SENT),
+    (Header::To, names::TO),
+    (Header::Cc, names::CC),
+    (Header::Bcc, names::BCC),
+    (Header::Subject, names::SUBJECT),
+    (Header::ReplyTo, names::REPLY_TO),
     (Header::MessageId, &["message-id"]),
     (
         Header::Other,

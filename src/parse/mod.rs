@@ -16,6 +16,7 @@
 mod attachments;
 mod body;
 mod fields;
+pub mod header_labels;
 mod reply;
 mod salvage;
 

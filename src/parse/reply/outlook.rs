@@ -16,22 +16,9 @@ enum Label {
     ReplyTo,
 }
 
-const FROM_NAMES: &[&str] = &[
-    "from",
-    "von",
-    "de",
-    "van",
-    "da",
-    "från",
-    "fra",
-    "od",
-    "от",
-    "lähettäjä",
-    "feladó",
-    "发件人",
-    "寄件者",
-    "差出人",
-];
+use crate::parse::header_labels as names;
+
+const FROM_NAMES: &[&str] = names::FROM;
 
 /// The first bytes a line needs to start with a From label.
 static FROM_INITIALS: Initials = Initials::of(FROM_NAMES);
@@ -39,75 +26,11 @@ static FROM_INITIALS: Initials = Initials::of(FROM_NAMES);
 /// Label names in lower case (From first: a header block starts with it).
 const LABELS: &[(Label, &[&str])] = &[
     (Label::From, FROM_NAMES),
-    (
-        Label::Sent,
-        &[
-            "sent",
-            "date",
-            "gesendet",
-            "datum",
-            "envoyé",
-            "enviado",
-            "enviada em",
-            "fecha",
-            "inviato",
-            "data",
-            "verzonden",
-            "skickat",
-            "sendt",
-            "wysłano",
-            "отправлено",
-            "дата",
-            "lähetetty",
-            "elküldve",
-            "发送时间",
-            "日期",
-            "送信日時",
-            "日付",
-        ],
-    ),
-    (
-        Label::To,
-        &[
-            "to",
-            "an",
-            "à",
-            "a",
-            "para",
-            "aan",
-            "till",
-            "til",
-            "do",
-            "кому",
-            "vastaanottaja",
-            "címzett",
-            "收件人",
-            "宛先",
-        ],
-    ),
-    (Label::Cc, &["cc", "kopie", "копия"]),
-    (
-        Label::Subject,
-        &[
-            "subject",
-            "betreff",
-            "objet",
-            "asunto",
-            "oggetto",
-            "onderwerp",
-            "assunto",
-            "ämne",
-            "emne",
-            "temat",
-            "тема",
-            "aihe",
-            "tárgy",
-            "主题",
-            "主旨",
-            "件名",
-        ],
-    ),
-    (Label::ReplyTo, &["reply-to", "antwort an", "répondre à"]),
+    (Label::Sent, names::SENT),
+    (Label::To, names::TO),
+    (Label::Cc, names::CC),
+    (Label::Subject, names::SUBJECT),
+    (Label::ReplyTo, names::REPLY_TO),
 ];
 
 /// The text a label is read from: the line without surrounding blanks and leading `*`.
