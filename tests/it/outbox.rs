@@ -13,10 +13,10 @@ use std::{
     time::Duration,
 };
 
-use mail_parser::{HeaderValue, MessageParser};
+use mail_parser::MessageParser;
 use serde_json::Value;
 
-use crate::support::{App, MailStack, TestUser, array, str_of};
+use crate::support::{App, MailStack, TestUser, addresses, array, str_of};
 
 const SECRET: &str = "outbox-it-secret";
 const SMTP_PASSWORD_ENV: &str = "MAILGATE_IT_SMTP_PASSWORD";
@@ -256,17 +256,6 @@ async fn wait_for_status(app: &App, gate: &Gate, status: &str, n: usize) -> Vec<
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-fn addresses(value: Option<&HeaderValue<'_>>) -> Vec<String> {
-    value
-        .and_then(|v| v.as_address())
-        .map(|a| {
-            a.iter()
-                .filter_map(|a| a.address.as_deref().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 async fn inbox(user: &TestUser, n: usize) -> Vec<Vec<u8>> {

@@ -508,3 +508,15 @@ pub fn squash(text: &str) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+/// The addresses of an address header (From, To, Reply-To …) as parsed by mail-parser.
+pub fn addresses(value: Option<&mail_parser::HeaderValue<'_>>) -> Vec<String> {
+    value
+        .and_then(|v| v.as_address())
+        .map(|a| {
+            a.iter()
+                .filter_map(|a| a.address.as_deref().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}

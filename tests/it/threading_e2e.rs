@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use mail_parser::{HeaderValue, MessageParser};
+use mail_parser::MessageParser;
 use serde_json::Value;
 
 use crate::support::*;
@@ -14,17 +14,6 @@ use crate::support::*;
 /// One mail's way through SMTP, Dovecot, the poller, the outbox and back.
 const ROUND_TRIP: Duration = Duration::from_secs(60);
 const SECRET: &str = "threading-e2e-secret";
-
-fn addresses(value: Option<&HeaderValue<'_>>) -> Vec<String> {
-    value
-        .and_then(|v| v.as_address())
-        .map(|a| {
-            a.iter()
-                .filter_map(|a| a.address.as_deref().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 /// `[smtp]` to the stack's plain SMTP port on loopback, the support address = the polled
 /// mailbox's user, a reply-token secret, and `max_automatic_per_hour = cap`.

@@ -10,7 +10,7 @@ use std::{
 
 use mail_parser::MessageParser;
 
-use super::{ROUND_TRIP, addresses, configure, decision_of, mail, outbox};
+use super::{ROUND_TRIP, configure, decision_of, mail, outbox};
 use crate::support::*;
 
 /// How a test autoresponder answers what lands in its INBOX.
