@@ -416,8 +416,14 @@ async fn import_phase(
     )
     .await?;
     // Closing checkpoints the WAL into the database file: part of the cost of an import.
+    let closing = Instant::now();
     store.close().await;
     let secs = started.elapsed().as_secs_f64();
+    tracing::debug!(
+        phase = name,
+        close_ms = closing.elapsed().as_millis() as u64,
+        "database closed"
+    );
     Ok((
         Phase {
             name,

@@ -184,7 +184,7 @@ pub async fn run(cmd: TicketsCommand, settings: &Settings, store: &Store) -> any
                             sha256: a.sha256,
                         })
                         .collect();
-                    let body_text = m.full_text();
+                    let texts = m.texts();
                     MessageJson {
                         message_id: m.message_id,
                         direction: m.direction,
@@ -195,8 +195,8 @@ pub async fn run(cmd: TicketsCommand, settings: &Settings, store: &Store) -> any
                         received_at: time(m.received_at),
                         classification: m.classification,
                         source: m.source,
-                        body_text,
-                        reply_text: m.reply_text,
+                        body_text: texts.full,
+                        reply_text: texts.reply,
                         attachments: mine,
                     }
                 })

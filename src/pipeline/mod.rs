@@ -378,6 +378,7 @@ impl RetryCopy {
                 },
                 header_only: self.header_only,
                 bounce: None,
+                stored_raw: None,
             },
             // Its size was checked when it was first prepared (with its mailbox's limit).
             None => prepare_hashed(

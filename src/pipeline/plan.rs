@@ -13,6 +13,7 @@ use crate::outbox::enqueue::{
 };
 use crate::outbox::loop_guard::{OwnMail, recognise_own_mail};
 use crate::outbox::{OwnAddresses, OwnMessageIds, Participants};
+use crate::store::StoredRaw;
 
 use super::prepared::{Content, Prepared};
 use super::snapshot::{Snapshot, TicketState};
@@ -95,8 +96,17 @@ pub fn plan_message(
                 None => ev,
             };
             let message_id = email.message_id.to_string();
-            let ticket =
-                apply_evaluation(*email, &ev, &source, &p.raw_sha256, p.raw, snapshot, ctx, w);
+            let stored = p.stored_raw.unwrap_or_else(|| StoredRaw::compress(&p.raw));
+            let ticket = apply_evaluation(
+                *email,
+                &ev,
+                &source,
+                &p.raw_sha256,
+                stored,
+                snapshot,
+                ctx,
+                w,
+            );
             Outcome {
                 source,
                 message_id,
@@ -143,7 +153,7 @@ fn apply_evaluation(
     ev: &Evaluation,
     source: &str,
     raw_sha256: &str,
-    raw: Vec<u8>,
+    raw: StoredRaw,
     snapshot: &mut Snapshot,
     ctx: &PlanContext,
     w: &mut Writes,
@@ -326,8 +336,6 @@ fn apply_evaluation(
         received_at: at,
         in_reply_to: email.in_reply_to.first().map(|m| m.to_string()),
         references_ids,
-        body_text: None,
-        reply_text: email.reply_text,
         source: source.to_string(),
         raw_sha256: raw_sha256.to_string(),
         raw,

@@ -5,6 +5,7 @@ use sha2::{Digest, Sha256};
 
 use crate::domain::{InboundEmail, MessageId, Rule, Source};
 use crate::parse;
+use crate::store::StoredRaw;
 
 /// Raw bytes as a source delivered them.
 #[derive(Debug, Clone)]
@@ -24,6 +25,9 @@ pub struct Prepared {
     pub header_only: bool,
     /// What a bounce says (failed recipients, the mails it refers to); `None` for other mail.
     pub bounce: Option<crate::bounce::BounceReport>,
+    /// `raw` compressed for storage, done here (in parallel) for mail that parsed; `None`
+    /// for mail that failed, which is quarantined as it is.
+    pub stored_raw: Option<StoredRaw>,
 }
 
 #[derive(Debug)]
@@ -84,6 +88,7 @@ pub fn prepare_hashed(raw: RawMessage, raw_sha256: String, max_bytes: usize) -> 
         }
         _ => None,
     };
+    let stored_raw = matches!(content, Content::Parsed(_)).then(|| StoredRaw::compress(&raw.bytes));
     Prepared {
         source: raw.source,
         raw: raw.bytes,
@@ -91,6 +96,7 @@ pub fn prepare_hashed(raw: RawMessage, raw_sha256: String, max_bytes: usize) -> 
         content,
         header_only: false,
         bounce,
+        stored_raw,
     }
 }
 
@@ -114,5 +120,6 @@ pub fn prepare_oversized(source: Source, header: Vec<u8>, size: u64, max_bytes: 
         raw_sha256,
         header_only: true,
         bounce: None,
+        stored_raw: None,
     }
 }

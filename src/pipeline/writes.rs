@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use crate::domain::{Priority, Status};
+use crate::store::StoredRaw;
 
 #[derive(Debug, Default)]
 pub struct Writes {
@@ -88,13 +89,13 @@ pub struct NewMessage {
     pub received_at: i64,
     pub in_reply_to: Option<String>,
     pub references_ids: String,
-    /// `None` for received mail: the full text is derived from `raw` when shown, so the
-    /// database does not hold every body twice.
-    pub body_text: Option<String>,
-    pub reply_text: String,
     pub source: String,
+    /// Of the mail as received.
     pub raw_sha256: String,
-    pub raw: Vec<u8>,
+    /// The mail itself, compressed. Its full text and the new part of a reply are derived
+    /// from it when shown (`body_text` and `reply_text` stay NULL), so the database holds
+    /// each received mail once.
+    pub raw: StoredRaw,
 }
 
 #[derive(Debug)]

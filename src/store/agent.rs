@@ -9,7 +9,7 @@ use crate::domain::{Classification, EmailAddress, MessageId, Priority, Status};
 use crate::outbox::Participants;
 use crate::outbox::enqueue::Answering;
 
-use super::{Store, Tx};
+use super::{MessageRow, Store, Tx};
 
 /// A ticket as the agent commands need it.
 #[derive(Debug, Clone)]
@@ -40,13 +40,6 @@ struct ParticipantCore {
     address: String,
     role: String,
     bouncing: bool,
-}
-
-#[derive(FromRow)]
-struct LatestRow {
-    message_id: String,
-    classification: String,
-    reply_text: String,
 }
 
 /// The ticket `number` with its participants and thread, read inside `tx`.
@@ -93,8 +86,10 @@ pub async fn load_agent_ticket(tx: &mut Tx, number: i64) -> anyhow::Result<Optio
         .into_iter()
         .filter_map(|(id,)| MessageId::parse(&id).ok())
         .collect();
-    let latest: Option<LatestRow> = sqlx::query_as(
-        "SELECT message_id, classification, reply_text FROM messages \
+    let latest: Option<MessageRow> = sqlx::query_as(
+        "SELECT message_id, direction, classification, from_addr, from_name, subject, \
+         sent_date, received_at, body_text, reply_text, source, raw_codec, \
+         CASE WHEN reply_text IS NULL THEN raw END AS raw FROM messages \
          WHERE ticket_id = ?1 AND direction = 'inbound' \
            AND classification IN ('plain', 'escalation') \
            AND lower(from_addr) NOT IN (SELECT lower(address) FROM participants \
@@ -105,6 +100,7 @@ pub async fn load_agent_ticket(tx: &mut Tx, number: i64) -> anyhow::Result<Optio
     .fetch_optional(&mut **tx)
     .await?;
     let latest_customer = latest.and_then(|l| {
+        let reply_text = l.texts().reply;
         Some(Answering {
             message_id: MessageId::parse(&l.message_id).ok()?,
             classification: if l.classification == "escalation" {
@@ -112,7 +108,7 @@ pub async fn load_agent_ticket(tx: &mut Tx, number: i64) -> anyhow::Result<Optio
             } else {
                 Classification::Plain
             },
-            reply_text: l.reply_text,
+            reply_text,
             // An agent's action answers it, not an automatic response to the mail.
             addressed_to_us: true,
         })

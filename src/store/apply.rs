@@ -126,11 +126,12 @@ pub async fn apply(
     }
     let mut messages = w.messages;
     while !messages.is_empty() {
-        let rest = messages.split_off(messages.len().min(rows_per_statement(18)));
+        let rest = messages.split_off(messages.len().min(rows_per_statement(17)));
+        // Received mail: body_text and reply_text stay NULL (derived from raw when shown).
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO messages (ticket_id, message_id, direction, classification, from_addr, \
              from_name, to_addrs, cc_addrs, subject, sent_date, received_at, in_reply_to, \
-             references_ids, body_text, reply_text, source, raw_sha256, raw) ",
+             references_ids, source, raw_sha256, raw, raw_codec) ",
         );
         q.push_values(messages, |mut b, m| {
             b.push_bind(m.ticket)
@@ -146,11 +147,10 @@ pub async fn apply(
                 .push_bind(m.received_at)
                 .push_bind(m.in_reply_to)
                 .push_bind(m.references_ids)
-                .push_bind(m.body_text)
-                .push_bind(m.reply_text)
                 .push_bind(m.source)
                 .push_bind(m.raw_sha256)
-                .push_bind(m.raw);
+                .push_bind(m.raw.bytes)
+                .push_bind(m.raw.codec.as_str());
         });
         q.build().execute(&mut **tx).await?;
         messages = rest;

@@ -12,6 +12,7 @@ mod lookup;
 mod mailbox_state;
 mod outbox;
 mod quarantine;
+mod stored_raw;
 mod tickets;
 
 use std::{str::FromStr, time::Duration};
@@ -27,6 +28,7 @@ pub use decisions::DecisionRow;
 pub use lookup::{auto_sent_counts, load_snapshot};
 pub use outbox::{OutboxFinish, OutboxRow, OutboxUpdate, Refusal, RetryOutcome};
 pub use quarantine::QuarantineRow;
+pub use stored_raw::{RawCodec, RawDecodeError, StoredRaw};
 pub use tickets::{AttachmentRow, MessageRow, ParticipantRow, TicketRow};
 
 pub type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;
@@ -123,6 +125,9 @@ impl Store {
 fn rows_per_statement(columns: usize) -> usize {
     (MAX_BINDS / columns).clamp(1, 500)
 }
+
+#[cfg(test)]
+mod migration_tests;
 
 #[cfg(test)]
 mod latency_tests {

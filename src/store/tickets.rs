@@ -3,7 +3,7 @@
 use serde::Serialize;
 use sqlx::FromRow;
 
-use super::Store;
+use super::{RawDecodeError, Store, StoredRaw};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct TicketRow {
@@ -37,11 +37,56 @@ pub struct MessageRow {
     pub subject: String,
     pub sent_date: Option<i64>,
     pub received_at: i64,
-    /// `None` for received mail: see [`MessageRow::full_text`].
+    /// `None` for received mail: see [`MessageRow::texts`].
     pub body_text: Option<String>,
-    pub reply_text: String,
+    /// `None` for received mail: see [`MessageRow::texts`].
+    pub reply_text: Option<String>,
+    /// Only loaded when a text must be derived from it; encoded as `raw_codec` says.
     pub raw: Option<Vec<u8>>,
+    pub raw_codec: String,
     pub source: String,
+}
+
+/// What a message says: the whole text body and the new part (quotes and signature removed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageTexts {
+    pub full: String,
+    pub reply: String,
+}
+
+impl MessageRow {
+    /// The texts of the message: stored for mail mailgate wrote, derived from the raw bytes
+    /// (by the same parser that decided on the message) for received mail.
+    pub fn texts(&self) -> MessageTexts {
+        if let (Some(full), Some(reply)) = (&self.body_text, &self.reply_text) {
+            return MessageTexts {
+                full: full.clone(),
+                reply: reply.clone(),
+            };
+        }
+        let derived = match self.raw_bytes() {
+            Some(Ok(bytes)) => crate::parse::parse(&bytes)
+                .map(|e| (e.body_text, e.reply_text))
+                .map_err(|e| format!("[the stored mail cannot be parsed: {e}]")),
+            Some(Err(e)) => Err(format!("[the stored mail cannot be read: {e}]")),
+            None => Err(String::new()),
+        };
+        let (full, reply) = match derived {
+            Ok((full, reply)) => (full, reply),
+            Err(note) => (note.clone(), note),
+        };
+        MessageTexts {
+            full: self.body_text.clone().unwrap_or(full),
+            reply: self.reply_text.clone().unwrap_or(reply),
+        }
+    }
+
+    /// The mail as received, when it was loaded.
+    pub fn raw_bytes(&self) -> Option<Result<Vec<u8>, RawDecodeError>> {
+        self.raw
+            .clone()
+            .map(|bytes| StoredRaw::decode(&self.raw_codec, bytes))
+    }
 }
 
 #[derive(Debug, Clone, FromRow, Serialize)]
@@ -51,20 +96,6 @@ pub struct AttachmentRow {
     pub content_type: String,
     pub size: i64,
     pub sha256: String,
-}
-
-impl MessageRow {
-    /// The whole text body: stored for mail mailgate wrote, derived from the raw bytes (by the
-    /// same parser that stored the message) for received mail.
-    pub fn full_text(&self) -> String {
-        match (&self.body_text, &self.raw) {
-            (Some(text), _) => text.clone(),
-            (None, Some(raw)) => crate::parse::parse(raw)
-                .map(|e| e.body_text)
-                .unwrap_or_else(|_| self.reply_text.clone()),
-            (None, None) => self.reply_text.clone(),
-        }
-    }
 }
 
 const TICKET_COLUMNS: &str = "SELECT t.id, t.subject, t.status, t.priority, t.requester, t.mailbox, \
@@ -115,7 +146,9 @@ impl Store {
     pub async fn messages(&self, number: i64) -> anyhow::Result<Vec<MessageRow>> {
         Ok(sqlx::query_as(
             "SELECT message_id, direction, classification, from_addr, from_name, subject, sent_date, \
-             received_at, body_text, reply_text, source, CASE WHEN body_text IS NULL THEN raw END AS raw FROM messages WHERE ticket_id = ?1 ORDER BY id",
+             received_at, body_text, reply_text, source, raw_codec, \
+             CASE WHEN body_text IS NULL OR reply_text IS NULL THEN raw END AS raw \
+             FROM messages WHERE ticket_id = ?1 ORDER BY id",
         )
         .bind(number)
         .fetch_all(self.pool())
