@@ -44,6 +44,7 @@ pub mod bounce;
 pub mod classify;
 pub mod cli;
 pub mod config;
+pub mod cpu_priority;
 pub mod decide;
 pub mod domain;
 pub mod escalation;

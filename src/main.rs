@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    mailgate::cpu_priority::init_parse_pool();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -46,6 +46,8 @@ pub async fn run(settings: Settings, store: Store) -> anyhow::Result<()> {
         tracker.spawn(sender.clone().run(cancel.clone()));
     }
     tracker.close();
+    // Not on the tracker: it has nothing to finish and stops with the same token.
+    let checkpointer = store.start_checkpointer(cancel.clone());
     tracing::info!(
         mailboxes = settings.mailboxes.len(),
         smtp = sender
@@ -64,6 +66,7 @@ pub async fn run(settings: Settings, store: Store) -> anyhow::Result<()> {
     }
     tokio::select! {
         _ = tracker.wait() => {
+            let _ = checkpointer.await;
             tracing::info!("stopped cleanly");
             Ok(())
         }

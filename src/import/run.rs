@@ -83,6 +83,7 @@ pub async fn import(
     let (read_tx, mut read_rx) = mpsc::channel::<ReadBatch>(1);
     let reader_stop = shutdown.clone();
     let reader = std::thread::spawn(move || {
+        crate::cpu_priority::lower_this_thread();
         let mut items = items;
         let mut progress = 0u64;
         loop {
@@ -144,6 +145,10 @@ pub async fn import(
         }
     });
 
+    // Pages committed by stage 3 are copied into the database file while it goes on.
+    let checkpointer_stop = CancellationToken::new();
+    let checkpointer = store.start_checkpointer(checkpointer_stop.clone());
+
     // Stage 3: decide and store.
     let mut report = ImportReport {
         dry_run: pipeline.options().dry_run,
@@ -151,7 +156,14 @@ pub async fn import(
     };
     let mut messages_done = 0i64;
     let mut failure = None;
-    while let Some(batch) = parsed_rx.recv().await {
+    // Whether storing (stage 3) or reading and parsing (stages 1-2) limits the run.
+    let mut waiting = std::time::Duration::ZERO;
+    loop {
+        let asked = std::time::Instant::now();
+        let Some(batch) = parsed_rx.recv().await else {
+            break;
+        };
+        waiting += asked.elapsed();
         let batch = match batch {
             Ok(b) => b,
             Err(e) => {
@@ -190,6 +202,12 @@ pub async fn import(
             break;
         }
     }
+    tracing::debug!(
+        waiting_for_parse_ms = waiting.as_millis() as u64,
+        "import stored everything"
+    );
+    checkpointer_stop.cancel();
+    let _ = checkpointer.await;
     drop(parsed_rx);
     stage2.abort();
     let _ = reader.join();

@@ -103,8 +103,9 @@ impl Pipeline {
         if self.options.dry_run {
             return self.dry_run(batch).await;
         }
-        // A copy of each message, to retry one by one if the database refuses the batch.
-        let retry: Vec<RetryCopy> = batch.iter().map(RetryCopy::of).collect();
+        // What each message needs to be retried alone if the database refuses the batch.
+        let mut batch = batch;
+        let retry: Vec<RetryCopy> = batch.iter_mut().map(RetryCopy::take_from).collect();
         let error = match self.try_batch(batch, checkpoint.as_ref()).await {
             Ok(outcomes) => return Ok(outcomes),
             Err(error) if !refused_by_database(&error) => return Err(error),
@@ -170,6 +171,7 @@ impl Pipeline {
         let mut tx = self.store.begin_write().await?;
         crate::store::apply(&mut tx, w, checkpoint, now).await?;
         tx.commit().await.context("committing a quarantine entry")?;
+        self.store.committed();
         Ok(Outcome {
             source: source_text,
             message_id,
@@ -203,6 +205,7 @@ impl Pipeline {
         }
         let applied = started.elapsed();
         tx.commit().await.context("committing a batch")?;
+        self.store.committed();
         tracing::debug!(
             messages = outcomes.len(),
             keys = keys_len,
@@ -347,7 +350,10 @@ struct RetryCopy {
 }
 
 impl RetryCopy {
-    fn of(p: &Prepared) -> RetryCopy {
+    /// Mail that parsed is planned from its parsed form and its compressed bytes: its raw
+    /// bytes move here instead of being copied. Mail that failed keeps them (they are what
+    /// its quarantine entry stores) and is copied.
+    fn take_from(p: &mut Prepared) -> RetryCopy {
         let failed = match &p.content {
             Content::Failed {
                 message_id,
@@ -356,9 +362,14 @@ impl RetryCopy {
             } => Some((message_id.clone(), *rule, reason.clone())),
             Content::Parsed(_) => None,
         };
+        let raw = if failed.is_none() && p.stored_raw.is_some() {
+            std::mem::take(&mut p.raw)
+        } else {
+            p.raw.clone()
+        };
         RetryCopy {
             source: p.source.clone(),
-            raw: p.raw.clone(),
+            raw,
             sha: p.raw_sha256.clone(),
             failed,
             header_only: p.header_only,
