@@ -3,6 +3,7 @@
 -- and the new part of a reply are both derived when shown. reply_text therefore becomes NULL
 -- for received mail, like body_text; mail mailgate wrote keeps both texts and no raw.
 -- Rows stored before this migration keep their reply_text and raw_codec 'none'.
+-- A covering index answers the seen-before lookup without touching the mail itself.
 --
 -- SQLite cannot drop a NOT NULL in place: the table is rebuilt. Foreign keys (attachments
 -- point at messages) must be off for that, which SQLite only allows outside a transaction,
@@ -41,5 +42,8 @@ FROM messages;
 DROP TABLE messages;
 ALTER TABLE messages_new RENAME TO messages;
 CREATE INDEX messages_ticket ON messages (ticket_id, id);
+-- Covers "was this Message-ID seen, on which ticket, with which bytes" (every batch asks it
+-- for every mail): answered from the index alone, without reading rows that hold mail.
+CREATE INDEX messages_seen ON messages (message_id, ticket_id, raw_sha256);
 COMMIT;
 PRAGMA foreign_keys = ON;

@@ -19,7 +19,9 @@ use super::{Store, Tx};
 /// Every Message-ID of the list already decided on: stored on a ticket (`messages`), or only
 /// logged because it belonged to no ticket (`decisions` with decision `ignored`), or sent
 /// by mailgate itself (`outbox`: a reply to a notification threads by it).
-const SEEN: &str = "SELECT message_id, ticket_id, raw_sha256 FROM messages \
+/// `messages_seen` covers the columns, so no row holding a mail is read (SQLite would pick
+/// the unique index on `message_id` by itself).
+const SEEN: &str = "SELECT message_id, ticket_id, raw_sha256 FROM messages INDEXED BY messages_seen \
      WHERE message_id IN (SELECT value FROM json_each(?1)) \
      UNION ALL SELECT message_id, ticket_id, raw_sha256 FROM decisions \
      WHERE decision IN ('ignored', 'rejected') AND message_id IN (SELECT value FROM json_each(?1)) \
