@@ -259,6 +259,8 @@ impl<'a> Bench<'a> {
             .with_events(tx);
         let mut events = Events::new(rx);
         let cancel = CancellationToken::new();
+        // As `mailgate run` does: WAL pages are copied to the database file in the background.
+        let checkpointer = store.start_checkpointer(cancel.clone());
 
         let poller_task;
         if self.opts.skip_drain {
@@ -316,6 +318,7 @@ impl<'a> Bench<'a> {
         {
             tracing::warn!("the poller did not stop within 30 s");
         }
+        let _ = checkpointer.await;
         let handled = report.drain.as_ref().map_or(0, |d| d.figures.messages)
             + report.latency.as_ref().map_or(0, |l| l.mails as u64);
         let rows = count(&store, "decisions").await?;
