@@ -1,10 +1,10 @@
 //! The import run (SPEC 8): stream an archive through the pipeline.
 //!
 //! Three stages overlap so both cores stay busy and memory stays flat:
-//! 1. a reader thread streams raw messages and hashes + peeks at their Message-ID in
-//!    parallel (rayon), a batch at a time;
-//! 2. exact re-deliveries (same Message-ID, same bytes) are counted as duplicates without
-//!    being parsed, the rest is parsed in parallel;
+//! 1. a reader thread splits the archive into raw messages, a batch at a time;
+//! 2. each message is hashed and its Message-ID peeked at (in parallel, rayon); exact
+//!    re-deliveries (same Message-ID, same bytes) are counted as duplicates without being
+//!    parsed, the rest is parsed in parallel;
 //! 3. the pipeline decides and stores each batch in one transaction with its checkpoint.
 //!
 //! Channels between stages hold one batch each, so at most five batches are in memory
@@ -36,7 +36,7 @@ pub struct ImportRequest {
 
 /// A batch as the reader produced it.
 struct ReadBatch {
-    items: Vec<Peeked>,
+    items: Vec<RawItem>,
     errors: Vec<ItemError>,
     /// Bytes of the archive read so far (mbox) or files read so far (folders).
     progress: u64,
@@ -79,7 +79,8 @@ pub async fn import(
     let max_bytes = pipeline.settings().max_message_bytes;
     let archive_path = request.path.display().to_string();
 
-    // Stage 1: read + hash + peek, on a plain thread (the readers are blocking iterators).
+    // Stage 1: split the archive into messages, on a plain low-priority thread (the readers
+    // are blocking iterators). It does nothing else: on a re-import it is what limits the run.
     let (read_tx, mut read_rx) = mpsc::channel::<ReadBatch>(1);
     let reader_stop = shutdown.clone();
     let reader = std::thread::spawn(move || {
@@ -110,14 +111,7 @@ pub async fn import(
             if raw.is_empty() && errors.is_empty() {
                 break;
             }
-            let items: Vec<Peeked> = raw
-                .into_par_iter()
-                .map(|item| Peeked {
-                    message_id: parse::peek_message_id(&item.bytes),
-                    sha256: hex::encode(Sha256::digest(&item.bytes)),
-                    item,
-                })
-                .collect();
+            let items = raw;
             if read_tx
                 .blocking_send(ReadBatch {
                     items,
@@ -131,18 +125,30 @@ pub async fn import(
         }
     });
 
-    // Stage 2: drop exact re-deliveries, parse the rest in parallel.
+    // Stage 2: hash each message and peek at its Message-ID (in parallel), drop exact
+    // re-deliveries, parse the rest (in parallel).
     let (parsed_tx, mut parsed_rx) = mpsc::channel::<anyhow::Result<ParsedBatch>>(1);
     let store2 = store.clone();
     let prefix = pipeline.settings().tickets.prefix.clone();
     let stage2 = tokio::spawn(async move {
-        while let Some(batch) = read_rx.recv().await {
+        // Time spent waiting for the reader (else stage 2 is what limits the run).
+        let mut waiting = std::time::Duration::ZERO;
+        loop {
+            let asked = std::time::Instant::now();
+            let Some(batch) = read_rx.recv().await else {
+                break;
+            };
+            waiting += asked.elapsed();
             let result = settle(&store2, batch, max_bytes, &prefix).await;
             let failed = result.is_err();
             if parsed_tx.send(result).await.is_err() || failed {
                 break;
             }
         }
+        tracing::debug!(
+            waiting_for_reader_ms = waiting.as_millis() as u64,
+            "import parsed everything"
+        );
     });
 
     // Pages committed by stage 3 are copied into the database file while it goes on.
@@ -228,16 +234,29 @@ async fn settle(
     max_bytes: usize,
     prefix: &str,
 ) -> anyhow::Result<ParsedBatch> {
-    let ids: Vec<&MessageId> = batch.items.iter().map(|p| &p.message_id).collect();
+    let items = batch.items;
+    let items: Vec<Peeked> = tokio::task::spawn_blocking(move || {
+        items
+            .into_par_iter()
+            .map(|item| Peeked {
+                message_id: parse::peek_message_id(&item.bytes),
+                sha256: hex::encode(Sha256::digest(&item.bytes)),
+                item,
+            })
+            .collect()
+    })
+    .await
+    .context("hashing a batch")?;
+    let ids: Vec<&MessageId> = items.iter().map(|p| &p.message_id).collect();
     let known = store
         .known_messages(&ids)
         .await
         .context("looking up known messages")?;
-    let last_position = batch.items.last().map(|p| p.item.source.to_string());
-    let count = batch.items.len() as u64;
+    let last_position = items.last().map(|p| p.item.source.to_string());
+    let count = items.len() as u64;
     let mut redeliveries = Vec::new();
-    let mut to_parse = Vec::with_capacity(batch.items.len());
-    for p in batch.items {
+    let mut to_parse = Vec::with_capacity(items.len());
+    for p in items {
         match known.get(p.message_id.as_str()) {
             Some(seen) if seen.raw_sha256 == p.sha256 => {
                 redeliveries.push(redelivery(&p, seen, prefix));

@@ -17,6 +17,7 @@ mod attachments;
 mod body;
 mod fields;
 pub mod header_labels;
+mod quick_id;
 mod reply;
 mod salvage;
 
@@ -127,6 +128,11 @@ pub fn peek_message_id(raw: &[u8]) -> MessageId {
     if raw.len() > MAX_RAW_LEN {
         return MessageId::synthetic(raw);
     }
+    quick_id::quick_message_id(raw).unwrap_or_else(|| peek_message_id_parsed(raw))
+}
+
+/// [`peek_message_id`] by parsing every header.
+fn peek_message_id_parsed(raw: &[u8]) -> MessageId {
     match catch_unwind(AssertUnwindSafe(|| PARSER.parse_headers(raw))) {
         Ok(Some(headers_only)) => fields::message_id(headers_only.headers(), raw).0,
         _ => MessageId::synthetic(raw),
