@@ -234,24 +234,39 @@ async fn settle(
     max_bytes: usize,
     prefix: &str,
 ) -> anyhow::Result<ParsedBatch> {
+    // The Message-IDs first (a quick look at the headers), so that the lookup of which are
+    // already known runs while the bytes are hashed.
     let items = batch.items;
-    let items: Vec<Peeked> = tokio::task::spawn_blocking(move || {
-        items
-            .into_par_iter()
-            .map(|item| Peeked {
-                message_id: parse::peek_message_id(&item.bytes),
-                sha256: hex::encode(Sha256::digest(&item.bytes)),
-                item,
-            })
-            .collect()
+    let (items, ids) = tokio::task::spawn_blocking(move || {
+        let ids: Vec<MessageId> = items
+            .par_iter()
+            .map(|item| parse::peek_message_id(&item.bytes))
+            .collect();
+        (items, ids)
     })
     .await
-    .context("hashing a batch")?;
-    let ids: Vec<&MessageId> = items.iter().map(|p| &p.message_id).collect();
-    let known = store
-        .known_messages(&ids)
-        .await
-        .context("looking up known messages")?;
+    .context("reading Message-IDs")?;
+    let hashing = tokio::task::spawn_blocking(move || {
+        let hashes: Vec<String> = items
+            .par_iter()
+            .map(|item| hex::encode(Sha256::digest(&item.bytes)))
+            .collect();
+        (items, hashes)
+    });
+    let id_refs: Vec<&MessageId> = ids.iter().collect();
+    let (known, hashed) = tokio::join!(store.known_messages(&id_refs), hashing);
+    let known = known.context("looking up known messages")?;
+    let (items, hashes) = hashed.context("hashing a batch")?;
+    let items: Vec<Peeked> = items
+        .into_iter()
+        .zip(ids)
+        .zip(hashes)
+        .map(|((item, message_id), sha256)| Peeked {
+            item,
+            message_id,
+            sha256,
+        })
+        .collect();
     let last_position = items.last().map(|p| p.item.source.to_string());
     let count = items.len() as u64;
     let mut redeliveries = Vec::new();
