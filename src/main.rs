@@ -16,6 +16,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     limit_c_heap_arenas();
+    no_transparent_huge_pages();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_env("MAILGATE_LOG").unwrap_or_else(|_| {
@@ -56,5 +57,16 @@ fn limit_c_heap_arenas() {
     // SAFETY: mallopt only sets an allocator parameter; called before any other thread exists.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
+}
+
+/// mimalloc asks for transparent huge pages: every fresh 2 MB region is then zeroed whole on
+/// first touch, and again after memory is handed back. Importing a 1 GB mbox peaked at
+/// 140 MB with them and 112 MB without, at the same speed.
+fn no_transparent_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_THP_DISABLE only sets a flag of this process; it touches no memory.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
 }
