@@ -72,7 +72,11 @@ impl<R: Read> CountingReader<R> {
         while i < end {
             if let Some((line_offset, matched)) = self.line_start {
                 let take = (FROM.len() - matched).min(end - i);
-                if self.buf[i..i + take] == FROM[matched..matched + take] {
+                // Most lines fail on their first byte: test it before comparing slices.
+                if take > 0
+                    && self.buf[i] == FROM[matched]
+                    && self.buf[i..i + take] == FROM[matched..matched + take]
+                {
                     i += take;
                     if matched + take == FROM.len() {
                         self.line_start = None;
