@@ -133,12 +133,7 @@ pub async fn import(
     let stage2 = tokio::spawn(async move {
         // Time spent waiting for the reader (else stage 2 is what limits the run).
         let mut waiting = std::time::Duration::ZERO;
-        loop {
-            let asked = std::time::Instant::now();
-            let Some(batch) = read_rx.recv().await else {
-                break;
-            };
-            waiting += asked.elapsed();
+        while let Some(batch) = recv_timed(&mut read_rx, &mut waiting).await {
             let result = settle(&store2, batch, max_bytes, &prefix).await;
             let failed = result.is_err();
             if parsed_tx.send(result).await.is_err() || failed {
@@ -164,12 +159,7 @@ pub async fn import(
     let mut failure = None;
     // Whether storing (stage 3) or reading and parsing (stages 1-2) limits the run.
     let mut waiting = std::time::Duration::ZERO;
-    loop {
-        let asked = std::time::Instant::now();
-        let Some(batch) = parsed_rx.recv().await else {
-            break;
-        };
-        waiting += asked.elapsed();
+    while let Some(batch) = recv_timed(&mut parsed_rx, &mut waiting).await {
         let batch = match batch {
             Ok(b) => b,
             Err(e) => {
@@ -226,6 +216,14 @@ pub async fn import(
         )));
     }
     Ok(report)
+}
+
+/// The next batch from the stage before, adding the time spent waiting for it to `waiting`.
+async fn recv_timed<T>(rx: &mut mpsc::Receiver<T>, waiting: &mut std::time::Duration) -> Option<T> {
+    let asked = std::time::Instant::now();
+    let batch = rx.recv().await;
+    *waiting += asked.elapsed();
+    batch
 }
 
 async fn settle(
