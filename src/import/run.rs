@@ -111,10 +111,9 @@ pub async fn import(
             if raw.is_empty() && errors.is_empty() {
                 break;
             }
-            let items = raw;
             if read_tx
                 .blocking_send(ReadBatch {
-                    items,
+                    items: raw,
                     errors,
                     progress,
                 })
