@@ -18,8 +18,7 @@ use crate::store::StoredRaw;
 use super::prepared::{Content, Prepared};
 use super::snapshot::{Snapshot, TicketState};
 use super::writes::{
-    NewAttachment, NewBlob, NewDecision, NewMessage, NewParticipant, NewQuarantine, NewTicket,
-    Writes,
+    NewAttachment, NewDecision, NewMessage, NewParticipant, NewQuarantine, NewTicket, Writes,
 };
 
 /// What a batch is applied with.
@@ -303,12 +302,6 @@ fn apply_evaluation(
         .collect::<Vec<_>>()
         .join(" ");
     for (i, a) in email.attachments.into_iter().enumerate() {
-        if !w.blobs.iter().any(|b| b.sha256 == a.sha256) {
-            w.blobs.push(NewBlob {
-                sha256: a.sha256.clone(),
-                content: a.content,
-            });
-        }
         w.attachments.push(NewAttachment {
             message_id: mid.clone(),
             position: i as i64,

@@ -14,7 +14,6 @@ pub struct Writes {
     pub participants: Vec<NewParticipant>,
     pub messages: Vec<NewMessage>,
     pub attachments: Vec<NewAttachment>,
-    pub blobs: Vec<NewBlob>,
     pub decisions: Vec<NewDecision>,
     pub quarantine: Vec<NewQuarantine>,
     /// Notifications caused by this batch (acknowledgements), stored in its transaction.
@@ -106,12 +105,6 @@ pub struct NewAttachment {
     pub content_type: String,
     pub size: i64,
     pub sha256: String,
-}
-
-#[derive(Debug)]
-pub struct NewBlob {
-    pub sha256: String,
-    pub content: Vec<u8>,
 }
 
 #[derive(Debug, Clone)]

@@ -155,17 +155,6 @@ pub async fn apply(
         q.build().execute(&mut **tx).await?;
         messages = rest;
     }
-    let mut blobs = w.blobs;
-    while !blobs.is_empty() {
-        let rest = blobs.split_off(blobs.len().min(rows_per_statement(2)));
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("INSERT INTO blobs (sha256, content) ");
-        q.push_values(blobs, |mut b, blob| {
-            b.push_bind(blob.sha256).push_bind(blob.content);
-        });
-        q.push(" ON CONFLICT (sha256) DO NOTHING");
-        q.build().execute(&mut **tx).await?;
-        blobs = rest;
-    }
     for chunk in w.attachments.chunks(rows_per_statement(6)) {
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO attachments (message_id, position, filename, content_type, size, sha256) ",

@@ -54,7 +54,7 @@ async fn database_at_0004(dir: &std::path::Path) -> String {
 }
 
 #[tokio::test]
-async fn compacting_messages_keeps_stored_mail_and_its_foreign_keys() {
+async fn upgrading_keeps_stored_mail_attachments_and_foreign_keys() {
     let dir = tempfile::tempdir().unwrap();
     let url = database_at_0004(dir.path()).await;
     let store = Store::open(&url).await.unwrap();
@@ -69,7 +69,16 @@ async fn compacting_messages_keeps_stored_mail_and_its_foreign_keys() {
         "stored reply_text is kept"
     );
     assert!(texts.full.contains("blank pages"), "{texts:?}");
-    assert_eq!(store.attachments(1).await.unwrap().len(), 1);
+    let attachments = store.attachments(1).await.unwrap();
+    assert_eq!(attachments.len(), 1);
+    assert_eq!(
+        (
+            attachments[0].filename.as_str(),
+            attachments[0].sha256.as_str()
+        ),
+        ("log.txt", "f00"),
+        "0006 keeps attachment metadata"
+    );
 
     // Foreign keys are on again and still point at the rebuilt table.
     let mut conn = store.pool().acquire().await.unwrap();
@@ -93,4 +102,13 @@ async fn compacting_messages_keeps_stored_mail_and_its_foreign_keys() {
         .await
         .unwrap();
     assert!(problems.is_empty(), "{problems:?}");
+
+    // 0006: contents come from the stored mail; the copy table and an unused index are gone.
+    let gone: Vec<(String,)> = sqlx::query_as(
+        "SELECT name FROM sqlite_schema WHERE name IN ('blobs', 'participants_address')",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap();
+    assert!(gone.is_empty(), "{gone:?}");
 }

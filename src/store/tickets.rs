@@ -1,5 +1,6 @@
 //! Reading tickets with their participants, messages and attachments (for the CLI and API).
 
+use anyhow::Context;
 use serde::Serialize;
 use sqlx::FromRow;
 
@@ -92,6 +93,8 @@ impl MessageRow {
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct AttachmentRow {
     pub message_id: String,
+    /// Its place among the message's attachments, from 0 (see [`Store::attachment_content`]).
+    pub position: i64,
     pub filename: String,
     pub content_type: String,
     pub size: i64,
@@ -157,12 +160,110 @@ impl Store {
 
     pub async fn attachments(&self, number: i64) -> anyhow::Result<Vec<AttachmentRow>> {
         Ok(sqlx::query_as(
-            "SELECT a.message_id, a.filename, a.content_type, a.size, a.sha256 FROM attachments a \
+            "SELECT a.message_id, a.position, a.filename, a.content_type, a.size, a.sha256 \
+             FROM attachments a \
              JOIN messages m ON m.message_id = a.message_id WHERE m.ticket_id = ?1 \
              ORDER BY a.message_id, a.position",
         )
         .bind(number)
         .fetch_all(self.pool())
         .await?)
+    }
+
+    /// The content of a message's attachment, read from the stored mail (mailgate keeps each
+    /// received mail once; attachments are parts of it). Checked against the SHA-256 recorded
+    /// when the mail arrived, so what is returned is exactly what was received.
+    pub async fn attachment_content(
+        &self,
+        message_id: &str,
+        position: i64,
+    ) -> anyhow::Result<Vec<u8>> {
+        let row: Option<(String, Option<Vec<u8>>, String)> = sqlx::query_as(
+            "SELECT a.sha256, m.raw, m.raw_codec FROM attachments a \
+             JOIN messages m ON m.message_id = a.message_id \
+             WHERE a.message_id = ?1 AND a.position = ?2",
+        )
+        .bind(message_id)
+        .bind(position)
+        .fetch_optional(self.pool())
+        .await?;
+        let Some((sha256, raw, codec)) = row else {
+            anyhow::bail!("message {message_id} has no attachment at position {position}");
+        };
+        let raw = raw.with_context(|| format!("message {message_id} has no stored mail"))?;
+        let raw = StoredRaw::decode(&codec, raw)
+            .with_context(|| format!("reading the stored mail {message_id}"))?;
+        let email = crate::parse::parse(&raw)
+            .map_err(|e| anyhow::anyhow!("the stored mail {message_id} cannot be parsed: {e}"))?;
+        let attachment = usize::try_from(position)
+            .ok()
+            .and_then(|p| email.attachments.into_iter().nth(p))
+            .with_context(|| {
+                format!("the stored mail {message_id} has no attachment at position {position}")
+            })?;
+        anyhow::ensure!(
+            attachment.sha256 == sha256,
+            "attachment {position} of {message_id} does not match the SHA-256 recorded on arrival"
+        );
+        Ok(attachment.content)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sha2::{Digest, Sha256};
+
+    use crate::config::{Role, Settings};
+    use crate::domain::Source;
+    use crate::pipeline::{Pipeline, RawMessage, RunOptions};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn attachment_contents_are_read_back_from_the_stored_mail() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/t.db", dir.path().display());
+        let store = Store::open(&url).await.unwrap();
+        let mut settings = Settings::from_toml("", "test").unwrap();
+        settings.database_url = url;
+        let mut pipeline = Pipeline::new(
+            store.clone(),
+            settings,
+            RunOptions {
+                mailbox: "support".into(),
+                role: Role::Support,
+                archive: false,
+                dry_run: false,
+                notify: false,
+            },
+        );
+        let raw = std::fs::read("fixtures/cases/attachments.eml").unwrap();
+        let outcome = pipeline
+            .process_message(RawMessage {
+                source: Source::Stdin,
+                bytes: raw,
+            })
+            .await
+            .unwrap();
+        let number = outcome.ticket.unwrap().number();
+
+        let attachments = store.attachments(number).await.unwrap();
+        assert_eq!(attachments.len(), 3, "{attachments:?}");
+        for a in &attachments {
+            let content = store
+                .attachment_content(&a.message_id, a.position)
+                .await
+                .unwrap();
+            assert_eq!(content.len() as i64, a.size, "{a:?}");
+            assert_eq!(hex::encode(Sha256::digest(&content)), a.sha256, "{a:?}");
+        }
+        let missing = store
+            .attachment_content(&attachments[0].message_id, 3)
+            .await
+            .unwrap_err();
+        assert!(
+            missing.to_string().contains("no attachment at position 3"),
+            "{missing:#}"
+        );
     }
 }

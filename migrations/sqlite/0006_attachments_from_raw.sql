@@ -1,0 +1,31 @@
+-- no-transaction
+-- Attachment contents are read from the stored mail (messages.raw) when needed, like the
+-- texts since 0005: the blobs table held a second copy of every attachment. attachments
+-- keeps the metadata (name, type, size, SHA-256 of the content, which checks what is derived
+-- from raw). Its sha256 pointed at blobs, so the table is rebuilt without that reference.
+--
+-- participants_address indexed participants by address for a lookup that no query makes;
+-- each batch paid for it with writes to pages all over the index.
+--
+-- Foreign keys must be off to rebuild a table, which SQLite only allows outside a
+-- transaction, hence no-transaction and an explicit one around the rebuild (as in 0005).
+PRAGMA foreign_keys = OFF;
+BEGIN IMMEDIATE;
+CREATE TABLE attachments_new (
+    id           INTEGER PRIMARY KEY,
+    message_id   TEXT    NOT NULL REFERENCES messages (message_id),
+    position     INTEGER NOT NULL,
+    filename     TEXT    NOT NULL,
+    content_type TEXT    NOT NULL,
+    size         INTEGER NOT NULL,
+    sha256       TEXT    NOT NULL   -- hex SHA-256 of the decoded content
+);
+INSERT INTO attachments_new (id, message_id, position, filename, content_type, size, sha256)
+    SELECT id, message_id, position, filename, content_type, size, sha256 FROM attachments;
+DROP TABLE attachments;
+ALTER TABLE attachments_new RENAME TO attachments;
+CREATE INDEX attachments_message ON attachments (message_id, position);
+DROP TABLE blobs;
+DROP INDEX participants_address;
+COMMIT;
+PRAGMA foreign_keys = ON;
