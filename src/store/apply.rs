@@ -6,7 +6,7 @@ use sqlx::{QueryBuilder, Sqlite};
 use crate::outbox::enqueue::NewOutboxRow;
 use crate::pipeline::Writes;
 
-use super::{Tx, rows_per_statement};
+use super::{Tx, statement_chunks, statement_sizes};
 
 /// How far a source has got, stored in the same transaction as the mail it produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,7 +29,7 @@ pub async fn apply(
     checkpoint: Option<&Checkpoint>,
     now: i64,
 ) -> anyhow::Result<()> {
-    for chunk in w.new_tickets.chunks(rows_per_statement(10)) {
+    for chunk in statement_chunks(&w.new_tickets, 10) {
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO tickets (id, subject, status, priority, requester, mailbox, escalation, \
              created_at, updated_at, last_customer_at) ",
@@ -95,7 +95,7 @@ pub async fn apply(
             .execute(&mut **tx)
             .await?;
     }
-    for chunk in w.participants.chunks(rows_per_statement(4)) {
+    for chunk in statement_chunks(&w.participants, 4) {
         let mut q: QueryBuilder<Sqlite> =
             QueryBuilder::new("INSERT INTO participants (ticket_id, address, name, role) ");
         q.push_values(chunk, |mut b, p| {
@@ -125,8 +125,8 @@ pub async fn apply(
         .await?;
     }
     let mut messages = w.messages;
-    while !messages.is_empty() {
-        let rest = messages.split_off(messages.len().min(rows_per_statement(17)));
+    for size in statement_sizes(messages.len(), 17) {
+        let rest = messages.split_off(size);
         // Received mail: body_text and reply_text stay NULL (derived from raw when shown).
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO messages (ticket_id, message_id, direction, classification, from_addr, \
@@ -155,7 +155,7 @@ pub async fn apply(
         q.build().execute(&mut **tx).await?;
         messages = rest;
     }
-    for chunk in w.attachments.chunks(rows_per_statement(6)) {
+    for chunk in statement_chunks(&w.attachments, 6) {
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO attachments (message_id, position, filename, content_type, size, sha256) ",
         );
@@ -169,7 +169,7 @@ pub async fn apply(
         });
         q.build().execute(&mut **tx).await?;
     }
-    for chunk in w.decisions.chunks(rows_per_statement(10)) {
+    for chunk in statement_chunks(&w.decisions, 10) {
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO decisions (created_at, source, mailbox, message_id, raw_sha256, \
              classification, decision, rule, reason, ticket_id) ",
@@ -251,7 +251,7 @@ pub async fn apply(
 /// `last_error`; due at once; no attempt yet). Used by the pipeline and by the agent commands,
 /// always inside the transaction of the change that caused them.
 pub async fn insert_outbox(tx: &mut Tx, rows: &[NewOutboxRow]) -> anyhow::Result<()> {
-    for chunk in rows.chunks(rows_per_statement(16)) {
+    for chunk in statement_chunks(&rows, 16) {
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO outbox (ticket_id, kind, recipients, subject, message_id, in_reply_to, \
              references_ids, auto_submitted, body_text, body_html, status, attempts, \

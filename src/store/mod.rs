@@ -133,8 +133,62 @@ fn rows_per_statement(columns: usize) -> usize {
     (MAX_BINDS / columns).clamp(1, 500)
 }
 
+/// Sizes to split `len` rows into for multi-row statements: powers of two, largest first, at
+/// most [`rows_per_statement`]. A table then has only a handful of distinct statement texts,
+/// each prepared once per connection and reused from sqlx's statement cache; sizing each
+/// statement to the batch made almost every batch prepare new (large) statements.
+fn statement_sizes(len: usize, columns: usize) -> impl Iterator<Item = usize> {
+    let cap = 1usize << rows_per_statement(columns).ilog2();
+    let mut left = len;
+    std::iter::from_fn(move || {
+        if left == 0 {
+            return None;
+        }
+        let size = cap.min(1 << left.ilog2());
+        left -= size;
+        Some(size)
+    })
+}
+
+/// `rows` split as [`statement_sizes`] says.
+fn statement_chunks<T>(rows: &[T], columns: usize) -> impl Iterator<Item = &[T]> {
+    let mut rest = rows;
+    statement_sizes(rows.len(), columns).map(move |size| {
+        let (chunk, tail) = rest.split_at(size);
+        rest = tail;
+        chunk
+    })
+}
+
 #[cfg(test)]
 mod migration_tests;
+
+#[cfg(test)]
+mod statement_size_tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_split_into_few_power_of_two_statements() {
+        assert_eq!(statement_sizes(0, 4).count(), 0);
+        assert_eq!(
+            statement_sizes(250, 10).collect::<Vec<_>>(),
+            [128, 64, 32, 16, 8, 2]
+        );
+        // The cap is the largest power of two the bind limit allows (30,000 / 17 → 256).
+        assert_eq!(
+            statement_sizes(600, 17).collect::<Vec<_>>(),
+            [256, 256, 64, 16, 8]
+        );
+        for len in 0..2000 {
+            let sizes: Vec<usize> = statement_sizes(len, 6).collect();
+            assert_eq!(sizes.iter().sum::<usize>(), len);
+            assert!(sizes.iter().all(|s| s.is_power_of_two() && *s <= 256));
+        }
+        let rows: Vec<usize> = (0..11).collect();
+        let chunks: Vec<&[usize]> = statement_chunks(&rows, 3).collect();
+        assert_eq!(chunks, [&rows[0..8], &rows[8..10], &rows[10..11]]);
+    }
+}
 
 #[cfg(test)]
 mod latency_tests {
