@@ -19,7 +19,7 @@ use file::{FileConfig, MailboxFile};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://mailgate.db";
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 25 * 1024 * 1024;
-pub const DEFAULT_IMPORT_BATCH: usize = 250;
+pub const DEFAULT_IMPORT_BATCH: usize = 500;
 /// IDLE is re-issued every 25 minutes unless configured otherwise.
 pub const DEFAULT_IDLE_RENEW_SECS: u64 = 25 * 60;
 /// Messages an IMAP poller fetches and commits together (memory is bounded by bytes too).

@@ -7,8 +7,9 @@
 //!    parsed, the rest is parsed in parallel;
 //! 3. the pipeline decides and stores each batch in one transaction with its checkpoint.
 //!
-//! Channels between stages hold one batch each, so at most five batches are in memory
-//! (one per stage and one per channel), whatever the size of the archive.
+//! The channel into stage 2 holds one batch, the one into stage 3 two (stage 3 takes a
+//! waiting batch along into its transaction: group commit). So at most six batches are in
+//! memory (one per stage, three in channels), whatever the size of the archive.
 
 use std::path::PathBuf;
 
@@ -56,6 +57,18 @@ struct ParsedBatch {
     progress: u64,
     last_position: Option<String>,
     count: u64,
+}
+
+impl ParsedBatch {
+    /// Appends the batch read after this one.
+    fn absorb(&mut self, next: ParsedBatch) {
+        self.prepared.extend(next.prepared);
+        self.redeliveries.extend(next.redeliveries);
+        self.errors.extend(next.errors);
+        self.progress = next.progress;
+        self.last_position = next.last_position.or(self.last_position.take());
+        self.count += next.count;
+    }
 }
 
 pub async fn import(
@@ -126,7 +139,7 @@ pub async fn import(
 
     // Stage 2: hash each message and peek at its Message-ID (in parallel), drop exact
     // re-deliveries, parse the rest (in parallel).
-    let (parsed_tx, mut parsed_rx) = mpsc::channel::<anyhow::Result<ParsedBatch>>(1);
+    let (parsed_tx, mut parsed_rx) = mpsc::channel::<anyhow::Result<ParsedBatch>>(2);
     let store2 = store.clone();
     let prefix = pipeline.settings().tickets.prefix.clone();
     let stage2 = tokio::spawn(async move {
@@ -159,13 +172,23 @@ pub async fn import(
     // Whether storing (stage 3) or reading and parsing (stages 1-2) limits the run.
     let mut waiting = std::time::Duration::ZERO;
     while let Some(batch) = recv_timed(&mut parsed_rx, &mut waiting).await {
-        let batch = match batch {
+        let mut batch = match batch {
             Ok(b) => b,
             Err(e) => {
                 failure = Some(e);
                 break;
             }
         };
+        // Group commit: a batch that is already waiting joins this one, so when storing is
+        // what limits the run it commits less often, holding nothing more in memory than the
+        // channel already did. A failure waiting behind it is handled once this batch is in.
+        let mut failure_behind = None;
+        if let Ok(next) = parsed_rx.try_recv() {
+            match next {
+                Ok(next) => batch.absorb(next),
+                Err(e) => failure_behind = Some(e),
+            }
+        }
         messages_done += batch.count as i64;
         let checkpoint = batch.last_position.map(|position| Checkpoint::Import {
             path: archive_path.clone(),
@@ -191,6 +214,10 @@ pub async fn import(
                 "{} messages, {} tickets created",
                 report.read, report.created
             ));
+        }
+        if let Some(e) = failure_behind {
+            failure = Some(e);
+            break;
         }
         if shutdown.is_cancelled() {
             report.interrupted = true;

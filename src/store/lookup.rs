@@ -19,11 +19,12 @@ use super::{Store, Tx};
 /// Every Message-ID of the list already decided on: stored on a ticket (`messages`), or only
 /// logged because it belonged to no ticket (`decisions` with decision `ignored`), or sent
 /// by mailgate itself (`outbox`: a reply to a notification threads by it).
-/// `messages_seen` covers the columns, so no row holding a mail is read (SQLite would pick
-/// the unique index on `message_id` by itself).
+/// The indexes `messages_seen` and `decisions_unstored` (partial: only decisions that stored
+/// nothing) cover the columns, so no row is read, let alone one holding a mail. They are
+/// named: SQLite would pick the unique index on `message_id` by itself.
 const SEEN: &str = "SELECT message_id, ticket_id, raw_sha256 FROM messages INDEXED BY messages_seen \
      WHERE message_id IN (SELECT value FROM json_each(?1)) \
-     UNION ALL SELECT message_id, ticket_id, raw_sha256 FROM decisions \
+     UNION ALL SELECT message_id, ticket_id, raw_sha256 FROM decisions INDEXED BY decisions_unstored \
      WHERE decision IN ('ignored', 'rejected') AND message_id IN (SELECT value FROM json_each(?1)) \
      UNION ALL SELECT message_id, ticket_id, '' FROM outbox \
      WHERE message_id IN (SELECT value FROM json_each(?1))";
