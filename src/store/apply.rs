@@ -251,7 +251,7 @@ pub async fn apply(
 /// `last_error`; due at once; no attempt yet). Used by the pipeline and by the agent commands,
 /// always inside the transaction of the change that caused them.
 pub async fn insert_outbox(tx: &mut Tx, rows: &[NewOutboxRow]) -> anyhow::Result<()> {
-    for chunk in statement_chunks(&rows, 16) {
+    for chunk in statement_chunks(rows, 16) {
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO outbox (ticket_id, kind, recipients, subject, message_id, in_reply_to, \
              references_ids, auto_submitted, body_text, body_html, status, attempts, \
