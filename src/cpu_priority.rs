@@ -26,3 +26,40 @@ pub fn init_parse_pool() {
         .start_handler(|_| lower_this_thread())
         .build_global();
 }
+
+/// Runs `work` on the parse pool and waits for it without holding a runtime thread (a
+/// `spawn_blocking` thread would only sit waiting for the pool: one more thread to wake per
+/// step). A panic in `work` comes back as an error instead of aborting the pool.
+pub async fn on_parse_pool<R, F>(work: F) -> anyhow::Result<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let (done, result) = tokio::sync::oneshot::channel();
+    rayon::spawn(move || {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+        let _ = done.send(outcome);
+    });
+    match result.await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(_panic)) => anyhow::bail!("a task of the parse pool panicked"),
+        Err(_) => anyhow::bail!("the parse pool dropped a task"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rayon::prelude::*;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn parse_pool_work_comes_back_and_a_panic_is_an_error() {
+        let sum = on_parse_pool(|| (1..=100u64).into_par_iter().sum::<u64>())
+            .await
+            .unwrap();
+        assert_eq!(sum, 5050);
+        let failed = on_parse_pool(|| -> u64 { panic!("bad input") }).await;
+        assert!(failed.is_err());
+    }
+}

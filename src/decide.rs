@@ -142,8 +142,7 @@ pub fn evaluate(
 }
 
 /// The decision for a Message-ID already decided on. `redelivery`: the very same bytes (see
-/// [`Evaluation::redelivery`]). Also used by import, which recognises exact re-deliveries
-/// before parsing them.
+/// [`Evaluation::redelivery`]; import recognises those before parsing and only counts them).
 pub fn duplicate(
     message_id: &MessageId,
     classification: Classification,

@@ -56,6 +56,12 @@ impl ImportReport {
         }
     }
 
+    /// Exact re-deliveries recognised before parsing (same Message-ID, same bytes): duplicates.
+    pub fn count_redeliveries(&mut self, n: u64) {
+        self.read += n;
+        self.duplicates += n;
+    }
+
     /// A message that could not be read at all (I/O error inside the archive).
     pub fn error(&mut self, position: String, error: String) {
         self.read += 1;

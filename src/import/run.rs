@@ -22,10 +22,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::reader::{self, Format, ItemError, RawItem};
 use super::report::ImportReport;
-use crate::decide::{self, Seen};
-use crate::domain::{Classification, MessageId, Source, TicketRef};
+use crate::cpu_priority::on_parse_pool;
+use crate::domain::{MessageId, Source};
 use crate::parse;
-use crate::pipeline::{Outcome, Pipeline, Prepared, RawMessage, prepare_hashed};
+use crate::pipeline::{Pipeline, Prepared, RawMessage, prepare_hashed};
 use crate::store::{Checkpoint, Store};
 
 pub struct ImportRequest {
@@ -52,7 +52,9 @@ struct Peeked {
 /// A batch ready for the pipeline, with what was settled without parsing.
 struct ParsedBatch {
     prepared: Vec<Prepared>,
-    redeliveries: Vec<Outcome>,
+    /// Exact re-deliveries (same Message-ID, same bytes) settled without parsing: the
+    /// pipeline would only count them as duplicates, storing nothing.
+    redeliveries: u64,
     errors: Vec<ItemError>,
     progress: u64,
     last_position: Option<String>,
@@ -63,7 +65,7 @@ impl ParsedBatch {
     /// Appends the batch read after this one.
     fn absorb(&mut self, next: ParsedBatch) {
         self.prepared.extend(next.prepared);
-        self.redeliveries.extend(next.redeliveries);
+        self.redeliveries += next.redeliveries;
         self.errors.extend(next.errors);
         self.progress = next.progress;
         self.last_position = next.last_position.or(self.last_position.take());
@@ -141,12 +143,11 @@ pub async fn import(
     // re-deliveries, parse the rest (in parallel).
     let (parsed_tx, mut parsed_rx) = mpsc::channel::<anyhow::Result<ParsedBatch>>(2);
     let store2 = store.clone();
-    let prefix = pipeline.settings().tickets.prefix.clone();
     let stage2 = tokio::spawn(async move {
         // Time spent waiting for the reader (else stage 2 is what limits the run).
         let mut waiting = std::time::Duration::ZERO;
         while let Some(batch) = recv_timed(&mut read_rx, &mut waiting).await {
-            let result = settle(&store2, batch, max_bytes, &prefix).await;
+            let result = settle(&store2, batch, max_bytes).await;
             let failed = result.is_err();
             if parsed_tx.send(result).await.is_err() || failed {
                 break;
@@ -202,9 +203,10 @@ pub async fn import(
                 break;
             }
         };
-        for o in outcomes.iter().chain(batch.redeliveries.iter()) {
+        for o in &outcomes {
             report.count(o);
         }
+        report.count_redeliveries(batch.redeliveries);
         for e in batch.errors {
             report.error(e.position, e.error);
         }
@@ -252,35 +254,30 @@ async fn recv_timed<T>(rx: &mut mpsc::Receiver<T>, waiting: &mut std::time::Dura
     batch
 }
 
-async fn settle(
-    store: &Store,
-    batch: ReadBatch,
-    max_bytes: usize,
-    prefix: &str,
-) -> anyhow::Result<ParsedBatch> {
-    // The Message-IDs first (a quick look at the headers), so that the lookup of which are
-    // already known runs while the bytes are hashed.
+async fn settle(store: &Store, batch: ReadBatch, max_bytes: usize) -> anyhow::Result<ParsedBatch> {
+    // One pass over the batch: each message's Message-ID (a quick look at its headers) and
+    // the hash of its bytes. Then which of them are already known, with those bytes.
     let items = batch.items;
-    let (items, ids) = tokio::task::spawn_blocking(move || {
-        let ids: Vec<MessageId> = items
+    let (items, peeked) = on_parse_pool(move || {
+        let peeked: Vec<(MessageId, String)> = items
             .par_iter()
-            .map(|item| parse::peek_message_id(&item.bytes))
+            .map(|item| {
+                (
+                    parse::peek_message_id(&item.bytes),
+                    hex::encode(Sha256::digest(&item.bytes)),
+                )
+            })
             .collect();
-        (items, ids)
+        (items, peeked)
     })
     .await
-    .context("reading Message-IDs")?;
-    let hashing = tokio::task::spawn_blocking(move || {
-        let hashes: Vec<String> = items
-            .par_iter()
-            .map(|item| hex::encode(Sha256::digest(&item.bytes)))
-            .collect();
-        (items, hashes)
-    });
+    .context("reading Message-IDs and hashing a batch")?;
+    let (ids, hashes): (Vec<MessageId>, Vec<String>) = peeked.into_iter().unzip();
     let id_refs: Vec<&MessageId> = ids.iter().collect();
-    let (known, hashed) = tokio::join!(store.known_messages(&id_refs), hashing);
-    let known = known.context("looking up known messages")?;
-    let (items, hashes) = hashed.context("hashing a batch")?;
+    let known = store
+        .known_messages(&id_refs)
+        .await
+        .context("looking up known messages")?;
     let items: Vec<Peeked> = items
         .into_iter()
         .zip(ids)
@@ -293,17 +290,15 @@ async fn settle(
         .collect();
     let last_position = items.last().map(|p| p.item.source.to_string());
     let count = items.len() as u64;
-    let mut redeliveries = Vec::new();
+    let mut redeliveries = 0;
     let mut to_parse = Vec::with_capacity(items.len());
     for p in items {
         match known.get(p.message_id.as_str()) {
-            Some(seen) if seen.raw_sha256 == p.sha256 => {
-                redeliveries.push(redelivery(&p, seen, prefix));
-            }
+            Some(seen) if seen.raw_sha256 == p.sha256 => redeliveries += 1,
             _ => to_parse.push((p.item, p.sha256)),
         }
     }
-    let prepared = tokio::task::spawn_blocking(move || {
+    let prepared = on_parse_pool(move || {
         to_parse
             .into_par_iter()
             .map(|(item, sha256)| {
@@ -328,17 +323,6 @@ async fn settle(
         last_position,
         count,
     })
-}
-
-/// An exact re-delivery, settled without parsing: the same decision the pipeline would take.
-/// Its classification is not known without parsing; it is only counted, never stored.
-fn redelivery(p: &Peeked, seen: &Seen, prefix: &str) -> Outcome {
-    Outcome {
-        source: p.item.source.to_string(),
-        message_id: p.message_id.to_string(),
-        decision: decide::duplicate(&p.message_id, Classification::Plain, seen, true, prefix),
-        ticket: seen.ticket.map(|n| TicketRef::new(prefix, n)),
-    }
 }
 
 fn progress_bar(enabled: bool, total: Option<u64>, format: Format) -> Option<ProgressBar> {

@@ -22,12 +22,16 @@ use super::{Store, Tx};
 /// The indexes `messages_seen` and `decisions_unstored` (partial: only decisions that stored
 /// nothing) cover the columns, so no row is read, let alone one holding a mail. They are
 /// named: SQLite would pick the unique index on `message_id` by itself.
-const SEEN: &str = "SELECT message_id, ticket_id, raw_sha256 FROM messages INDEXED BY messages_seen \
+/// The answer comes back as ONE row holding a JSON array of `[rank, message_id, ticket_id,
+/// raw_sha256]` (rank: 0 stored, 1 decided only, 2 sent by us; the lowest wins): a batch of
+/// known mail (an import re-run) then costs one row through the driver, not hundreds.
+const SEEN: &str = "SELECT json_group_array(json_array(rank, message_id, ticket_id, raw_sha256)) FROM ( \
+     SELECT 0 AS rank, message_id, ticket_id, raw_sha256 FROM messages INDEXED BY messages_seen \
      WHERE message_id IN (SELECT value FROM json_each(?1)) \
-     UNION ALL SELECT message_id, ticket_id, raw_sha256 FROM decisions INDEXED BY decisions_unstored \
+     UNION ALL SELECT 1, message_id, ticket_id, raw_sha256 FROM decisions INDEXED BY decisions_unstored \
      WHERE decision IN ('ignored', 'rejected') AND message_id IN (SELECT value FROM json_each(?1)) \
-     UNION ALL SELECT message_id, ticket_id, '' FROM outbox \
-     WHERE message_id IN (SELECT value FROM json_each(?1))";
+     UNION ALL SELECT 2, message_id, ticket_id, '' FROM outbox \
+     WHERE message_id IN (SELECT value FROM json_each(?1)))";
 
 /// Outgoing mails (on a ticket) that bounces of the batch refer to.
 const SENT: &str = "SELECT message_id, ticket_id, recipients FROM outbox \
@@ -59,11 +63,26 @@ struct SentRow {
     recipients: String,
 }
 
-#[derive(FromRow)]
-struct SeenRow {
-    message_id: String,
-    ticket_id: Option<i64>,
-    raw_sha256: String,
+/// One element of [`SEEN`]'s array.
+#[derive(serde::Deserialize)]
+struct SeenRow(u8, String, Option<i64>, String);
+
+/// Runs [`SEEN`] for `ids`: what is known of each, the best-ranked answer per Message-ID.
+async fn seen<'e>(
+    conn: impl sqlx::SqliteExecutor<'e>,
+    ids: &[&str],
+) -> anyhow::Result<HashMap<String, Seen>> {
+    let (json,): (String,) = sqlx::query_as(SEEN)
+        .bind(json_list(ids)?)
+        .fetch_one(conn)
+        .await?;
+    let mut rows: Vec<SeenRow> = serde_json::from_str(&json)?;
+    rows.sort_by_key(|r| r.0);
+    let mut out = HashMap::with_capacity(rows.len());
+    for SeenRow(_, message_id, ticket, raw_sha256) in rows {
+        out.entry(message_id).or_insert(Seen { ticket, raw_sha256 });
+    }
+    Ok(out)
 }
 
 #[derive(FromRow)]
@@ -87,21 +106,14 @@ pub async fn load_snapshot(tx: &mut Tx, keys: &Keys) -> anyhow::Result<Snapshot>
     let mut snapshot = Snapshot::default();
     let ids: Vec<&str> = keys.message_ids.iter().map(MessageId::as_str).collect();
     let mut ticket_ids: HashSet<i64> = keys.tickets.clone();
-    let rows: Vec<SeenRow> = sqlx::query_as(SEEN)
-        .bind(json_list(&ids)?)
-        .fetch_all(&mut **tx)
-        .await?;
-    for r in rows {
-        let Ok(id) = MessageId::parse(&r.message_id) else {
+    for (message_id, seen) in seen(&mut **tx, &ids).await? {
+        let Ok(id) = MessageId::parse(&message_id) else {
             continue;
         };
-        if let Some(t) = r.ticket_id {
+        if let Some(t) = seen.ticket {
             ticket_ids.insert(t);
         }
-        snapshot.seen.entry(id).or_insert(Seen {
-            ticket: r.ticket_id,
-            raw_sha256: r.raw_sha256,
-        });
+        snapshot.seen.entry(id).or_insert(seen);
     }
     if !keys.sent_ids.is_empty() {
         let ids: Vec<&str> = keys.sent_ids.iter().map(MessageId::as_str).collect();
@@ -196,17 +208,6 @@ impl Store {
         ids: &[&MessageId],
     ) -> anyhow::Result<HashMap<String, Seen>> {
         let ids: Vec<&str> = ids.iter().map(|m| m.as_str()).collect();
-        let rows: Vec<SeenRow> = sqlx::query_as(SEEN)
-            .bind(json_list(&ids)?)
-            .fetch_all(self.pool())
-            .await?;
-        let mut out = HashMap::with_capacity(rows.len());
-        for r in rows {
-            out.entry(r.message_id).or_insert(Seen {
-                ticket: r.ticket_id,
-                raw_sha256: r.raw_sha256,
-            });
-        }
-        Ok(out)
+        seen(self.pool(), &ids).await
     }
 }
