@@ -2,9 +2,9 @@
 //!
 //! Three stages overlap so both cores stay busy and memory stays flat:
 //! 1. a reader thread splits the archive into raw messages, a batch at a time;
-//! 2. each message is hashed and its Message-ID peeked at (in parallel, rayon); exact
-//!    re-deliveries (same Message-ID, same bytes) are counted as duplicates without being
-//!    parsed, the rest is parsed in parallel;
+//! 2. each message is hashed and its Message-ID peeked at, in one pass on the parse pool
+//!    (rayon); exact re-deliveries (same Message-ID, same bytes) are counted as duplicates
+//!    without being parsed, the rest is parsed on the pool;
 //! 3. the pipeline decides and stores each batch in one transaction with its checkpoint.
 //!
 //! The channel into stage 2 holds one batch, the one into stage 3 two (stage 3 takes a
