@@ -25,11 +25,11 @@
 //!   refuses is retried mail by mail; the mail at fault goes to quarantine with its reason.
 //! - [`store`]: the database edge (SQLite now, WAL, 32 KB pages), migrations under
 //!   `migrations/sqlite/`, runtime queries with bound parameters only. A received mail is
-//!   stored once, LZ4-compressed (`store::StoredRaw`); its texts are derived from it when
-//!   shown. A background checkpointer (`Store::start_checkpointer`) copies the WAL into the
+//!   stored once, LZ4-compressed (`store::StoredRaw`); its texts and attachment contents are
+//!   derived from it when shown. A background checkpointer (`Store::start_checkpointer`) copies the WAL into the
 //!   database file off the writer's path.
 //! - [`cpu_priority`]: the parse pool and archive reader run at a lower priority than the
-//!   serial decide/store chain they feed.
+//!   serial decide/store chain they feed; `on_parse_pool` awaits work on that pool.
 //! - [`import`]: mbox / Maildir / .eml-folder readers and the import run with its report.
 //! - [`imap`]: the IMAP edge. `Poller` per mailbox (`mailgate run`): fetch new mail by UID in
 //!   batches → pipeline (commit with the UID checkpoint) → only then move/flag it; IDLE or
