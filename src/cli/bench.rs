@@ -395,13 +395,7 @@ async fn import_phase(
     let mut pipeline = Pipeline::new(
         store.clone(),
         settings.clone(),
-        RunOptions {
-            mailbox: "support".into(),
-            role: Role::Support,
-            archive: false,
-            dry_run: false,
-            notify: false,
-        },
+        RunOptions::import("support", Role::Support),
     );
     let report = import(
         &mut pipeline,

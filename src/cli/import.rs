@@ -44,13 +44,9 @@ pub async fn run(args: ImportArgs, settings: Settings, store: Store) -> anyhow::
         store.clone(),
         settings,
         RunOptions {
-            mailbox,
-            role,
             archive: args.archive,
             dry_run: args.dry_run,
-            // Imports never notify: archived mail is history, and a plain import of old mail
-            // would otherwise acknowledge mail answered long ago.
-            notify: false,
+            ..RunOptions::import(mailbox, role)
         },
     );
     let shutdown = CancellationToken::new();

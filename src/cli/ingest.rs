@@ -66,13 +66,7 @@ pub fn live_pipeline(
     Ok(Pipeline::new(
         store,
         settings,
-        RunOptions {
-            mailbox,
-            role,
-            archive: false,
-            dry_run: false,
-            notify: true,
-        },
+        RunOptions::live(mailbox, role),
     ))
 }
 

@@ -78,13 +78,7 @@ impl Poller {
         let pipeline = Pipeline::new(
             store.clone(),
             settings.clone(),
-            RunOptions {
-                mailbox: mailbox.name.clone(),
-                role: mailbox.role,
-                archive: false,
-                dry_run: false,
-                notify: true,
-            },
+            RunOptions::live(mailbox.name.clone(), mailbox.role),
         );
         let max_bytes = match mailbox.max_message_bytes {
             0 => settings.max_message_bytes,

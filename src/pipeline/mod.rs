@@ -43,6 +43,28 @@ pub struct RunOptions {
     pub notify: bool,
 }
 
+impl RunOptions {
+    /// Live mail arriving at `mailbox` (IMAP, `mailgate ingest`): stored and acknowledged.
+    pub fn live(mailbox: impl Into<String>, role: Role) -> Self {
+        RunOptions {
+            mailbox: mailbox.into(),
+            role,
+            archive: false,
+            dry_run: false,
+            notify: true,
+        }
+    }
+
+    /// Old mail imported as if it arrived at `mailbox`: stored, never acknowledged (it was
+    /// answered long ago). `archive` and `dry_run` are off; set them for those modes.
+    pub fn import(mailbox: impl Into<String>, role: Role) -> Self {
+        RunOptions {
+            notify: false,
+            ..RunOptions::live(mailbox, role)
+        }
+    }
+}
+
 pub struct Pipeline {
     store: Store,
     settings: Settings,

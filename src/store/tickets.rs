@@ -229,13 +229,7 @@ mod tests {
         let mut pipeline = Pipeline::new(
             store.clone(),
             settings,
-            RunOptions {
-                mailbox: "support".into(),
-                role: Role::Support,
-                archive: false,
-                dry_run: false,
-                notify: false,
-            },
+            RunOptions::import("support", Role::Support),
         );
         let raw = std::fs::read("fixtures/cases/attachments.eml").unwrap();
         let outcome = pipeline
