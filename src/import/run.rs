@@ -43,12 +43,6 @@ struct ReadBatch {
     progress: u64,
 }
 
-struct Peeked {
-    item: RawItem,
-    message_id: MessageId,
-    sha256: String,
-}
-
 /// A batch ready for the pipeline, with what was settled without parsing.
 struct ParsedBatch {
     prepared: Vec<Prepared>,
@@ -272,30 +266,19 @@ async fn settle(store: &Store, batch: ReadBatch, max_bytes: usize) -> anyhow::Re
     })
     .await
     .context("reading Message-IDs and hashing a batch")?;
-    let (ids, hashes): (Vec<MessageId>, Vec<String>) = peeked.into_iter().unzip();
-    let id_refs: Vec<&MessageId> = ids.iter().collect();
+    let ids: Vec<&MessageId> = peeked.iter().map(|(id, _)| id).collect();
     let known = store
-        .known_messages(&id_refs)
+        .known_messages(&ids)
         .await
         .context("looking up known messages")?;
-    let items: Vec<Peeked> = items
-        .into_iter()
-        .zip(ids)
-        .zip(hashes)
-        .map(|((item, message_id), sha256)| Peeked {
-            item,
-            message_id,
-            sha256,
-        })
-        .collect();
-    let last_position = items.last().map(|p| p.item.source.to_string());
+    let last_position = items.last().map(|item| item.source.to_string());
     let count = items.len() as u64;
     let mut redeliveries = 0;
     let mut to_parse = Vec::with_capacity(items.len());
-    for p in items {
-        match known.get(p.message_id.as_str()) {
-            Some(seen) if seen.raw_sha256 == p.sha256 => redeliveries += 1,
-            _ => to_parse.push((p.item, p.sha256)),
+    for (item, (message_id, sha256)) in items.into_iter().zip(peeked) {
+        match known.get(message_id.as_str()) {
+            Some(seen) if seen.raw_sha256 == sha256 => redeliveries += 1,
+            _ => to_parse.push((item, sha256)),
         }
     }
     let prepared = on_parse_pool(move || {
