@@ -10,7 +10,8 @@ use crate::domain::{
 };
 use crate::escalation::gate::GateReport;
 use crate::escalation::rules::{EscalationRules, TicketLookup};
-use crate::thread::{ThreadContext, ThreadLookup, Threading, thread};
+use crate::thread::{Standing, ThreadContext, ThreadLookup, Threading, thread};
+use crate::trust::SenderTrust;
 
 /// A Message-ID the installation has already decided on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,10 +44,89 @@ pub struct Evaluation {
     pub redelivery: bool,
     /// What the escalation gate found and decided, for mail it judged.
     pub escalation: Option<Box<GateReport>>,
+    /// Who wrote a mail that lands on an existing ticket, as far as it is proven.
+    pub author: Author,
+}
+
+/// Who wrote a mail threaded onto an existing ticket, as far as anything proves it (SPEC 2,
+/// Trust; 2.4.1; 6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Author {
+    /// A participant (the customer side), or any mail that opens a ticket.
+    Participant,
+    /// Not a participant of the ticket it threaded onto by Message-ID, or unverified: the
+    /// mail is stored and flagged; it makes nobody a participant and changes no status.
+    NonParticipant,
+    /// An agent, authenticated by the trusted Authentication-Results or by the reply address
+    /// mailgate signed for them: their mail is relayed to the customers.
+    Agent,
+    /// From an agent's address but not authenticated: an internal note marked unverified,
+    /// never relayed, no status change.
+    UnverifiedAgent,
+}
+
+impl Author {
+    /// The flag stored on the message (`messages.flag`), `None` for unflagged mail.
+    pub fn flag(self) -> Option<&'static str> {
+        match self {
+            Author::NonParticipant => Some("non_participant"),
+            Author::UnverifiedAgent => Some("unverified_agent"),
+            Author::Participant | Author::Agent => None,
+        }
+    }
+
+    /// Whether the mail may change the ticket's status (reopen it).
+    fn may_change_status(self) -> bool {
+        matches!(self, Author::Participant | Author::Agent)
+    }
+}
+
+/// The [`Author`] of a threaded mail, and what the decision's reason says about it.
+fn author_of(
+    standing: &Standing,
+    email: &InboundEmail,
+    trust: &SenderTrust,
+    ticket: &TicketRef,
+    ctx: &DecideContext,
+) -> (Author, String) {
+    let sender = &email.from.address;
+    match standing {
+        Standing::NonParticipant { why } => (
+            Author::NonParticipant,
+            format!(
+                "; {why}: stored on {ticket}, flagged as from a non-participant (it makes \
+                 nobody a participant and changes no status)"
+            ),
+        ),
+        Standing::AgentByToken => (
+            Author::Agent,
+            format!("; agent {sender} authenticated by the reply address signed for them"),
+        ),
+        Standing::Participant if ctx.thread.agents.matches(sender) => {
+            if trust.authenticated() {
+                (
+                    Author::Agent,
+                    format!("; agent {sender} authenticated: {}", trust.describe()),
+                )
+            } else {
+                (
+                    Author::UnverifiedAgent,
+                    format!(
+                        "; from agent address {sender}, not authenticated ({}; not sent to an \
+                         agent reply address): stored as an internal note marked unverified, \
+                         never relayed to the customer",
+                        trust.describe()
+                    ),
+                )
+            }
+        }
+        Standing::Participant => (Author::Participant, String::new()),
+    }
 }
 
 pub fn evaluate(
     email: &InboundEmail,
+    trust: &SenderTrust,
     raw_sha256: &str,
     role: Role,
     lookup: &impl DecideLookup,
@@ -61,23 +141,29 @@ pub fn evaluate(
             ticket: seen.ticket,
             redelivery,
             escalation: None,
+            author: Author::Participant,
         };
     }
     if classification == Classification::Escalation {
-        return escalation::evaluate(email, classification, lookup, ctx);
+        return escalation::evaluate(email, trust, classification, lookup, ctx);
     }
 
-    let threading = thread(email, lookup, &ctx.thread);
+    let threading = thread(email, trust, lookup, &ctx.thread);
+    let mut author = Author::Participant;
     let (action, rule, reason, ticket) = match threading {
         Threading::Existing {
             ticket,
             rule,
             detail,
+            standing,
         } => {
             let r = TicketRef::new(prefix, ticket);
             let status = lookup.ticket_status(ticket);
-            let reopen = reopens(&classification, status, ctx);
+            let (who, about) = author_of(&standing, email, trust, &r, ctx);
+            author = who;
+            let reopen = reopens(&classification, status, ctx).filter(|_| who.may_change_status());
             let mut reason = detail;
+            reason.push_str(&about);
             if classification.is_machine_generated() {
                 reason.push_str(&format!(
                     "; {} mail is stored on {r} without changing its status",
@@ -138,6 +224,7 @@ pub fn evaluate(
         ticket,
         redelivery: false,
         escalation: None,
+        author,
     }
 }
 

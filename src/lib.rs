@@ -63,3 +63,4 @@ pub mod shutdown;
 pub mod store;
 pub mod thread;
 pub mod tls;
+pub mod trust;

@@ -2,11 +2,24 @@
 //! names a ticket and carries an HMAC so that nobody can forge one for another ticket.
 //!
 //! Format: `<ticket number>.<first 12 bytes of HMAC-SHA256(key, "reply:<number>") in hex>`.
+//!
+//! Agent tokens (`<number>.a<hex>`, HMAC over `agent:<number>:<address>`) are signed for one
+//! agent and one ticket: mail to such an address from that agent is authenticated as theirs
+//! (SPEC 6: an agent's mail is relayed to customers only when authenticated).
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::config::Secret;
+use crate::domain::EmailAddress;
+
+/// What an agent token signs: the ticket and the agent's address (in lower case).
+fn agent_message(ticket_number: i64, agent: &EmailAddress) -> String {
+    format!(
+        "agent:{ticket_number}:{}",
+        agent.as_str().to_ascii_lowercase()
+    )
+}
 
 #[derive(Clone)]
 pub struct ReplyTokens {
@@ -31,6 +44,33 @@ impl ReplyTokens {
         mac.update(format!("reply:{number}").as_bytes());
         mac.verify_truncated_left(&given).ok()?;
         (given.len() == 12).then_some(number)
+    }
+
+    /// The token of the reply address given to `agent` for ticket `ticket_number`.
+    pub fn agent_token_for(&self, ticket_number: i64, agent: &EmailAddress) -> String {
+        let mac = self
+            .hmac()
+            .map(|mut mac| {
+                mac.update(agent_message(ticket_number, agent).as_bytes());
+                mac.finalize().into_bytes()[..12].to_vec()
+            })
+            .unwrap_or_default();
+        format!("{ticket_number}.a{}", hex::encode(mac))
+    }
+
+    /// The ticket an agent token names, when it was signed for `sender` (constant time).
+    pub fn verify_agent(&self, token: &str, sender: &EmailAddress) -> Option<i64> {
+        let (number, rest) = token.split_once('.')?;
+        let mac_hex = rest.strip_prefix(['a', 'A'])?;
+        let number: i64 = number.parse().ok().filter(|n| *n > 0)?;
+        let given = hex::decode(mac_hex.to_ascii_lowercase()).ok()?;
+        if given.len() != 12 {
+            return None;
+        }
+        let mut mac = self.hmac()?;
+        mac.update(agent_message(number, sender).as_bytes());
+        mac.verify_truncated_left(&given).ok()?;
+        Some(number)
     }
 
     fn mac(&self, ticket_number: i64) -> Vec<u8> {
@@ -69,5 +109,28 @@ mod tests {
         assert_eq!(t.verify("42"), None);
         assert_eq!(t.verify("42.00"), None, "a truncated MAC does not verify");
         assert_eq!(t.verify("x.abcdef"), None);
+    }
+
+    #[test]
+    fn agent_tokens_are_for_one_agent_and_one_ticket() {
+        let t = ReplyTokens::new(Secret::new("k1"));
+        let ann = EmailAddress::parse("ann@agents.example.test").unwrap();
+        let bob = EmailAddress::parse("bob@agents.example.test").unwrap();
+        let token = t.agent_token_for(7, &ann);
+        assert!(token.starts_with("7.a"), "{token}");
+        assert_eq!(t.verify_agent(&token, &ann), Some(7));
+        let upper = EmailAddress::parse("ANN@Agents.Example.Test").unwrap();
+        assert_eq!(t.verify_agent(&token.to_uppercase(), &upper), Some(7));
+        assert_eq!(t.verify_agent(&token, &bob), None, "another agent");
+        assert_eq!(t.verify_agent(&token.replacen("7.", "8.", 1), &ann), None);
+        assert_eq!(t.verify(&token), None, "not a customer token");
+        assert_eq!(
+            t.verify_agent(&t.token_for(7), &ann),
+            None,
+            "not an agent token"
+        );
+        let other = ReplyTokens::new(Secret::new("k2"));
+        assert_eq!(other.verify_agent(&token, &ann), None);
+        assert_eq!(t.verify_agent(&token[..token.len() - 2], &ann), None);
     }
 }

@@ -5,6 +5,7 @@ use crate::domain::{
     AddressPatterns, EmailAddress, InboundEmail, MessageId, Rule, Status, TicketRef,
 };
 use crate::reply_token::ReplyTokens;
+use crate::trust::SenderTrust;
 
 /// What threading needs to know about stored tickets.
 pub trait ThreadLookup {
@@ -24,6 +25,20 @@ pub struct ThreadContext<'a> {
     pub reply_tokens: Option<&'a ReplyTokens>,
 }
 
+/// Where the sender of a mail threaded onto a ticket stands towards that ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Standing {
+    /// A participant (requester, Cc, a configured agent), or a mail to the ticket's signed
+    /// reply address.
+    Participant,
+    /// Threaded by Message-ID (rule 1), but the sender is not a participant, or is
+    /// unverified: stored on the ticket and flagged, never a status change (SPEC 2.4.1).
+    NonParticipant { why: String },
+    /// Sent to the agent reply address signed for this sender and this ticket: an agent,
+    /// authenticated by what mailgate signed.
+    AgentByToken,
+}
+
 /// The result of threading: an existing ticket, or a new one and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Threading {
@@ -31,6 +46,7 @@ pub enum Threading {
         ticket: i64,
         rule: Rule,
         detail: String,
+        standing: Standing,
     },
     New {
         rule: Rule,
@@ -38,7 +54,27 @@ pub enum Threading {
     },
 }
 
-pub fn thread(email: &InboundEmail, lookup: &impl ThreadLookup, ctx: &ThreadContext) -> Threading {
+pub fn thread(
+    email: &InboundEmail,
+    trust: &SenderTrust,
+    lookup: &impl ThreadLookup,
+    ctx: &ThreadContext,
+) -> Threading {
+    let sender = &email.from.address;
+    // Whether the sender may count as a participant of `ticket`: a verified From address that
+    // is a participant or a configured agent; else why not.
+    let standing = |ticket: i64| match trust.unverified_because() {
+        Some(why) => Standing::NonParticipant { why },
+        None if lookup.is_participant(ticket, sender) || ctx.agents.matches(sender) => {
+            Standing::Participant
+        }
+        None => Standing::NonParticipant {
+            why: format!(
+                "{sender} is not a participant of {} (requester, Cc or agent)",
+                reference(ctx, ticket)
+            ),
+        },
+    };
     // 1. In-Reply-To, then References (newest first).
     for id in &email.in_reply_to {
         if let Some(ticket) = lookup.ticket_of_message(id) {
@@ -49,6 +85,7 @@ pub fn thread(email: &InboundEmail, lookup: &impl ThreadLookup, ctx: &ThreadCont
                     "In-Reply-To <{id}> is a message of {}",
                     reference(ctx, ticket)
                 ),
+                standing: standing(ticket),
             };
         }
     }
@@ -61,14 +98,17 @@ pub fn thread(email: &InboundEmail, lookup: &impl ThreadLookup, ctx: &ThreadCont
                     "References names <{id}>, a message of {}",
                     reference(ctx, ticket)
                 ),
+                standing: standing(ticket),
             };
         }
     }
-    // 2. A verified plus-address token.
+    // 2. A verified plus-address token: the ticket's, or an agent's for this sender.
     if let Some(tokens) = ctx.reply_tokens {
         for rcpt in email.recipients() {
-            if let Some((_, token)) = rcpt.plus_token()
-                && let Some(ticket) = tokens.verify(token)
+            let Some((_, token)) = rcpt.plus_token() else {
+                continue;
+            };
+            if let Some(ticket) = tokens.verify(token)
                 && lookup.ticket_status(ticket).is_some()
             {
                 return Threading::Existing {
@@ -78,12 +118,27 @@ pub fn thread(email: &InboundEmail, lookup: &impl ThreadLookup, ctx: &ThreadCont
                         "sent to {rcpt}, a verified reply address of {}",
                         reference(ctx, ticket)
                     ),
+                    standing: Standing::Participant,
+                };
+            }
+            if trust.origin.is_from()
+                && ctx.agents.matches(sender)
+                && let Some(ticket) = tokens.verify_agent(token, sender)
+                && lookup.ticket_status(ticket).is_some()
+            {
+                return Threading::Existing {
+                    ticket,
+                    rule: Rule::PlusAddress,
+                    detail: format!(
+                        "sent to {rcpt}, the reply address of {} signed for agent {sender}",
+                        reference(ctx, ticket)
+                    ),
+                    standing: Standing::AgentByToken,
                 };
             }
         }
     }
-    // 3. The subject tag, only from a participant.
-    let sender = &email.from.address;
+    // 3. The subject tag, only from a verified participant.
     let tags = TicketRef::find_in_subject(&email.subject, ctx.prefix);
     let mut stranger_of: Option<&TicketRef> = None;
     let mut unknown: Option<&TicketRef> = None;
@@ -93,7 +148,7 @@ pub fn thread(email: &InboundEmail, lookup: &impl ThreadLookup, ctx: &ThreadCont
             unknown.get_or_insert(tag);
             continue;
         }
-        if lookup.is_participant(n, sender) || ctx.agents.matches(sender) {
+        if standing(n) == Standing::Participant {
             let who = if ctx.agents.matches(sender) {
                 "an agent"
             } else {
@@ -106,17 +161,22 @@ pub fn thread(email: &InboundEmail, lookup: &impl ThreadLookup, ctx: &ThreadCont
                     "subject carries {} and {sender} is {who} of {tag}",
                     tag.tag()
                 ),
+                standing: Standing::Participant,
             };
         }
         stranger_of.get_or_insert(tag);
     }
     // 4. A new ticket, saying why a tag did not attach it.
     if let Some(tag) = stranger_of {
+        let why = match trust.unverified_because() {
+            Some(why) => format!("{sender} cannot be taken as a participant: {why}"),
+            None => format!("{sender} is not a participant of {tag} (requester, Cc or agent)"),
+        };
         return Threading::New {
             rule: Rule::StrangerTag,
             detail: format!(
-                "subject carries {} but {sender} is not a participant of {tag} (requester, Cc or agent), \
-                 so the mail opens a new ticket instead of writing into that one",
+                "subject carries {} but {why}, so the mail opens a new ticket instead of \
+                 writing into that one",
                 tag.tag()
             ),
         };

@@ -24,6 +24,7 @@ use crate::escalation::refusal::{acceptance_summary, prefilled_block, problem_li
 use crate::escalation::rules::{Accepted, GateVerdict, Problem, TicketLookup};
 use crate::escalation::{EvidenceField, ForwardForm, ForwardedOriginal};
 use crate::store::Store;
+use crate::trust::SenderTrust;
 
 #[derive(Debug, Subcommand)]
 pub enum EscalationsCommand {
@@ -199,7 +200,8 @@ pub fn check(email: &InboundEmail, settings: &Settings, tickets: &dyn TicketLook
         return out;
     }
     let rules = &settings.escalation;
-    let report = run_gate(email, rules, tickets, &settings.tickets.prefix);
+    let trust = SenderTrust::of(email, &settings.security.trusted_authserv_ids);
+    let report = run_gate(email, &trust, rules, tickets, &settings.tickets.prefix);
     out.evidence = report
         .evidence
         .fields

@@ -112,6 +112,9 @@ struct MessageJson {
     received_at: String,
     classification: String,
     source: String,
+    /// `non_participant` (threaded by Message-ID from someone who is not a participant) or
+    /// `unverified_agent` (an agent's address, not authenticated: a note, never relayed).
+    flag: Option<String>,
     body_text: String,
     reply_text: String,
     attachments: Vec<AttachmentJson>,
@@ -195,6 +198,7 @@ pub async fn run(cmd: TicketsCommand, settings: &Settings, store: &Store) -> any
                         received_at: time(m.received_at),
                         classification: m.classification,
                         source: m.source,
+                        flag: m.flag,
                         body_text: texts.full,
                         reply_text: texts.reply,
                         attachments: mine,
@@ -263,6 +267,12 @@ fn print_detail(d: &TicketDetailJson) {
         let what = match m.direction.as_str() {
             "inbound" => m.classification.clone(),
             other => other.to_string(),
+        };
+        let what = match m.flag.as_deref() {
+            Some("non_participant") => format!("{what}, from a non-participant"),
+            Some("unverified_agent") => format!("{what}, unverified agent: not relayed"),
+            Some(other) => format!("{what}, {other}"),
+            None => what,
         };
         println!(
             "  ── {} from {} [{what}] <{}>",

@@ -45,8 +45,7 @@ use checks::{
 pub struct EscalationFile {
     #[serde(default)]
     pub allowed_senders: Vec<Spanned<String>>,
-    #[serde(default)]
-    pub require_dmarc_pass: bool,
+    pub require_dmarc_pass: Option<Spanned<bool>>,
     /// Absent: [`DEFAULT_REQUIRE`](crate::escalation::rules::DEFAULT_REQUIRE).
     pub require: Option<Vec<Spanned<String>>>,
     pub default_priority: Option<Spanned<String>>,
@@ -204,7 +203,10 @@ fn rules_from(
 
     EscalationRules {
         allowed_senders,
-        require_dmarc_pass: raw.require_dmarc_pass,
+        require_dmarc_pass: raw
+            .require_dmarc_pass
+            .as_ref()
+            .is_some_and(|r| *r.get_ref()),
         require,
         default_priority,
         categories,

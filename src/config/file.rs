@@ -28,6 +28,9 @@ pub struct FileConfig {
     pub http: Option<toml::Table>,
     /// The escalation gate's rules (`config::escalation`); absent: nobody may escalate.
     pub escalation: Option<super::escalation::EscalationFile>,
+    /// Whose Authentication-Results are believed (`config::security`).
+    #[serde(default)]
+    pub security: super::security::SecurityFile,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -113,6 +116,10 @@ pub struct NotifyFile {
 pub struct LimitsFile {
     /// Larger mails are quarantined (default 25 MB).
     pub max_message_bytes: Option<u64>,
+    /// Participants one mail may add to a new ticket (its Cc); the rest are only recorded.
+    pub max_new_participants: Option<Spanned<u32>>,
+    /// Addresses one received mail may make mailgate write to automatically.
+    pub max_automatic_recipients: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -6,12 +6,14 @@
 mod escalation;
 mod file;
 mod secret;
+mod security;
 mod smtp;
 
 use std::{collections::HashMap, path::Path};
 
 pub use file::{Role, TlsMode};
 pub use secret::{Secret, SecretError, SecretSource};
+pub use security::SecuritySettings;
 pub use smtp::{DEFAULT_SMTP_POOL_SIZE, SmtpSettings};
 
 use crate::domain::{AddressPatterns, EmailAddress, Mailbox};
@@ -25,6 +27,10 @@ pub const DEFAULT_IDLE_RENEW_SECS: u64 = 25 * 60;
 /// Messages an IMAP poller fetches and commits together (memory is bounded by bytes too).
 pub const DEFAULT_IMAP_BATCH: usize = 500;
 pub const DEFAULT_SUPPORT_ADDRESS: &str = "Support <support@localhost>";
+/// Cc addresses of one mail that become participants of the ticket it opens.
+pub const DEFAULT_MAX_NEW_PARTICIPANTS: usize = 10;
+/// Addresses one received mail may make mailgate write to automatically.
+pub const DEFAULT_MAX_AUTOMATIC_RECIPIENTS: usize = 10;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -38,7 +44,13 @@ pub struct Settings {
     pub smtp: Option<SmtpSettings>,
     /// `[escalation]`: who may escalate and the evidence required (SPEC 4).
     pub escalation: crate::escalation::rules::EscalationRules,
+    /// `[security]`: whose Authentication-Results are believed.
+    pub security: SecuritySettings,
     pub max_message_bytes: usize,
+    /// `limits.max_new_participants`: Cc addresses one mail may make participants.
+    pub max_new_participants: usize,
+    /// `limits.max_automatic_recipients`: addresses one received mail may make us write to.
+    pub max_automatic_recipients: usize,
     pub import_batch_size: usize,
 }
 
@@ -299,6 +311,34 @@ impl Settings {
             .map(|s| smtp::smtp_settings(s, &mut issue));
         let escalation =
             escalation::escalation_rules(raw.escalation.as_ref(), &raw.mailboxes, &mut issue);
+        let security = security::security_settings(&raw.security, &mut issue);
+        if let Some(dmarc) = raw
+            .escalation
+            .as_ref()
+            .and_then(|e| e.require_dmarc_pass.as_ref())
+            && *dmarc.get_ref()
+            && security.trusted_authserv_ids.is_empty()
+        {
+            issue(
+                Some(dmarc.span()),
+                "escalation.require_dmarc_pass needs [security] trusted_authserv_ids: the \
+                 authserv-id of the receiving server whose Authentication-Results are believed \
+                 (any other header saying dmarc=pass may be written by the sender)"
+                    .into(),
+            );
+        }
+        let max_new_participants = limit(
+            &raw.limits.max_new_participants,
+            DEFAULT_MAX_NEW_PARTICIPANTS,
+            "limits.max_new_participants",
+            &mut issue,
+        );
+        let max_automatic_recipients = limit(
+            &raw.limits.max_automatic_recipients,
+            DEFAULT_MAX_AUTOMATIC_RECIPIENTS,
+            "limits.max_automatic_recipients",
+            &mut issue,
+        );
 
         let (true, Some(support_address)) = (issues.is_empty(), support_address) else {
             return Err(invalid(issues));
@@ -330,7 +370,10 @@ impl Settings {
             },
             smtp,
             escalation,
+            security,
             max_message_bytes,
+            max_new_participants,
+            max_automatic_recipients,
             import_batch_size,
         })
     }
@@ -365,6 +408,26 @@ impl Settings {
             }
         }
         out
+    }
+}
+
+/// A count limit: its value, or `default` when absent; 0 and over 10,000 are mistakes.
+fn limit(
+    value: &Option<toml::Spanned<u32>>,
+    default: usize,
+    key: &str,
+    issue: &mut impl FnMut(Option<std::ops::Range<usize>>, String),
+) -> usize {
+    match value {
+        None => default,
+        Some(v) if (1..=10_000).contains(v.get_ref()) => *v.get_ref() as usize,
+        Some(v) => {
+            issue(
+                Some(v.span()),
+                format!("{key} = {} must be between 1 and 10000", v.get_ref()),
+            );
+            default
+        }
     }
 }
 

@@ -7,17 +7,19 @@ use crate::domain::TicketRef;
 use crate::domain::{Action, Classification, Decision, InboundEmail, Priority, Rule, Status};
 use crate::escalation::gate::run_gate;
 use crate::escalation::rules::{Accepted, GateVerdict};
+use crate::trust::SenderTrust;
 
 use super::{DecideContext, DecideLookup, Evaluation, reopens};
 
 pub(super) fn evaluate(
     email: &InboundEmail,
+    trust: &SenderTrust,
     classification: Classification,
     lookup: &impl DecideLookup,
     ctx: &DecideContext,
 ) -> Evaluation {
     let prefix = ctx.thread.prefix;
-    let report = run_gate(email, ctx.escalation, lookup, prefix);
+    let report = run_gate(email, trust, ctx.escalation, lookup, prefix);
     let (action, rule, reason, ticket) = match &report.verdict {
         GateVerdict::Unauthorised { reason } => (
             Action::RejectEscalation { answer: false },
@@ -63,6 +65,7 @@ pub(super) fn evaluate(
         ticket,
         redelivery: false,
         escalation: Some(Box::new(report)),
+        author: super::Author::Participant,
     }
 }
 

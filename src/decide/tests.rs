@@ -66,7 +66,8 @@ fn eval_with(e: &InboundEmail, sha: &str, role: Role, f: &Fake, archive: bool) -
         archive,
         escalation: &rules,
     };
-    evaluate(e, sha, role, f, &ctx)
+    let trust = crate::trust::SenderTrust::of(e, &[]);
+    evaluate(e, &trust, sha, role, f, &ctx)
 }
 
 fn eval(e: &InboundEmail, status: Status) -> Evaluation {

@@ -10,7 +10,11 @@ pub struct InboundEmail {
     pub message_id: MessageId,
     /// True when the mail had no usable Message-ID and `message_id` was derived from its bytes.
     pub message_id_synthetic: bool,
+    /// The sender: the From address, or a fallback when From has none (see `sender_origin`).
     pub from: Mailbox,
+    /// Which header `from` was taken from. Only `From` can be attested by the receiving
+    /// server's DMARC check; a fallback sender is unverified and never authorises anything.
+    pub sender_origin: SenderOrigin,
     pub to: Vec<Mailbox>,
     pub cc: Vec<Mailbox>,
     pub reply_to: Vec<Mailbox>,
@@ -41,6 +45,40 @@ impl InboundEmail {
             .chain(self.cc.iter())
             .map(|m| &m.address)
             .chain(self.delivered_to.iter())
+    }
+}
+
+/// Where the sender address of a mail was found (SPEC 2, Trust).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SenderOrigin {
+    /// A well-formed address in From: what a receiving server's DMARC check looks at.
+    From,
+    /// Salvaged from a mangled From value.
+    MangledFrom,
+    /// From had no usable address; taken from Sender.
+    Sender,
+    /// From had no usable address; taken from Return-Path.
+    ReturnPath,
+    /// From had no usable address; salvaged from Reply-To or another address header.
+    OtherHeader,
+}
+
+impl SenderOrigin {
+    /// Whether the sender is the From address a receiving server checks (DMARC aligns on it).
+    pub fn is_from(self) -> bool {
+        self == SenderOrigin::From
+    }
+
+    /// The header the sender was taken from, for reasons.
+    pub fn header(self) -> &'static str {
+        match self {
+            SenderOrigin::From => "From",
+            SenderOrigin::MangledFrom => "a mangled From",
+            SenderOrigin::Sender => "Sender",
+            SenderOrigin::ReturnPath => "Return-Path",
+            SenderOrigin::OtherHeader => "another address header",
+        }
     }
 }
 

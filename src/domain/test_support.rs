@@ -1,6 +1,6 @@
 //! Builders for unit tests of the pure rules.
 
-use super::{ClassifyHeaders, EmailAddress, InboundEmail, Mailbox, MessageId};
+use super::{ClassifyHeaders, EmailAddress, InboundEmail, Mailbox, MessageId, SenderOrigin};
 
 pub fn addr(s: &str) -> EmailAddress {
     EmailAddress::parse(s).unwrap()
@@ -19,6 +19,7 @@ pub fn email(from: &str, subject: &str) -> InboundEmail {
             name: None,
             address: addr(from),
         },
+        sender_origin: SenderOrigin::From,
         to: vec![Mailbox {
             name: None,
             address: addr("support@example.test"),

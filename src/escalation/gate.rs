@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::domain::{Classification, InboundEmail, TicketRef};
+use crate::trust::SenderTrust;
 
 use super::evidence::parse_evidence;
 use super::forwarded::find_forwarded;
@@ -22,6 +23,7 @@ pub struct GateReport {
 /// a bounce) is not judged: the caller never answers it.
 pub fn run_gate(
     email: &InboundEmail,
+    trust: &SenderTrust,
     rules: &EscalationRules,
     tickets: &dyn TicketLookup,
     prefix: &str,
@@ -35,7 +37,7 @@ pub fn run_gate(
         .collect();
     let input = GateInput {
         sender: &email.from.address,
-        authentication_results: &email.headers.authentication_results,
+        trust,
         evidence: &evidence,
         forwarded: forwarded.as_ref(),
         attachment_names: &attachment_names,
@@ -89,7 +91,13 @@ mod tests {
                 .unwrap(),
             ..Default::default()
         };
-        let report = run_gate(&email, &rules, &NoTickets, "SUP");
+        let report = run_gate(
+            &email,
+            &SenderTrust::of(&email, &[]),
+            &rules,
+            &NoTickets,
+            "SUP",
+        );
         assert_eq!(report.evidence.fields.len(), 2);
         let from = report.forwarded.as_ref().and_then(|f| f.from.as_ref());
         assert_eq!(from.map(|a| a.as_str()), Some("jane@acme.test"));

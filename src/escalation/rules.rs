@@ -65,7 +65,7 @@ pub struct PriorityGate {
 pub struct EscalationRules {
     /// Who may escalate (address globs); empty: nobody.
     pub allowed_senders: AddressPatterns,
-    /// Whether an Authentication-Results value must say `dmarc=pass`.
+    /// Whether the trusted Authentication-Results must say `dmarc=pass` for the From domain.
     pub require_dmarc_pass: bool,
     /// Fields every escalation needs, whatever its category.
     pub require: Vec<FieldKey>,
@@ -216,8 +216,8 @@ pub trait TicketLookup {
 pub struct GateInput<'a> {
     /// The envelope/From sender of the escalation mail.
     pub sender: &'a EmailAddress,
-    /// The values of the Authentication-Results headers added by the receiving MTA.
-    pub authentication_results: &'a [String],
+    /// How far the sender is proven: its origin and the trusted Authentication-Results.
+    pub trust: &'a crate::trust::SenderTrust,
     pub evidence: &'a EvidenceBlock,
     pub forwarded: Option<&'a super::ForwardedOriginal>,
     /// File names of the mail's attachments.

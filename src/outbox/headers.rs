@@ -170,6 +170,24 @@ pub fn reply_to_address(
         .unwrap_or_else(|_| support.clone())
 }
 
+/// The reply address mailgate gives `agent` for ticket `ticket_number`: the support address
+/// with an agent token signed for that agent and ticket (`reply_token`); the support address
+/// itself when the token does not fit in a local part.
+pub fn agent_reply_address(
+    support: &EmailAddress,
+    tokens: &ReplyTokens,
+    ticket_number: i64,
+    agent: &EmailAddress,
+) -> EmailAddress {
+    let local = support.local_part();
+    let token = tokens.agent_token_for(ticket_number, agent);
+    if local.contains('+') || local.len() + 1 + token.len() > MAX_LOCAL_PART {
+        return support.clone();
+    }
+    EmailAddress::parse(&format!("{local}+{token}@{}", support.domain()))
+        .unwrap_or_else(|_| support.clone())
+}
+
 /// `References` for a mail answering `answering` in a ticket whose Message-IDs are `thread`
 /// (oldest first): the thread without repeats, ending with the answered mail, capped at `cap`
 /// ids by keeping the first and the most recent ones.

@@ -15,7 +15,7 @@ use mail_parser::parsers::MessageStream;
 use mail_parser::{Address, Header, HeaderName, HeaderValue, Message, MimeHeaders};
 
 use super::salvage;
-use crate::domain::{ClassifyHeaders, EmailAddress, Mailbox, MessageId};
+use crate::domain::{ClassifyHeaders, EmailAddress, Mailbox, MessageId, SenderOrigin};
 
 /// The first header called `name` in `headers`.
 fn first<'a, 'x>(headers: &'a [Header<'x>], name: &HeaderName<'_>) -> Option<&'a Header<'x>> {
@@ -125,28 +125,38 @@ pub(super) fn mailboxes(message: &Message<'_>, name: &HeaderName<'_>) -> Vec<Mai
     out
 }
 
-/// The requester: the first valid address of From, else one salvaged from a mangled From (the
-/// author, even badly written, is a better requester than an envelope address), else Sender,
-/// else Return-Path; else one salvaged from the other address headers (see `salvage`).
-pub(super) fn sender(message: &Message<'_>, raw: &[u8]) -> Option<Mailbox> {
+/// The requester and where it was found: the first valid address of From, else one salvaged
+/// from a mangled From (the author, even badly written, is a better requester than an
+/// envelope address), else Sender, else Return-Path; else one salvaged from the other address
+/// headers (see `salvage`). Only the first is what a receiving server's DMARC check looks at;
+/// the others are unverified (see [`SenderOrigin`]).
+pub(super) fn sender(message: &Message<'_>, raw: &[u8]) -> Option<(Mailbox, SenderOrigin)> {
     let from_header = |name: HeaderName<'static>| {
         addresses(message, &name)
             .iter()
             .flat_map(Address::iter)
             .find_map(mailbox)
     };
+    let with = |origin: SenderOrigin| move |m: Mailbox| (m, origin);
     from_header(HeaderName::From)
-        .or_else(|| salvage::salvage_header(message, raw, &HeaderName::From))
-        .or_else(|| from_header(HeaderName::Sender))
+        .map(with(SenderOrigin::From))
+        .or_else(|| {
+            salvage::salvage_header(message, raw, &HeaderName::From)
+                .map(with(SenderOrigin::MangledFrom))
+        })
+        .or_else(|| from_header(HeaderName::Sender).map(with(SenderOrigin::Sender)))
         .or_else(|| {
             let header = first(message.headers(), &HeaderName::ReturnPath)?;
             let address = EmailAddress::parse(&raw_value(raw, header)).ok()?;
-            Some(Mailbox {
-                name: None,
-                address,
-            })
+            Some((
+                Mailbox {
+                    name: None,
+                    address,
+                },
+                SenderOrigin::ReturnPath,
+            ))
         })
-        .or_else(|| salvage::salvage_sender(message, raw))
+        .or_else(|| salvage::salvage_sender(message, raw).map(with(SenderOrigin::OtherHeader)))
 }
 
 /// Delivered-To and X-Original-To addresses, all occurrences, without repeats.

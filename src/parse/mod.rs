@@ -95,7 +95,7 @@ pub fn parse(raw: &[u8]) -> Result<InboundEmail, ParseError> {
         .filter(|m| !m.headers().is_empty())
         .ok_or(ParseError::NotAnEmail)?;
 
-    let from = fields::sender(&message, raw).ok_or(ParseError::NoSender)?;
+    let (from, sender_origin) = fields::sender(&message, raw).ok_or(ParseError::NoSender)?;
     let (message_id, message_id_synthetic) = fields::message_id(message.headers(), raw);
     let subject = fields::subject(&message);
     let body_text = body::body_text(&message);
@@ -105,6 +105,7 @@ pub fn parse(raw: &[u8]) -> Result<InboundEmail, ParseError> {
         message_id,
         message_id_synthetic,
         from,
+        sender_origin,
         to: fields::mailboxes(&message, &HeaderName::To),
         cc: fields::mailboxes(&message, &HeaderName::Cc),
         reply_to: fields::mailboxes(&message, &HeaderName::ReplyTo),

@@ -341,6 +341,8 @@ impl Pipeline {
             role: self.options.role,
             now,
             agents: &self.settings.notify.agents,
+            trusted_authserv_ids: &self.settings.security.trusted_authserv_ids,
+            max_new_participants: self.settings.max_new_participants,
             own: &self.own,
             own_ids: self.own_ids.as_ref(),
             notify: self.notifies().then(|| EnqueueSettings {
@@ -354,6 +356,8 @@ impl Pipeline {
                 },
                 cap: self.settings.notify.rate_cap,
                 templates: &self.settings.notify.templates,
+                max_automatic_recipients: self.settings.max_automatic_recipients,
+                reply_tokens: self.reply_tokens.as_ref(),
             }),
             nonce_seed: fastrand::u64(..),
         }

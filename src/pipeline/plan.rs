@@ -3,7 +3,7 @@
 //! The snapshot is updated as it goes so later messages of the batch see this one.
 
 use crate::config::Role;
-use crate::decide::{DecideContext, DecideLookup, Evaluation, evaluate};
+use crate::decide::{Author, DecideContext, DecideLookup, Evaluation, evaluate};
 use crate::domain::{
     Action, AddressPatterns, Classification, Decision, EmailAddress, IgnoreReason, InboundEmail,
     Rule, TicketRef,
@@ -14,6 +14,7 @@ use crate::outbox::enqueue::{
 use crate::outbox::loop_guard::{OwnMail, recognise_own_mail};
 use crate::outbox::{OwnAddresses, OwnMessageIds, Participants};
 use crate::store::StoredRaw;
+use crate::trust::SenderTrust;
 
 use super::prepared::{Content, Prepared};
 use super::snapshot::{Snapshot, TicketState};
@@ -28,6 +29,10 @@ pub struct PlanContext<'a> {
     pub role: Role,
     pub now: i64,
     pub agents: &'a AddressPatterns,
+    /// `[security] trusted_authserv_ids`: whose Authentication-Results are believed.
+    pub trusted_authserv_ids: &'a [String],
+    /// `limits.max_new_participants`: Cc addresses one mail may make participants.
+    pub max_new_participants: usize,
     /// Our own addresses: never recorded as customer participants; mail from them is our own
     /// mail coming back in (never a customer's message).
     pub own: &'a OwnAddresses,
@@ -87,17 +92,39 @@ pub fn plan_message(
             }
         }
         Content::Parsed(email) => {
+            let trust = SenderTrust::of(&email, ctx.trusted_authserv_ids);
             let ev = own_mail(&email, snapshot, ctx).unwrap_or_else(|| {
-                evaluate(&email, &p.raw_sha256, ctx.role, snapshot, &ctx.decide)
+                evaluate(
+                    &email,
+                    &trust,
+                    &p.raw_sha256,
+                    ctx.role,
+                    snapshot,
+                    &ctx.decide,
+                )
             });
-            let ev = match &p.bounce {
+            let mut ev = match &p.bounce {
                 Some(report) => super::bounce::bounce_of_own_mail(report, ev, snapshot, ctx, w),
                 None => ev,
             };
+            if let Action::CreateTicket {
+                escalation: false, ..
+            } = ev.decision.action
+            {
+                let left_out = new_participants(&email.cc, &email, ctx).1;
+                if left_out > 0 {
+                    ev.decision.reason.push_str(&format!(
+                        "; {left_out} more Cc address(es) are recorded on the message but not \
+                         made participants and never mailed (limits.max_new_participants = {})",
+                        ctx.max_new_participants
+                    ));
+                }
+            }
             let message_id = email.message_id.to_string();
             let stored = p.stored_raw.unwrap_or_else(|| StoredRaw::compress(&p.raw));
             let ticket = apply_evaluation(
                 *email,
+                &trust,
                 &ev,
                 &source,
                 &p.raw_sha256,
@@ -149,6 +176,7 @@ pub fn quarantine(
 #[allow(clippy::too_many_arguments)]
 fn apply_evaluation(
     email: InboundEmail,
+    trust: &SenderTrust,
     ev: &Evaluation,
     source: &str,
     raw_sha256: &str,
@@ -233,10 +261,7 @@ fn apply_evaluation(
             } else {
                 &email.cc[..]
             };
-            for cc in customer_cc {
-                if ctx.own.contains(&cc.address) || cc.address == email.from.address {
-                    continue;
-                }
+            for cc in new_participants(customer_cc, &email, ctx).0 {
                 let role = if ctx.agents.matches(&cc.address) {
                     "agent"
                 } else {
@@ -245,7 +270,7 @@ fn apply_evaluation(
                 add_participant(number, &cc.address, cc.name.clone(), role, snapshot, w);
             }
             if !*escalation && d.classification == Classification::Plain {
-                acknowledge(number, &email, *status, *priority, snapshot, ctx, w);
+                acknowledge(number, &email, trust, *status, *priority, snapshot, ctx, w);
             }
             number
         }
@@ -253,12 +278,14 @@ fn apply_evaluation(
             let number = ticket.number();
             let customer = !d.classification.is_machine_generated()
                 && accepted.is_none()
+                && ev.author == Author::Participant
                 && !ctx.agents.matches(&email.from.address);
             w.touch_ticket(number, *new_status, at, customer);
             if let Some(s) = new_status {
                 snapshot.ticket_mut(number).status = *s;
             }
-            if ctx.agents.matches(&email.from.address) {
+            // Only an authenticated agent's mail is relayed to the customers (SPEC 6).
+            if ev.author == Author::Agent {
                 add_participant(
                     number,
                     &email.from.address,
@@ -313,11 +340,12 @@ fn apply_evaluation(
     }
     w.messages.push(NewMessage {
         ticket,
-        direction: if ev.escalation.is_some() {
+        direction: if ev.escalation.is_some() || ev.author == Author::UnverifiedAgent {
             "note"
         } else {
             "inbound"
         },
+        flag: ev.author.flag(),
         message_id: mid,
         classification: d.classification.as_str(),
         from_addr: email.from.address.to_string(),
@@ -334,6 +362,29 @@ fn apply_evaluation(
         raw,
     });
     Some(ticket)
+}
+
+/// The Cc addresses of `email` that become participants of the ticket it opens: not ours, not
+/// the sender, at most `limits.max_new_participants` of them; and how many more were left out
+/// (they stay recorded on the message, and are never mailed).
+fn new_participants<'m>(
+    cc: &'m [crate::domain::Mailbox],
+    email: &InboundEmail,
+    ctx: &PlanContext,
+) -> (Vec<&'m crate::domain::Mailbox>, usize) {
+    let eligible = cc
+        .iter()
+        .filter(|m| !ctx.own.contains(&m.address) && m.address != email.from.address);
+    let mut kept = Vec::new();
+    let mut left_out = 0;
+    for m in eligible {
+        if kept.len() < ctx.max_new_participants {
+            kept.push(m);
+        } else {
+            left_out += 1;
+        }
+    }
+    (kept, left_out)
 }
 
 pub(super) fn add_participant(
@@ -414,14 +465,17 @@ fn own_mail(email: &InboundEmail, snapshot: &Snapshot, ctx: &PlanContext) -> Opt
         ticket: None,
         redelivery: false,
         escalation: None,
+        author: Author::Participant,
     })
 }
 
 /// The acknowledgement of a ticket a customer's mail just opened (pure): rows into `w.outbox`,
 /// the batch's per-recipient counts updated so the rate cap sees them.
+#[allow(clippy::too_many_arguments)]
 fn acknowledge(
     number: i64,
     email: &InboundEmail,
+    trust: &SenderTrust,
     status: crate::domain::Status,
     priority: crate::domain::Priority,
     snapshot: &mut Snapshot,
@@ -439,11 +493,8 @@ fn acknowledge(
         requester: Some(email.from.address.clone()),
         ..Participants::default()
     };
-    for cc in &email.cc {
+    for cc in new_participants(&email.cc, email, ctx).0 {
         let a = &cc.address;
-        if ctx.own.contains(a) || *a == email.from.address {
-            continue;
-        }
         if ctx.agents.matches(a) {
             participants.agents.push(a.clone());
         } else {
@@ -454,7 +505,13 @@ fn acknowledge(
     let answering = Answering {
         message_id: email.message_id.clone(),
         classification: Classification::Plain,
-        reply_text: email.reply_text.clone(),
+        // The sender's own words are quoted back only to a sender that is the From address
+        // and not reported forged; never to anyone else (see `enqueue`).
+        reply_text: if trust.may_authorise() {
+            email.reply_text.clone()
+        } else {
+            String::new()
+        },
         addressed_to_us: email.recipients().any(|r| ctx.own.contains(r)),
     };
     let n = Notification {

@@ -75,8 +75,11 @@ pub struct NewParticipant {
 #[derive(Debug)]
 pub struct NewMessage {
     pub ticket: i64,
-    /// `inbound` (received mail) or `note` (internal: an accepted escalation's evidence).
+    /// `inbound` (received mail) or `note` (internal: an accepted escalation's evidence, an
+    /// unauthenticated agent's mail).
     pub direction: &'static str,
+    /// `non_participant` / `unverified_agent` (`decide::Author::flag`), else `None`.
+    pub flag: Option<&'static str>,
     pub message_id: String,
     pub classification: &'static str,
     pub from_addr: String,

@@ -125,13 +125,13 @@ pub async fn apply(
         .await?;
     }
     let mut messages = w.messages;
-    for size in statement_sizes(messages.len(), 17) {
+    for size in statement_sizes(messages.len(), 18) {
         let rest = messages.split_off(size);
         // Received mail: body_text and reply_text stay NULL (derived from raw when shown).
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO messages (ticket_id, message_id, direction, classification, from_addr, \
              from_name, to_addrs, cc_addrs, subject, sent_date, received_at, in_reply_to, \
-             references_ids, source, raw_sha256, raw, raw_codec) ",
+             references_ids, source, raw_sha256, raw, raw_codec, flag) ",
         );
         q.push_values(messages, |mut b, m| {
             b.push_bind(m.ticket)
@@ -150,7 +150,8 @@ pub async fn apply(
                 .push_bind(m.source)
                 .push_bind(m.raw_sha256)
                 .push_bind(m.raw.bytes)
-                .push_bind(m.raw.codec.as_str());
+                .push_bind(m.raw.codec.as_str())
+                .push_bind(m.flag);
         });
         q.build().execute(&mut **tx).await?;
         messages = rest;

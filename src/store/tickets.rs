@@ -46,6 +46,8 @@ pub struct MessageRow {
     pub raw: Option<Vec<u8>>,
     pub raw_codec: String,
     pub source: String,
+    /// `non_participant` / `unverified_agent`: stored with a reservation (SPEC 2, Trust).
+    pub flag: Option<String>,
 }
 
 /// What a message says: the whole text body and the new part (quotes and signature removed).
@@ -149,7 +151,7 @@ impl Store {
     pub async fn messages(&self, number: i64) -> anyhow::Result<Vec<MessageRow>> {
         Ok(sqlx::query_as(
             "SELECT message_id, direction, classification, from_addr, from_name, subject, sent_date, \
-             received_at, body_text, reply_text, source, raw_codec, \
+             received_at, body_text, reply_text, source, raw_codec, flag, \
              CASE WHEN body_text IS NULL OR reply_text IS NULL THEN raw END AS raw \
              FROM messages WHERE ticket_id = ?1 ORDER BY id",
         )

@@ -52,7 +52,15 @@ fn run(e: &InboundEmail, tokens: Option<&ReplyTokens>) -> Threading {
         agents: &agents,
         reply_tokens: tokens,
     };
-    thread(e, &store(), &ctx)
+    let trust = SenderTrust::of(e, &[]);
+    thread(e, &trust, &store(), &ctx)
+}
+
+fn standing(t: &Threading) -> Option<&Standing> {
+    match t {
+        Threading::Existing { standing, .. } => Some(standing),
+        Threading::New { .. } => None,
+    }
 }
 
 fn rule(t: &Threading) -> (Option<i64>, Rule) {
@@ -162,4 +170,73 @@ fn plus_token_for_missing_ticket_is_ignored() {
         tokens.token_for(77)
     ))];
     assert_eq!(rule(&run(&e, Some(&tokens))), (None, Rule::NewTicket));
+}
+
+#[test]
+fn a_message_id_from_a_stranger_threads_but_flags_them() {
+    let mut e = email("stranger@evil.test", "Re: printer");
+    e.in_reply_to = vec![mid("first-12@acme.test")];
+    let t = run(&e, None);
+    assert_eq!(rule(&t), (Some(12), Rule::InReplyTo));
+    let Some(Standing::NonParticipant { why }) = standing(&t) else {
+        panic!("{t:?}")
+    };
+    assert!(
+        why.contains("stranger@evil.test is not a participant of SUP-12"),
+        "{why}"
+    );
+    let mut jane = email("jane@acme.test", "Re: printer");
+    jane.references = vec![mid("first-12@acme.test")];
+    assert_eq!(standing(&run(&jane, None)), Some(&Standing::Participant));
+    let mut agent = email("ann@agents.example.test", "Re: printer");
+    agent.in_reply_to = vec![mid("first-12@acme.test")];
+    assert_eq!(standing(&run(&agent, None)), Some(&Standing::Participant));
+}
+
+#[test]
+fn a_fallback_sender_is_never_a_participant() {
+    // No From address: the sender came from Sender, which no DMARC check looks at.
+    let mut e = email("jane@acme.test", "[SUP-12] it is me, honest");
+    e.sender_origin = crate::domain::SenderOrigin::Sender;
+    let t = run(&e, None);
+    assert_eq!(rule(&t), (None, Rule::StrangerTag));
+    let Threading::New { detail, .. } = &t else {
+        panic!()
+    };
+    assert!(detail.contains("taken from Sender"), "{detail}");
+    e.in_reply_to = vec![mid("first-12@acme.test")];
+    let t = run(&e, None);
+    assert_eq!(rule(&t), (Some(12), Rule::InReplyTo));
+    assert!(matches!(
+        standing(&t),
+        Some(Standing::NonParticipant { .. })
+    ));
+}
+
+#[test]
+fn an_agent_token_threads_only_for_its_agent() {
+    let tokens = ReplyTokens::new(Secret::new("k"));
+    let ann = addr("ann@agents.example.test");
+    let to_token = |from: &str| {
+        let mut e = email(from, "Re: your alert");
+        e.to = vec![crate::domain::Mailbox {
+            name: None,
+            address: addr(&format!(
+                "support+{}@example.test",
+                tokens.agent_token_for(12, &ann)
+            )),
+        }];
+        e
+    };
+    let t = run(&to_token("ann@agents.example.test"), Some(&tokens));
+    assert_eq!(rule(&t), (Some(12), Rule::PlusAddress));
+    assert_eq!(standing(&t), Some(&Standing::AgentByToken));
+    assert_eq!(
+        rule(&run(&to_token("bob@agents.example.test"), Some(&tokens))),
+        (None, Rule::NewTicket),
+        "the token was signed for ann"
+    );
+    let mut forged = to_token("ann@agents.example.test");
+    forged.sender_origin = crate::domain::SenderOrigin::ReturnPath;
+    assert_eq!(rule(&run(&forged, Some(&tokens))), (None, Rule::NewTicket));
 }

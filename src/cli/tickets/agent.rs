@@ -94,6 +94,7 @@ struct QueuedJson {
 struct Outgoing {
     own: OwnAddresses,
     ids: Option<OwnMessageIds>,
+    tokens: Option<crate::reply_token::ReplyTokens>,
 }
 
 impl Outgoing {
@@ -101,6 +102,11 @@ impl Outgoing {
         Self {
             own: OwnAddresses::of(settings),
             ids: settings.tickets.secret.clone().map(OwnMessageIds::new),
+            tokens: settings
+                .tickets
+                .secret
+                .clone()
+                .map(crate::reply_token::ReplyTokens::new),
         }
     }
 
@@ -116,6 +122,8 @@ impl Outgoing {
             },
             cap: settings.notify.rate_cap,
             templates: &settings.notify.templates,
+            max_automatic_recipients: settings.max_automatic_recipients,
+            reply_tokens: self.tokens.as_ref(),
         }
     }
 }

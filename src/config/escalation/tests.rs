@@ -71,6 +71,9 @@ on_violation = "downgrade"
 [[mailboxes]]
 name = "escalations"
 role = "escalation"
+
+[security]
+trusted_authserv_ids = ["mx.example.test"]
 "#;
     let s = Settings::from_toml(text, "t").unwrap();
     let rules = &s.escalation;
@@ -269,4 +272,24 @@ on_violation = "drop"
     let mut lines: Vec<_> = issues_of(text).iter().map(|i| i.line).collect();
     lines.sort();
     assert_eq!(lines, vec![Some(3), Some(4), Some(7), Some(10), Some(11)]);
+}
+
+#[test]
+fn requiring_dmarc_without_a_trusted_authserv_id_is_a_mistake() {
+    let text =
+        "[escalation]\nallowed_senders = [\"*@tier1.example.test\"]\nrequire_dmarc_pass = true\n";
+    let Err(ConfigError::Invalid { issues, .. }) = Settings::from_toml(text, "t") else {
+        panic!("accepted")
+    };
+    assert_eq!(issues.len(), 1, "{issues:?}");
+    assert_eq!(issues[0].line, Some(3));
+    assert!(
+        issues[0]
+            .message
+            .contains("[security] trusted_authserv_ids"),
+        "{issues:?}"
+    );
+    let with = format!("{text}[security]\ntrusted_authserv_ids = [\"mx.example.test\"]\n");
+    let s = Settings::from_toml(&with, "t").unwrap();
+    assert_eq!(s.security.trusted_authserv_ids, ["mx.example.test"]);
 }

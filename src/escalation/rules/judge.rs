@@ -1,7 +1,9 @@
 //! [`judge`]: the pure decision of the escalation gate (SPEC 4).
 //!
-//! 1. Authorisation: the sender must match `allowed_senders`, and with `require_dmarc_pass` an
-//!    Authentication-Results value must carry the token `dmarc=pass`.
+//! 1. Authorisation: the sender must be the From address (a fallback sender is unverified),
+//!    match `allowed_senders`, not be reported forged (dmarc=fail) by the trusted
+//!    Authentication-Results, and with `require_dmarc_pass` that header must say `dmarc=pass`
+//!    with `header.from` the From domain (see `crate::trust`).
 //! 2. Every field that is required (base list + the named category's) or written is checked:
 //!    missing, or present but not a valid value of its type. A required field counts as
 //!    present when one of its evidence alternatives (attachment glob, phrase) is there; a
@@ -168,22 +170,17 @@ fn unauthorised(input: &GateInput<'_>, rules: &EscalationRules) -> Option<String
     if !rules.allowed_senders.matches(sender) {
         return Some(format!("{sender} is not on escalation.allowed_senders"));
     }
-    if rules.require_dmarc_pass && !dmarc_passed(input.authentication_results) {
+    if let Some(why) = input.trust.unverified_because() {
+        return Some(format!("{sender} is not a verified sender: {why}"));
+    }
+    if rules.require_dmarc_pass && !input.trust.dmarc_pass() {
         return Some(format!(
-            "mail from {sender} has no dmarc=pass in Authentication-Results \
-             (escalation.require_dmarc_pass)"
+            "mail from {sender} has no dmarc=pass for its From domain from a trusted \
+             Authentication-Results ({}; escalation.require_dmarc_pass)",
+            input.trust.describe()
         ));
     }
     None
-}
-
-/// Whether any Authentication-Results value carries the token `dmarc=pass` (separated by
-/// whitespace or `;`, any case).
-fn dmarc_passed(values: &[String]) -> bool {
-    values.iter().any(|v| {
-        v.split(|c: char| c.is_whitespace() || c == ';')
-            .any(|token| token.eq_ignore_ascii_case("dmarc=pass"))
-    })
 }
 
 fn problem(rules: &EscalationRules, key: &FieldKey, kind: ProblemKind, message: String) -> Problem {

@@ -32,6 +32,9 @@ phrases = [{{ field = "steps_taken", contains = "confirmed mail was sent" }}]
 [escalation.priority.critical]
 min_affected_customers = 10
 on_violation = "{gate}"
+
+[security]
+trusted_authserv_ids = ["mx.example.test"]
 "#
     );
     match Settings::from_toml(&text, "rules test") {
@@ -163,9 +166,12 @@ fn run(case: &Case, rules: &EscalationRules, authentication_results: &[String]) 
     let evidence = parse_evidence(case.evidence);
     let forwarded = case.forwarded.map(forwarded_from);
     let attachment_names: Vec<String> = case.attachments.iter().map(|a| a.to_string()).collect();
+    let mut mail = crate::domain::test_support::email(case.sender, "Fwd: escalation");
+    mail.headers.authentication_results = authentication_results.to_vec();
+    let trust = crate::trust::SenderTrust::of(&mail, &["mx.example.test".to_string()]);
     let input = GateInput {
         sender: &addr(case.sender),
-        authentication_results,
+        trust: &trust,
         evidence: &evidence,
         forwarded: forwarded.as_ref(),
         attachment_names: &attachment_names,

@@ -39,6 +39,8 @@ impl Fixture {
             },
             cap: RateCap::default(),
             templates: &self.templates,
+            max_automatic_recipients: 10,
+            reply_tokens: None,
         }
     }
 }
@@ -114,28 +116,122 @@ fn acknowledgement_of_a_plain_mail() {
         &SentCounts::new(),
         true,
     );
-    assert_eq!(rows.len(), 1, "{rows:#?}");
-    let r = &rows[0];
+    // The sender's words go back to the sender only; the Cc and the primary contact get
+    // the acknowledgement without them (a stranger's text is never mailed to third parties).
+    assert_eq!(rows.len(), 2, "{rows:#?}");
+    let (r, others) = (&rows[0], &rows[1]);
     assert_eq!(r.kind_name(), "acknowledgement");
     assert_eq!(r.status(), "pending");
-    assert_eq!(
-        rcpts(r),
-        ["jane@acme.test", "bob@acme.test", "boss@acme.test"]
-    );
-    assert_eq!(r.subject, "Re: [SUP-7] Printer broken");
-    assert_eq!(r.in_reply_to, Some(mid("c1@acme.test")));
-    assert_eq!(r.references_text(), "c0@acme.test c1@acme.test");
-    assert_eq!(r.auto_submitted, AutoSubmitted::AutoReplied);
-    assert_eq!(f.ids.verify(&r.message_id), Some(7));
-    assert!(r.message_id.as_str().ends_with("@example.test"));
-    assert!(r.body_text.contains("SUP-7"), "{}", r.body_text);
+    assert_eq!(rcpts(r), ["jane@acme.test"]);
+    assert_eq!(rcpts(others), ["bob@acme.test", "boss@acme.test"]);
+    assert_eq!(others.status(), "pending");
+    assert_ne!(r.message_id, others.message_id);
+    for row in &rows {
+        assert_eq!(row.subject, "Re: [SUP-7] Printer broken");
+        assert_eq!(row.in_reply_to, Some(mid("c1@acme.test")));
+        assert_eq!(row.references_text(), "c0@acme.test c1@acme.test");
+        assert_eq!(row.auto_submitted, AutoSubmitted::AutoReplied);
+        assert_eq!(f.ids.verify(&row.message_id), Some(7));
+        assert!(row.message_id.as_str().ends_with("@example.test"));
+        assert!(row.body_text.contains("SUP-7"), "{}", row.body_text);
+        assert!(row.body_text.contains("Acme Support"));
+        assert!(row.counts_towards_cap());
+    }
     assert!(r.body_text.contains("> It prints blank pages."));
-    assert!(r.body_text.contains("Acme Support"));
-    assert_eq!(
-        r.recipients_json(),
-        r#"["jane@acme.test","bob@acme.test","boss@acme.test"]"#
+    assert!(
+        !others.body_text.contains("blank pages"),
+        "{}",
+        others.body_text
     );
-    assert!(r.counts_towards_cap());
+    assert!(
+        !others.body_text.contains("You wrote"),
+        "{}",
+        others.body_text
+    );
+    assert_eq!(r.recipients_json(), r#"["jane@acme.test"]"#);
+}
+
+#[test]
+fn one_mail_makes_us_write_to_a_few_addresses_only() {
+    let f = Fixture::new();
+    let a = answering(Classification::Plain);
+    let mut p = participants();
+    p.cc = (0..30).map(|i| addr(&format!("cc{i}@acme.test"))).collect();
+    let n = Notification {
+        ticket: ticket(Status::New),
+        change: Change::Created,
+        participants: &p,
+        answering: Some(&a),
+        thread: &[],
+        now: 1_700_000_000,
+    };
+    let mut i = 0;
+    let mut nonce = || {
+        i += 1;
+        format!("n{i}")
+    };
+    let mut settings = f.settings(true);
+    settings.max_automatic_recipients = 5;
+    let rows = enqueue(&n, &SentCounts::new(), &settings, &mut nonce);
+    let sent: usize = rows
+        .iter()
+        .filter(|r| r.held.is_none())
+        .map(|r| r.recipients.len())
+        .sum();
+    assert_eq!(sent, 5, "{rows:#?}");
+    assert_eq!(rcpts(&rows[0]), ["jane@acme.test"], "the sender first");
+    let held = rows.iter().find(|r| r.held.is_some()).unwrap();
+    assert_eq!(
+        held.recipients.len(),
+        27,
+        "30 Cc and the primary contact, less 4"
+    );
+    assert!(
+        held.held
+            .as_deref()
+            .unwrap()
+            .contains("limits.max_automatic_recipients"),
+        "{held:?}"
+    );
+}
+
+#[test]
+fn staff_mail_carries_a_reply_address_signed_for_each_agent() {
+    let f = Fixture::new();
+    let tokens = ReplyTokens::new(Secret::new("k"));
+    let mut p = participants();
+    p.agents.push(addr("bo@agents.example.test"));
+    let n = Notification {
+        ticket: ticket(Status::Resolved),
+        change: Change::CriticalResolved {
+            note: "Restored.".into(),
+        },
+        participants: &p,
+        answering: None,
+        thread: &[],
+        now: 1_700_000_000,
+    };
+    let mut i = 0;
+    let mut nonce = || {
+        i += 1;
+        format!("n{i}")
+    };
+    let mut settings = f.settings(true);
+    settings.reply_tokens = Some(&tokens);
+    let rows = enqueue(&n, &SentCounts::new(), &settings, &mut nonce);
+    let staff: Vec<&NewOutboxRow> = rows.iter().filter(|r| r.reply_to.is_some()).collect();
+    assert_eq!(staff.len(), 2, "{rows:#?}");
+    for row in staff {
+        assert_eq!(row.recipients.len(), 1, "one agent per mail");
+        let agent = &row.recipients[0];
+        let reply_to = row.reply_to.as_ref().unwrap();
+        let (_, token) = reply_to.plus_token().unwrap();
+        assert_eq!(tokens.verify_agent(token, agent), Some(7), "{reply_to}");
+    }
+    assert!(
+        rows.iter()
+            .any(|r| r.reply_to.is_none() && rcpts(r) == ["jane@acme.test", "boss@acme.test"])
+    );
 }
 
 #[test]
@@ -303,9 +399,13 @@ fn counting_planned_rows() {
     let mut pending = 0;
     for _ in 0..12 {
         let rows = run(&f, Change::Created, Status::New, Some(&plain), &sent, false);
-        pending += rows.iter().filter(|r| r.held.is_none()).count();
+        pending += rows
+            .iter()
+            .filter(|r| r.held.is_none() && rcpts(r).contains(&"jane@acme.test"))
+            .count();
         count_planned(&rows, &mut sent);
     }
     assert_eq!(pending, 10);
     assert_eq!(sent.get(&addr("jane@acme.test")), Some(&10));
+    assert_eq!(sent.get(&addr("bob@acme.test")), Some(&10));
 }

@@ -38,6 +38,8 @@ fn plan_batch(settings: &Settings, mails: Vec<RawMessage>, notify: bool) -> (Vec
         role: Role::Support,
         now: 1_700_000_000,
         agents: &settings.notify.agents,
+        trusted_authserv_ids: &settings.security.trusted_authserv_ids,
+        max_new_participants: settings.max_new_participants,
         own: &own,
         own_ids: None,
         notify: notify.then(|| EnqueueSettings {
@@ -51,6 +53,8 @@ fn plan_batch(settings: &Settings, mails: Vec<RawMessage>, notify: bool) -> (Vec
             },
             cap,
             templates: &settings.notify.templates,
+            max_automatic_recipients: settings.max_automatic_recipients,
+            reply_tokens: None,
         }),
         nonce_seed: 7,
     };

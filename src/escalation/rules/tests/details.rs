@@ -28,15 +28,40 @@ fn critical_for_one_customer_is_downgraded_when_configured() {
 
 #[test]
 fn dmarc_pass_is_required_when_configured() {
+    // `run` trusts the authserv-id mx.example.test (see `tests.rs`).
     let rules = rules_with("reject", "require_dmarc_pass = true");
     let case = story("dmarc", COMPLETE, Unauthorised("no dmarc=pass"));
-    let failing = [
-        "mx.example.test; spf=pass smtp.mailfrom=tier1.example.test; dmarc=fail".to_string(),
-        "evil.test; (dmarc=pass)".to_string(),
+    let refused: [&[&str]; 6] = [
+        &[],
+        &["mx.example.test; spf=pass smtp.mailfrom=tier1.example.test; dmarc=fail"],
+        // Another authserv-id: written by anybody.
+        &["evil.test; dmarc=pass header.from=tier1.example.test"],
+        // Our id, but a pass for another domain, or for no domain at all.
+        &["mx.example.test; dmarc=pass header.from=evil.test"],
+        &["mx.example.test;\r\n dkim=pass; DMARC=Pass"],
+        // The sender's own header of our id sits below the receiving server's.
+        &[
+            "mx.example.test; dmarc=none header.from=tier1.example.test",
+            "mx.example.test; dmarc=pass header.from=tier1.example.test",
+        ],
     ];
-    check(&case, &run(&case, &rules, &failing));
-    check(&case, &run(&case, &rules, &[]));
-    let passing = ["mx.example.test;\r\n dkim=pass; DMARC=Pass header.from=x".to_string()];
+    for headers in refused {
+        let headers: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
+        check(&case, &run(&case, &rules, &headers));
+    }
+    // A forged pass above our server's fail: the From is forged, whatever the rules.
+    let forged = [
+        "evil.test; dmarc=pass header.from=tier1.example.test".to_string(),
+        "mx.example.test; dmarc=fail header.from=tier1.example.test".to_string(),
+    ];
+    for rules in [rules_with("reject", ""), rules.clone()] {
+        let GateVerdict::Unauthorised { reason } = run(&case, &rules, &forged) else {
+            panic!("a forged From was accepted")
+        };
+        assert!(reason.contains("dmarc=fail"), "{reason}");
+    }
+    let passing =
+        ["mx.example.test;\r\n dkim=pass; DMARC=Pass header.from=Tier1.Example.Test".to_string()];
     assert!(matches!(
         run(&case, &rules, &passing),
         GateVerdict::Accept(_)
