@@ -76,7 +76,13 @@ impl Keys {
         }
         if let Some(tokens) = tokens {
             for rcpt in email.recipients() {
-                if let Some(n) = rcpt.plus_token().and_then(|(_, t)| tokens.verify(t)) {
+                let Some((_, token)) = rcpt.plus_token() else {
+                    continue;
+                };
+                if let Some(n) = tokens
+                    .verify(token)
+                    .or_else(|| tokens.verify_agent(token, &email.from.address))
+                {
                     self.tickets.insert(n);
                 }
             }

@@ -88,10 +88,10 @@ pub async fn load_agent_ticket(tx: &mut Tx, number: i64) -> anyhow::Result<Optio
         .collect();
     let latest: Option<MessageRow> = sqlx::query_as(
         "SELECT message_id, direction, classification, from_addr, from_name, subject, \
-         sent_date, received_at, body_text, reply_text, source, raw_codec, \
+         sent_date, received_at, body_text, reply_text, source, raw_codec, flag, \
          CASE WHEN reply_text IS NULL THEN raw END AS raw FROM messages \
          WHERE ticket_id = ?1 AND direction = 'inbound' \
-           AND classification IN ('plain', 'escalation') \
+           AND classification IN ('plain', 'escalation') AND flag IS NULL \
            AND lower(from_addr) NOT IN (SELECT lower(address) FROM participants \
              WHERE ticket_id = ?1 AND role IN ('agent', 'technician')) \
          ORDER BY id DESC LIMIT 1",

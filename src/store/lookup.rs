@@ -152,11 +152,11 @@ pub async fn load_snapshot(tx: &mut Tx, keys: &Keys) -> anyhow::Result<Snapshot>
             t.requester = EmailAddress::parse(&r.requester).ok();
         }
     }
-    // Participants only matter for subject-tag threading.
-    let tagged: Vec<i64> = keys.tickets.iter().copied().collect();
-    if !tagged.is_empty() {
+    // Participants: who may write into a ticket by its tag, and whether a mail threaded by
+    // Message-ID comes from a participant (SPEC 2.4.1).
+    if !tickets.is_empty() {
         let rows: Vec<ParticipantKey> = sqlx::query_as(PARTICIPANTS)
-            .bind(json_list(&tagged)?)
+            .bind(json_list(&tickets)?)
             .fetch_all(&mut **tx)
             .await?;
         for r in rows {

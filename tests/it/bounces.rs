@@ -144,10 +144,15 @@ fn a_dsn_of_our_acknowledgement_marks_the_recipient_bouncing_by_outbox() {
 fn a_plain_bounce_marks_only_a_single_recipient_and_foreign_ids_do_nothing() {
     let app = app_with(SIGNED);
     app.ingest_bytes("new.eml", &customer_mail("Cc: bob@customer.test\r\n"));
+    // The acknowledgement is two mails (the quote goes to the sender only); a status change
+    // is one mail to both.
+    app.run(&["tickets", "set-status", "SUP-1", "pending"])
+        .expect_success();
     let rows = outbox_list(&app);
-    assert_eq!(rows.len(), 1, "{rows:#?}");
-    assert_eq!(recipients(&rows[0]).len(), 2, "{rows:#?}");
-    let mid = str_of(&rows[0], "message_id")
+    assert_eq!(rows.len(), 3, "{rows:#?}");
+    assert_eq!(str_of(&rows[2], "kind"), "status_change", "{rows:#?}");
+    assert_eq!(recipients(&rows[2]).len(), 2, "{rows:#?}");
+    let mid = str_of(&rows[2], "message_id")
         .trim_matches(['<', '>'])
         .to_string();
 

@@ -16,7 +16,14 @@ secret_file = "hmac.key"
 agents = ["*@agents.example.test"]
 technicians = ["oncall@example.test"]
 primary_contacts = { "acme.test" = "it-lead@acme.test" }
+
+[security]
+trusted_authserv_ids = ["mx.example.test"]
 "#;
+
+/// What the receiving server writes above an agent's mail that passed DKIM for their domain.
+const AGENT_DKIM_PASS: &str =
+    "Authentication-Results: mx.example.test; dkim=pass header.d=agents.example.test\r\n";
 
 fn app() -> App {
     app_with(CONFIG)
@@ -98,16 +105,26 @@ fn a_new_ticket_from_a_customer_queues_one_acknowledgement() {
     let d = app.ingest_fixture("new-ticket.eml");
     assert_eq!(str_of(&d, "decision"), "created", "{d}");
     let rows = outbox(&app);
-    assert_eq!(rows.len(), 1, "{rows:#?}");
+    // Two mails of one acknowledgement: the sender's words are quoted back to the sender
+    // only; the Cc and the primary contact of acme.test get it without them.
+    assert_eq!(rows.len(), 2, "{rows:#?}");
     let ack = &rows[0];
     assert_eq!(ack["kind"], "acknowledgement");
     assert_eq!(ack["status"], "pending");
     assert_eq!(ack["ticket_id"], 1);
+    assert_eq!(recipients(ack), ["alice@acme.test"], "the requester");
+    let others = &rows[1];
+    assert_eq!(others["kind"], "acknowledgement");
+    assert_eq!(others["status"], "pending");
     assert_eq!(
-        recipients(ack),
-        ["alice@acme.test", "bob@acme.test", "it-lead@acme.test"],
-        "requester, Cc and the primary contact of acme.test"
+        recipients(others),
+        ["bob@acme.test", "it-lead@acme.test"],
+        "the Cc and the primary contact of acme.test"
     );
+    let unquoted = others["body_text"].as_str().unwrap();
+    assert!(unquoted.contains("SUP-1"), "{unquoted}");
+    assert!(!unquoted.contains("since Monday morning"), "{unquoted}");
+    assert_eq!(others["subject"], ack["subject"]);
     assert_eq!(
         ack["subject"],
         "Re: [SUP-1] Cannot receive mail since Monday"
@@ -134,12 +151,12 @@ fn a_new_ticket_from_a_customer_queues_one_acknowledgement() {
     // The very same mail again: a duplicate, no second acknowledgement.
     let again = app.ingest_fixture("new-ticket.eml");
     assert_eq!(str_of(&again, "decision"), "duplicate");
-    assert_eq!(outbox(&app).len(), 1);
+    assert_eq!(outbox(&app).len(), 2);
 
-    // `tickets show` lists the notification.
+    // `tickets show` lists the notifications.
     let shown = app.show("SUP-1");
     let notes = array(shown["notifications"].clone(), "notifications");
-    assert_eq!(notes.len(), 1, "{shown:#}");
+    assert_eq!(notes.len(), 2, "{shown:#}");
     assert_eq!(notes[0]["kind"], "acknowledgement");
     assert_eq!(notes[0]["status"], "pending");
 
@@ -152,7 +169,7 @@ fn a_new_ticket_from_a_customer_queues_one_acknowledgement() {
     let d = app.ingest_bytes("reply.eml", reply.as_bytes());
     assert_eq!(str_of(&d, "decision"), "threaded", "{d}");
     assert_eq!(str_of(&d, "rule"), "in-reply-to", "{d}");
-    assert_eq!(outbox(&app).len(), 1);
+    assert_eq!(outbox(&app).len(), 2);
 }
 
 #[test]
@@ -172,7 +189,8 @@ fn bounces_and_automatic_mail_get_no_notification() {
     app.ingest_fixture("bounce-threaded.eml");
     let rows = outbox(&app);
     let kinds: Vec<&str> = rows.iter().map(|r| r["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["acknowledgement"], "{rows:#?}");
+    // One acknowledgement, in two mails (quoted to the sender only).
+    assert_eq!(kinds, ["acknowledgement", "acknowledgement"], "{rows:#?}");
 }
 
 #[test]
@@ -204,7 +222,7 @@ fn an_autoresponder_cannot_make_mailgate_send_more_than_the_cap() {
 
 #[test]
 fn the_cap_is_configurable() {
-    let app = app_with(&format!("{CONFIG}max_automatic_per_hour = 2\n"));
+    let app = app_with(&CONFIG.replace("[notify]\n", "[notify]\nmax_automatic_per_hour = 2\n"));
     for i in 1..=3 {
         let bytes = plain_mail(
             "x@umbrella.test",
@@ -284,7 +302,7 @@ fn our_own_mail_coming_back_is_ignored() {
     let d = app.ingest_bytes("looped.eml", &bytes);
     assert_eq!(str_of(&d, "rule"), "own-mail", "{d} ({signed} {domain})");
     assert_eq!(app.tickets().len(), 1);
-    assert_eq!(outbox(&app).len(), 1);
+    assert_eq!(outbox(&app).len(), 2, "the acknowledgement's two mails");
     // A second delivery of it is a duplicate.
     let d = app.ingest_bytes("looped2.eml", &bytes);
     assert_eq!(str_of(&d, "decision"), "duplicate", "{d}");
@@ -310,8 +328,12 @@ fn agent_reply_and_status_changes_queue_notifications() {
         .json();
     assert_eq!(out["status"], "pending", "{out}");
     let rows = outbox(&app);
-    assert_eq!(rows.len(), 2, "{rows:#?}");
-    let reply = &rows[1];
+    assert_eq!(
+        rows.len(),
+        3,
+        "the acknowledgement's two mails and the reply: {rows:#?}"
+    );
+    let reply = &rows[2];
     assert_eq!(reply["kind"], "agent_reply");
     assert_eq!(reply["status"], "pending");
     assert_eq!(
@@ -353,7 +375,7 @@ fn agent_reply_and_status_changes_queue_notifications() {
         file.to_str().unwrap(),
     ])
     .expect_success();
-    assert_eq!(outbox(&app).len(), 3);
+    assert_eq!(outbox(&app).len(), 4);
 
     // Status changes: resolved, then closed, each tells the customer.
     app.run(&[
@@ -505,7 +527,9 @@ fn an_agents_reply_by_mail_is_stored_and_relayed_without_their_address_or_signat
             "Ann Smith <ann.smith@agents.example.test>",
             "Re: [SUP-1] Printer broken",
             "a1@agents.example.test",
-            "In-Reply-To: <c1@acme.test>\r\nReferences: <c1@acme.test>\r\n",
+            &format!(
+                "{AGENT_DKIM_PASS}In-Reply-To: <c1@acme.test>\r\nReferences: <c1@acme.test>\r\n"
+            ),
             body,
         ),
     );
@@ -580,7 +604,7 @@ fn an_agents_reply_by_mail_is_stored_and_relayed_without_their_address_or_signat
             "ann.smith@agents.example.test",
             "Re: [SUP-1] Printer broken",
             "a3@agents.example.test",
-            "In-Reply-To: <c2@acme.test>\r\n",
+            &format!("{AGENT_DKIM_PASS}In-Reply-To: <c2@acme.test>\r\n"),
             "Glad it works.\r\n\r\nAnn\r\n",
         ),
     );
