@@ -271,7 +271,14 @@ pub fn enqueue(
             rows.push(row(part.recipients, None, body, part.reply_to, nonce));
         }
         if !held.is_empty() {
-            let body = (body_text.as_str(), &body_html);
+            // A held row may be retried by hand: it never carries the sender's words to
+            // anyone else (see `parts`).
+            let unquoted = (kind == NotificationKind::Acknowledgement && !staff)
+                .then(|| unquoted_body(n, s, kind));
+            let body = match &unquoted {
+                Some((text, html)) => (text.as_str(), html),
+                None => (body_text.as_str(), &body_html),
+            };
             rows.push(row(held, Some(reasons.join("; ")), body, None, nonce));
         }
     }
@@ -320,16 +327,9 @@ fn parts(
             out.push(whole(quoted));
         }
         if !others.is_empty() {
-            let mut unquoted = context(n, s);
-            unquoted.summary = String::new();
-            let body = s
-                .templates
-                .render(kind, &unquoted)
-                .ok()
-                .map(|r| (r.text, r.html));
             out.push(Part {
                 recipients: others,
-                body: Some(body.unwrap_or_default()),
+                body: Some(unquoted_body(n, s, kind)),
                 reply_to: None,
             });
         }
@@ -348,6 +348,20 @@ fn parts(
             .collect(),
         _ => vec![whole(send)],
     }
+}
+
+/// The body of a notification without the quote of the mail it answers (`summary`).
+fn unquoted_body(
+    n: &Notification<'_>,
+    s: &EnqueueSettings<'_>,
+    kind: NotificationKind,
+) -> (String, Option<String>) {
+    let mut unquoted = context(n, s);
+    unquoted.summary = String::new();
+    s.templates
+        .render(kind, &unquoted)
+        .map(|r| (r.text, r.html))
+        .unwrap_or_default()
 }
 
 /// Adds the rows' recipients to the counts, so later changes of the same batch see them.

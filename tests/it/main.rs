@@ -22,3 +22,4 @@ mod quarantine;
 mod support;
 mod threading;
 mod threading_e2e;
+mod trust;

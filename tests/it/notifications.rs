@@ -2,9 +2,9 @@
 //! which changes write which `outbox` rows, in the transaction of the change. Rows are read
 //! straight from the test's SQLite file.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::support::{App, array, fixture_path, str_of};
+use crate::support::{App, array, fixture_path, outbox_table, str_of};
 
 const CONFIG: &str = r#"
 [tickets]
@@ -36,49 +36,8 @@ fn app_with(config: &str) -> App {
     app
 }
 
-/// Every outbox row, oldest first, as JSON objects.
 fn outbox(app: &App) -> Vec<Value> {
-    let url = app.db_url();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        use sqlx::{Connection, Row};
-        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-        let rows = sqlx::query(
-            "SELECT id, ticket_id, kind, recipients, subject, message_id, in_reply_to, \
-             references_ids, auto_submitted, body_text, body_html, status, attempts, \
-             next_attempt_at, last_error, created_at FROM outbox ORDER BY id",
-        )
-        .fetch_all(&mut conn)
-        .await
-        .unwrap();
-        rows.iter()
-            .map(|r| {
-                let recipients: Value =
-                    serde_json::from_str(&r.get::<String, _>("recipients")).unwrap();
-                json!({
-                    "id": r.get::<i64, _>("id"),
-                    "ticket_id": r.get::<Option<i64>, _>("ticket_id"),
-                    "kind": r.get::<String, _>("kind"),
-                    "recipients": recipients,
-                    "subject": r.get::<String, _>("subject"),
-                    "message_id": r.get::<String, _>("message_id"),
-                    "in_reply_to": r.get::<Option<String>, _>("in_reply_to"),
-                    "references_ids": r.get::<String, _>("references_ids"),
-                    "auto_submitted": r.get::<String, _>("auto_submitted"),
-                    "body_text": r.get::<String, _>("body_text"),
-                    "body_html": r.get::<Option<String>, _>("body_html"),
-                    "status": r.get::<String, _>("status"),
-                    "attempts": r.get::<i64, _>("attempts"),
-                    "next_attempt_at": r.get::<i64, _>("next_attempt_at"),
-                    "last_error": r.get::<Option<String>, _>("last_error"),
-                    "created_at": r.get::<i64, _>("created_at"),
-                })
-            })
-            .collect()
-    })
+    outbox_table(app)
 }
 
 fn recipients(row: &Value) -> Vec<&str> {

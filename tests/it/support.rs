@@ -520,3 +520,50 @@ pub fn addresses(value: Option<&mail_parser::HeaderValue<'_>>) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// Every row of the `outbox` table, oldest first, as JSON objects (read from the test's
+/// SQLite file: the bodies and Reply-To that `outbox list` does not show).
+pub fn outbox_table(app: &App) -> Vec<Value> {
+    let url = app.db_url();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        use sqlx::{Connection, Row};
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        let rows = sqlx::query(
+            "SELECT id, ticket_id, kind, recipients, subject, message_id, in_reply_to, \
+             references_ids, auto_submitted, body_text, body_html, status, attempts, \
+             next_attempt_at, last_error, created_at, reply_to FROM outbox ORDER BY id",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        rows.iter()
+            .map(|r| {
+                let recipients: Value =
+                    serde_json::from_str(&r.get::<String, _>("recipients")).unwrap();
+                serde_json::json!({
+                    "id": r.get::<i64, _>("id"),
+                    "ticket_id": r.get::<Option<i64>, _>("ticket_id"),
+                    "kind": r.get::<String, _>("kind"),
+                    "recipients": recipients,
+                    "subject": r.get::<String, _>("subject"),
+                    "message_id": r.get::<String, _>("message_id"),
+                    "in_reply_to": r.get::<Option<String>, _>("in_reply_to"),
+                    "references_ids": r.get::<String, _>("references_ids"),
+                    "auto_submitted": r.get::<String, _>("auto_submitted"),
+                    "body_text": r.get::<String, _>("body_text"),
+                    "body_html": r.get::<Option<String>, _>("body_html"),
+                    "status": r.get::<String, _>("status"),
+                    "attempts": r.get::<i64, _>("attempts"),
+                    "next_attempt_at": r.get::<i64, _>("next_attempt_at"),
+                    "last_error": r.get::<Option<String>, _>("last_error"),
+                    "created_at": r.get::<i64, _>("created_at"),
+                    "reply_to": r.get::<Option<String>, _>("reply_to"),
+                })
+            })
+            .collect()
+    })
+}
