@@ -23,3 +23,4 @@ mod support;
 mod threading;
 mod threading_e2e;
 mod trust;
+mod trust_e2e;
