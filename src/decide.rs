@@ -198,6 +198,13 @@ pub fn evaluate(
                 };
                 let priority = priority_of(email);
                 let mut reason = detail;
+                if !trust.origin.is_from() {
+                    reason.push_str(&format!(
+                        "; requester {} is unverified ({}): it authorises nothing",
+                        email.from.address,
+                        trust.origin.header()
+                    ));
+                }
                 if ctx.archive {
                     reason.push_str(", closed because it is imported as history");
                 }

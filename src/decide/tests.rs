@@ -1,11 +1,13 @@
 use std::collections::HashMap;
 
+mod author;
+
 use super::*;
 use crate::domain::test_support::{addr, email, mid};
 use crate::domain::{AddressPatterns, EmailAddress};
 
 #[derive(Default)]
-struct Fake {
+pub(super) struct Fake {
     seen: HashMap<MessageId, Seen>,
     tickets: HashMap<i64, (Status, Vec<EmailAddress>)>,
 }
@@ -38,7 +40,7 @@ impl DecideLookup for Fake {
     }
 }
 
-fn store(status: Status) -> Fake {
+pub(super) fn store(status: Status) -> Fake {
     let mut f = Fake::default();
     f.seen.insert(
         mid("first@acme.test"),
@@ -74,7 +76,7 @@ fn eval(e: &InboundEmail, status: Status) -> Evaluation {
     eval_with(e, "bbb", Role::Support, &store(status), false)
 }
 
-fn reply(from: &str) -> InboundEmail {
+pub(super) fn reply(from: &str) -> InboundEmail {
     let mut e = email(from, "Re: printer");
     e.in_reply_to = vec![mid("first@acme.test")];
     e
