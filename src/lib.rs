@@ -17,6 +17,9 @@
 //!   signs and verifies the plus-address tokens of rule 2.4.2.
 //! - [`escalation`]: the escalation gate (SPEC 4), pure: the evidence block, the forwarded
 //!   original, the rules and the verdict; refusals list every missing item.
+//! - [`trust`]: who a mail is from, as far as anything proves it (pure): where the sender came
+//!   from (From or an unverified fallback) and what the trusted Authentication-Results say about
+//!   the From domain. Authorises participants, escalations and agent relays (SECURITY.md).
 //! - [`bounce`]: reads a bounce (pure): failed DSN recipients and the Message-IDs it refers to;
 //!   a bounce of our own mail marks those recipients bouncing on the ticket (`pipeline`).
 //! - [`pipeline`]: glue from raw bytes to stored decisions, in batches; used by every source.
