@@ -18,6 +18,9 @@ use crate::trust::SenderTrust;
 pub struct Seen {
     pub ticket: Option<i64>,
     pub raw_sha256: String,
+    /// A mail received and stored (on `ticket`), not one only logged nor one mailgate sent: a
+    /// different mail reusing its Message-ID is kept (see [`evaluate`]).
+    pub received: bool,
 }
 
 /// Everything deciding needs from the store (the escalation gate's ticket lookup included).
@@ -135,14 +138,7 @@ pub fn evaluate(
     let classification = crate::classify::classify(email, role);
     let prefix = ctx.thread.prefix;
     if let Some(seen) = lookup.seen(&email.message_id) {
-        let redelivery = seen.raw_sha256 == raw_sha256;
-        return Evaluation {
-            decision: duplicate(&email.message_id, classification, &seen, redelivery, prefix),
-            ticket: seen.ticket,
-            redelivery,
-            escalation: None,
-            author: Author::Participant,
-        };
+        return seen_before(email, trust, raw_sha256, classification, seen, lookup, ctx);
     }
     if classification == Classification::Escalation {
         return escalation::evaluate(email, trust, classification, lookup, ctx);
@@ -235,13 +231,95 @@ pub fn evaluate(
     }
 }
 
+/// A mail whose Message-ID `id` was decided on before (`seen`):
+/// - the very same bytes: a re-delivery, nothing stored;
+/// - other bytes, where `id` is a mail received and stored on a ticket: a different mail reusing
+///   the Message-ID (a mailing-list copy with a footer, a re-delivery with other headers, a
+///   client that reuses ids). It is kept: stored under the synthetic id of its bytes
+///   ([`MessageId::synthetic_for_sha256`]) on the ticket of that mail, which it claims to be,
+///   without changing the ticket's status (never an acknowledgement). Once kept, the same bytes
+///   again are a re-delivery of it (the synthetic id is looked up too);
+/// - other bytes, where `id` was only logged or is one mailgate sent: a duplicate, logged.
+fn seen_before(
+    email: &InboundEmail,
+    trust: &SenderTrust,
+    raw_sha256: &str,
+    classification: Classification,
+    seen: Seen,
+    lookup: &impl DecideLookup,
+    ctx: &DecideContext,
+) -> Evaluation {
+    let (id, prefix) = (&email.message_id, ctx.thread.prefix);
+    let repeated = |seen: &Seen, kept_as: Option<&MessageId>| {
+        let redelivery = seen.raw_sha256 == raw_sha256;
+        Evaluation {
+            decision: duplicate(
+                id,
+                classification.clone(),
+                seen,
+                redelivery,
+                kept_as,
+                prefix,
+            ),
+            ticket: seen.ticket,
+            redelivery,
+            escalation: None,
+            author: Author::Participant,
+        }
+    };
+    let ticket = match seen.ticket {
+        Some(t) if seen.received && seen.raw_sha256 != raw_sha256 => t,
+        _ => return repeated(&seen, None),
+    };
+    let synthetic = MessageId::synthetic_for_sha256(raw_sha256);
+    if let Some(kept) = lookup.seen(&synthetic) {
+        return repeated(&kept, Some(&synthetic));
+    }
+    let r = TicketRef::new(prefix, ticket);
+    // Anybody can reuse a Message-ID: from someone who is not a participant it is flagged,
+    // like a mail threaded by Message-ID (SPEC 2.4.1).
+    let sender = &email.from.address;
+    let participant = trust.may_authorise()
+        && (lookup.is_participant(ticket, sender) || ctx.thread.agents.matches(sender));
+    let (author, flagged) = if participant {
+        (Author::Participant, String::new())
+    } else {
+        (
+            Author::NonParticipant,
+            format!("; {sender} is not a participant of {r}: flagged as from a non-participant"),
+        )
+    };
+    Evaluation {
+        decision: Decision {
+            reason: format!(
+                "Message-ID <{id}> is already used by a different stored message; kept under \
+                 the synthetic id <{synthetic}> and stored on {r}, the ticket of that message, \
+                 without changing its status or notifying anyone{flagged}"
+            ),
+            action: Action::AppendToTicket {
+                ticket: r,
+                new_status: None,
+            },
+            classification,
+            rule: Rule::ReusedMessageId,
+        },
+        ticket: Some(ticket),
+        redelivery: false,
+        escalation: None,
+        author,
+    }
+}
+
 /// The decision for a Message-ID already decided on. `redelivery`: the very same bytes (see
 /// [`Evaluation::redelivery`]; import recognises those before parsing and only counts them).
+/// `kept_as`: they were decided on under this synthetic id, because `message_id` belongs to
+/// a different stored message.
 pub fn duplicate(
     message_id: &MessageId,
     classification: Classification,
     seen: &Seen,
     redelivery: bool,
+    kept_as: Option<&MessageId>,
     prefix: &str,
 ) -> Decision {
     let on = seen
@@ -253,13 +331,20 @@ pub fn duplicate(
     } else {
         "a message with this Message-ID"
     };
+    let reason = match kept_as {
+        None => format!("{what} <{message_id}> was already processed{on}"),
+        Some(synthetic) => format!(
+            "{what} was already processed{on}: Message-ID <{message_id}> is used by a different \
+             stored message, so it was kept under the synthetic id <{synthetic}>"
+        ),
+    };
     Decision {
         action: Action::Ignore {
             reason: IgnoreReason::Duplicate,
         },
         classification,
         rule: Rule::Duplicate,
-        reason: format!("{what} <{message_id}> was already processed{on}"),
+        reason,
     }
 }
 

@@ -38,7 +38,8 @@
 //!   batches → pipeline (commit with the UID checkpoint) → only then move/flag it; IDLE or
 //!   poll; reconnect with backoff. Pure planning in `imap::sync_plan` / `imap::acknowledge`.
 //! - [`outbox`]: outgoing mail (SPEC 5, 6): the pure core (signed Message-IDs, subjects,
-//!   headers, recipients, loop guard, rendering of a row into a message), the enqueue side, and
+//!   headers, recipients, loop guard, non-ASCII addresses (A-label, SMTPUTF8 or refused),
+//!   rendering of a row into a message), the enqueue side, and
 //!   the sender of `mailgate run` (`outbox::sender`: claim with a lease → send over pooled SMTP
 //!   connections, `outbox::smtp` → record; retries with backoff, 5xx fails per recipient).
 //! - [`tls`]: rustls client configuration (ring, system roots + optional CA file).

@@ -47,6 +47,7 @@ pub(super) fn store(status: Status) -> Fake {
         Seen {
             ticket: Some(5),
             raw_sha256: "aaa".into(),
+            received: true,
         },
     );
     f.tickets.insert(5, (status, vec![addr("jane@acme.test")]));
@@ -112,6 +113,125 @@ fn duplicate_same_bytes_is_a_silent_redelivery() {
     );
     let other = eval_with(&e, "different", Role::Support, &store(Status::Open), false);
     assert!(!other.redelivery);
+    assert_eq!(
+        other.decision.rule,
+        Rule::ReusedMessageId,
+        "other bytes are kept"
+    );
+}
+
+/// Other bytes under the Message-ID of a stored mail: kept under the synthetic id of its
+/// bytes, on that mail's ticket, whatever the ticket's status; its re-delivery is recognised.
+#[test]
+fn a_different_mail_reusing_a_stored_message_id_is_kept_on_its_ticket() {
+    let sha = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    let synthetic = "0123456789abcdef0123456789abcdef@synthetic.mailgate.invalid";
+    let mut copy = email("list@lists.acme.test", "Printer (list copy)");
+    copy.message_id = mid("first@acme.test");
+    for status in [Status::Open, Status::Resolved, Status::Closed] {
+        let ev = eval_with(&copy, sha, Role::Support, &store(status), false);
+        assert_eq!(
+            ev.decision.action,
+            Action::AppendToTicket {
+                ticket: TicketRef::new("SUP", 5),
+                new_status: None
+            },
+            "{status:?}: never a new ticket, never a reopening"
+        );
+        assert_eq!(ev.decision.rule, Rule::ReusedMessageId);
+        assert_eq!(ev.decision.rule.as_str(), "reused-message-id");
+        assert_eq!(ev.decision.action.name(), "threaded");
+        assert_eq!(
+            ev.decision.reason,
+            format!(
+                "Message-ID <first@acme.test> is already used by a different stored message; \
+                 kept under the synthetic id <{synthetic}> and stored on SUP-5, the ticket of \
+                 that message, without changing its status or notifying anyone"
+            )
+        );
+        assert_eq!((ev.ticket, ev.redelivery), (Some(5), false));
+    }
+    assert_eq!(
+        MessageId::synthetic_for_sha256(sha).as_str(),
+        synthetic,
+        "the id the reason names is the one it is stored under"
+    );
+
+    // Machine mail too (an auto-reply reusing the id): stored there, status unchanged.
+    let mut auto = copy.clone();
+    auto.headers.auto_submitted = Some("auto-replied".into());
+    let ev = eval_with(&auto, sha, Role::Support, &store(Status::Resolved), false);
+    assert_eq!(ev.decision.rule, Rule::ReusedMessageId);
+    assert_eq!(ev.decision.classification.as_str(), "automatic");
+
+    // Once kept, the same bytes again are a re-delivery of it: nothing stored.
+    let mut kept = store(Status::Open);
+    kept.seen.insert(
+        mid(synthetic),
+        Seen {
+            ticket: Some(5),
+            raw_sha256: sha.into(),
+            received: true,
+        },
+    );
+    let ev = eval_with(&copy, sha, Role::Support, &kept, false);
+    assert_eq!(ev.decision.rule, Rule::Duplicate);
+    assert!(ev.redelivery);
+    assert_eq!(ev.ticket, Some(5));
+    assert_eq!(
+        ev.decision.reason,
+        format!(
+            "the same message was already processed (on SUP-5): Message-ID <first@acme.test> \
+             is used by a different stored message, so it was kept under the synthetic id \
+             <{synthetic}>"
+        )
+    );
+    // The original's bytes are still its exact re-delivery.
+    let ev = eval_with(&copy, "aaa", Role::Support, &kept, false);
+    assert!(ev.redelivery);
+    assert_eq!(
+        ev.decision.reason,
+        "the same message <first@acme.test> was already processed (on SUP-5)"
+    );
+}
+
+/// Other bytes under a Message-ID that was only logged, or that mailgate wrote itself (an
+/// outbound reply, a note, an outbox row): a duplicate, as before, nothing stored.
+#[test]
+fn other_bytes_under_an_id_not_received_stay_a_duplicate() {
+    let mut e = email("jane@acme.test", "Printer");
+    e.message_id = mid("first@acme.test");
+    for seen in [
+        Seen {
+            ticket: Some(5),
+            raw_sha256: "aaa".into(),
+            received: false,
+        },
+        Seen {
+            ticket: None,
+            raw_sha256: "aaa".into(),
+            received: false,
+        },
+        Seen {
+            ticket: Some(5),
+            raw_sha256: String::new(),
+            received: false,
+        },
+    ] {
+        let mut f = store(Status::Open);
+        f.seen.insert(mid("first@acme.test"), seen.clone());
+        let ev = eval_with(&e, "bbb", Role::Support, &f, false);
+        assert_eq!(ev.decision.rule, Rule::Duplicate, "{seen:?}");
+        assert_eq!(ev.decision.action.name(), "duplicate");
+        assert!(!ev.redelivery);
+        assert!(
+            ev.decision.reason.starts_with(
+                "a message with this Message-ID <first@acme.test> was already processed"
+            ),
+            "{}",
+            ev.decision.reason
+        );
+    }
 }
 
 #[test]

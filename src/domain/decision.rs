@@ -69,6 +69,9 @@ pub enum Rule {
     OwnMail,
     /// A bounce whose returned mail (or In-Reply-To / References) is one mailgate sent.
     ReturnedMail,
+    /// Other bytes under the Message-ID of a mail already received and stored: kept under the
+    /// synthetic id of its bytes, on the ticket of that mail.
+    ReusedMessageId,
     /// An escalation with all the evidence the rules require (SPEC 4).
     EscalationAccepted,
     /// An escalation missing evidence: refused, the sender told what to add.
@@ -94,6 +97,7 @@ impl Rule {
             Rule::PipelineError => "pipeline-error",
             Rule::OwnMail => "own-mail",
             Rule::ReturnedMail => "returned-mail",
+            Rule::ReusedMessageId => "reused-message-id",
             Rule::EscalationAccepted => "escalation-accepted",
             Rule::EscalationRefused => "escalation-refused",
             Rule::EscalationUnauthorised => "escalation-unauthorised",

@@ -154,6 +154,21 @@ mod tests {
     }
 
     #[test]
+    fn non_ascii_addresses_are_accepted_and_lower_cased() {
+        // RFC 6531/6532 addresses arrive in UTF-8 headers; IDNA A-labels are plain ASCII.
+        for (input, local, domain) in [
+            ("José@Exämple.TEST", "josé", "exämple.test"),
+            ("用户@例子.test", "用户", "例子.test"),
+            ("jose@xn--exmple-cua.test", "jose", "xn--exmple-cua.test"),
+            ("<ÉLODIE@bücher.test>", "élodie", "bücher.test"),
+        ] {
+            let a = EmailAddress::parse(input).unwrap();
+            assert_eq!((a.local_part(), a.domain()), (local, domain), "{input}");
+        }
+        assert!(Mailbox::parse("José <josé@exämple.test>").is_ok());
+    }
+
+    #[test]
     fn rejects_garbage() {
         assert_eq!(EmailAddress::parse(""), Err(AddressError::Empty));
         assert!(matches!(

@@ -50,6 +50,13 @@ impl MessageId {
         ))
     }
 
+    /// [`MessageId::synthetic`] of the bytes whose SHA-256 is `raw_sha256` (lower-case hex, as
+    /// stored): the same id, from the hash alone.
+    pub fn synthetic_for_sha256(raw_sha256: &str) -> Self {
+        let prefix = raw_sha256.get(..32).unwrap_or(raw_sha256);
+        Self(format!("{prefix}@synthetic.mailgate.invalid"))
+    }
+
     pub fn is_synthetic(&self) -> bool {
         self.0.ends_with("@synthetic.mailgate.invalid")
     }
@@ -112,5 +119,12 @@ mod tests {
         assert_ne!(a, c);
         assert!(a.is_synthetic());
         assert!(MessageId::parse(a.as_str()).is_ok());
+        let raw = b"Subject: x\r\n\r\nbody";
+        let sha = hex::encode(Sha256::digest(raw));
+        assert_eq!(
+            MessageId::synthetic_for_sha256(&sha),
+            a,
+            "from the hash alone"
+        );
     }
 }

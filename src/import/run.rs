@@ -3,14 +3,16 @@
 //! Three stages overlap so both cores stay busy and memory stays flat:
 //! 1. a reader thread splits the archive into raw messages, a batch at a time;
 //! 2. each message is hashed and its Message-ID peeked at, in one pass on the parse pool
-//!    (rayon); exact re-deliveries (same Message-ID, same bytes) are counted as duplicates
-//!    without being parsed, the rest is parsed on the pool;
+//!    (rayon); exact re-deliveries (same Message-ID, same bytes; or a mail kept under the
+//!    synthetic id of its bytes because its Message-ID is another's) are counted as
+//!    duplicates without being parsed, the rest is parsed on the pool;
 //! 3. the pipeline decides and stores each batch in one transaction with its checkpoint.
 //!
 //! The channel into stage 2 holds one batch, the one into stage 3 two (stage 3 takes a
 //! waiting batch along into its transaction: group commit). So at most six batches are in
 //! memory (one per stage, three in channels), whatever the size of the archive.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -23,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 use super::reader::{self, Format, ItemError, RawItem};
 use super::report::ImportReport;
 use crate::cpu_priority::on_parse_pool;
+use crate::decide::Seen;
 use crate::domain::{MessageId, Source};
 use crate::parse;
 use crate::pipeline::{Pipeline, Prepared, RawMessage, prepare_hashed};
@@ -271,14 +274,39 @@ async fn settle(store: &Store, batch: ReadBatch, max_bytes: usize) -> anyhow::Re
         .known_messages(&ids)
         .await
         .context("looking up known messages")?;
+    // A mail whose Message-ID is known with other bytes may be one kept under the synthetic
+    // id of its bytes (the Message-ID is another stored mail's): asked only for such mail.
+    let synthetic: Vec<MessageId> = peeked
+        .iter()
+        .filter(|(id, sha)| known.get(id.as_str()).is_some_and(|s| s.raw_sha256 != *sha))
+        .map(|(_, sha)| MessageId::synthetic_for_sha256(sha))
+        .collect();
+    let kept = if synthetic.is_empty() {
+        HashMap::new()
+    } else {
+        let ids: Vec<&MessageId> = synthetic.iter().collect();
+        store
+            .known_messages(&ids)
+            .await
+            .context("looking up known messages")?
+    };
     let last_position = items.last().map(|item| item.source.to_string());
     let count = items.len() as u64;
     let mut redeliveries = 0;
     let mut to_parse = Vec::with_capacity(items.len());
     for (item, (message_id, sha256)) in items.into_iter().zip(peeked) {
-        match known.get(message_id.as_str()) {
-            Some(seen) if seen.raw_sha256 == sha256 => redeliveries += 1,
-            _ => to_parse.push((item, sha256)),
+        let same = |seen: &Seen| seen.raw_sha256 == sha256;
+        let redelivery = match known.get(message_id.as_str()) {
+            Some(seen) if same(seen) => true,
+            Some(_) if !kept.is_empty() => kept
+                .get(MessageId::synthetic_for_sha256(&sha256).as_str())
+                .is_some_and(same),
+            _ => false,
+        };
+        if redelivery {
+            redeliveries += 1;
+        } else {
+            to_parse.push((item, sha256));
         }
     }
     let prepared = on_parse_pool(move || {

@@ -11,6 +11,7 @@
 //!
 //! - [`agent_mail`]: which agent mail is relayed to the customers, and what of it.
 //! - [`escalation_mail`]: the refusal / confirmation of an escalation, to its tier-1 sender.
+//! - [`intl`]: non-ASCII addresses: A-labels, SMTPUTF8 or a refusal, per recipient (pure).
 //! - [`render`]: an outbox row → the RFC 5322 message bytes (pure).
 //! - [`sender`]: the sender task of `mailgate run` (claim, send, record, retry);
 //!   [`smtp`]: its pooled SMTP connections.
@@ -21,6 +22,7 @@ pub mod agent_mail;
 pub mod enqueue;
 pub mod escalation_mail;
 pub mod headers;
+pub mod intl;
 pub mod loop_guard;
 pub mod message_id;
 pub mod own_addresses;

@@ -7,6 +7,11 @@
 //! the body: `text/plain; charset=utf-8` in quoted-printable, or `multipart/alternative` with a
 //! quoted-printable HTML part too when the row has `body_html`. The multipart boundary is
 //! derived from the Message-ID, so a row renders to the same bytes on every attempt.
+//!
+//! Addresses go in the form the server can take ([`super::intl`]): a non-ASCII domain as its
+//! A-label; a non-ASCII local part as UTF-8 when the server offers SMTPUTF8 (the header is then
+//! UTF-8, RFC 6532), and not at all otherwise (that recipient is refused, so it is left out of
+//! `To:`). Without such a recipient the message is 7-bit ASCII.
 
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{MultiPart, SinglePart};
@@ -17,6 +22,7 @@ use crate::reply_token::ReplyTokens;
 use crate::store::OutboxRow;
 
 use super::headers::{AutoSubmitted, OutgoingHeaders, reply_to_address};
+use super::intl::{address_form, own_address_form};
 use super::subject::sanitise;
 
 /// What rendering needs besides the row: the installation's identity.
@@ -27,6 +33,8 @@ pub struct RenderContext<'a> {
     pub reply_tokens: Option<&'a ReplyTokens>,
     /// The ticket prefix (`SUP`).
     pub prefix: &'a str,
+    /// The server offers SMTPUTF8: addresses with a non-ASCII local part go into `To:` in UTF-8.
+    pub smtputf8: bool,
 }
 
 /// Why a row cannot become a mail. Permanent: retrying cannot help.
@@ -109,13 +117,17 @@ pub fn headers(row: &OutboxRow, ctx: RenderContext<'_>) -> Result<OutgoingHeader
         }
         (None, None) => ctx.support.address.clone(),
     };
+    let to = recipients(row)?
+        .iter()
+        .filter_map(|a| address_form(a, ctx.smtputf8).wire().cloned())
+        .collect();
     Ok(OutgoingHeaders {
         from: Mailbox {
             name: ctx.support.name.as_deref().map(sanitise),
-            address: ctx.support.address.clone(),
+            address: own_address_form(&ctx.support.address, ctx.smtputf8),
         },
-        reply_to,
-        to: recipients(row)?,
+        reply_to: own_address_form(&reply_to, ctx.smtputf8),
+        to,
         date: row.created_at,
         message_id: message_id("message_id", &row.message_id)?,
         in_reply_to,
@@ -189,6 +201,7 @@ mod tests {
                 support: &support,
                 reply_tokens: tokens,
                 prefix: "SUP",
+                smtputf8: false,
             },
         )
         .unwrap()
@@ -302,6 +315,7 @@ mod tests {
             support: &support,
             reply_tokens: None,
             prefix: "SUP",
+            smtputf8: false,
         };
         type Case = (fn(&mut OutboxRow), RenderError);
         let cases: [Case; 4] = [
@@ -331,6 +345,63 @@ mod tests {
                 _ => assert_eq!(got, expected),
             }
         }
+    }
+
+    #[test]
+    fn non_ascii_recipients_take_the_form_the_server_can_carry() {
+        let mut r = row();
+        r.recipients = r#"["jane@acme.test","josé@exämple.test","info@例子.test"]"#.into();
+        let support = Mailbox::parse("Support <support@exämple.test>").unwrap();
+        let render_with = |smtputf8| {
+            let ctx = RenderContext {
+                support: &support,
+                reply_tokens: None,
+                prefix: "SUP",
+                smtputf8,
+            };
+            render(&r, ctx).unwrap()
+        };
+
+        // No SMTPUTF8: A-labels, the UTF-8 local part left out (it is refused), 7-bit.
+        let bytes = render_with(false);
+        assert!(bytes.is_ascii(), "{}", String::from_utf8_lossy(&bytes));
+        let m = MessageParser::default().parse(&bytes).unwrap();
+        assert_eq!(
+            address(m.header("To").unwrap()),
+            vec!["jane@acme.test", "info@xn--fsqu00a.test"]
+        );
+        assert_eq!(
+            m.from().unwrap().first().unwrap().address.as_deref(),
+            Some("support@xn--exmple-cua.test")
+        );
+        assert_eq!(
+            address(m.header("Reply-To").unwrap()),
+            vec!["support@xn--exmple-cua.test"]
+        );
+
+        // SMTPUTF8: the UTF-8 address as it is, in a UTF-8 header (RFC 6532); the body
+        // stays quoted-printable.
+        let bytes = render_with(true);
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        let (header, body) = text.split_once("\r\n\r\n").unwrap();
+        assert!(!header.is_ascii() && body.is_ascii(), "{text}");
+        assert!(
+            header.contains("\r\nTo: jane@acme.test, josé@exämple.test,"),
+            "{header}"
+        );
+        let m = MessageParser::default().parse(&bytes).unwrap();
+        assert_eq!(
+            address(m.header("To").unwrap()),
+            vec![
+                "jane@acme.test",
+                "josé@exämple.test",
+                "info@xn--fsqu00a.test"
+            ]
+        );
+        assert_eq!(
+            m.body_text(0).unwrap().replace("\r\n", "\n"),
+            row().body_text
+        );
     }
 
     #[test]

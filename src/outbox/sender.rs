@@ -16,7 +16,11 @@
 //!   `retry_max`, jittered between half and all of it) until `max_attempts`, then the row
 //!   fails (rule `retries-exhausted`);
 //! - a row that cannot be rendered (invalid address or Message-ID) fails at once
-//!   (`unrenderable`).
+//!   (`unrenderable`);
+//! - a recipient whose local part is not ASCII needs SMTPUTF8: to a server whose EHLO does not
+//!   offer it, it is refused like a 5xx for that recipient ("recipient josé@… needs SMTPUTF8,
+//!   which the server does not offer"); a non-ASCII domain goes as its A-label to any server
+//!   ([`super::intl`]).
 //!
 //! A row ends `sent` when every recipient was served or refused and at least one was served;
 //! `failed` when none was. Failures and partial refusals are recorded on the ticket (a decision
@@ -44,6 +48,7 @@ use crate::domain::Mailbox;
 use crate::reply_token::ReplyTokens;
 use crate::store::{OutboxFinish, OutboxRow, OutboxUpdate, Refusal, Store};
 
+use super::intl::{envelope_address, own_address_form};
 use super::render::{RenderContext, render};
 use super::smtp::{SendError, SmtpPool};
 
@@ -107,7 +112,9 @@ impl OutboxSender {
             .context("no [smtp] section in the configuration: nothing to send with")?;
         let pool = SmtpPool::new(&smtp)?;
         let support = settings.tickets.support_address.clone();
-        let envelope_from: Address = support.address.as_str().parse().with_context(|| {
+        // A non-ASCII domain goes as its A-label, so any server takes it.
+        let envelope_from = own_address_form(&support.address, false);
+        let envelope_from: Address = envelope_from.as_str().parse().with_context(|| {
             format!(
                 "support address {} cannot be an SMTP sender",
                 support.address
@@ -289,7 +296,9 @@ impl OutboxSender {
             support: &self.support,
             reply_tokens: self.reply_tokens.as_ref(),
             prefix: &self.prefix,
+            smtputf8: false,
         };
+        // Rendered once up front so a row that cannot become a mail fails without a connection.
         let bytes = match render(row, ctx) {
             Ok(bytes) => bytes,
             Err(e) => {
@@ -302,7 +311,7 @@ impl OutboxSender {
         };
         let result = tokio::time::timeout(
             self.mail_deadline,
-            self.send_to(&bytes, &pending, &mut delivered, &mut refused),
+            self.deliver(row, bytes, ctx, &pending, &mut delivered, &mut refused),
         )
         .await;
         let (remaining, temporary) = match result {
@@ -358,25 +367,60 @@ impl OutboxSender {
         (delivered, refused, update)
     }
 
-    /// Sends `bytes` to `pending`, pushing onto `delivered` / `refused`. Returns the recipients
-    /// still to try later and the temporary error that stopped them.
-    async fn send_to(
+    /// Sends `row` (rendered as `bytes` for a server without SMTPUTF8) to `pending`, pushing
+    /// onto `delivered` / `refused`. When a recipient's address is not ASCII, the server's
+    /// SMTPUTF8 decides ([`super::intl`]): the mail is rendered again for a server that offers
+    /// it, and without it a recipient with a non-ASCII local part is refused with the reason.
+    /// Returns the recipients still to try later and the temporary error that stopped them.
+    async fn deliver(
         &self,
-        bytes: &[u8],
+        row: &OutboxRow,
+        mut bytes: Vec<u8>,
+        ctx: RenderContext<'_>,
         pending: &[String],
         delivered: &mut Vec<String>,
         refused: &mut Vec<Refusal>,
     ) -> (Vec<String>, Option<String>) {
+        let mut smtputf8 = false;
+        let non_ascii = super::render::recipients(row)
+            .is_ok_and(|all| all.iter().any(|a| !a.as_str().is_ascii()));
+        if non_ascii {
+            match self.pool.offers_smtputf8().await {
+                Ok(offered) => smtputf8 = offered,
+                Err(SendError::Temporary(e) | SendError::Permanent(e)) => {
+                    return (pending.to_vec(), Some(e));
+                }
+            }
+            if smtputf8 {
+                match render(row, RenderContext { smtputf8, ..ctx }) {
+                    Ok(utf8) => bytes = utf8,
+                    Err(e) => return (pending.to_vec(), Some(e.to_string())),
+                }
+            }
+        }
         let mut addresses = Vec::new();
         for p in pending {
-            match p.parse::<Address>() {
+            match envelope_address(p, smtputf8) {
                 Ok(a) => addresses.push((p.clone(), a)),
-                Err(e) => refused.push(Refusal {
+                Err(error) => refused.push(Refusal {
                     address: p.clone(),
-                    error: format!("not a deliverable address: {e}"),
+                    error,
                 }),
             }
         }
+        self.send_to(&bytes, addresses, delivered, refused).await
+    }
+
+    /// Sends `bytes` to `addresses` (each with its envelope form), pushing onto `delivered` /
+    /// `refused`. Returns the recipients still to try later and the temporary error that
+    /// stopped them.
+    async fn send_to(
+        &self,
+        bytes: &[u8],
+        mut addresses: Vec<(String, Address)>,
+        delivered: &mut Vec<String>,
+        refused: &mut Vec<Refusal>,
+    ) -> (Vec<String>, Option<String>) {
         if addresses.is_empty() {
             return (Vec::new(), None);
         }

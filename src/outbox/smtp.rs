@@ -12,11 +12,18 @@
 //! TLS: implicit TLS is a rustls stream from [`crate::tls::client_config`] (system roots plus
 //! `ca_file`); STARTTLS is lettre's upgrade with [`TlsParameters`] built from the same CA file.
 //! `tls = "none"` is refused by the config for anything but loopback hosts.
+//!
+//! The transaction (MAIL, RCPT, DATA) is written here too, so its MAIL FROM parameters are ours
+//! ([`mail_parameters`]): `SMTPUTF8` when an address or the header is UTF-8 (RFC 6531),
+//! `BODY=8BITMIME` for 8-bit content, each only when the connection's EHLO offered it. What the
+//! last EHLO offered is remembered ([`SmtpPool::offers_smtputf8`]), so the sender can decide per
+//! recipient before it renders a mail (see [`super::intl`]).
 
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::task::{Context as TaskContext, Poll};
 use std::time::{Duration, Instant};
 
@@ -26,7 +33,10 @@ use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{
     AsyncSmtpConnection, AsyncTokioStream, Certificate, TlsParameters,
 };
-use lettre::transport::smtp::extension::ClientId;
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+use lettre::transport::smtp::extension::{
+    ClientId, Extension, MailBodyParameter, MailParameter, ServerInfo,
+};
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
@@ -49,6 +59,59 @@ pub enum SendError {
     Temporary(String),
 }
 
+/// What a server's EHLO offered that the MAIL FROM parameters depend on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Capabilities {
+    pub smtputf8: bool,
+    pub eight_bit_mime: bool,
+}
+
+impl Capabilities {
+    fn of(info: &ServerInfo) -> Capabilities {
+        Capabilities {
+            smtputf8: info.supports_feature(Extension::SmtpUtfEight),
+            eight_bit_mime: info.supports_feature(Extension::EightBitMime),
+        }
+    }
+}
+
+/// The MAIL FROM parameters of one transaction (pure): `SMTPUTF8` when an envelope address or
+/// the message's header is not ASCII (RFC 6531 3.4), `BODY=8BITMIME` when any byte of the
+/// message is 8-bit (RFC 6152). `Err` names the extension the mail needs and `server` lacks.
+pub fn mail_parameters(
+    server: Capabilities,
+    envelope_ascii: bool,
+    message: &[u8],
+) -> Result<Vec<MailParameter>, String> {
+    let header_end = memchr::memmem::find(message, b"\r\n\r\n").unwrap_or(message.len());
+    let header_ascii = message[..header_end].is_ascii();
+    let eight_bit = !header_ascii || !message[header_end..].is_ascii();
+    let utf8 = !envelope_ascii || !header_ascii;
+    if utf8 && !server.smtputf8 {
+        return Err(
+            "the mail has UTF-8 addresses or headers and needs SMTPUTF8, which this \
+             connection's server does not offer"
+                .into(),
+        );
+    }
+    if eight_bit && !server.eight_bit_mime {
+        return Err("the mail is 8-bit and needs 8BITMIME, which the server does not offer".into());
+    }
+    let mut parameters = Vec::new();
+    if eight_bit {
+        parameters.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+    }
+    if utf8 {
+        parameters.push(MailParameter::SmtpUtfEight);
+    }
+    Ok(parameters)
+}
+
+/// Whether the last EHLO offered SMTPUTF8, in an [`AtomicU8`]: not known yet, no, yes.
+const UNKNOWN: u8 = 0;
+const NO: u8 = 1;
+const YES: u8 = 2;
+
 enum Security {
     Plain,
     Implicit(TlsConnector, ServerName<'static>),
@@ -65,6 +128,8 @@ pub struct SmtpPool {
     hello: ClientId,
     max_idle: usize,
     idle: Mutex<Vec<(AsyncSmtpConnection, Instant)>>,
+    /// What the last EHLO said about SMTPUTF8 ([`UNKNOWN`], [`NO`], [`YES`]).
+    smtputf8: AtomicU8,
 }
 
 impl SmtpPool {
@@ -108,6 +173,7 @@ impl SmtpPool {
                 .unwrap_or_default(),
             max_idle: usize::try_from(smtp.pool_size).unwrap_or(1).max(1),
             idle: Mutex::new(Vec::new()),
+            smtputf8: AtomicU8::new(UNKNOWN),
         })
     }
 
@@ -118,17 +184,27 @@ impl SmtpPool {
             Some(conn) => conn,
             None => self.connect().await?,
         };
-        let result = conn.send(envelope, bytes).await;
+        let result = transaction(&mut conn, envelope, bytes).await;
         if conn.has_broken() {
             conn.abort().await;
         } else {
             self.put_back(conn);
         }
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_permanent() => Err(SendError::Permanent(describe(&e))),
-            Err(e) => Err(SendError::Temporary(describe(&e))),
+        result
+    }
+
+    /// Whether the server offers SMTPUTF8, as its last EHLO said; connects to ask when no
+    /// connection was made yet (that connection is kept for the next mail).
+    pub async fn offers_smtputf8(&self) -> Result<bool, SendError> {
+        match self.smtputf8.load(Ordering::Relaxed) {
+            YES => return Ok(true),
+            NO => return Ok(false),
+            _ => {}
         }
+        let conn = self.connect().await?;
+        let offered = Capabilities::of(conn.server_info()).smtputf8;
+        self.put_back(conn);
+        Ok(offered)
     }
 
     /// Says QUIT on every idle connection.
@@ -208,7 +284,48 @@ impl SmtpPool {
             // A refused login or a server without STARTTLS is the admin's to fix: temporary,
             // so the mail is sent once the configuration or the server is right.
             Ok(Err(e)) => Err(SendError::Temporary(describe(&e))),
-            Ok(Ok(conn)) => Ok(conn),
+            Ok(Ok(conn)) => {
+                let offered = Capabilities::of(conn.server_info()).smtputf8;
+                self.smtputf8
+                    .store(if offered { YES } else { NO }, Ordering::Relaxed);
+                Ok(conn)
+            }
+        }
+    }
+}
+
+/// MAIL (with [`mail_parameters`] for this connection), RCPT for each recipient, DATA. Any
+/// error ends the connection, as lettre's own `send` does. A mail that needs an extension this
+/// connection lacks is not started: that is temporary (the sender decides again with what the
+/// server offers now).
+async fn transaction(
+    conn: &mut AsyncSmtpConnection,
+    envelope: &Envelope,
+    bytes: &[u8],
+) -> Result<(), SendError> {
+    let ascii = |a: &lettre::Address| AsRef::<str>::as_ref(a).is_ascii();
+    let envelope_ascii = envelope.from().is_none_or(ascii) && envelope.to().iter().all(ascii);
+    let parameters = mail_parameters(Capabilities::of(conn.server_info()), envelope_ascii, bytes)
+        .map_err(SendError::Temporary)?;
+    let result = async {
+        conn.command(Mail::new(envelope.from().cloned(), parameters))
+            .await?;
+        for to in envelope.to() {
+            conn.command(Rcpt::new(to.clone(), Vec::new())).await?;
+        }
+        conn.command(Data).await?;
+        conn.message(bytes).await
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            conn.abort().await;
+            if e.is_permanent() {
+                Err(SendError::Permanent(describe(&e)))
+            } else {
+                Err(SendError::Temporary(describe(&e)))
+            }
         }
     }
 }
@@ -285,5 +402,62 @@ impl AsyncWrite for TlsTcp {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut *self.0).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ASCII: &[u8] = b"To: jose@xn--exmple-cua.test\r\nSubject: x\r\n\r\nGr=C3=BC=C3=9Fe\r\n";
+    const UTF8_HEADER: &[u8] = "To: josé@exämple.test\r\nSubject: x\r\n\r\nhi\r\n".as_bytes();
+    const EIGHT_BIT_BODY: &[u8] = "To: jose@example.test\r\n\r\nGrüße\r\n".as_bytes();
+
+    fn caps(smtputf8: bool, eight_bit_mime: bool) -> Capabilities {
+        Capabilities {
+            smtputf8,
+            eight_bit_mime,
+        }
+    }
+
+    fn command(parameters: Vec<MailParameter>) -> String {
+        let from = "support@example.test".parse().ok();
+        Mail::new(from, parameters).to_string()
+    }
+
+    #[test]
+    fn smtputf8_only_when_an_address_or_the_header_is_utf8() {
+        let full = caps(true, true);
+        assert_eq!(mail_parameters(full, true, ASCII), Ok(vec![]));
+        assert_eq!(
+            command(mail_parameters(full, true, ASCII).unwrap()),
+            "MAIL FROM:<support@example.test>\r\n"
+        );
+        assert_eq!(
+            command(mail_parameters(full, false, ASCII).unwrap()),
+            "MAIL FROM:<support@example.test> SMTPUTF8\r\n",
+            "a UTF-8 envelope address alone"
+        );
+        assert_eq!(
+            command(mail_parameters(full, true, UTF8_HEADER).unwrap()),
+            "MAIL FROM:<support@example.test> BODY=8BITMIME SMTPUTF8\r\n",
+            "a UTF-8 header (the To: of another recipient) needs it too"
+        );
+        assert_eq!(
+            command(mail_parameters(full, true, EIGHT_BIT_BODY).unwrap()),
+            "MAIL FROM:<support@example.test> BODY=8BITMIME\r\n",
+            "an 8-bit body alone is 8BITMIME, not SMTPUTF8"
+        );
+    }
+
+    #[test]
+    fn a_server_without_the_extension_gets_nothing_it_cannot_take() {
+        assert_eq!(mail_parameters(caps(false, false), true, ASCII), Ok(vec![]));
+        for (envelope_ascii, message) in [(false, ASCII), (true, UTF8_HEADER)] {
+            let refused = mail_parameters(caps(false, true), envelope_ascii, message).unwrap_err();
+            assert!(refused.contains("needs SMTPUTF8"), "{refused}");
+        }
+        let refused = mail_parameters(caps(true, false), true, EIGHT_BIT_BODY).unwrap_err();
+        assert!(refused.contains("needs 8BITMIME"), "{refused}");
     }
 }

@@ -283,6 +283,8 @@ impl Pipeline {
                         &self.settings.tickets.prefix,
                         self.reply_tokens.as_ref(),
                     );
+                    keys.hashes
+                        .push((email.message_id.clone(), p.raw_sha256.clone()));
                     if self.options.role == Role::Escalation {
                         keys.add_escalation(email, &self.settings.tickets.prefix);
                     }

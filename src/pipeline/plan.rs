@@ -6,7 +6,7 @@ use crate::config::Role;
 use crate::decide::{Author, DecideContext, DecideLookup, Evaluation, evaluate};
 use crate::domain::{
     Action, AddressPatterns, Classification, Decision, EmailAddress, IgnoreReason, InboundEmail,
-    Rule, TicketRef,
+    MessageId, Rule, TicketRef,
 };
 use crate::outbox::enqueue::{
     Answering, Change, EnqueueSettings, Notification, TicketInfo, count_planned, enqueue,
@@ -187,6 +187,9 @@ fn apply_evaluation(
 ) -> Option<i64> {
     let d = &ev.decision;
     let mid = email.message_id.to_string();
+    // A different mail reusing a stored Message-ID is stored under the synthetic id of its bytes.
+    let reused =
+        (d.rule == Rule::ReusedMessageId).then(|| MessageId::synthetic_for_sha256(raw_sha256));
     let at = if ctx.decide.archive {
         email.date.unwrap_or(ctx.now)
     } else {
@@ -295,6 +298,7 @@ fn apply_evaluation(
                     w,
                 );
                 if ctx.notify.is_some()
+                    && d.rule != Rule::ReusedMessageId
                     && let Some(relay) = crate::outbox::agent_mail::agent_relay(
                         &email,
                         &d.classification,
@@ -311,7 +315,11 @@ fn apply_evaluation(
     if let Some((a, report)) = accepted {
         super::escalation::after_accept(ticket, &email, a, report, snapshot, ctx, w);
     }
-    snapshot.record_seen(&email.message_id, Some(ticket), raw_sha256);
+    snapshot.record_seen(
+        reused.as_ref().unwrap_or(&email.message_id),
+        Some(ticket),
+        raw_sha256,
+    );
     w.decisions.push(decision_row(
         source,
         Some(mid.clone()),
@@ -320,6 +328,8 @@ fn apply_evaluation(
         Some(ticket),
         ctx,
     ));
+    // The decision names the mail's own Message-ID; the message is stored under the one above.
+    let mid = reused.map_or(mid, |id| id.to_string());
     let to_addrs = join_addresses(email.to.iter().map(|m| &m.address));
     let cc_addrs = join_addresses(email.cc.iter().map(|m| &m.address));
     let references_ids = email

@@ -51,6 +51,9 @@ pub struct Keys {
     pub counts_since: i64,
     /// Message-IDs that bounces of the batch refer to: looked up in the outbox.
     pub sent_ids: HashSet<MessageId>,
+    /// The Message-ID and SHA-256 of each parsed mail of the batch: one whose Message-ID is
+    /// stored with other bytes is also looked up by the synthetic id of its bytes.
+    pub hashes: Vec<(MessageId, String)>,
 }
 
 impl Keys {
@@ -97,12 +100,14 @@ impl Snapshot {
         self.ticket_counter
     }
 
+    /// A mail of this batch decided on: stored on `ticket`, or only logged (`None`).
     pub fn record_seen(&mut self, id: &MessageId, ticket: Option<i64>, raw_sha256: &str) {
         self.seen.insert(
             id.clone(),
             Seen {
                 ticket,
                 raw_sha256: raw_sha256.to_string(),
+                received: ticket.is_some(),
             },
         );
     }

@@ -25,6 +25,8 @@ use super::{Store, Tx};
 /// The answer comes back as ONE row holding a JSON array of `[rank, message_id, ticket_id,
 /// raw_sha256]` (rank: 0 stored, 1 decided only, 2 sent by us; the lowest wins): a batch of
 /// known mail (an import re-run) then costs one row through the driver, not hundreds.
+/// A stored message (rank 0) counts as received ([`Seen::received`]) unless [`NOT_RECEIVED`]
+/// says otherwise; that is asked only when a mail reuses its Message-ID with other bytes.
 const SEEN: &str = "SELECT json_group_array(json_array(rank, message_id, ticket_id, raw_sha256)) FROM ( \
      SELECT 0 AS rank, message_id, ticket_id, raw_sha256 FROM messages INDEXED BY messages_seen \
      WHERE message_id IN (SELECT value FROM json_each(?1)) \
@@ -32,6 +34,11 @@ const SEEN: &str = "SELECT json_group_array(json_array(rank, message_id, ticket_
      WHERE decision IN ('ignored', 'rejected') AND message_id IN (SELECT value FROM json_each(?1)) \
      UNION ALL SELECT 2, message_id, ticket_id, '' FROM outbox \
      WHERE message_id IN (SELECT value FROM json_each(?1)))";
+
+/// Of the stored messages with the Message-IDs of ?1, those mailgate wrote itself (outbound
+/// mail, internal notes): a different mail with one of their ids is a duplicate, never kept.
+const NOT_RECEIVED: &str = "SELECT message_id FROM messages \
+     WHERE direction <> 'inbound' AND message_id IN (SELECT value FROM json_each(?1))";
 
 /// Outgoing mails (on a ticket) that bounces of the batch refer to.
 const SENT: &str = "SELECT message_id, ticket_id, recipients FROM outbox \
@@ -79,8 +86,12 @@ async fn seen<'e>(
     let mut rows: Vec<SeenRow> = serde_json::from_str(&json)?;
     rows.sort_by_key(|r| r.0);
     let mut out = HashMap::with_capacity(rows.len());
-    for SeenRow(_, message_id, ticket, raw_sha256) in rows {
-        out.entry(message_id).or_insert(Seen { ticket, raw_sha256 });
+    for SeenRow(rank, message_id, ticket, raw_sha256) in rows {
+        out.entry(message_id).or_insert(Seen {
+            ticket,
+            raw_sha256,
+            received: rank == 0,
+        });
     }
     Ok(out)
 }
@@ -102,18 +113,57 @@ fn json_list<T: serde::Serialize>(items: &[T]) -> anyhow::Result<String> {
     Ok(serde_json::to_string(items)?)
 }
 
+/// Adds what [`SEEN`] found for `message_id` to the snapshot (the first answer wins) and its
+/// ticket to those whose state is loaded.
+fn record(snapshot: &mut Snapshot, tickets: &mut HashSet<i64>, message_id: String, seen: Seen) {
+    let Ok(id) = MessageId::parse(&message_id) else {
+        return;
+    };
+    if let Some(t) = seen.ticket {
+        tickets.insert(t);
+    }
+    snapshot.seen.entry(id).or_insert(seen);
+}
+
 pub async fn load_snapshot(tx: &mut Tx, keys: &Keys) -> anyhow::Result<Snapshot> {
     let mut snapshot = Snapshot::default();
     let ids: Vec<&str> = keys.message_ids.iter().map(MessageId::as_str).collect();
     let mut ticket_ids: HashSet<i64> = keys.tickets.clone();
     for (message_id, seen) in seen(&mut **tx, &ids).await? {
-        let Ok(id) = MessageId::parse(&message_id) else {
-            continue;
-        };
-        if let Some(t) = seen.ticket {
-            ticket_ids.insert(t);
+        record(&mut snapshot, &mut ticket_ids, message_id, seen);
+    }
+    // Mail of the batch whose Message-ID is stored with other bytes (rare): whether the stored
+    // one was received (else the mail is a plain duplicate), and whether this mail is already
+    // kept under the synthetic id of its bytes (then it is a re-delivery).
+    let reused: Vec<(&str, MessageId)> = keys
+        .hashes
+        .iter()
+        .filter(|(id, sha)| {
+            snapshot
+                .seen
+                .get(id)
+                .is_some_and(|s| s.received && s.raw_sha256 != *sha)
+        })
+        .map(|(id, sha)| (id.as_str(), MessageId::synthetic_for_sha256(sha)))
+        .collect();
+    if !reused.is_empty() {
+        let originals: Vec<&str> = reused.iter().map(|(id, _)| *id).collect();
+        let written: Vec<(String,)> = sqlx::query_as(NOT_RECEIVED)
+            .bind(json_list(&originals)?)
+            .fetch_all(&mut **tx)
+            .await?;
+        for (message_id,) in written {
+            if let Some(s) = MessageId::parse(&message_id)
+                .ok()
+                .and_then(|id| snapshot.seen.get_mut(&id))
+            {
+                s.received = false;
+            }
         }
-        snapshot.seen.entry(id).or_insert(seen);
+        let synthetic: Vec<&str> = reused.iter().map(|(_, s)| s.as_str()).collect();
+        for (message_id, seen) in seen(&mut **tx, &synthetic).await? {
+            record(&mut snapshot, &mut ticket_ids, message_id, seen);
+        }
     }
     if !keys.sent_ids.is_empty() {
         let ids: Vec<&str> = keys.sent_ids.iter().map(MessageId::as_str).collect();

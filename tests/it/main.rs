@@ -19,6 +19,7 @@ mod mailstack_harness;
 mod notifications;
 mod outbox;
 mod quarantine;
+mod reused_message_id;
 mod support;
 mod threading;
 mod threading_e2e;

@@ -439,4 +439,5 @@ async fn outbox_refused_recipient_fails_permanently_without_blocking_others() {
     app.run(&["outbox", "retry", "9999"]).expect_code(1);
 }
 
+mod intl;
 mod outage;
