@@ -146,11 +146,25 @@ fn a_different_mail_reusing_a_stored_message_id_is_kept_on_its_ticket() {
             format!(
                 "Message-ID <first@acme.test> is already used by a different stored message; \
                  kept under the synthetic id <{synthetic}> and stored on SUP-5, the ticket of \
-                 that message, without changing its status or notifying anyone"
+                 that message, without changing its status or notifying anyone; \
+                 list@lists.acme.test is not a participant of SUP-5: flagged as from a \
+                 non-participant"
             )
         );
         assert_eq!((ev.ticket, ev.redelivery), (Some(5), false));
+        assert_eq!(ev.author, Author::NonParticipant);
     }
+    // The requester's own copy (another route, another footer) is not flagged.
+    let mut own = email("jane@acme.test", "Printer");
+    own.message_id = mid("first@acme.test");
+    let ev = eval_with(&own, sha, Role::Support, &store(Status::Open), false);
+    assert_eq!(ev.decision.rule, Rule::ReusedMessageId);
+    assert_eq!(ev.author, Author::Participant);
+    assert!(
+        !ev.decision.reason.contains("flagged"),
+        "{}",
+        ev.decision.reason
+    );
     assert_eq!(
         MessageId::synthetic_for_sha256(sha).as_str(),
         synthetic,
