@@ -33,7 +33,12 @@ pub struct FileConfig {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseFile {
+    /// Without a password: a URL with one is refused (use `url_env` or `url_file`).
     pub url: Option<Spanned<String>>,
+    /// The environment variable holding the URL (which may carry a password).
+    pub url_env: Option<Spanned<String>>,
+    /// The file holding the URL (trailing newline removed).
+    pub url_file: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

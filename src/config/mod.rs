@@ -1,16 +1,21 @@
 //! Configuration: one TOML file (SPEC 10) plus environment → typed [`Settings`].
 //!
 //! Lookup order: `--config FILE`, `$MAILGATE_CONFIG`, `./mailgate.toml`, built-in defaults.
-//! `$MAILGATE_DATABASE_URL` overrides `database.url`. Every mistake is reported with its line.
+//! `$MAILGATE_DATABASE_URL` overrides `database.url` (and `url_env` / `url_file`). Every
+//! mistake is reported with its line.
 
+mod database;
 mod escalation;
 mod file;
+mod loopback;
 mod secret;
 mod smtp;
 
 use std::{collections::HashMap, path::Path};
 
+pub use database::redact_url;
 pub use file::{Role, TlsMode};
+pub use loopback::{LOOPBACK_HOSTS, is_loopback};
 pub use secret::{Secret, SecretError, SecretSource};
 pub use smtp::{DEFAULT_SMTP_POOL_SIZE, SmtpSettings};
 
@@ -256,22 +261,7 @@ impl Settings {
             }
         }
 
-        let database_url = match &raw.database.url {
-            Some(u)
-                if !(u.get_ref().starts_with("sqlite:") || u.get_ref().starts_with("postgres")) =>
-            {
-                issue(
-                    Some(u.span()),
-                    format!(
-                        "database.url {:?} must start with sqlite: or postgres://",
-                        u.get_ref()
-                    ),
-                );
-                DEFAULT_DATABASE_URL.to_string()
-            }
-            Some(u) => u.get_ref().clone(),
-            None => DEFAULT_DATABASE_URL.to_string(),
-        };
+        let database_url = database::database_url(&raw.database, &mut issue);
         let max_message_bytes = raw
             .limits
             .max_message_bytes
@@ -395,7 +385,8 @@ fn mailbox_settings(
         issue(
             Some(t.span()),
             format!(
-                "mailbox {name}: tls = \"none\" is allowed only for a loopback host, not {:?}",
+                "mailbox {name}: tls = \"none\" would send the password in clear; it is allowed \
+                 only for {LOOPBACK_HOSTS}, not {:?}",
                 host.get_ref()
             ),
         );
@@ -566,10 +557,6 @@ fn notify_templates(
 
 fn valid_prefix(p: &str) -> bool {
     (1..=10).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_uppercase())
-}
-
-fn is_loopback(host: &str) -> bool {
-    host == "localhost" || host == "::1" || host.starts_with("127.")
 }
 
 /// 1-based line number of a byte offset.

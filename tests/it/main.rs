@@ -5,6 +5,7 @@
 mod atomicity;
 mod bounces;
 mod cli;
+mod config_secrets;
 mod content;
 mod corpus;
 mod crash;
