@@ -40,6 +40,8 @@
 //!   connections, `outbox::smtp` → record; retries with backoff, 5xx fails per recipient).
 //! - [`tls`]: rustls client configuration (ring, system roots + optional CA file).
 //! - [`config`]: TOML + environment → typed settings.
+//! - [`logging`]: `MAILGATE_LOG` → stderr; dependencies that log credentials (async-imap's
+//!   LOGIN at trace level) are never shown.
 //! - [`cli`]: one file per subcommand; `main.rs` only dispatches. [`shutdown`]: SIGINT/SIGTERM
 //!   become a cancellation token; work stops between batches.
 //! - [`bench`](mod@bench): `mailgate bench`, a synthetic archive and throughput / peak-memory figures.
@@ -55,6 +57,7 @@ pub mod domain;
 pub mod escalation;
 pub mod imap;
 pub mod import;
+pub mod logging;
 pub mod outbox;
 pub mod parse;
 pub mod pipeline;

@@ -15,6 +15,7 @@ mod fixtures_doc;
 mod generator;
 mod imap;
 mod import;
+mod log_secrets;
 mod machine_mail;
 mod mailstack_harness;
 mod notifications;
