@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Args;
 use serde::Serialize;
 
-use super::output::print_json;
+use super::output::{print_json, safe};
 use crate::config::{Role, Settings};
 use crate::domain::Source;
 use crate::pipeline::{Outcome, Pipeline, RawMessage, RunOptions};
@@ -111,7 +111,7 @@ pub fn print_outcome(o: &Outcome, json: bool) -> anyhow::Result<()> {
         "{}{ticket} ({}): {}",
         d.action.name(),
         d.rule.as_str(),
-        d.reason
+        safe(&d.reason)
     );
     Ok(())
 }

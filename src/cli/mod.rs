@@ -9,7 +9,7 @@ mod escalations;
 mod import;
 mod ingest;
 mod outbox;
-mod output;
+pub(crate) mod output;
 mod quarantine;
 mod run;
 mod tickets;

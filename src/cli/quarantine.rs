@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use super::ingest::{live_pipeline, print_outcome};
-use super::output::{cut, print_json, short_time, time};
+use super::output::{cut, print_json, safe, short_time, time};
 use crate::config::Settings;
 use crate::domain::{Action, Source};
 use crate::pipeline::RawMessage;
@@ -81,11 +81,11 @@ pub async fn run(cmd: QuarantineCommand, settings: Settings, store: Store) -> an
                     r.status,
                     r.size,
                     if r.header_only { " (header only)" } else { "" },
-                    r.source,
-                    r.mailbox,
-                    cut(r.message_id.as_deref().unwrap_or("-"), 60)
+                    safe(&r.source),
+                    safe(&r.mailbox),
+                    cut(&safe(r.message_id.as_deref().unwrap_or("-")), 60)
                 );
-                println!("    {}", r.reason);
+                println!("    {}", safe(&r.reason));
             }
             Ok(())
         }

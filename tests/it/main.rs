@@ -22,5 +22,6 @@ mod notifications;
 mod outbox;
 mod quarantine;
 mod support;
+mod terminal_output;
 mod threading;
 mod threading_e2e;
