@@ -90,7 +90,7 @@ pub struct MailboxFile {
     pub idle_renew_secs: Option<Spanned<u64>>,
     pub poll_interval_secs: Option<Spanned<u64>>,
     pub batch_size: Option<Spanned<usize>>,
-    pub max_message_bytes: Option<u64>,
+    pub max_message_bytes: Option<Spanned<u64>>,
 }
 
 fn default_role() -> Role {
@@ -116,8 +116,8 @@ pub struct NotifyFile {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsFile {
-    /// Larger mails are quarantined (default 25 MB).
-    pub max_message_bytes: Option<u64>,
+    /// Larger mails are quarantined (default 25 MB, at most 512 MiB).
+    pub max_message_bytes: Option<Spanned<u64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

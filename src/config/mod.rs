@@ -7,6 +7,7 @@
 mod database;
 mod escalation;
 mod file;
+mod limits;
 mod loopback;
 mod secret;
 mod smtp;
@@ -15,6 +16,7 @@ use std::{collections::HashMap, path::Path};
 
 pub use database::redact_url;
 pub use file::{Role, TlsMode};
+pub use limits::MAX_MESSAGE_BYTES_CEILING;
 pub use loopback::{LOOPBACK_HOSTS, is_loopback};
 pub use secret::{Secret, SecretError, SecretSource};
 pub use smtp::{DEFAULT_SMTP_POOL_SIZE, SmtpSettings};
@@ -262,11 +264,12 @@ impl Settings {
         }
 
         let database_url = database::database_url(&raw.database, &mut issue);
-        let max_message_bytes = raw
-            .limits
-            .max_message_bytes
-            .map(|b| b as usize)
-            .unwrap_or(DEFAULT_MAX_MESSAGE_BYTES);
+        let max_message_bytes = limits::message_limit(
+            raw.limits.max_message_bytes.as_ref(),
+            "limits.max_message_bytes",
+            &mut issue,
+        )
+        .unwrap_or(DEFAULT_MAX_MESSAGE_BYTES);
         let import_batch_size = raw
             .import
             .batch_size
@@ -464,6 +467,12 @@ fn mailbox_settings(
             );
         }
     }
+    let max_message_bytes = limits::message_limit(
+        mb.max_message_bytes.as_ref(),
+        &format!("mailbox {name}: max_message_bytes"),
+        issue,
+    )
+    .unwrap_or(0);
     MailboxSettings {
         name,
         role: mb.role,
@@ -495,7 +504,7 @@ fn mailbox_settings(
             .map(|b| *b.get_ref())
             .unwrap_or(DEFAULT_IMAP_BATCH)
             .clamp(1, 5000),
-        max_message_bytes: mb.max_message_bytes.map(|b| b as usize).unwrap_or(0),
+        max_message_bytes,
     }
 }
 

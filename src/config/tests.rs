@@ -259,3 +259,14 @@ fn the_database_url_comes_from_url_env_or_url_file() {
         "{issues:?}"
     );
 }
+
+#[test]
+fn max_message_bytes_has_a_ceiling_the_database_can_store() {
+    let text = "[limits]\nmax_message_bytes = 2000000000\n\n[[mailboxes]]\nname = \"s\"\nmax_message_bytes = 1073741824\n";
+    let issues = issues_of(text);
+    let lines: Vec<_> = issues.iter().map(|i| i.line).collect();
+    assert_eq!(lines, vec![Some(6), Some(2)], "{issues:?}");
+    assert!(issues[1].message.contains("512 MiB"), "{issues:?}");
+    let s = Settings::from_toml("[limits]\nmax_message_bytes = 536870912\n", "t").unwrap();
+    assert_eq!(s.max_message_bytes as u64, MAX_MESSAGE_BYTES_CEILING);
+}
