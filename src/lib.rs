@@ -30,7 +30,9 @@
 //!   database file off the writer's path.
 //! - [`cpu_priority`]: the parse pool and archive reader run at a lower priority than the
 //!   serial decide/store chain they feed; `on_parse_pool` awaits work on that pool.
-//! - [`import`]: mbox / Maildir / .eml-folder readers and the import run with its report.
+//! - [`import`]: mbox / Maildir / .eml-folder readers and the import run with its report. Mail
+//!   over the size limit is never read whole (`import::oversized`): its header is quarantined
+//!   with a reference to where it is.
 //! - [`imap`]: the IMAP edge. `Poller` per mailbox (`mailgate run`): fetch new mail by UID in
 //!   batches → pipeline (commit with the UID checkpoint) → only then move/flag it; IDLE or
 //!   poll; reconnect with backoff. Pure planning in `imap::sync_plan` / `imap::acknowledge`.

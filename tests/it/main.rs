@@ -13,6 +13,7 @@ mod escalation_table;
 mod escalations_e2e;
 mod fixtures_doc;
 mod generator;
+mod huge_mail;
 mod imap;
 mod import;
 mod log_secrets;
