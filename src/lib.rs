@@ -33,7 +33,9 @@
 //!   database file off the writer's path.
 //! - [`cpu_priority`]: the parse pool and archive reader run at a lower priority than the
 //!   serial decide/store chain they feed; `on_parse_pool` awaits work on that pool.
-//! - [`import`]: mbox / Maildir / .eml-folder readers and the import run with its report.
+//! - [`import`]: mbox / Maildir / .eml-folder readers and the import run with its report. Mail
+//!   over the size limit is never read whole (`import::oversized`): its header is quarantined
+//!   with a reference to where it is.
 //! - [`imap`]: the IMAP edge. `Poller` per mailbox (`mailgate run`): fetch new mail by UID in
 //!   batches → pipeline (commit with the UID checkpoint) → only then move/flag it; IDLE or
 //!   poll; reconnect with backoff. Pure planning in `imap::sync_plan` / `imap::acknowledge`.
@@ -44,6 +46,8 @@
 //!   connections, `outbox::smtp` → record; retries with backoff, 5xx fails per recipient).
 //! - [`tls`]: rustls client configuration (ring, system roots + optional CA file).
 //! - [`config`]: TOML + environment → typed settings.
+//! - [`logging`]: `MAILGATE_LOG` → stderr; dependencies that log credentials (async-imap's
+//!   LOGIN at trace level) are never shown.
 //! - [`cli`]: one file per subcommand; `main.rs` only dispatches. [`shutdown`]: SIGINT/SIGTERM
 //!   become a cancellation token; work stops between batches.
 //! - [`bench`](mod@bench): `mailgate bench`, a synthetic archive and throughput / peak-memory figures.
@@ -59,6 +63,7 @@ pub mod domain;
 pub mod escalation;
 pub mod imap;
 pub mod import;
+pub mod logging;
 pub mod outbox;
 pub mod parse;
 pub mod pipeline;

@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use mailgate::cli::{Cli, run};
-use tracing_subscriber::EnvFilter;
 
 /// mimalloc: parsing allocates many short-lived strings on every core at once, where the
 /// system allocator's arena locks and consolidation cost about a tenth of an import's time.
@@ -18,17 +17,11 @@ fn main() -> ExitCode {
     limit_c_heap_arenas();
     no_transparent_huge_pages();
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_env("MAILGATE_LOG").unwrap_or_else(|_| {
-            // The daemon says what it does; one-shot commands only warn.
-            EnvFilter::new(match cli.command {
-                mailgate::cli::Command::Run => "info,sqlx=warn",
-                _ => "warn",
-            })
-        }))
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    // The daemon says what it does; one-shot commands only warn.
+    mailgate::logging::init(match cli.command {
+        mailgate::cli::Command::Run => "info,sqlx=warn",
+        _ => "warn",
+    });
     mailgate::cpu_priority::init_parse_pool();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

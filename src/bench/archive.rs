@@ -243,7 +243,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("archive.mbox");
         std::fs::write(&path, bytes).unwrap();
-        open(&path, Format::Mbox)
+        open(&path, Format::Mbox, usize::MAX)
             .unwrap()
             .map(|item| item.unwrap().bytes)
             .collect()

@@ -338,7 +338,7 @@ async fn import_bench(args: ImportBenchArgs) -> anyhow::Result<()> {
 fn parse_only(archive: &Path, bytes: u64) -> anyhow::Result<Phase> {
     memory::reset_peak_rss();
     let started = Instant::now();
-    let mut items = open(archive, Format::Mbox)?;
+    let mut items = open(archive, Format::Mbox, usize::MAX)?;
     let mut messages = 0u64;
     let mut parsed = 0u64;
     loop {

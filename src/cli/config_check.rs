@@ -17,7 +17,10 @@ pub fn run(cmd: &ConfigCommand, path: Option<&Path>) -> anyhow::Result<()> {
         ConfigCommand::Check => {
             let settings = Settings::load(path)?;
             println!("{}: OK", settings.origin);
-            println!("  database      {}", settings.database_url);
+            println!(
+                "  database      {}",
+                crate::config::redact_url(&settings.database_url)
+            );
             println!("  ticket prefix {}", settings.tickets.prefix);
             println!("  support from  {}", settings.tickets.support_address);
             println!(

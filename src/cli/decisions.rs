@@ -4,7 +4,7 @@
 use clap::Args;
 use serde::Serialize;
 
-use super::output::{cut, print_json, short_time, time};
+use super::output::{cut, print_json, safe, short_time, time};
 use crate::config::Settings;
 use crate::domain::TicketRef;
 use crate::store::{DecisionRow, Store};
@@ -79,8 +79,8 @@ pub fn print_decision(d: &DecisionJson) {
         d.decision,
         ticket,
         d.rule,
-        cut(d.message_id.as_deref().unwrap_or("-"), 60)
+        cut(&safe(d.message_id.as_deref().unwrap_or("-")), 60)
     );
-    println!("    from {} ({})", d.source, d.classification);
-    println!("    {}", d.reason);
+    println!("    from {} ({})", safe(&d.source), d.classification);
+    println!("    {}", safe(&d.reason));
 }

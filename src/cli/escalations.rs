@@ -16,7 +16,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
-use super::output::print_json;
+use super::output::{print_json, safe, safe_lines};
 use crate::config::{Role, Settings};
 use crate::domain::{Classification, EmailAddress, InboundEmail, MessageId, TicketRef};
 use crate::escalation::gate::{named_tickets, run_gate};
@@ -237,34 +237,39 @@ pub fn check(email: &InboundEmail, settings: &Settings, tickets: &dyn TicketLook
 
 /// The report for people: headline, what tier 1 would be told, evidence, forwarded original.
 fn print_human(r: &CheckJson) {
-    println!("Mail <{}> from {}: {:?}", r.message_id, r.from, r.subject);
+    println!(
+        "Mail <{}> from {}: {:?}",
+        safe(r.message_id.as_str()),
+        safe(r.from.as_str()),
+        r.subject
+    );
     println!();
     match (r.verdict, &r.accepted, &r.refusal) {
         ("accept", Some(accepted), _) => {
-            println!("ACCEPTED: {}", accepted.summary);
+            println!("ACCEPTED: {}", safe(&accepted.summary));
             println!();
-            print!("{}", acceptance_summary(accepted));
+            print!("{}", safe_lines(&acceptance_summary(accepted)));
         }
         ("reject", _, Some(refusal)) => {
             let n = r.problems.len();
             let s = if n == 1 { "" } else { "s" };
             println!("REFUSED: {n} problem{s}; the refusal mail would say:");
             println!();
-            print!("{}", refusal.problem_list);
+            print!("{}", safe_lines(&refusal.problem_list));
             println!();
             println!("Evidence block to copy, completed, into a resend:");
             println!();
-            print!("{}", refusal.prefilled_block);
+            print!("{}", safe_lines(&refusal.prefilled_block));
         }
         ("unauthorised", _, _) => {
-            println!("UNAUTHORISED: {}", r.reason.as_deref().unwrap_or("-"));
+            println!("UNAUTHORISED: {}", safe(r.reason.as_deref().unwrap_or("-")));
             println!("The mail would be logged and never answered.");
         }
         _ => {
             println!(
                 "AUTOMATIC ({}): {}",
                 r.classification,
-                r.reason.as_deref().unwrap_or("-")
+                safe(r.reason.as_deref().unwrap_or("-"))
             );
             println!("The mail would be logged and never answered; the gate does not judge it.");
             return;
@@ -294,14 +299,15 @@ fn print_evidence(evidence: &[EvidenceJson]) {
             }
         };
         println!(
-            "  line {:>3}  {} ({}): {}{first}",
+            "  line {:>3}  {} ({}): {}{}",
             f.line,
-            f.label,
+            safe(&f.label),
             f.name,
-            marker(first)
+            marker(first),
+            safe_lines(first)
         );
         for more in lines {
-            println!("            {}{more}", marker(more));
+            println!("            {}{}", marker(more), safe_lines(more));
         }
     }
 }
@@ -326,7 +332,11 @@ fn print_forwarded(forwarded: Option<&ForwardedJson>) {
         .message_id
         .as_ref()
         .map_or("none".to_string(), |m| format!("<{m}>"));
-    println!("Forwarded original: {form}, from {from}, Message-ID {id}");
+    println!(
+        "Forwarded original: {form}, from {}, Message-ID {}",
+        safe(&from),
+        safe(&id)
+    );
 }
 
 #[cfg(test)]

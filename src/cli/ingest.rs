@@ -1,16 +1,16 @@
 //! `mailgate ingest [FILE|-] [--mailbox NAME] [--json]`: one raw message through the pipeline.
 
-use std::io::Read;
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
 use serde::Serialize;
 
-use super::output::print_json;
+use super::output::{print_json, safe};
 use crate::config::{Role, Settings};
 use crate::domain::Source;
-use crate::pipeline::{Outcome, Pipeline, RawMessage, RunOptions};
+use crate::import::oversized::{self, Body};
+use crate::pipeline::{Outcome, Pipeline, RawMessage, RunOptions, prepare_header_only};
 use crate::store::Store;
 
 #[derive(Debug, Args)]
@@ -37,21 +37,34 @@ struct IngestJson<'a> {
 }
 
 pub async fn run(args: IngestArgs, settings: Settings, store: Store) -> anyhow::Result<()> {
-    let (source, bytes) = match args.file.as_deref() {
-        None => (Source::Stdin, read_stdin()?),
-        Some(p) if p.as_os_str() == "-" => (Source::Stdin, read_stdin()?),
+    // A message over the limit is never read whole: only its header (stdin: at most one byte
+    // past the limit, then its header).
+    let limit = settings.max_message_bytes;
+    let (source, body) = match args.file.as_deref() {
+        None => (Source::Stdin, read_stdin(limit)?),
+        Some(p) if p.as_os_str() == "-" => (Source::Stdin, read_stdin(limit)?),
         Some(p) => (
             Source::File {
                 path: p.display().to_string(),
                 index: 1,
             },
-            std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
+            oversized::read_file(p, limit)
+                .with_context(|| format!("cannot read {}", p.display()))?,
         ),
     };
     let mut pipeline = live_pipeline(store, settings, args.mailbox.as_deref())?;
-    let outcome = pipeline
-        .process_message(RawMessage { source, bytes })
-        .await?;
+    let outcome = match body {
+        Body::Whole(bytes) => {
+            pipeline
+                .process_message(RawMessage { source, bytes })
+                .await?
+        }
+        Body::HeaderOnly { header, size } => pipeline
+            .process(vec![prepare_header_only(source, header, size, limit)], None)
+            .await?
+            .pop()
+            .context("the pipeline returned no decision")?,
+    };
     print_outcome(&outcome, args.json)
 }
 
@@ -81,12 +94,8 @@ pub fn mailbox_and_role(settings: &Settings, name: Option<&str>) -> anyhow::Resu
     }
 }
 
-fn read_stdin() -> anyhow::Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    std::io::stdin()
-        .read_to_end(&mut buf)
-        .context("cannot read standard input")?;
-    Ok(buf)
+fn read_stdin(limit: usize) -> anyhow::Result<Body> {
+    oversized::read_stream(std::io::stdin().lock(), limit).context("cannot read standard input")
 }
 
 pub fn print_outcome(o: &Outcome, json: bool) -> anyhow::Result<()> {
@@ -111,7 +120,7 @@ pub fn print_outcome(o: &Outcome, json: bool) -> anyhow::Result<()> {
         "{}{ticket} ({}): {}",
         d.action.name(),
         d.rule.as_str(),
-        d.reason
+        safe(&d.reason)
     );
     Ok(())
 }

@@ -9,7 +9,7 @@ mod escalations;
 mod import;
 mod ingest;
 mod outbox;
-mod output;
+pub(crate) mod output;
 mod quarantine;
 mod run;
 mod tickets;
@@ -75,7 +75,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(_) => Durability::Import,
         _ => Durability::Full,
     };
-    let store = Store::open_with(&settings.database_url, durability).await?;
+    let url = &settings.database_url;
+    let store = Store::open_with(url, durability)
+        .await
+        // The store's messages quote the URL: never its password.
+        .map_err(|e| match crate::config::redact_url(url) {
+            std::borrow::Cow::Owned(shown) => {
+                anyhow::anyhow!("{}", format!("{e:#}").replace(url.as_str(), &shown))
+            }
+            std::borrow::Cow::Borrowed(_) => e,
+        })?;
     let result = match cli.command {
         Command::Run => run::run(settings, store.clone()).await,
         Command::Ingest(args) => ingest::run(args, settings, store.clone()).await,
@@ -86,7 +95,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Outbox(cmd) => outbox::run(cmd, &settings, &store).await,
         Command::Escalations(cmd) => escalations::run(cmd, &settings, &store).await,
         Command::Migrate => {
-            eprintln!("database {} is up to date", settings.database_url);
+            eprintln!(
+                "database {} is up to date",
+                crate::config::redact_url(&settings.database_url)
+            );
             Ok(())
         }
         Command::Config(_) | Command::Bench(_) => Ok(()),

@@ -4,7 +4,7 @@
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
-use super::output::{cut, print_json, short_time, time};
+use super::output::{cut, print_json, safe, short_time, time};
 use crate::config::Settings;
 use crate::domain::TicketRef;
 use crate::store::{OutboxRow, Refusal, RetryOutcome, Store};
@@ -92,17 +92,17 @@ pub async fn run(cmd: OutboxCommand, settings: &Settings, store: &Store) -> anyh
                     r.status,
                     r.kind,
                     r.ticket.as_deref().unwrap_or("-"),
-                    cut(&r.recipients.join(", "), 60),
+                    cut(&safe(&r.recipients.join(", ")), 60),
                     r.attempts
                 );
-                println!("    {}", cut(&r.subject, 90));
+                println!("    {}", cut(&safe(&r.subject), 90));
                 if let Some(at) = &r.next_attempt_at
                     && r.attempts > 0
                 {
                     println!("    next attempt {at}");
                 }
                 if let Some(e) = &r.last_error {
-                    println!("    {}", cut(e, 200));
+                    println!("    {}", cut(&safe(e), 200));
                 }
             }
             Ok(())

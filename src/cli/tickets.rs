@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use super::decisions::{DecisionJson, print_decision};
-use super::output::{cut, print_json, short_time, time};
+use super::output::{cut, print_json, safe, safe_lines, short_time, time};
 use crate::config::Settings;
 use crate::domain::{Status, TicketRef};
 use crate::store::{AttachmentRow, ParticipantRow, Store, TicketRow};
@@ -160,8 +160,8 @@ pub async fn run(cmd: TicketsCommand, settings: &Settings, store: &Store) -> any
                     t.priority,
                     updated,
                     t.message_count,
-                    cut(&t.requester, 28),
-                    cut(&t.subject, 60)
+                    cut(&safe(&t.requester), 28),
+                    cut(&safe(&t.subject), 60)
                 );
             }
             Ok(())
@@ -248,19 +248,19 @@ pub async fn run(cmd: TicketsCommand, settings: &Settings, store: &Store) -> any
 
 fn print_detail(d: &TicketDetailJson) {
     let t = &d.ticket;
-    println!("{} {}", t.r#ref, t.subject);
+    println!("{} {}", t.r#ref, safe(&t.subject));
     println!(
         "  status {} · priority {} · mailbox {}{}",
         t.status,
         t.priority,
-        t.mailbox,
+        safe(&t.mailbox),
         if t.escalation { " · escalation" } else { "" }
     );
     println!("  created {} · updated {}", t.created_at, t.updated_at);
     println!("Participants:");
     for p in &d.participants {
         let bouncing = if p.bouncing { " (bouncing)" } else { "" };
-        println!("  {:<10} {}{bouncing}", p.role, p.address);
+        println!("  {:<10} {}{bouncing}", p.role, safe(&p.address));
     }
     println!("Messages ({}):", d.messages.len());
     for m in &d.messages {
@@ -277,17 +277,19 @@ fn print_detail(d: &TicketDetailJson) {
         println!(
             "  ── {} from {} [{what}] <{}>",
             m.date.as_deref().unwrap_or(&m.received_at),
-            m.from,
-            m.message_id
+            safe(&m.from),
+            safe(&m.message_id)
         );
-        println!("     Subject: {}", m.subject);
+        println!("     Subject: {}", safe(&m.subject));
         for line in m.reply_text.lines().take(20) {
-            println!("     {line}");
+            println!("     {}", safe_lines(line));
         }
         for a in &m.attachments {
             println!(
                 "     📎 {} ({}, {} bytes)",
-                a.filename, a.content_type, a.size
+                safe(&a.filename),
+                safe(&a.content_type),
+                a.size
             );
         }
     }
@@ -297,14 +299,14 @@ fn print_detail(d: &TicketDetailJson) {
             let error = n
                 .last_error
                 .as_deref()
-                .map(|e| format!(": {e}"))
+                .map(|e| format!(": {}", safe(e)))
                 .unwrap_or_default();
             println!(
                 "  #{} {} {} to {} ({}){error}",
                 n.id,
                 n.created_at,
                 n.kind,
-                n.recipients.join(", "),
+                safe(&n.recipients.join(", ")),
                 n.status
             );
         }

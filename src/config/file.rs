@@ -36,7 +36,12 @@ pub struct FileConfig {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseFile {
+    /// Without a password: a URL with one is refused (use `url_env` or `url_file`).
     pub url: Option<Spanned<String>>,
+    /// The environment variable holding the URL (which may carry a password).
+    pub url_env: Option<Spanned<String>>,
+    /// The file holding the URL (trailing newline removed).
+    pub url_file: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -88,7 +93,7 @@ pub struct MailboxFile {
     pub idle_renew_secs: Option<Spanned<u64>>,
     pub poll_interval_secs: Option<Spanned<u64>>,
     pub batch_size: Option<Spanned<usize>>,
-    pub max_message_bytes: Option<u64>,
+    pub max_message_bytes: Option<Spanned<u64>>,
 }
 
 fn default_role() -> Role {
@@ -114,8 +119,8 @@ pub struct NotifyFile {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsFile {
-    /// Larger mails are quarantined (default 25 MB).
-    pub max_message_bytes: Option<u64>,
+    /// Larger mails are quarantined (default 25 MB, at most 512 MiB).
+    pub max_message_bytes: Option<Spanned<u64>>,
     /// Participants one mail may add to a new ticket (its Cc); the rest are only recorded.
     pub max_new_participants: Option<Spanned<u32>>,
     /// Addresses one received mail may make mailgate write to automatically.

@@ -1,17 +1,24 @@
 //! Configuration: one TOML file (SPEC 10) plus environment → typed [`Settings`].
 //!
 //! Lookup order: `--config FILE`, `$MAILGATE_CONFIG`, `./mailgate.toml`, built-in defaults.
-//! `$MAILGATE_DATABASE_URL` overrides `database.url`. Every mistake is reported with its line.
+//! `$MAILGATE_DATABASE_URL` overrides `database.url` (and `url_env` / `url_file`). Every
+//! mistake is reported with its line.
 
+mod database;
 mod escalation;
 mod file;
+mod limits;
+mod loopback;
 mod secret;
 mod security;
 mod smtp;
 
 use std::{collections::HashMap, path::Path};
 
+pub use database::redact_url;
 pub use file::{Role, TlsMode};
+pub use limits::MAX_MESSAGE_BYTES_CEILING;
+pub use loopback::{LOOPBACK_HOSTS, is_loopback};
 pub use secret::{Secret, SecretError, SecretSource};
 pub use security::SecuritySettings;
 pub use smtp::{DEFAULT_SMTP_POOL_SIZE, SmtpSettings};
@@ -268,27 +275,13 @@ impl Settings {
             }
         }
 
-        let database_url = match &raw.database.url {
-            Some(u)
-                if !(u.get_ref().starts_with("sqlite:") || u.get_ref().starts_with("postgres")) =>
-            {
-                issue(
-                    Some(u.span()),
-                    format!(
-                        "database.url {:?} must start with sqlite: or postgres://",
-                        u.get_ref()
-                    ),
-                );
-                DEFAULT_DATABASE_URL.to_string()
-            }
-            Some(u) => u.get_ref().clone(),
-            None => DEFAULT_DATABASE_URL.to_string(),
-        };
-        let max_message_bytes = raw
-            .limits
-            .max_message_bytes
-            .map(|b| b as usize)
-            .unwrap_or(DEFAULT_MAX_MESSAGE_BYTES);
+        let database_url = database::database_url(&raw.database, &mut issue);
+        let max_message_bytes = limits::message_limit(
+            raw.limits.max_message_bytes.as_ref(),
+            "limits.max_message_bytes",
+            &mut issue,
+        )
+        .unwrap_or(DEFAULT_MAX_MESSAGE_BYTES);
         let import_batch_size = raw
             .import
             .batch_size
@@ -458,7 +451,8 @@ fn mailbox_settings(
         issue(
             Some(t.span()),
             format!(
-                "mailbox {name}: tls = \"none\" is allowed only for a loopback host, not {:?}",
+                "mailbox {name}: tls = \"none\" would send the password in clear; it is allowed \
+                 only for {LOOPBACK_HOSTS}, not {:?}",
                 host.get_ref()
             ),
         );
@@ -536,6 +530,12 @@ fn mailbox_settings(
             );
         }
     }
+    let max_message_bytes = limits::message_limit(
+        mb.max_message_bytes.as_ref(),
+        &format!("mailbox {name}: max_message_bytes"),
+        issue,
+    )
+    .unwrap_or(0);
     MailboxSettings {
         name,
         role: mb.role,
@@ -567,7 +567,7 @@ fn mailbox_settings(
             .map(|b| *b.get_ref())
             .unwrap_or(DEFAULT_IMAP_BATCH)
             .clamp(1, 5000),
-        max_message_bytes: mb.max_message_bytes.map(|b| b as usize).unwrap_or(0),
+        max_message_bytes,
     }
 }
 
@@ -629,10 +629,6 @@ fn notify_templates(
 
 fn valid_prefix(p: &str) -> bool {
     (1..=10).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_uppercase())
-}
-
-fn is_loopback(host: &str) -> bool {
-    host == "localhost" || host == "::1" || host.starts_with("127.")
 }
 
 /// 1-based line number of a byte offset.

@@ -4,7 +4,7 @@ use std::ops::Range;
 use std::time::Duration;
 
 use super::file::{SmtpFile, TlsMode};
-use super::{SecretSource, is_loopback};
+use super::{LOOPBACK_HOSTS, SecretSource, is_loopback};
 
 pub const DEFAULT_SMTP_POOL_SIZE: u32 = 4;
 pub const DEFAULT_SMTP_TIMEOUT_SECS: u64 = 30;
@@ -68,7 +68,10 @@ pub(super) fn smtp_settings(
     {
         issue(
             Some(t.span()),
-            format!("smtp: tls = \"none\" is allowed only for a loopback host, not {host:?}"),
+            format!(
+                "smtp: tls = \"none\" would send mail and password in clear; it is allowed \
+                 only for {LOOPBACK_HOSTS}, not {host:?}"
+            ),
         );
     }
     let password = SecretSource::from_pair(

@@ -183,3 +183,90 @@ processed_folder = "INBOX"
             .is_some()
     );
 }
+
+#[test]
+fn plaintext_only_for_literal_loopback_addresses() {
+    let login = "username = \"u@example.test\"\npassword_env = \"P\"\n";
+    for host in [
+        "127.attacker.example",
+        "127.0.0.1.nip.example",
+        "localhost.example",
+    ] {
+        let text =
+            format!("[[mailboxes]]\nname = \"s\"\nhost = \"{host}\"\ntls = \"none\"\n{login}");
+        let issues = issues_of(&text);
+        assert_eq!(issues.len(), 1, "{host}: {issues:?}");
+        assert_eq!(issues[0].line, Some(4), "{host}");
+        assert!(issues[0].message.contains(host), "{issues:?}");
+        assert!(issues[0].message.contains("127.0.0.0/8"), "{issues:?}");
+        let smtp = format!("[smtp]\nhost = \"{host}\"\ntls = \"none\"\n");
+        assert_eq!(issues_of(&smtp)[0].line, Some(3), "{host}");
+    }
+    for host in ["127.0.0.2", "::1", "localhost"] {
+        let text =
+            format!("[[mailboxes]]\nname = \"s\"\nhost = \"{host}\"\ntls = \"none\"\n{login}");
+        assert!(Settings::from_toml(&text, "t").is_ok(), "{host}");
+        let smtp = format!("[smtp]\nhost = \"{host}\"\ntls = \"none\"\n");
+        assert!(Settings::from_toml(&smtp, "t").is_ok(), "{host}");
+    }
+}
+
+#[test]
+fn a_database_password_in_the_file_is_refused_with_its_line() {
+    let text = "[tickets]\nprefix = \"SUP\"\n\n[database]\nurl = \"postgres://mg:hunter2@db.example/mg\"\n";
+    let issues = issues_of(text);
+    assert_eq!(issues.len(), 1, "{issues:?}");
+    assert_eq!(issues[0].line, Some(5));
+    let message = &issues[0].message;
+    assert!(!message.contains("hunter2"), "{message}");
+    assert!(message.contains("url_env = \"VAR\""), "{message}");
+    assert!(message.contains("url_file = \"/path\""), "{message}");
+    // Without a password the same URL is fine.
+    let s = Settings::from_toml("[database]\nurl = \"postgres://mg@db.example/mg\"\n", "t");
+    assert_eq!(s.unwrap().database_url, "postgres://mg@db.example/mg");
+}
+
+#[test]
+fn the_database_url_comes_from_url_env_or_url_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db-url");
+    std::fs::write(&path, "postgres://mg:hunter2@db.example/mg\n").unwrap();
+    let text = format!("[database]\nurl_file = {:?}\n", path.display().to_string());
+    let s = Settings::from_toml(&text, "t").unwrap();
+    assert_eq!(s.database_url, "postgres://mg:hunter2@db.example/mg");
+
+    std::fs::write(&path, "mysql://x\n").unwrap();
+    let issues = issues_of(&text);
+    assert_eq!(issues[0].line, Some(2));
+    assert!(issues[0].message.contains("must start with"), "{issues:?}");
+    assert!(!issues[0].message.contains("mysql"), "{issues:?}");
+
+    let issues = issues_of("[database]\nurl_env = \"MAILGATE_TEST_SURELY_UNSET_URL\"\n");
+    assert_eq!(issues[0].line, Some(2));
+    assert!(issues[0].message.contains("MAILGATE_TEST_SURELY_UNSET_URL"));
+
+    let both = "[database]\nurl = \"sqlite://a.db\"\nurl_env = \"X\"\nurl_file = \"/y\"\n";
+    let issues = issues_of(both);
+    assert!(
+        issues.iter().any(|i| i.message.contains("not both")),
+        "{issues:?}"
+    );
+    let issues = issues_of("[database]\nurl = \"sqlite://a.db\"\nurl_file = \"/nonexistent\"\n");
+    assert!(
+        issues
+            .iter()
+            .any(|i| i.line == Some(2) && i.message.contains("not several")),
+        "{issues:?}"
+    );
+}
+
+#[test]
+fn max_message_bytes_has_a_ceiling_the_database_can_store() {
+    let text = "[limits]\nmax_message_bytes = 2000000000\n\n[[mailboxes]]\nname = \"s\"\nmax_message_bytes = 1073741824\n";
+    let issues = issues_of(text);
+    let lines: Vec<_> = issues.iter().map(|i| i.line).collect();
+    assert_eq!(lines, vec![Some(6), Some(2)], "{issues:?}");
+    assert!(issues[1].message.contains("512 MiB"), "{issues:?}");
+    let s = Settings::from_toml("[limits]\nmax_message_bytes = 536870912\n", "t").unwrap();
+    assert_eq!(s.max_message_bytes as u64, MAX_MESSAGE_BYTES_CEILING);
+}

@@ -1,5 +1,6 @@
 //! Opening an authenticated IMAP session: TCP, then TLS (implicit, or STARTTLS after the
-//! greeting; plain only for loopback, which the config already enforces), the greeting, LOGIN.
+//! greeting; plain only for a loopback address, which the config enforces and `connect` checks
+//! again), the greeting, LOGIN.
 //! Errors say which step failed so an admin can tell a wrong certificate from a wrong password.
 
 use std::io;
@@ -78,6 +79,11 @@ pub enum ConnectError {
     TlsSetup(#[from] crate::tls::TlsSetupError),
     #[error("invalid TLS server name {0:?}")]
     ServerName(String),
+    #[error(
+        "tls = \"none\" refused for {0:?}: without TLS only {hosts} may be used",
+        hosts = crate::config::LOOPBACK_HOSTS
+    )]
+    PlainNotLoopback(String),
     #[error("the server sent no greeting")]
     NoGreeting,
     #[error("STARTTLS refused: {0}")]
@@ -102,6 +108,7 @@ impl ConnectError {
             ConnectError::Tls { .. }
                 | ConnectError::TlsSetup(_)
                 | ConnectError::ServerName(_)
+                | ConnectError::PlainNotLoopback(_)
                 | ConnectError::Login { .. }
         )
     }
@@ -171,6 +178,11 @@ pub async fn connect(
     endpoint: &Endpoint,
     tls: Option<&Arc<ClientConfig>>,
 ) -> Result<ImapSession, ConnectError> {
+    // The config refuses this already; an endpoint built another way must not send LOGIN in
+    // clear either.
+    if endpoint.tls == TlsMode::None && !crate::config::is_loopback(&endpoint.host) {
+        return Err(ConnectError::PlainNotLoopback(endpoint.host.clone()));
+    }
     let addr = format!("{}:{}", endpoint.host, endpoint.port);
     let tcp = step("connecting", TcpStream::connect(&addr))
         .await?
@@ -242,4 +254,25 @@ async fn step<F: std::future::Future>(what: &'static str, f: F) -> Result<F::Out
     tokio::time::timeout(STEP_TIMEOUT, f)
         .await
         .map_err(|_| ConnectError::Timeout(what))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn plain_login_is_refused_before_connecting_to_a_name_that_only_looks_local() {
+        let endpoint = Endpoint {
+            host: "127.attacker.example".into(),
+            port: 143,
+            tls: TlsMode::None,
+            ca_file: None,
+            username: "support@example.test".into(),
+            password: Secret::new("hunter2"),
+        };
+        let err = connect(&endpoint, None).await.err().unwrap();
+        assert!(matches!(err, ConnectError::PlainNotLoopback(_)), "{err}");
+        assert!(err.needs_admin());
+        assert!(err.to_string().contains("127.0.0.0/8"), "{err}");
+    }
 }

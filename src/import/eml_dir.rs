@@ -72,7 +72,7 @@ mod tests {
         write(&root.join(".git/x.eml"), "hidden dir");
 
         assert_eq!(detect(root).unwrap(), Format::Eml);
-        let items: Vec<_> = open(root, Format::Eml)
+        let items: Vec<_> = open(root, Format::Eml, usize::MAX)
             .unwrap()
             .map(|item| String::from_utf8(item.unwrap().bytes).unwrap())
             .collect();
@@ -85,7 +85,7 @@ mod tests {
         let path = dir.path().join("one.eml");
         write(&path, "Subject: hi\n\nbody\n");
         assert_eq!(detect(&path).unwrap(), Format::Eml);
-        let items: Vec<_> = open(&path, Format::Eml).unwrap().collect();
+        let items: Vec<_> = open(&path, Format::Eml, usize::MAX).unwrap().collect();
         assert_eq!(items.len(), 1);
         let item = items[0].as_ref().unwrap();
         assert_eq!(
@@ -104,7 +104,7 @@ mod tests {
         write(&dir.path().join("1.eml"), "one");
         std::os::unix::fs::symlink("/nonexistent", dir.path().join("2.eml")).unwrap();
         write(&dir.path().join("3.eml"), "three");
-        let items: Vec<_> = open(dir.path(), Format::Eml).unwrap().collect();
+        let items: Vec<_> = open(dir.path(), Format::Eml, usize::MAX).unwrap().collect();
         assert_eq!(items.len(), 3);
         assert!(items[0].is_ok() && items[1].is_err() && items[2].is_ok());
         assert!(items[1].as_ref().unwrap_err().position.ends_with("2.eml"));
@@ -112,7 +112,7 @@ mod tests {
 
     #[test]
     fn missing_path_names_the_path() {
-        let err = open(Path::new("/nonexistent/archive"), Format::Eml)
+        let err = open(Path::new("/nonexistent/archive"), Format::Eml, usize::MAX)
             .err()
             .unwrap();
         assert_eq!(

@@ -138,7 +138,7 @@ mod tests {
     fn collect(root: &Path) -> (Vec<String>, Vec<String>) {
         let mut ok = Vec::new();
         let mut err = Vec::new();
-        for item in open(root, Format::Maildir).unwrap() {
+        for item in open(root, Format::Maildir, usize::MAX).unwrap() {
             match item {
                 Ok(item) => ok.push(String::from_utf8(item.bytes).unwrap()),
                 Err(e) => err.push(e.position),
@@ -174,7 +174,7 @@ mod tests {
         maildir(dir.path());
         write(&dir.path().join("new/2.x"), "two");
         write(&dir.path().join("new/1.x"), "one");
-        let items: Vec<_> = open(dir.path(), Format::Maildir)
+        let items: Vec<_> = open(dir.path(), Format::Maildir, usize::MAX)
             .unwrap()
             .map(Result::unwrap)
             .collect();
@@ -209,7 +209,7 @@ mod tests {
     #[test]
     fn plain_directory_is_not_a_maildir() {
         let dir = tempfile::tempdir().unwrap();
-        let err = open(dir.path(), Format::Maildir).err().unwrap();
+        let err = open(dir.path(), Format::Maildir, usize::MAX).err().unwrap();
         assert!(matches!(err, ReaderError::NotMaildir { .. }));
         assert!(err.to_string().contains(&dir.path().display().to_string()));
     }

@@ -1,8 +1,10 @@
 //! Batch import: readers for mbox, Maildir and folders of .eml files.
 
 mod eml_dir;
+mod lines;
 mod maildir;
 mod mbox;
+pub mod oversized;
 pub mod reader;
 mod report;
 mod run;

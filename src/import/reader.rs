@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use crate::domain::Source;
+use crate::pipeline::MessageSize;
 
+use super::oversized::{self, Body};
 use super::{eml_dir, maildir, mbox};
 
 /// The archive layouts `mailgate import` understands.
@@ -108,7 +110,10 @@ impl ItemError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawItem {
     pub source: Source,
+    /// The message, or only its header when it is over the size limit.
     pub bytes: Vec<u8>,
+    /// `Some`: the message is over the size limit and was not read (`bytes` is its header).
+    pub oversized: Option<MessageSize>,
 }
 
 /// The stream of items of an opened archive. `Send`, lazy, memory bounded by one message
@@ -169,8 +174,9 @@ pub fn detect(path: &Path) -> Result<Format, ReaderError> {
     Ok(Format::Eml)
 }
 
-/// Opens `path` as `format` and returns its messages in archive order.
-pub fn open(path: &Path, format: Format) -> Result<Items, ReaderError> {
+/// Opens `path` as `format` and returns its messages in archive order. A message over
+/// `max_bytes` is never read whole: it comes as its header, with its size.
+pub fn open(path: &Path, format: Format, max_bytes: usize) -> Result<Items, ReaderError> {
     let meta = fs::metadata(path).map_err(|e| ReaderError::io(path, e))?;
     let inner = match format {
         Format::Mbox if meta.is_dir() => {
@@ -178,10 +184,12 @@ pub fn open(path: &Path, format: Format) -> Result<Items, ReaderError> {
                 path: path.to_path_buf(),
             });
         }
-        Format::Mbox => Inner::Mbox(mbox::MboxItems::open(path)?),
-        Format::Maildir => Inner::Files(maildir::list(path)?),
-        Format::Eml if meta.is_dir() => Inner::Files(eml_dir::list(path)?),
-        Format::Eml => Inner::Files(FileItems::new(vec![path.to_path_buf()], Vec::new())),
+        Format::Mbox => Inner::Mbox(mbox::MboxItems::open(path, max_bytes)?),
+        Format::Maildir => Inner::Files(maildir::list(path)?.limited_to(max_bytes)),
+        Format::Eml if meta.is_dir() => Inner::Files(eml_dir::list(path)?.limited_to(max_bytes)),
+        Format::Eml => {
+            Inner::Files(FileItems::new(vec![path.to_path_buf()], Vec::new()).limited_to(max_bytes))
+        }
     };
     Ok(Items(inner))
 }
@@ -192,6 +200,8 @@ pub(crate) struct FileItems {
     listing_errors: std::vec::IntoIter<ItemError>,
     files: std::vec::IntoIter<PathBuf>,
     index: u64,
+    /// Files longer than this are read as their header only.
+    max_bytes: usize,
 }
 
 impl FileItems {
@@ -200,7 +210,12 @@ impl FileItems {
             listing_errors: listing_errors.into_iter(),
             files: files.into_iter(),
             index: 0,
+            max_bytes: usize::MAX,
         }
+    }
+
+    fn limited_to(self, max_bytes: usize) -> Self {
+        FileItems { max_bytes, ..self }
     }
 }
 
@@ -214,13 +229,20 @@ impl Iterator for FileItems {
         let path = self.files.next()?;
         self.index += 1;
         let display = path.display().to_string();
-        Some(match fs::read(&path) {
-            Ok(bytes) => Ok(RawItem {
-                source: Source::File {
-                    path: display,
-                    index: self.index,
-                },
+        let source = Source::File {
+            path: display.clone(),
+            index: self.index,
+        };
+        Some(match oversized::read_file(&path, self.max_bytes) {
+            Ok(Body::Whole(bytes)) => Ok(RawItem {
+                source,
                 bytes,
+                oversized: None,
+            }),
+            Ok(Body::HeaderOnly { header, size }) => Ok(RawItem {
+                source,
+                bytes: header,
+                oversized: Some(size),
             }),
             Err(e) => Err(ItemError::new(display, e)),
         })
@@ -272,9 +294,9 @@ From c Mon Jan  1 00:00:00 2024\nSubject: 3\n\n3\n";
         let path = dir.path().join("archive");
         std::fs::write(&path, [b"\n".as_slice(), THREE_MESSAGES].concat()).unwrap();
         assert_eq!(detect(&path).unwrap(), Format::Mbox);
-        let items: Vec<_> = open(&path, Format::Mbox).unwrap().collect();
+        let items: Vec<_> = open(&path, Format::Mbox, usize::MAX).unwrap().collect();
         assert_eq!(items.len(), 3);
-        let dir_err = open(dir.path(), Format::Mbox).err().unwrap();
+        let dir_err = open(dir.path(), Format::Mbox, usize::MAX).err().unwrap();
         assert!(dir_err.to_string().contains("is a directory"));
     }
 
@@ -291,7 +313,7 @@ From c Mon Jan  1 00:00:00 2024\nSubject: 3\n\n3\n";
         for _ in 0..3 {
             let started = std::time::Instant::now();
             let (mut count, mut bytes) = (0u64, 0u64);
-            for item in open(&path, Format::Mbox).unwrap() {
+            for item in open(&path, Format::Mbox, usize::MAX).unwrap() {
                 count += 1;
                 bytes += item.unwrap().bytes.len() as u64;
             }

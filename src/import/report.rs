@@ -5,6 +5,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::cli::output::safe;
 use crate::pipeline::Outcome;
 
 #[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
@@ -110,10 +111,10 @@ impl fmt::Display for ImportReport {
             writeln!(f, "  {label:<12} {n:>8}")?;
         }
         for q in &self.quarantine {
-            writeln!(f, "  quarantined {}: {}", q.position, q.error)?;
+            writeln!(f, "  quarantined {}: {}", safe(&q.position), safe(&q.error))?;
         }
         for e in &self.failures {
-            writeln!(f, "  error {}: {}", e.position, e.error)?;
+            writeln!(f, "  error {}: {}", safe(&e.position), safe(&e.error))?;
         }
         Ok(())
     }

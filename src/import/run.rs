@@ -28,7 +28,9 @@ use crate::cpu_priority::on_parse_pool;
 use crate::decide::Seen;
 use crate::domain::{MessageId, Source};
 use crate::parse;
-use crate::pipeline::{Pipeline, Prepared, RawMessage, prepare_hashed};
+use crate::pipeline::{
+    MessageSize, Pipeline, Prepared, RawMessage, prepare_hashed, prepare_header_only,
+};
 use crate::store::{Checkpoint, Store};
 
 pub struct ImportRequest {
@@ -80,7 +82,8 @@ pub async fn import(
         Some(f) => f,
         None => reader::detect(&request.path)?,
     };
-    let items = reader::open(&request.path, format)?;
+    let max_bytes = pipeline.settings().max_message_bytes;
+    let items = reader::open(&request.path, format, max_bytes)?;
     let total = if format == Format::Mbox {
         std::fs::metadata(&request.path).map(|m| m.len()).ok()
     } else {
@@ -88,7 +91,6 @@ pub async fn import(
     };
     let bar = progress_bar(request.progress, total, format);
     let batch_size = request.batch_size.max(1);
-    let max_bytes = pipeline.settings().max_message_bytes;
     let archive_path = request.path.display().to_string();
 
     // Stage 1: split the archive into messages, on a plain low-priority thread (the readers
@@ -108,8 +110,11 @@ pub async fn import(
             for next in items.by_ref() {
                 match next {
                     Ok(item) => {
-                        progress = match &item.source {
-                            Source::Mbox { offset, .. } => *offset + item.bytes.len() as u64,
+                        progress = match (&item.source, item.oversized) {
+                            (Source::Mbox { offset, .. }, Some(MessageSize::Exactly(size))) => {
+                                *offset + size
+                            }
+                            (Source::Mbox { offset, .. }, _) => *offset + item.bytes.len() as u64,
                             _ => progress + 1,
                         };
                         raw.push(item);
@@ -312,15 +317,17 @@ async fn settle(store: &Store, batch: ReadBatch, max_bytes: usize) -> anyhow::Re
     let prepared = on_parse_pool(move || {
         to_parse
             .into_par_iter()
-            .map(|(item, sha256)| {
-                prepare_hashed(
+            .map(|(item, sha256)| match item.oversized {
+                // Over the limit, never read: quarantined by reference, with its header.
+                Some(size) => prepare_header_only(item.source, item.bytes, size, max_bytes),
+                None => prepare_hashed(
                     RawMessage {
                         source: item.source,
                         bytes: item.bytes,
                     },
                     sha256,
                     max_bytes,
-                )
+                ),
             })
             .collect::<Vec<_>>()
     })

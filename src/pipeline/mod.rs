@@ -14,7 +14,10 @@ mod snapshot;
 mod writes;
 
 pub use plan::{Outcome, PlanContext};
-pub use prepared::{Content, Prepared, RawMessage, prepare, prepare_hashed, prepare_oversized};
+pub use prepared::{
+    Content, MessageSize, Prepared, RawMessage, prepare, prepare_hashed, prepare_header_only,
+    prepare_oversized,
+};
 pub use snapshot::{Keys, SentMail, Snapshot, TicketState};
 pub use writes::Writes;
 

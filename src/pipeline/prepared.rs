@@ -100,20 +100,36 @@ pub fn prepare_hashed(raw: RawMessage, raw_sha256: String, max_bytes: usize) -> 
     }
 }
 
+/// The size of a message known only by its header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageSize {
+    /// Known (IMAP RFC822.SIZE, a file's length, an mbox entry streamed past).
+    Exactly(u64),
+    /// Only known to be over this many bytes (standard input, read no further).
+    MoreThan(u64),
+}
+
 /// A message too big to download (its size known from the server, e.g. IMAP RFC822.SIZE):
 /// only its header was fetched. It is quarantined with the header as its stored bytes; the
 /// message itself stays in the source's quarantine folder.
 pub fn prepare_oversized(source: Source, header: Vec<u8>, size: u64, max_bytes: usize) -> Prepared {
+    prepare_header_only(source, header, MessageSize::Exactly(size), max_bytes)
+}
+
+/// A message over the size limit that was never read whole: only `header` is kept, and the
+/// quarantine entry refers to where the message is (`source`) and says how big it is.
+pub fn prepare_header_only(
+    source: Source,
+    header: Vec<u8>,
+    size: MessageSize,
+    max_bytes: usize,
+) -> Prepared {
     let raw_sha256 = hex::encode(Sha256::digest(&header));
     Prepared {
         content: Content::Failed {
             message_id: parse::peek_message_id(&header),
             rule: Rule::OverSize,
-            reason: format!(
-                "message is {size} bytes, over the limit of {max_bytes} bytes \
-                 (max_message_bytes); only its header was downloaded and is kept here, the \
-                 message itself stays in the mailbox's quarantine folder"
-            ),
+            reason: header_only_reason(&source, size, max_bytes),
         },
         source,
         raw: header,
@@ -121,5 +137,71 @@ pub fn prepare_oversized(source: Source, header: Vec<u8>, size: u64, max_bytes: 
         header_only: true,
         bounce: None,
         stored_raw: None,
+    }
+}
+
+fn header_only_reason(source: &Source, size: MessageSize, max_bytes: usize) -> String {
+    let size = match size {
+        MessageSize::Exactly(n) => format!("{n} bytes"),
+        MessageSize::MoreThan(n) => format!("more than {n} bytes"),
+    };
+    let over = format!("message is {size}, over the limit of {max_bytes} bytes");
+    match source {
+        Source::Imap { .. } => format!(
+            "{over} (max_message_bytes); only its header was downloaded and is kept here, the \
+             message itself stays in the mailbox's quarantine folder"
+        ),
+        Source::Mbox { path, offset, .. } => format!(
+            "{over} (limits.max_message_bytes); it was not read into memory: only its header \
+             is kept here, the message itself stays in the mbox {path} at byte offset {offset} \
+             (quarantine reprocess reads it from there once the limit is raised)"
+        ),
+        Source::File { path, .. } => format!(
+            "{over} (limits.max_message_bytes); it was not read into memory: only its header \
+             is kept here, the message itself stays in the file {path} (quarantine reprocess \
+             reads it from there once the limit is raised)"
+        ),
+        Source::Stdin | Source::Quarantine { .. } => format!(
+            "{over} (limits.max_message_bytes); only its header was read and is kept here, \
+             the rest was not read"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_header_only_entry_names_where_the_message_is_its_size_and_the_limit() {
+        let header = b"From: a@acme.test\r\nMessage-ID: <big@acme.test>\r\n\r\n".to_vec();
+        let source = Source::Mbox {
+            path: "/archive/2019.mbox".into(),
+            offset: 123_456,
+            index: 7,
+        };
+        let p = prepare_header_only(source, header.clone(), MessageSize::Exactly(2 << 30), 1000);
+        assert!(p.header_only && p.stored_raw.is_none());
+        assert_eq!(p.raw, header);
+        assert_eq!(p.message_id().as_str(), "big@acme.test");
+        let Content::Failed { rule, reason, .. } = &p.content else {
+            panic!("not failed: {p:?}");
+        };
+        assert_eq!(*rule, Rule::OverSize);
+        for part in [
+            "message is 2147483648 bytes",
+            "over the limit of 1000 bytes",
+            "/archive/2019.mbox at byte offset 123456",
+        ] {
+            assert!(reason.contains(part), "{part:?} not in {reason:?}");
+        }
+        let stdin = prepare_header_only(Source::Stdin, header, MessageSize::MoreThan(1000), 1000);
+        let Content::Failed { reason, .. } = &stdin.content else {
+            panic!("not failed");
+        };
+        assert!(
+            reason.starts_with("message is more than 1000 bytes"),
+            "{reason}"
+        );
     }
 }

@@ -68,7 +68,7 @@ pub async fn fill(
     // The archive is read on a blocking thread, a few messages ahead of the connection.
     let (tx, mut rx) = mpsc::channel::<Vec<u8>>(2 * BATCH_MESSAGES);
     let reader = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-        for item in open(&mbox, Format::Mbox)? {
+        for item in open(&mbox, Format::Mbox, usize::MAX)? {
             let item = item.map_err(|e| anyhow::anyhow!("{}: {}", e.position, e.error))?;
             if tx.blocking_send(crlf(&item.bytes)).is_err() {
                 break; // the appending side failed and says why

@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::Args;
 use serde::Serialize;
 
-use super::super::output::print_json;
+use super::super::output::{print_json, safe};
 use super::parse_status;
 use crate::config::Settings;
 use crate::domain::{Priority, Status, TicketRef};
@@ -456,8 +456,13 @@ fn report(
     }
     for q in queued {
         match q.reason {
-            None => println!("  queued {} to {}", q.kind, q.recipients.join(", ")),
-            Some(reason) => println!("  held {} to {}: {reason}", q.kind, q.recipients.join(", ")),
+            None => println!("  queued {} to {}", q.kind, safe(&q.recipients.join(", "))),
+            Some(reason) => println!(
+                "  held {} to {}: {}",
+                q.kind,
+                safe(&q.recipients.join(", ")),
+                safe(&reason)
+            ),
         }
     }
     Ok(())
