@@ -133,4 +133,20 @@ mod tests {
         assert_eq!(other.verify_agent(&token, &ann), None);
         assert_eq!(t.verify_agent(&token[..token.len() - 2], &ann), None);
     }
+
+    #[test]
+    fn ticket_zero_and_negative_numbers_never_verify() {
+        let t = ReplyTokens::new(Secret::new("k1"));
+        let ann = EmailAddress::parse("ann@agents.example.test").unwrap();
+        for n in [0, -1] {
+            assert_eq!(t.verify(&t.token_for(n)), None, "{n}");
+            assert_eq!(
+                t.verify_agent(&t.agent_token_for(n, &ann), &ann),
+                None,
+                "{n}"
+            );
+        }
+        assert_eq!(t.verify(&t.token_for(1)), Some(1));
+        assert_eq!(t.verify_agent(&t.agent_token_for(1, &ann), &ann), Some(1));
+    }
 }

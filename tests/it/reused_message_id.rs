@@ -172,13 +172,15 @@ fn other_bytes_under_our_own_stored_message_id_stay_a_duplicate() {
 #[test]
 fn another_copy_of_an_agents_mail_is_not_relayed_again() {
     let app = App::with_config(&format!(
-        "{CONFIG}\n[notify]\nagents = [\"*@agents.example.test\"]\n"
+        "{CONFIG}\n[notify]\nagents = [\"*@agents.example.test\"]\n\n\
+         [security]\ntrusted_authserv_ids = [\"mx.example.test\"]\n"
     ));
     let (original, _) = original_and_copy();
     app.ingest_bytes("original.eml", &original);
     let agent = |footer: &str| {
         format!(
-            "From: Ann <ann@agents.example.test>\nTo: support@example.test\n\
+            "Authentication-Results: mx.example.test; dkim=pass header.d=agents.example.test\n\
+             From: Ann <ann@agents.example.test>\nTo: support@example.test\n\
              Subject: Re: [SUP-1] Printer on fire\nMessage-ID: <ann-1@agents.example.test>\n\
              In-Reply-To: <{ID}>\n\nPlease switch it off.{footer}\n"
         )
