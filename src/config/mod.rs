@@ -5,12 +5,14 @@
 
 mod escalation;
 mod file;
+mod limits;
 mod secret;
 mod smtp;
 
 use std::{collections::HashMap, path::Path};
 
 pub use file::{Role, TlsMode};
+pub use limits::Limits;
 pub use secret::{Secret, SecretError, SecretSource};
 pub use smtp::{DEFAULT_SMTP_POOL_SIZE, SmtpSettings};
 
@@ -39,6 +41,8 @@ pub struct Settings {
     /// `[escalation]`: who may escalate and the evidence required (SPEC 4).
     pub escalation: crate::escalation::rules::EscalationRules,
     pub max_message_bytes: usize,
+    /// `[limits]`: the header, address, References and MIME budgets of one mail.
+    pub parse_limits: crate::parse::ParseLimits,
     pub import_batch_size: usize,
 }
 
@@ -277,6 +281,7 @@ impl Settings {
             .max_message_bytes
             .map(|b| b as usize)
             .unwrap_or(DEFAULT_MAX_MESSAGE_BYTES);
+        let parse_limits = limits::parse_limits(&raw.limits, &mut issue);
         let import_batch_size = raw
             .import
             .batch_size
@@ -331,8 +336,22 @@ impl Settings {
             smtp,
             escalation,
             max_message_bytes,
+            parse_limits,
             import_batch_size,
         })
+    }
+
+    /// What a mail may cost before it is quarantined or trimmed (`[limits]`).
+    pub fn limits(&self) -> Limits {
+        self.limits_with_size(self.max_message_bytes)
+    }
+
+    /// [`Settings::limits`] with another size limit (a mailbox's own `max_message_bytes`).
+    pub fn limits_with_size(&self, max_message_bytes: usize) -> Limits {
+        Limits {
+            max_message_bytes,
+            parse: self.parse_limits,
+        }
     }
 
     /// The mailbox called `name`, or an error listing the configured ones.

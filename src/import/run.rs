@@ -85,7 +85,7 @@ pub async fn import(
     };
     let bar = progress_bar(request.progress, total, format);
     let batch_size = request.batch_size.max(1);
-    let max_bytes = pipeline.settings().max_message_bytes;
+    let max_bytes = pipeline.settings().limits();
     let archive_path = request.path.display().to_string();
 
     // Stage 1: split the archive into messages, on a plain low-priority thread (the readers
@@ -248,7 +248,11 @@ async fn recv_timed<T>(rx: &mut mpsc::Receiver<T>, waiting: &mut std::time::Dura
     batch
 }
 
-async fn settle(store: &Store, batch: ReadBatch, max_bytes: usize) -> anyhow::Result<ParsedBatch> {
+async fn settle(
+    store: &Store,
+    batch: ReadBatch,
+    max_bytes: crate::config::Limits,
+) -> anyhow::Result<ParsedBatch> {
     // One pass over the batch: each message's Message-ID (a quick look at its headers) and
     // the hash of its bytes. Then which of them are already known, with those bytes.
     let items = batch.items;

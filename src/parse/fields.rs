@@ -11,6 +11,8 @@
 //! Delivered-To, Authentication-Results) take all occurrences. Invalid addresses and ids are
 //! skipped, never an error.
 
+use std::collections::HashSet;
+
 use mail_parser::parsers::MessageStream;
 use mail_parser::{Address, Header, HeaderName, HeaderValue, Message, MimeHeaders};
 
@@ -47,22 +49,26 @@ pub(super) fn raw_value(raw: &[u8], header: &Header<'_>) -> String {
 /// The Message-ID of these headers, or the synthetic id of `raw` (second value `true`) when
 /// it is missing or invalid. Shared by `parse` and `peek_message_id` so both always agree.
 pub(super) fn message_id(headers: &[Header<'_>], raw: &[u8]) -> (MessageId, bool) {
-    let parsed = first(headers, &HeaderName::MessageId).and_then(|h| {
-        match MessageStream::new(slice(raw, h)).parse_id() {
-            HeaderValue::Text(id) => MessageId::parse(&id).ok(),
-            HeaderValue::TextList(ids) => ids.first().and_then(|id| MessageId::parse(id).ok()),
-            _ => None,
-        }
-    });
+    let parsed = first(headers, &HeaderName::MessageId).and_then(|h| first_id(slice(raw, h)));
     match parsed {
         Some(id) => (id, false),
         None => (MessageId::synthetic(raw), true),
     }
 }
 
+/// The first id of a raw Message-ID value, when valid.
+pub(super) fn first_id(value: &[u8]) -> Option<MessageId> {
+    match MessageStream::new(value).parse_id() {
+        HeaderValue::Text(id) => MessageId::parse(&id).ok(),
+        HeaderValue::TextList(ids) => ids.first().and_then(|id| MessageId::parse(id).ok()),
+        _ => None,
+    }
+}
+
 /// All valid ids of every `name` header (In-Reply-To, References), in order, without repeats.
 pub(super) fn ids(message: &Message<'_>, name: &HeaderName<'_>) -> Vec<MessageId> {
     let raw = message.raw_message.as_ref();
+    let mut seen: HashSet<MessageId> = HashSet::new();
     let mut out: Vec<MessageId> = Vec::new();
     for header in message.headers().iter().filter(|h| &h.name == name) {
         let value = MessageStream::new(slice(raw, header)).parse_id();
@@ -70,7 +76,7 @@ pub(super) fn ids(message: &Message<'_>, name: &HeaderName<'_>) -> Vec<MessageId
             continue;
         };
         for id in list.iter().filter_map(|id| MessageId::parse(id).ok()) {
-            if !out.contains(&id) {
+            if seen.insert(id.clone()) {
                 out.push(id);
             }
         }
@@ -113,16 +119,29 @@ fn addresses<'a>(message: &'a Message<'_>, name: &HeaderName<'_>) -> Vec<Address
         .collect()
 }
 
-/// Every valid mailbox of every `name` header (groups flattened), without repeated addresses.
-pub(super) fn mailboxes(message: &Message<'_>, name: &HeaderName<'_>) -> Vec<Mailbox> {
+/// The first `max` valid mailboxes of every `name` header (groups flattened), without repeated
+/// addresses, and how many distinct valid addresses the headers hold.
+pub(super) fn mailboxes(
+    message: &Message<'_>,
+    name: &HeaderName<'_>,
+    max: usize,
+) -> (Vec<Mailbox>, usize) {
+    let mut seen: HashSet<EmailAddress> = HashSet::new();
     let mut out: Vec<Mailbox> = Vec::new();
     let lists = addresses(message, name);
-    for mb in lists.iter().flat_map(Address::iter).filter_map(mailbox) {
-        if !out.iter().any(|m| m.address == mb.address) {
-            out.push(mb);
+    for addr in lists.iter().flat_map(Address::iter) {
+        if out.len() < max {
+            if let Some(mb) = mailbox(addr)
+                && seen.insert(mb.address.clone())
+            {
+                out.push(mb);
+            }
+        } else if let Some(address) = addr.address().and_then(|a| EmailAddress::parse(a).ok()) {
+            // Past the limit only counted, for the trim's figures.
+            seen.insert(address);
         }
     }
-    out
+    (out, seen.len())
 }
 
 /// The requester: the first valid address of From, else one salvaged from a mangled From (the
@@ -149,8 +168,14 @@ pub(super) fn sender(message: &Message<'_>, raw: &[u8]) -> Option<Mailbox> {
         .or_else(|| salvage::salvage_sender(message, raw))
 }
 
-/// Delivered-To and X-Original-To addresses, all occurrences, without repeats.
-pub(super) fn delivered_to(message: &Message<'_>, raw: &[u8]) -> Vec<EmailAddress> {
+/// The first `max` Delivered-To and X-Original-To addresses, all occurrences, without repeats,
+/// and how many distinct ones there are.
+pub(super) fn delivered_to(
+    message: &Message<'_>,
+    raw: &[u8],
+    max: usize,
+) -> (Vec<EmailAddress>, usize) {
+    let mut seen: HashSet<EmailAddress> = HashSet::new();
     let mut out: Vec<EmailAddress> = Vec::new();
     for header in message
         .headers()
@@ -159,12 +184,12 @@ pub(super) fn delivered_to(message: &Message<'_>, raw: &[u8]) -> Vec<EmailAddres
     {
         let value = raw_value(raw, header);
         for address in value.split(',').filter_map(|a| EmailAddress::parse(a).ok()) {
-            if !out.contains(&address) {
+            if seen.insert(address.clone()) && out.len() < max {
                 out.push(address);
             }
         }
     }
-    out
+    (out, seen.len())
 }
 
 /// The decoded Subject (first occurrence), empty when missing.
