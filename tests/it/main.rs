@@ -12,6 +12,7 @@ mod escalation_table;
 mod escalations_e2e;
 mod fixtures_doc;
 mod generator;
+mod hostile;
 mod imap;
 mod import;
 mod machine_mail;

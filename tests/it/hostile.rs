@@ -1,0 +1,374 @@
+//! Small mails that used to cost minutes (issue 12): generated hostile mails, each fed through
+//! the real binary (`mailgate ingest`), must get a decision (quarantined naming the budget, or
+//! a ticket with what was trimmed) within a CPU and a memory budget.
+//!
+//! CPU: the child's own user + system time. A linear path handles each of these mails in well
+//! under a second even in this unoptimised debug build (most of it is the binary starting and
+//! hashing the bytes); the quadratic paths this guards against took 23 s to minutes in release
+//! builds, so 2 s of CPU can only be broken by one of them. CPU time, not wall time: the
+//! machine running the tests may be busy. Memory: peak RSS may grow by at most 50 MB over the
+//! ingest of a small mail, plus three times the mail's size: storing a mail of N bytes holds
+//! the bytes, their copy kept to retry the write alone if the database refuses the batch, and
+//! SQLite's own copy of the bound blob at once (its page cache adds up to 16 MB, inside the
+//! 50). mail-parser's header list for six million header lines took 1.24 GB.
+//!
+//! Two configurations: the built-in `[limits]` (most of these mails are over the header budget
+//! and quarantined before they are parsed), and the widest header budget the config allows,
+//! which lets the long lists through to the parser, the threading and the store, where they
+//! are trimmed.
+
+mod measure;
+
+use std::time::Duration;
+
+use measure::{Cost, run_measured};
+
+use crate::support::{App, Run, str_of, ticket_of};
+
+/// Headers over this are quarantined by default; the wide config accepts up to the ceiling.
+const WIDE: &str = "[limits]\nmax_header_bytes = 16777216\nmax_header_count = 100000\n";
+
+const CPU_BUDGET: Duration = Duration::from_secs(2);
+const RSS_GROWTH_BUDGET_KIB: u64 = 50 * 1024;
+/// Copies of the raw bytes that storing a mail holds at once (see the module documentation).
+const RAW_COPIES: u64 = 3;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Config {
+    Default,
+    Wide,
+}
+
+/// What the decision must be.
+enum Expect {
+    /// Quarantined as `over-budget`, the reason naming this config key.
+    OverBudget(&'static str),
+    /// Stored on a ticket with `rule`, the reason containing each of these texts.
+    Stored {
+        rule: &'static str,
+        reason: &'static [&'static str],
+    },
+}
+
+struct Case {
+    name: &'static str,
+    config: Config,
+    mail: fn() -> Vec<u8>,
+    expect: Expect,
+}
+
+/// A mail from a customer with `headers` (each line ending in CRLF) and `body`.
+fn mail(name: &str, headers: &str, body: &str) -> Vec<u8> {
+    format!(
+        "From: Jane <jane@acme.test>\r\nTo: support@example.test\r\n\
+         Message-ID: <{name}@acme.test>\r\nDate: Tue, 14 Nov 2023 22:13:20 +0000\r\n\
+         {headers}\r\n{body}"
+    )
+    .into_bytes()
+}
+
+fn small() -> Vec<u8> {
+    mail("small", "Subject: printer\r\n", "It jams.\r\n")
+}
+
+fn subject_of_brackets() -> Vec<u8> {
+    let subject = "[".repeat(1 << 20) + "]";
+    mail("brackets", &format!("Subject: {subject}\r\n"), "x\r\n")
+}
+
+fn subject_of_sup() -> Vec<u8> {
+    let subject = "[SUP-".repeat(200_000) + "424242]";
+    mail("sup", &format!("Subject: {subject}\r\n"), "x\r\n")
+}
+
+fn references() -> Vec<u8> {
+    let ids: Vec<String> = (0..100_000).map(|i| format!("<r{i}@x.test>")).collect();
+    let headers = format!(
+        "Subject: Re: x\r\nIn-Reply-To: <r99999@x.test>\r\nReferences: {}\r\n",
+        ids.join("\r\n ")
+    );
+    mail("refs", &headers, "x\r\n")
+}
+
+fn address_list(header: &str) -> String {
+    let addresses: Vec<String> = (0..200_000).map(|i| format!("u{i}@x.test")).collect();
+    format!(
+        "Subject: many\r\n{header}: {}\r\n",
+        addresses.join(",\r\n ")
+    )
+}
+
+fn cc() -> Vec<u8> {
+    mail("cc", &address_list("Cc"), "x\r\n")
+}
+
+fn to() -> Vec<u8> {
+    mail("to", &address_list("To"), "x\r\n")
+}
+
+/// About 1 MB of header in 1,000 fields of 1,000 bytes.
+fn one_megabyte_header() -> Vec<u8> {
+    let pad: String = (0..1000)
+        .map(|i| format!("X-Pad-{i:04}: {}\r\n", "p".repeat(988)))
+        .collect();
+    mail("mb-header", &format!("Subject: x\r\n{pad}"), "x\r\n")
+}
+
+fn one_megabyte_line() -> Vec<u8> {
+    let line = format!("X-Huge: {}\r\n", "h".repeat(1 << 20));
+    mail("mb-line", &format!("Subject: x\r\n{line}"), "x\r\n")
+}
+
+/// Six million empty header fields (`X:`), LF only so the mail stays under 25 MB.
+fn empty_fields() -> Vec<u8> {
+    mail(
+        "empty",
+        &format!("Subject: x\r\n{}", "X:\n".repeat(6_000_000)),
+        "x\r\n",
+    )
+}
+
+/// One field continued over six million blank lines.
+fn continuation_lines() -> Vec<u8> {
+    mail(
+        "cont",
+        &format!("X-Long: a\r\n{}", " \n".repeat(6_000_000)),
+        "x\r\n",
+    )
+}
+
+fn many_parts() -> Vec<u8> {
+    let parts: String = (0..10_000)
+        .map(|i| format!("--b\r\nContent-Type: text/plain\r\n\r\npart {i}\r\n"))
+        .collect();
+    let headers =
+        "Subject: parts\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n";
+    mail("parts", headers, &format!("{parts}--b--\r\n"))
+}
+
+fn nested(levels: usize) -> Vec<u8> {
+    let mut body = String::new();
+    for i in 0..levels - 1 {
+        body.push_str(&format!(
+            "--b{i}\r\nContent-Type: multipart/mixed; boundary=b{}\r\n\r\n",
+            i + 1
+        ));
+    }
+    body.push_str(&format!(
+        "--b{}\r\nContent-Type: text/plain\r\n\r\ndeep\r\n",
+        levels - 1
+    ));
+    for i in (0..levels).rev() {
+        body.push_str(&format!("--b{i}--\r\n"));
+    }
+    let headers =
+        "Subject: deep\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b0\r\n";
+    mail(&format!("deep{levels}"), headers, &body)
+}
+
+fn nested_100() -> Vec<u8> {
+    nested(100)
+}
+
+fn nested_5000() -> Vec<u8> {
+    nested(5000)
+}
+
+const HEADER_BYTES: Expect = Expect::OverBudget("limits.max_header_bytes");
+
+fn cases() -> Vec<Case> {
+    use Config::{Default, Wide};
+    let case = |name, config, mail, expect| Case {
+        name,
+        config,
+        mail,
+        expect,
+    };
+    let new_ticket = |reason| Expect::Stored {
+        rule: "new-ticket",
+        reason,
+    };
+    vec![
+        case(
+            "1 MB subject of [",
+            Default,
+            subject_of_brackets,
+            HEADER_BYTES,
+        ),
+        case("1 MB of [SUP-", Default, subject_of_sup, HEADER_BYTES),
+        case("100,000 References", Default, references, HEADER_BYTES),
+        case("200,000 Cc", Default, cc, HEADER_BYTES),
+        case("200,000 To", Default, to, HEADER_BYTES),
+        case("1 MB header", Default, one_megabyte_header, HEADER_BYTES),
+        case("1 MB header line", Default, one_megabyte_line, HEADER_BYTES),
+        case("6M empty fields", Default, empty_fields, HEADER_BYTES),
+        case(
+            "6M continuation lines",
+            Default,
+            continuation_lines,
+            HEADER_BYTES,
+        ),
+        case(
+            "10,000 MIME parts",
+            Default,
+            many_parts,
+            Expect::OverBudget("limits.max_mime_parts"),
+        ),
+        case(
+            "MIME nested 100 deep",
+            Default,
+            nested_100,
+            Expect::OverBudget("limits.max_mime_depth"),
+        ),
+        case(
+            "MIME nested 5,000 deep",
+            Default,
+            nested_5000,
+            Expect::OverBudget("limits.max_mime_parts"),
+        ),
+        case(
+            "6M empty fields, wide",
+            Wide,
+            empty_fields,
+            Expect::OverBudget("limits.max_header_bytes"),
+        ),
+        case(
+            "1 MB subject of [, wide",
+            Wide,
+            subject_of_brackets,
+            new_ticket(&[]),
+        ),
+        case(
+            "1 MB of [SUP-, wide",
+            Wide,
+            subject_of_sup,
+            Expect::Stored {
+                rule: "unknown-tag",
+                reason: &["[SUP-424242]"],
+            },
+        ),
+        case(
+            "100,000 References, wide",
+            Wide,
+            references,
+            new_ticket(&[
+                "References kept the first 50 and the last 50 of 100000 Message-IDs \
+                 (limits.max_references)",
+            ]),
+        ),
+        case(
+            "200,000 Cc, wide",
+            Wide,
+            cc,
+            new_ticket(&[
+                "Cc kept the first 1000 of 200000 addresses (limits.max_addresses_per_header)",
+            ]),
+        ),
+        case(
+            "200,000 To, wide",
+            Wide,
+            to,
+            new_ticket(&[
+                "To kept the first 1000 of 200001 addresses (limits.max_addresses_per_header)",
+            ]),
+        ),
+        case(
+            "1 MB header, wide",
+            Wide,
+            one_megabyte_header,
+            new_ticket(&[]),
+        ),
+        case(
+            "1 MB header line, wide",
+            Wide,
+            one_megabyte_line,
+            new_ticket(&[]),
+        ),
+    ]
+}
+
+/// `ingest FILE --json` with its cost.
+fn ingest(app: &App, name: &str, bytes: &[u8]) -> (Run, Cost) {
+    let path = app.write_file(&format!("inbox/{name}.eml"), bytes);
+    let path = path.to_str().unwrap();
+    let cmd = app.command(&["ingest", path, "--json"]);
+    let report = app.dir().join("rusage.txt");
+    run_measured(
+        cmd,
+        &report,
+        &format!("ingest {name}"),
+        Duration::from_secs(300),
+    )
+}
+
+#[test]
+fn hostile_mails_get_a_decision_within_their_budget() {
+    let mut failures = Vec::new();
+    for config in [Config::Default, Config::Wide] {
+        let app = match config {
+            Config::Default => App::new(),
+            Config::Wide => App::with_config(WIDE),
+        };
+        let (run, baseline) = ingest(&app, "small", &small());
+        run.expect_success();
+        for (i, case) in cases().iter().filter(|c| c.config == config).enumerate() {
+            let bytes = (case.mail)();
+            let (run, cost) = ingest(&app, &format!("case{i}"), &bytes);
+            run.expect_success();
+            let decision = run.json();
+            let reason = str_of(&decision, "reason");
+            let growth = cost
+                .max_rss_kib
+                .zip(baseline.max_rss_kib)
+                .map(|(peak, base)| peak.saturating_sub(base));
+            eprintln!(
+                "{:<28} {:>9} bytes  cpu {:>6.3} s  peak rss {:>7} KiB (+{:>6})  {} {}",
+                case.name,
+                bytes.len(),
+                cost.cpu.as_secs_f64(),
+                cost.max_rss_kib.unwrap_or_default(),
+                growth.unwrap_or_default(),
+                str_of(&decision, "rule"),
+                ticket_of(&decision).unwrap_or_default(),
+            );
+            if let Some(wrong) = check(&case.expect, &decision, reason) {
+                failures.push(format!("{}: {wrong}; decision {decision:#}", case.name));
+            }
+            if cost.cpu > CPU_BUDGET {
+                failures.push(format!("{}: {:?} of CPU", case.name, cost.cpu));
+            }
+            let allowed = RSS_GROWTH_BUDGET_KIB + RAW_COPIES * bytes.len() as u64 / 1024;
+            if let Some(growth) = growth.filter(|g| *g > allowed) {
+                failures.push(format!(
+                    "{}: peak RSS {growth} KiB over a small mail's {:?} KiB, more than {allowed}",
+                    case.name, baseline.max_rss_kib
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// What is wrong with `decision`, if anything.
+fn check(expect: &Expect, decision: &serde_json::Value, reason: &str) -> Option<String> {
+    let (action, rule) = (str_of(decision, "decision"), str_of(decision, "rule"));
+    match expect {
+        Expect::OverBudget(key) => {
+            let ok = action == "quarantined"
+                && rule == "over-budget"
+                && reason.contains("over the limit of")
+                && reason.contains(key);
+            (!ok).then(|| format!("expected quarantined, over-budget, naming {key}"))
+        }
+        Expect::Stored {
+            rule: expected,
+            reason: texts,
+        } => {
+            let ok = action == "created"
+                && rule == *expected
+                && ticket_of(decision).is_some()
+                && texts.iter().all(|t| reason.contains(t));
+            (!ok).then(|| format!("expected a ticket by {expected}, reason with {texts:?}"))
+        }
+    }
+}
