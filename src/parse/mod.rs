@@ -200,6 +200,13 @@ pub fn parse_with(raw: &[u8], limits: &ParseLimits) -> Result<InboundEmail, Pars
     })
 }
 
+/// Parses a mail mailgate already stored, to show its texts or attachments: its budgets were
+/// checked with the limits of the day it arrived, so the widest limits the config allows apply
+/// here (a limit lowered since never hides a stored mail).
+pub fn parse_stored(raw: &[u8]) -> Result<InboundEmail, ParseError> {
+    parse_with(raw, &ParseLimits::ceiling())
+}
+
 /// The header budget of `limits` against what [`budget::scan`] counted.
 fn check_header(scan: &budget::HeaderScan, limits: &ParseLimits) -> Result<(), ParseError> {
     if scan.bytes > limits.max_header_bytes {

@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use measure::{Cost, run_measured};
 
-use crate::support::{App, Run, str_of, ticket_of};
+use crate::support::{App, Run, items, str_of, ticket_of};
 
 /// Headers over this are quarantined by default; the wide config accepts up to the ceiling.
 const WIDE: &str = "[limits]\nmax_header_bytes = 16777216\nmax_header_count = 100000\n";
@@ -371,4 +371,18 @@ fn check(expect: &Expect, decision: &serde_json::Value, reason: &str) -> Option<
             (!ok).then(|| format!("expected a ticket by {expected}, reason with {texts:?}"))
         }
     }
+}
+
+/// A mail stored under a raised budget is still shown once the budget is lowered again: the
+/// budgets decide what is accepted, never what was.
+#[test]
+fn a_stored_mail_shows_after_its_budget_is_lowered() {
+    let app = App::with_config(WIDE);
+    let decision = app.ingest_bytes("mb-line.eml", &one_megabyte_line());
+    assert_eq!(str_of(&decision, "decision"), "created", "{decision:#}");
+    let reference = ticket_of(&decision).unwrap();
+    app.rewrite_config("");
+    let shown = app.show(&reference);
+    let body = str_of(&items(&shown, "messages")[0], "body_text");
+    assert_eq!(body.trim(), "x", "{shown:#}");
 }
