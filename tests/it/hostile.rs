@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use measure::{Cost, run_measured};
 
-use crate::support::{App, Run, items, str_of, ticket_of};
+use crate::support::{App, Run, array, items, str_of, ticket_of, u64_of};
 
 /// Headers over this are quarantined by default; the wide config accepts up to the ceiling.
 const WIDE: &str = "[limits]\nmax_header_bytes = 16777216\nmax_header_count = 100000\n";
@@ -385,4 +385,31 @@ fn a_stored_mail_shows_after_its_budget_is_lowered() {
     let shown = app.show(&reference);
     let body = str_of(&items(&shown, "messages")[0], "body_text");
     assert_eq!(body.trim(), "x", "{shown:#}");
+}
+
+/// Over a budget: quarantined with the budget named (also in `quarantine list`); once the
+/// admin raises it, `quarantine reprocess` turns the same bytes into a ticket.
+#[test]
+fn over_budget_mail_is_reprocessed_after_the_budget_is_raised() {
+    let app = App::with_config("[limits]\nmax_header_count = 50\n");
+    let headers: String = (0..60).map(|i| format!("X-Hop-{i}: relay\r\n")).collect();
+    let raw = mail(
+        "hops",
+        &format!("Subject: many hops\r\n{headers}"),
+        "hello\r\n",
+    );
+    let d = app.ingest_bytes("hops.eml", &raw);
+    assert_eq!(str_of(&d, "rule"), "over-budget", "{d:#}");
+    assert_eq!(
+        str_of(&d, "reason"),
+        "header of 65 fields is over the limit of 50 fields (limits.max_header_count)"
+    );
+    let held = array(app.ok_json(&["quarantine", "list", "--json"]), "list");
+    assert_eq!(str_of(&held[0], "message_id"), "hops@acme.test");
+    assert!(str_of(&held[0], "reason").starts_with("over-budget: header of 65 fields"));
+    let id = u64_of(&held[0], "id").to_string();
+
+    app.rewrite_config("[limits]\nmax_header_count = 100\n");
+    let done = app.ok_json(&["quarantine", "reprocess", &id, "--json"]);
+    assert_eq!(str_of(&done, "decision"), "created", "{done:#}");
 }
