@@ -11,11 +11,10 @@
 //! Delivered-To, Authentication-Results) take all occurrences. Invalid addresses and ids are
 //! skipped, never an error.
 
-use std::collections::HashSet;
-
 use mail_parser::parsers::MessageStream;
 use mail_parser::{Address, Header, HeaderName, HeaderValue, Message, MimeHeaders};
 
+use super::limits::Firsts;
 use super::salvage;
 use crate::domain::{ClassifyHeaders, EmailAddress, Mailbox, MessageId};
 
@@ -68,20 +67,17 @@ pub(super) fn first_id(value: &[u8]) -> Option<MessageId> {
 /// All valid ids of every `name` header (In-Reply-To, References), in order, without repeats.
 pub(super) fn ids(message: &Message<'_>, name: &HeaderName<'_>) -> Vec<MessageId> {
     let raw = message.raw_message.as_ref();
-    let mut seen: HashSet<MessageId> = HashSet::new();
-    let mut out: Vec<MessageId> = Vec::new();
+    let mut out = Firsts::new(|id: &MessageId| id);
     for header in message.headers().iter().filter(|h| &h.name == name) {
         let value = MessageStream::new(slice(raw, header)).parse_id();
         let Some(list) = value.as_text_list() else {
             continue;
         };
         for id in list.iter().filter_map(|id| MessageId::parse(id).ok()) {
-            if seen.insert(id.clone()) {
-                out.push(id);
-            }
+            out.push(id);
         }
     }
-    out
+    out.kept
 }
 
 fn mailbox(addr: &mail_parser::Addr<'_>) -> Option<Mailbox> {
@@ -126,22 +122,20 @@ pub(super) fn mailboxes(
     name: &HeaderName<'_>,
     max: usize,
 ) -> (Vec<Mailbox>, usize) {
-    let mut seen: HashSet<EmailAddress> = HashSet::new();
-    let mut out: Vec<Mailbox> = Vec::new();
+    let mut out = Firsts::new(|m: &Mailbox| &m.address);
     let lists = addresses(message, name);
     for addr in lists.iter().flat_map(Address::iter) {
-        if out.len() < max {
-            if let Some(mb) = mailbox(addr)
-                && seen.insert(mb.address.clone())
-            {
+        if out.kept.len() < max {
+            if let Some(mb) = mailbox(addr) {
                 out.push(mb);
             }
         } else if let Some(address) = addr.address().and_then(|a| EmailAddress::parse(a).ok()) {
             // Past the limit only counted, for the trim's figures.
-            seen.insert(address);
+            out.count(address);
         }
     }
-    (out, seen.len())
+    let distinct = out.distinct();
+    (out.kept, distinct)
 }
 
 /// The requester: the first valid address of From, else one salvaged from a mangled From (the
@@ -175,8 +169,7 @@ pub(super) fn delivered_to(
     raw: &[u8],
     max: usize,
 ) -> (Vec<EmailAddress>, usize) {
-    let mut seen: HashSet<EmailAddress> = HashSet::new();
-    let mut out: Vec<EmailAddress> = Vec::new();
+    let mut out = Firsts::new(|a: &EmailAddress| a);
     for header in message
         .headers()
         .iter()
@@ -184,12 +177,15 @@ pub(super) fn delivered_to(
     {
         let value = raw_value(raw, header);
         for address in value.split(',').filter_map(|a| EmailAddress::parse(a).ok()) {
-            if seen.insert(address.clone()) && out.len() < max {
+            if out.kept.len() < max {
                 out.push(address);
+            } else {
+                out.count(address);
             }
         }
     }
-    (out, seen.len())
+    let distinct = out.distinct();
+    (out.kept, distinct)
 }
 
 /// The decoded Subject (first occurrence), empty when missing.

@@ -4,6 +4,9 @@
 //! which is safe (threading needs the first and the last References; nobody needs the
 //! thousandth Cc), and the trim is recorded on the mail ([`crate::domain::Trim`]).
 
+use std::collections::HashSet;
+use std::hash::Hash;
+
 /// Default `limits.max_header_bytes`: Exchange Online's own header limit (256 KB). Real mail
 /// needs far less: a long Received chain, DKIM and ARC sets and a few hundred recipients stay
 /// under 64 KB.
@@ -70,6 +73,69 @@ impl ParseLimits {
     }
 }
 
+/// Lists this short are searched for repeats; longer ones get a set.
+const SHORT_LIST: usize = 16;
+
+/// The first occurrence of each key, in order, in one pass. Repeats are found by a linear
+/// search while the list is short (the usual header holds one to three entries, and a set
+/// would cost more than it saves) and by a set once it grows, so 200,000 entries still cost
+/// one pass.
+pub(super) struct Firsts<T, K> {
+    pub kept: Vec<T>,
+    key: fn(&T) -> &K,
+    /// Every key seen once the list outgrew [`SHORT_LIST`] (empty before).
+    index: HashSet<K>,
+}
+
+impl<T, K: Eq + Hash + Clone> Firsts<T, K> {
+    pub fn new(key: fn(&T) -> &K) -> Self {
+        Self {
+            kept: Vec::new(),
+            key,
+            index: HashSet::new(),
+        }
+    }
+
+    /// Keeps `item` unless its key came before; whether it was kept.
+    pub fn push(&mut self, item: T) -> bool {
+        let key = (self.key)(&item);
+        if self.index.is_empty() && self.kept.len() < SHORT_LIST {
+            if self.kept.iter().any(|t| (self.key)(t) == key) {
+                return false;
+            }
+        } else {
+            self.build_index();
+            if !self.index.insert(key.clone()) {
+                return false;
+            }
+        }
+        self.kept.push(item);
+        true
+    }
+
+    /// Counts `key` as seen without keeping anything (past a limit, for the trim's figures).
+    pub fn count(&mut self, key: K) {
+        self.build_index();
+        self.index.insert(key);
+    }
+
+    /// Distinct keys seen, kept or only counted.
+    pub fn distinct(&self) -> usize {
+        if self.index.is_empty() {
+            self.kept.len()
+        } else {
+            self.index.len()
+        }
+    }
+
+    fn build_index(&mut self) {
+        if self.index.is_empty() {
+            let key = self.key;
+            self.index = self.kept.iter().map(|t| key(t).clone()).collect();
+        }
+    }
+}
+
 /// The first `max / 2` and the last `max - max / 2` of `items` when there are more than `max`
 /// (`max` 0 or 1 keeps the last `max`); the other items are dropped from the middle.
 pub(super) fn keep_ends<T>(mut items: Vec<T>, max: usize) -> Vec<T> {
@@ -86,6 +152,37 @@ pub(super) fn keep_ends<T>(mut items: Vec<T>, max: usize) -> Vec<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn firsts(items: &[u32]) -> (Vec<u32>, usize) {
+        let mut f = Firsts::new(|n: &u32| n);
+        for &n in items {
+            f.push(n);
+        }
+        let distinct = f.distinct();
+        (f.kept, distinct)
+    }
+
+    #[test]
+    fn firsts_keeps_first_occurrences_in_order_short_and_long() {
+        assert_eq!(firsts(&[3, 1, 3, 2, 1, 4]), (vec![3, 1, 2, 4], 4));
+        assert_eq!(firsts(&[]), (vec![], 0));
+        // Across the switch from a search to a set, repeats of early items still found.
+        let long: Vec<u32> = (0..40).chain(0..40).chain([5, 39, 40]).collect();
+        assert_eq!(firsts(&long), ((0..=40).collect(), 41));
+        let many: Vec<u32> = (0..200_000).map(|i| i % 1000).collect();
+        assert_eq!(firsts(&many), ((0..1000).collect(), 1000));
+    }
+
+    #[test]
+    fn firsts_counts_what_it_does_not_keep() {
+        let mut f = Firsts::new(|n: &u32| n);
+        assert!(f.push(1) && f.push(2) && !f.push(1));
+        f.count(2);
+        f.count(3);
+        f.count(3);
+        assert_eq!(f.distinct(), 3);
+        assert_eq!(f.kept, [1, 2]);
+    }
 
     #[test]
     fn keep_ends_keeps_the_first_and_the_last() {

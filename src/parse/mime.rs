@@ -41,6 +41,9 @@ fn part_count(message: &Message<'_>) -> usize {
 /// parts. A part's children always come after it in mail-parser's list, so one pass in order
 /// sees every parent before its children.
 fn depth(message: &Message<'_>) -> usize {
+    if message.parts.len() < 2 {
+        return 0;
+    }
     let mut depths = vec![0usize; message.parts.len()];
     let mut deepest = 0;
     for (i, part) in message.parts.iter().enumerate() {
