@@ -3,7 +3,8 @@
 //! Everything here is pure: bytes in, an owned [`InboundEmail`] or a [`ParseError`] out. The
 //! pieces live one concept per file:
 //!
-//! - `budget`: the header budget, counted before mail-parser runs; `limits`: [`ParseLimits`];
+//! - `budget`, `mime`: the header budget, counted before mail-parser runs, and the MIME budget
+//!   after it; `limits`: [`ParseLimits`] and the trimming of long lists;
 //! - `fields`: header fields → addresses, subject, date, ids, `ClassifyHeaders`;
 //! - `salvage`: the sender of a mail whose address headers are mangled;
 //! - `body`: the text body (HTML converted to text only when there is no text part);
@@ -164,19 +165,11 @@ pub fn parse_with(raw: &[u8], limits: &ParseLimits) -> Result<InboundEmail, Pars
     let references = fields::ids(&message, &HeaderName::References);
     let found = references.len();
     let references = limits::keep_ends(references, limits.max_references);
-    if references.len() < found {
-        let first = limits.max_references / 2;
-        trimmed.push(Trim {
-            header: "References",
-            found,
-            kept: Kept::Ends {
-                first,
-                last: references.len() - first,
-            },
-            unit: "Message-IDs",
-            limit: "limits.max_references",
-        });
-    }
+    trimmed.extend(references_trim(
+        references.len(),
+        found,
+        limits.max_references,
+    ));
 
     Ok(InboundEmail {
         message_id,
@@ -197,6 +190,22 @@ pub fn parse_with(raw: &[u8], limits: &ParseLimits) -> Result<InboundEmail, Pars
         headers: fields::classify_headers(&message, raw),
         size: raw.len(),
         trimmed,
+    })
+}
+
+/// The trim of References that held `found` distinct ids of which `kept` were kept (the first
+/// `max / 2` and the rest from the end), if any were dropped.
+fn references_trim(kept: usize, found: usize, max: usize) -> Option<Trim> {
+    let first = (max / 2).min(kept);
+    (found > kept).then_some(Trim {
+        header: "References",
+        found,
+        kept: Kept::Ends {
+            first,
+            last: kept - first,
+        },
+        unit: "Message-IDs",
+        limit: "limits.max_references",
     })
 }
 
