@@ -94,7 +94,11 @@ pub(super) fn extract_reply_for(body_text: &str, forwarded: bool) -> String {
     }
 
     let mut text = out.join("\n");
-    let markers = markers_in(&text);
+    let markers = if footnotes.is_empty() {
+        HashSet::new()
+    } else {
+        markers_in(&text)
+    };
     let referenced: Vec<&str> = footnotes
         .iter()
         .copied()
