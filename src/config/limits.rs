@@ -17,6 +17,22 @@ pub struct Limits {
     pub parse: ParseLimits,
 }
 
+impl super::Settings {
+    /// What a mail may cost before it is quarantined or trimmed (`[limits]`).
+    pub fn limits(&self) -> Limits {
+        self.limits_with_size(self.max_message_bytes)
+    }
+
+    /// [`super::Settings::limits`] with another size limit (a mailbox's own
+    /// `max_message_bytes`).
+    pub fn limits_with_size(&self, max_message_bytes: usize) -> Limits {
+        Limits {
+            max_message_bytes,
+            parse: self.parse_limits,
+        }
+    }
+}
+
 /// A size limit with the default parse limits (benchmarks and tests; the pipeline takes the
 /// configured ones from [`super::Settings::limits`]).
 impl From<usize> for Limits {

@@ -341,19 +341,6 @@ impl Settings {
         })
     }
 
-    /// What a mail may cost before it is quarantined or trimmed (`[limits]`).
-    pub fn limits(&self) -> Limits {
-        self.limits_with_size(self.max_message_bytes)
-    }
-
-    /// [`Settings::limits`] with another size limit (a mailbox's own `max_message_bytes`).
-    pub fn limits_with_size(&self, max_message_bytes: usize) -> Limits {
-        Limits {
-            max_message_bytes,
-            parse: self.parse_limits,
-        }
-    }
-
     /// The mailbox called `name`, or an error listing the configured ones.
     pub fn mailbox(&self, name: &str) -> Result<&MailboxSettings, String> {
         self.mailboxes
