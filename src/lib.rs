@@ -12,7 +12,9 @@
 //!
 //! - [`domain`]: the vocabulary (`EmailAddress`, `MessageId`, `TicketRef`, `InboundEmail`,
 //!   `Decision`), parsed once at the edge.
-//! - [`parse`]: mail-parser → `InboundEmail` (reply trimming, HTML → text, attachments).
+//! - [`parse`]: mail-parser → `InboundEmail` (reply trimming, HTML → text, attachments), within
+//!   the `[limits]` budgets: header bytes and fields counted before mail-parser runs, MIME parts
+//!   and depth after; long address lists and References trimmed.
 //! - [`classify`], [`thread`], [`decide`]: the pure rules of SPEC 2.3–2.5; [`reply_token`]
 //!   signs and verifies the plus-address tokens of rule 2.4.2.
 //! - [`escalation`]: the escalation gate (SPEC 4), pure: the evidence block, the forwarded

@@ -125,6 +125,18 @@ pub struct LimitsFile {
     pub max_new_participants: Option<Spanned<u32>>,
     /// Addresses one received mail may make mailgate write to automatically.
     pub max_automatic_recipients: Option<Spanned<u32>>,
+    /// A larger header block is quarantined before it is parsed (default 256 KiB).
+    pub max_header_bytes: Option<Spanned<u64>>,
+    /// A header with more fields is quarantined before it is parsed (default 1000).
+    pub max_header_count: Option<Spanned<u64>>,
+    /// Addresses kept of each of To, Cc, Reply-To, Delivered-To; the rest is dropped (1000).
+    pub max_addresses_per_header: Option<Spanned<u64>>,
+    /// Message-IDs kept of References: the first and the last half (default 100).
+    pub max_references: Option<Spanned<u64>>,
+    /// A mail with more MIME parts is quarantined (default 1000).
+    pub max_mime_parts: Option<Spanned<u64>>,
+    /// A mail whose multiparts nest deeper is quarantined (default 32).
+    pub max_mime_depth: Option<Spanned<u64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

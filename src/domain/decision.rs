@@ -63,6 +63,9 @@ pub enum Rule {
     Unparseable,
     /// Larger than the configured limit.
     OverSize,
+    /// Over a budget of `[limits]` (header bytes or fields, MIME parts or depth); the reason
+    /// names the budget and its config key.
+    OverBudget,
     /// Storing it failed; kept in quarantine to reprocess.
     PipelineError,
     /// mailgate's own mail coming back (our verified Message-ID, or From one of our addresses).
@@ -94,6 +97,7 @@ impl Rule {
             Rule::Unthreaded => "unthreaded",
             Rule::Unparseable => "unparseable",
             Rule::OverSize => "over-size",
+            Rule::OverBudget => "over-budget",
             Rule::PipelineError => "pipeline-error",
             Rule::OwnMail => "own-mail",
             Rule::ReturnedMail => "returned-mail",

@@ -35,6 +35,9 @@ pub struct InboundEmail {
     pub headers: ClassifyHeaders,
     /// Size of the raw message in bytes.
     pub size: usize,
+    /// The lists the parser cut to their `[limits]` (empty for almost every mail).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub trimmed: Vec<Trim>,
 }
 
 impl InboundEmail {
@@ -78,6 +81,43 @@ impl SenderOrigin {
             SenderOrigin::Sender => "Sender",
             SenderOrigin::ReturnPath => "Return-Path",
             SenderOrigin::OtherHeader => "another address header",
+        }
+    }
+}
+
+/// A header list the parser cut to its limit (SPEC 2: trimmed where that is safe).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Trim {
+    /// The header: `To`, `Cc`, `Reply-To`, `Delivered-To` or `References`.
+    pub header: &'static str,
+    /// Distinct valid entries the header held.
+    pub found: usize,
+    pub kept: Kept,
+    /// What the entries are: `addresses`, `Message-IDs`.
+    pub unit: &'static str,
+    /// The config key of the limit, e.g. `limits.max_references`.
+    pub limit: &'static str,
+}
+
+/// Which entries a [`Trim`] kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kept {
+    /// The first n.
+    First(usize),
+    /// The first and the last ones (References, as mail clients shorten it).
+    Ends { first: usize, last: usize },
+}
+
+impl std::fmt::Display for Trim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (header, found, unit, limit) = (self.header, self.found, self.unit, self.limit);
+        match self.kept {
+            Kept::First(n) => write!(f, "{header} kept the first {n} of {found} {unit} ({limit})"),
+            Kept::Ends { first, last } => write!(
+                f,
+                "{header} kept the first {first} and the last {last} of {found} {unit} ({limit})"
+            ),
         }
     }
 }

@@ -16,7 +16,7 @@ pub mod test_support;
 pub use address_pattern::AddressPatterns;
 pub use decision::{Action, Classification, Decision, IgnoreReason, Rule};
 pub use email_address::{EmailAddress, Mailbox};
-pub use inbound::{Attachment, ClassifyHeaders, InboundEmail, SenderOrigin};
+pub use inbound::{Attachment, ClassifyHeaders, InboundEmail, Kept, SenderOrigin, Trim};
 pub use message_id::MessageId;
 pub use source::Source;
 pub use ticket::{Priority, Status};

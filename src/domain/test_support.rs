@@ -39,5 +39,6 @@ pub fn email(from: &str, subject: &str) -> InboundEmail {
             ..ClassifyHeaders::default()
         },
         size: 100,
+        trimmed: Vec::new(),
     }
 }

@@ -1,5 +1,6 @@
 //! `TicketRef`: `<PREFIX>-<n>`, shown in subjects as `[SUP-1042]`.
 
+use std::collections::HashSet;
 use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,17 +43,26 @@ impl TicketRef {
     }
 
     /// Every `[PREFIX-n]` tag in a subject, in order of appearance, without repeats.
+    ///
+    /// One scan: each `]` is tried with the text after the last `[` before it (and after the
+    /// previous `]`). That finds every tag the text holds: `[[SUP-1]` is a tag, `[SUP-1 [x]` is
+    /// not, and a subject of a million `[` costs one pass, not a million.
     pub fn find_in_subject(subject: &str, prefix: &str) -> Vec<TicketRef> {
+        let mut seen: HashSet<TicketRef> = HashSet::new();
         let mut found: Vec<TicketRef> = Vec::new();
-        let mut rest = subject;
-        while let Some(open) = rest.find('[') {
-            rest = &rest[open + 1..];
-            let Some(close) = rest.find(']') else { break };
-            let inner = &rest[..close];
-            if let Ok(r) = Self::parse(inner, prefix)
-                && !found.contains(&r)
-            {
-                found.push(r);
+        let mut open: Option<usize> = None;
+        for (at, c) in subject.bytes().enumerate() {
+            match c {
+                b'[' => open = Some(at),
+                b']' => {
+                    if let Some(start) = open.take()
+                        && let Ok(r) = Self::parse(&subject[start + 1..at], prefix)
+                        && seen.insert(r.clone())
+                    {
+                        found.push(r);
+                    }
+                }
+                _ => {}
             }
         }
         found
@@ -124,5 +134,65 @@ mod tests {
         assert!(TicketRef::find_in_subject("no tag here", "SUP").is_empty());
         let two = TicketRef::find_in_subject("[SUP-1] and [SUP-2]", "SUP");
         assert_eq!(two.len(), 2);
+    }
+
+    /// The scan before the linear one: every `[` tried with the text up to the next `]`.
+    fn find_by_every_bracket(subject: &str, prefix: &str) -> Vec<TicketRef> {
+        let mut found: Vec<TicketRef> = Vec::new();
+        let mut rest = subject;
+        while let Some(open) = rest.find('[') {
+            rest = &rest[open + 1..];
+            let Some(close) = rest.find(']') else { break };
+            if let Ok(r) = TicketRef::parse(&rest[..close], prefix)
+                && !found.contains(&r)
+            {
+                found.push(r);
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn one_scan_finds_what_trying_every_bracket_finds() {
+        let subjects = [
+            "[[SUP-1]",
+            "[[ SUP-1]",
+            "[ SUP-1 ]",
+            "[SUP-1 [x]",
+            "[x [SUP-2]] [SUP-3]]",
+            "]SUP-4] [SUP-5]]]",
+            "[SUP-6][SUP-6][sup-7]",
+            "[[[SUP-8]]] tail [",
+            "[SUP-[SUP-9]",
+            "[SUP-10-[SUP-11]",
+            "Re: [SUP-12] printer [ops-3] [sup-12] [SUP-9",
+            "ünïcode [SUP-13] «[SUP-14]»",
+            "[SUP-0] [SUP-1234567890123456] [SUP-+1] [SUP-]",
+        ];
+        for s in subjects {
+            assert_eq!(
+                TicketRef::find_in_subject(s, "SUP"),
+                find_by_every_bracket(s, "SUP"),
+                "{s:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn hostile_subjects_take_one_pass() {
+        let started = std::time::Instant::now();
+        let brackets = "[".repeat(1_000_000) + "]";
+        assert!(TicketRef::find_in_subject(&brackets, "SUP").is_empty());
+        let sup = "[SUP-".repeat(200_000) + "1]";
+        assert_eq!(
+            TicketRef::find_in_subject(&sup, "SUP"),
+            vec![TicketRef::new("SUP", 1)]
+        );
+        let many: String = (1..=100_000)
+            .map(|n| format!("[SUP-{}]", n % 1000 + 1))
+            .collect();
+        assert_eq!(TicketRef::find_in_subject(&many, "SUP").len(), 1000);
+        // Quadratic scans took minutes here; one pass takes milliseconds even unoptimised.
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 }

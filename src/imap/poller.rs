@@ -319,7 +319,7 @@ impl Poller {
         let preparer = Preparer {
             mailbox: self.mailbox.name.clone(),
             uid_validity,
-            max_bytes: self.max_bytes,
+            max_bytes: self.pipeline.settings().limits_with_size(self.max_bytes),
         };
         let first = fetch_batch(session, first, limit).await?;
         let mut ready = Some(preparer.prepare(first).await?);
@@ -479,7 +479,7 @@ async fn fetch_batch(
 struct Preparer {
     mailbox: String,
     uid_validity: u32,
-    max_bytes: usize,
+    max_bytes: crate::config::Limits,
 }
 
 impl Preparer {

@@ -91,6 +91,7 @@ pub async fn import(
     };
     let bar = progress_bar(request.progress, total, format);
     let batch_size = request.batch_size.max(1);
+    let max_bytes = pipeline.settings().limits();
     let archive_path = request.path.display().to_string();
 
     // Stage 1: split the archive into messages, on a plain low-priority thread (the readers
@@ -256,7 +257,11 @@ async fn recv_timed<T>(rx: &mut mpsc::Receiver<T>, waiting: &mut std::time::Dura
     batch
 }
 
-async fn settle(store: &Store, batch: ReadBatch, max_bytes: usize) -> anyhow::Result<ParsedBatch> {
+async fn settle(
+    store: &Store,
+    batch: ReadBatch,
+    max_bytes: crate::config::Limits,
+) -> anyhow::Result<ParsedBatch> {
     // One pass over the batch: each message's Message-ID (a quick look at its headers) and
     // the hash of its bytes. Then which of them are already known, with those bytes.
     let items = batch.items;
@@ -319,7 +324,9 @@ async fn settle(store: &Store, batch: ReadBatch, max_bytes: usize) -> anyhow::Re
             .into_par_iter()
             .map(|(item, sha256)| match item.oversized {
                 // Over the limit, never read: quarantined by reference, with its header.
-                Some(size) => prepare_header_only(item.source, item.bytes, size, max_bytes),
+                Some(size) => {
+                    prepare_header_only(item.source, item.bytes, size, max_bytes.max_message_bytes)
+                }
                 None => prepare_hashed(
                     RawMessage {
                         source: item.source,

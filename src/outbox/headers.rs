@@ -7,6 +7,8 @@
 //! inside a UTF-8 sequence), and cannot emit CR or LF from any value: addresses and
 //! Message-IDs are validated types, text is sanitised.
 
+use std::collections::HashSet;
+
 use crate::domain::{EmailAddress, Mailbox, MessageId, TicketRef};
 use crate::reply_token::ReplyTokens;
 
@@ -196,9 +198,10 @@ pub fn references_for(
     answering: Option<&MessageId>,
     cap: usize,
 ) -> Vec<MessageId> {
+    let mut seen: HashSet<&MessageId> = HashSet::new();
     let mut ids: Vec<MessageId> = Vec::new();
     for id in thread.iter().filter(|id| Some(*id) != answering) {
-        if !ids.contains(id) {
+        if seen.insert(id) {
             ids.push(id.clone());
         }
     }

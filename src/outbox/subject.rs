@@ -80,21 +80,26 @@ fn strip_tags_and_prefixes(text: &str, prefix: &str) -> String {
             break;
         }
     }
-    // Our tags anywhere else ("printer broken [SUP-3]").
+    // Our tags anywhere else ("printer broken [SUP-3]"), in one scan as
+    // `TicketRef::find_in_subject` finds them: each `]` with the last `[` before it.
     let mut out = String::with_capacity(rest.len());
-    let mut tail = rest;
-    while let Some(open) = tail.find('[') {
-        out.push_str(&tail[..open]);
-        let candidate = &tail[open..];
-        match strip_leading_tag(candidate, prefix) {
-            Some(after) => tail = after,
-            None => {
-                out.push('[');
-                tail = &candidate[1..];
+    let mut copied = 0;
+    let mut open: Option<usize> = None;
+    for (at, c) in rest.bytes().enumerate() {
+        match c {
+            b'[' => open = Some(at),
+            b']' => {
+                if let Some(start) = open.take()
+                    && TicketRef::parse(rest[start + 1..at].trim(), prefix).is_ok()
+                {
+                    out.push_str(&rest[copied..start]);
+                    copied = at + 1;
+                }
             }
+            _ => {}
         }
     }
-    out.push_str(tail);
+    out.push_str(&rest[copied..]);
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -285,6 +290,22 @@ mod tests {
                 assert!(!s.contains("Re: Re:"), "{s}");
             }
         }
+    }
+
+    #[test]
+    fn hostile_subjects_take_one_pass() {
+        let started = std::time::Instant::now();
+        let brackets = "[".repeat(1 << 20) + "]";
+        let s = outgoing_subject(&brackets, &sup3(), SubjectMode::Reply);
+        assert!(s.starts_with("Re: [SUP-3] [[["), "{s}");
+        let tags = "x [SUP-".repeat(200_000) + "3]";
+        let s = outgoing_subject(&tags, &sup3(), SubjectMode::Fresh);
+        assert!(s.starts_with("[SUP-3] x [SUP-x [SUP-"), "{s}");
+        let many = "[SUP-3] [SUP-4] ".repeat(50_000);
+        let s = outgoing_subject(&many, &sup3(), SubjectMode::Fresh);
+        assert_eq!(s, "[SUP-3]");
+        // Trying every `[` against the rest of the subject took minutes here.
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 
     #[test]

@@ -14,6 +14,7 @@
 use mail_parser::parsers::MessageStream;
 use mail_parser::{Address, Header, HeaderName, HeaderValue, Message, MimeHeaders};
 
+use super::limits::Firsts;
 use super::salvage;
 use crate::domain::{ClassifyHeaders, EmailAddress, Mailbox, MessageId, SenderOrigin};
 
@@ -47,35 +48,36 @@ pub(super) fn raw_value(raw: &[u8], header: &Header<'_>) -> String {
 /// The Message-ID of these headers, or the synthetic id of `raw` (second value `true`) when
 /// it is missing or invalid. Shared by `parse` and `peek_message_id` so both always agree.
 pub(super) fn message_id(headers: &[Header<'_>], raw: &[u8]) -> (MessageId, bool) {
-    let parsed = first(headers, &HeaderName::MessageId).and_then(|h| {
-        match MessageStream::new(slice(raw, h)).parse_id() {
-            HeaderValue::Text(id) => MessageId::parse(&id).ok(),
-            HeaderValue::TextList(ids) => ids.first().and_then(|id| MessageId::parse(id).ok()),
-            _ => None,
-        }
-    });
+    let parsed = first(headers, &HeaderName::MessageId).and_then(|h| first_id(slice(raw, h)));
     match parsed {
         Some(id) => (id, false),
         None => (MessageId::synthetic(raw), true),
     }
 }
 
+/// The first id of a raw Message-ID value, when valid.
+pub(super) fn first_id(value: &[u8]) -> Option<MessageId> {
+    match MessageStream::new(value).parse_id() {
+        HeaderValue::Text(id) => MessageId::parse(&id).ok(),
+        HeaderValue::TextList(ids) => ids.first().and_then(|id| MessageId::parse(id).ok()),
+        _ => None,
+    }
+}
+
 /// All valid ids of every `name` header (In-Reply-To, References), in order, without repeats.
 pub(super) fn ids(message: &Message<'_>, name: &HeaderName<'_>) -> Vec<MessageId> {
     let raw = message.raw_message.as_ref();
-    let mut out: Vec<MessageId> = Vec::new();
+    let mut out = Firsts::new(|id: &MessageId| id);
     for header in message.headers().iter().filter(|h| &h.name == name) {
         let value = MessageStream::new(slice(raw, header)).parse_id();
         let Some(list) = value.as_text_list() else {
             continue;
         };
         for id in list.iter().filter_map(|id| MessageId::parse(id).ok()) {
-            if !out.contains(&id) {
-                out.push(id);
-            }
+            out.push(id);
         }
     }
-    out
+    out.kept
 }
 
 fn mailbox(addr: &mail_parser::Addr<'_>) -> Option<Mailbox> {
@@ -113,16 +115,27 @@ fn addresses<'a>(message: &'a Message<'_>, name: &HeaderName<'_>) -> Vec<Address
         .collect()
 }
 
-/// Every valid mailbox of every `name` header (groups flattened), without repeated addresses.
-pub(super) fn mailboxes(message: &Message<'_>, name: &HeaderName<'_>) -> Vec<Mailbox> {
-    let mut out: Vec<Mailbox> = Vec::new();
+/// The first `max` valid mailboxes of every `name` header (groups flattened), without repeated
+/// addresses, and how many distinct valid addresses the headers hold.
+pub(super) fn mailboxes(
+    message: &Message<'_>,
+    name: &HeaderName<'_>,
+    max: usize,
+) -> (Vec<Mailbox>, usize) {
+    let mut out = Firsts::new(|m: &Mailbox| &m.address);
     let lists = addresses(message, name);
-    for mb in lists.iter().flat_map(Address::iter).filter_map(mailbox) {
-        if !out.iter().any(|m| m.address == mb.address) {
-            out.push(mb);
+    for addr in lists.iter().flat_map(Address::iter) {
+        if out.kept.len() < max {
+            if let Some(mb) = mailbox(addr) {
+                out.push(mb);
+            }
+        } else if let Some(address) = addr.address().and_then(|a| EmailAddress::parse(a).ok()) {
+            // Past the limit only counted, for the trim's figures.
+            out.count(address);
         }
     }
-    out
+    let distinct = out.distinct();
+    (out.kept, distinct)
 }
 
 /// The requester and where it was found: the first valid address of From, else one salvaged
@@ -159,9 +172,14 @@ pub(super) fn sender(message: &Message<'_>, raw: &[u8]) -> Option<(Mailbox, Send
         .or_else(|| salvage::salvage_sender(message, raw).map(with(SenderOrigin::OtherHeader)))
 }
 
-/// Delivered-To and X-Original-To addresses, all occurrences, without repeats.
-pub(super) fn delivered_to(message: &Message<'_>, raw: &[u8]) -> Vec<EmailAddress> {
-    let mut out: Vec<EmailAddress> = Vec::new();
+/// The first `max` Delivered-To and X-Original-To addresses, all occurrences, without repeats,
+/// and how many distinct ones there are.
+pub(super) fn delivered_to(
+    message: &Message<'_>,
+    raw: &[u8],
+    max: usize,
+) -> (Vec<EmailAddress>, usize) {
+    let mut out = Firsts::new(|a: &EmailAddress| a);
     for header in message
         .headers()
         .iter()
@@ -169,12 +187,15 @@ pub(super) fn delivered_to(message: &Message<'_>, raw: &[u8]) -> Vec<EmailAddres
     {
         let value = raw_value(raw, header);
         for address in value.split(',').filter_map(|a| EmailAddress::parse(a).ok()) {
-            if !out.contains(&address) {
+            if out.kept.len() < max {
                 out.push(address);
+            } else {
+                out.count(address);
             }
         }
     }
-    out
+    let distinct = out.distinct();
+    (out.kept, distinct)
 }
 
 /// The decoded Subject (first occurrence), empty when missing.

@@ -3,6 +3,8 @@
 //! Everything here is pure: bytes in, an owned [`InboundEmail`] or a [`ParseError`] out. The
 //! pieces live one concept per file:
 //!
+//! - `budget`, `mime`: the header budget, counted before mail-parser runs, and the MIME budget
+//!   after it; `limits`: [`ParseLimits`] and the trimming of long lists;
 //! - `fields`: header fields → addresses, subject, date, ids, `ClassifyHeaders`;
 //! - `salvage`: the sender of a mail whose address headers are mangled;
 //! - `body`: the text body (HTML converted to text only when there is no text part);
@@ -15,14 +17,19 @@
 
 mod attachments;
 mod body;
+mod budget;
 mod fields;
 pub mod header_labels;
+mod limits;
+mod mime;
 mod quick_id;
 mod reply;
 mod salvage;
 
 #[cfg(test)]
 mod golden_tests;
+#[cfg(test)]
+mod limits_tests;
 #[cfg(test)]
 mod robustness_tests;
 
@@ -32,9 +39,10 @@ use std::sync::LazyLock;
 use mail_parser::{HeaderName, MessageParser};
 
 pub use attachments::{sanitise_filename, sanitise_filename_for};
+pub use limits::*;
 pub use reply::extract_reply;
 
-use crate::domain::{InboundEmail, MessageId};
+use crate::domain::{InboundEmail, Kept, MessageId, Trim};
 
 /// Why raw bytes could not be turned into an [`InboundEmail`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -55,6 +63,22 @@ pub enum ParseError {
     /// The MIME parser itself failed (panicked) on this input.
     #[error("the MIME parser failed on this message")]
     ParserFailed,
+    /// The header block is larger than `limits.max_header_bytes`.
+    #[error("header of {bytes} bytes is over the limit of {limit} bytes (limits.max_header_bytes)")]
+    HeaderTooLarge { bytes: usize, limit: usize },
+    /// The header has more fields than `limits.max_header_count`.
+    #[error(
+        "header of {fields} fields is over the limit of {limit} fields (limits.max_header_count)"
+    )]
+    TooManyHeaderFields { fields: usize, limit: usize },
+    /// More MIME parts than `limits.max_mime_parts`.
+    #[error("{parts} MIME parts are over the limit of {limit} parts (limits.max_mime_parts)")]
+    TooManyParts { parts: usize, limit: usize },
+    /// Multiparts nested deeper than `limits.max_mime_depth`.
+    #[error(
+        "MIME parts nested {depth} deep are over the limit of {limit} levels (limits.max_mime_depth)"
+    )]
+    TooDeep { depth: usize, limit: usize },
 }
 
 impl ParseError {
@@ -66,7 +90,23 @@ impl ParseError {
             Self::NoSender => "no_sender",
             Self::TooLarge(_) => "too_large",
             Self::ParserFailed => "parser_failed",
+            Self::HeaderTooLarge { .. } => "header_too_large",
+            Self::TooManyHeaderFields { .. } => "too_many_header_fields",
+            Self::TooManyParts { .. } => "too_many_parts",
+            Self::TooDeep { .. } => "too_deep",
         }
+    }
+
+    /// Whether the mail is refused for going over one of [`ParseLimits`] (rather than for
+    /// not being usable mail): the error names the budget and its config key.
+    pub fn is_over_budget(&self) -> bool {
+        matches!(
+            self,
+            Self::HeaderTooLarge { .. }
+                | Self::TooManyHeaderFields { .. }
+                | Self::TooManyParts { .. }
+                | Self::TooDeep { .. }
+        )
     }
 }
 
@@ -82,18 +122,27 @@ static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
         .default_header_ignore()
 });
 
-/// Parses one raw message into an owned [`InboundEmail`].
+/// Parses one raw message into an owned [`InboundEmail`], with the default [`ParseLimits`].
 pub fn parse(raw: &[u8]) -> Result<InboundEmail, ParseError> {
+    parse_with(raw, &ParseLimits::default())
+}
+
+/// Parses one raw message into an owned [`InboundEmail`]. The header budget is checked before
+/// mail-parser sees the bytes, the MIME budget right after; address lists and References are
+/// trimmed to `limits` (recorded in [`InboundEmail::trimmed`]).
+pub fn parse_with(raw: &[u8], limits: &ParseLimits) -> Result<InboundEmail, ParseError> {
     if raw.iter().all(u8::is_ascii_whitespace) {
         return Err(ParseError::Empty);
     }
     if raw.len() > MAX_RAW_LEN {
         return Err(ParseError::TooLarge(raw.len()));
     }
+    check_header(&budget::scan(raw), limits)?;
     let message = catch_unwind(AssertUnwindSafe(|| PARSER.parse(raw)))
         .map_err(|_| ParseError::ParserFailed)?
         .filter(|m| !m.headers().is_empty())
         .ok_or(ParseError::NotAnEmail)?;
+    mime::check(&message, limits)?;
 
     let (from, sender_origin) = fields::sender(&message, raw).ok_or(ParseError::NoSender)?;
     let (message_id, message_id_synthetic) = fields::message_id(message.headers(), raw);
@@ -101,24 +150,99 @@ pub fn parse(raw: &[u8]) -> Result<InboundEmail, ParseError> {
     let body_text = body::body_text(&message);
     let reply_text = reply::extract_reply_for(&body_text, fields::is_forward_subject(&subject));
 
+    let mut trimmed = Vec::new();
+    let max = limits.max_addresses_per_header;
+    let mut mailboxes = |name: HeaderName<'static>, header: &'static str| {
+        let (kept, found) = fields::mailboxes(&message, &name, max);
+        trimmed.extend(address_trim(header, kept.len(), found));
+        kept
+    };
+    let to = mailboxes(HeaderName::To, "To");
+    let cc = mailboxes(HeaderName::Cc, "Cc");
+    let reply_to = mailboxes(HeaderName::ReplyTo, "Reply-To");
+    let (delivered_to, found) = fields::delivered_to(&message, raw, max);
+    trimmed.extend(address_trim("Delivered-To", delivered_to.len(), found));
+    let references = fields::ids(&message, &HeaderName::References);
+    let found = references.len();
+    let references = limits::keep_ends(references, limits.max_references);
+    trimmed.extend(references_trim(
+        references.len(),
+        found,
+        limits.max_references,
+    ));
+
     Ok(InboundEmail {
         message_id,
         message_id_synthetic,
         from,
         sender_origin,
-        to: fields::mailboxes(&message, &HeaderName::To),
-        cc: fields::mailboxes(&message, &HeaderName::Cc),
-        reply_to: fields::mailboxes(&message, &HeaderName::ReplyTo),
-        delivered_to: fields::delivered_to(&message, raw),
+        to,
+        cc,
+        reply_to,
+        delivered_to,
         subject,
         date: fields::date(&message),
+        // Never trimmed: it names the mail answered, the strongest threading evidence.
         in_reply_to: fields::ids(&message, &HeaderName::InReplyTo),
-        references: fields::ids(&message, &HeaderName::References),
+        references,
         body_text,
         reply_text,
         attachments: attachments::attachments(&message),
         headers: fields::classify_headers(&message, raw),
         size: raw.len(),
+        trimmed,
+    })
+}
+
+/// The trim of References that held `found` distinct ids of which `kept` were kept (the first
+/// `max / 2` and the rest from the end), if any were dropped.
+fn references_trim(kept: usize, found: usize, max: usize) -> Option<Trim> {
+    let first = (max / 2).min(kept);
+    (found > kept).then_some(Trim {
+        header: "References",
+        found,
+        kept: Kept::Ends {
+            first,
+            last: kept - first,
+        },
+        unit: "Message-IDs",
+        limit: "limits.max_references",
+    })
+}
+
+/// Parses a mail mailgate already stored, to show its texts or attachments: its budgets were
+/// checked with the limits of the day it arrived, so the widest limits the config allows apply
+/// here (a limit lowered since never hides a stored mail).
+pub fn parse_stored(raw: &[u8]) -> Result<InboundEmail, ParseError> {
+    parse_with(raw, &ParseLimits::ceiling())
+}
+
+/// The header budget of `limits` against what [`budget::scan`] counted.
+fn check_header(scan: &budget::HeaderScan, limits: &ParseLimits) -> Result<(), ParseError> {
+    if scan.bytes > limits.max_header_bytes {
+        return Err(ParseError::HeaderTooLarge {
+            bytes: scan.bytes,
+            limit: limits.max_header_bytes,
+        });
+    }
+    if scan.fields > limits.max_header_count {
+        return Err(ParseError::TooManyHeaderFields {
+            fields: scan.fields,
+            limit: limits.max_header_count,
+        });
+    }
+    Ok(())
+}
+
+/// The trim of an address header that held `found` distinct addresses of which `kept` were
+/// kept, if any were dropped.
+fn address_trim(header: &'static str, kept: usize, found: usize) -> Option<Trim> {
+    (found > kept).then_some(Trim {
+        header,
+        found,
+        kept: Kept::First(kept),
+        unit: "addresses",
+        limit: "limits.max_addresses_per_header",
     })
 }
 
@@ -129,7 +253,18 @@ pub fn peek_message_id(raw: &[u8]) -> MessageId {
     if raw.len() > MAX_RAW_LEN {
         return MessageId::synthetic(raw);
     }
-    quick_id::quick_message_id(raw).unwrap_or_else(|| peek_message_id_parsed(raw))
+    quick_id::quick_message_id(raw).unwrap_or_else(|| {
+        let scan = budget::scan(raw);
+        if check_header(&scan, &ParseLimits::ceiling()).is_ok() {
+            peek_message_id_parsed(raw)
+        } else {
+            // A header no configuration lets `parse` read: never handed to mail-parser.
+            scan.message_id
+                .and_then(|value| raw.get(value))
+                .and_then(fields::first_id)
+                .unwrap_or_else(|| MessageId::synthetic(raw))
+        }
+    })
 }
 
 /// [`peek_message_id`] by parsing every header.

@@ -24,7 +24,7 @@ pub(super) fn quick_message_id(raw: &[u8]) -> Option<MessageId> {
             if previous_was_id {
                 return None;
             }
-        } else if line.len() > NAME.len() && line[..NAME.len()].eq_ignore_ascii_case(NAME) {
+        } else if line.len() >= NAME.len() && line[..NAME.len()].eq_ignore_ascii_case(NAME) {
             if found.is_some() {
                 return None;
             }
@@ -70,6 +70,8 @@ mod tests {
             "Subject: no id here\r\nFrom: a@example.test",
             "Message-ID: <a@x>\r\nMessage-ID: <b@x>",
             "Message-ID:\r\n <folded@example.test>",
+            "Message-ID:\r\n <folded@example.test>\r\nMessage-ID: <second@example.test>",
+            "Message-ID:\r\nMessage-ID: <second@example.test>",
             "Message-ID: <a@x> (comment)",
             "Message-ID: <=?utf-8?q?x?=@x>",
             "Message-ID: plain@example.test",
@@ -99,6 +101,11 @@ mod tests {
         assert_eq!(id("Subject: none"), None);
         assert_eq!(id("Message-ID: <a@x>\r\nMessage-ID: <b@x>"), None);
         assert_eq!(id("Message-ID:\r\n <folded@example.test>"), None);
+        // An empty Message-ID line is the first one: the full look decides, not the second.
+        assert_eq!(
+            id("Message-ID:\r\n <f@x.test>\r\nMessage-ID: <second@x.test>"),
+            None
+        );
         assert_eq!(id("Message-ID: <a@x> (comment)"), None);
         // The body's Message-ID: line is never read.
         assert_eq!(quick_message_id(b"Subject: x\n\nMessage-ID: <a@x>\n"), None);

@@ -37,6 +37,8 @@ mod outlook;
 #[cfg(test)]
 mod tests;
 
+use std::collections::HashSet;
+
 use attribution::{attribution_len, may_start_attribution};
 use markers::{is_forward_marker, is_mobile_trailer, may_be_forward_marker};
 use outlook::{may_start_outlook_history, outlook_history_start};
@@ -92,10 +94,15 @@ pub(super) fn extract_reply_for(body_text: &str, forwarded: bool) -> String {
     }
 
     let mut text = out.join("\n");
+    let markers = if footnotes.is_empty() {
+        HashSet::new()
+    } else {
+        markers_in(&text)
+    };
     let referenced: Vec<&str> = footnotes
         .iter()
         .copied()
-        .filter(|f| footnote_marker(f).is_some_and(|m| text.contains(m)))
+        .filter(|f| footnote_marker(f).is_some_and(|m| markers.contains(m)))
         .collect();
     if !referenced.is_empty() {
         text.push_str("\n\n");
@@ -244,6 +251,24 @@ fn footnote_marker(line: &str) -> Option<&str> {
         .then_some(())
         .filter(|()| digits.bytes().all(|b| b.is_ascii_digit()))
         .map(|()| &t[..=close])
+}
+
+/// Every footnote marker (`[12]`: one to five digits) in `text`, in one pass, so a mail with a
+/// million footnotes is not searched a million times.
+fn markers_in(text: &str) -> HashSet<&str> {
+    let bytes = text.as_bytes();
+    memchr::memchr_iter(b'[', bytes)
+        .filter_map(|open| {
+            let digits = bytes[open + 1..]
+                .iter()
+                .take(6)
+                .take_while(|b| b.is_ascii_digit())
+                .count();
+            let close = open + 1 + digits;
+            ((1..=5).contains(&digits) && bytes.get(close) == Some(&b']'))
+                .then(|| &text[open..=close])
+        })
+        .collect()
 }
 
 /// Splits the trailing block of link footnotes (and blank lines) off the text.

@@ -107,7 +107,7 @@ impl Pipeline {
     /// One live message (ingest, reprocess; later one IMAP message): prepared, decided and
     /// stored in its own transaction.
     pub async fn process_message(&mut self, raw: RawMessage) -> anyhow::Result<Outcome> {
-        let prepared = prepare(raw, self.settings.max_message_bytes);
+        let prepared = prepare(raw, self.settings.limits());
         self.process(vec![prepared], None)
             .await?
             .pop()
@@ -152,7 +152,10 @@ impl Pipeline {
             } else {
                 None
             };
-            match self.try_batch(vec![copy.prepared()], cp).await {
+            match self
+                .try_batch(vec![copy.prepared(self.settings.parse_limits)], cp)
+                .await
+            {
                 Ok(mut one) => outcomes.append(&mut one),
                 Err(error) if !refused_by_database(&error) => return Err(error),
                 Err(error) => outcomes.push(
@@ -325,7 +328,18 @@ impl Pipeline {
         let mut writes = Writes::default();
         let outcomes = batch
             .into_iter()
-            .map(|p| plan::plan_message(p, snapshot, &ctx, &mut writes))
+            .map(|p| {
+                let trimmed = trim_note(&p);
+                let rows_before = writes.decisions.len();
+                let mut outcome = plan::plan_message(p, snapshot, &ctx, &mut writes);
+                if let Some(note) = trimmed {
+                    outcome.decision.reason.push_str(&note);
+                    for row in &mut writes.decisions[rows_before..] {
+                        row.reason.push_str(&note);
+                    }
+                }
+                outcome
+            })
             .collect();
         writes.ticket_counter = snapshot.ticket_counter;
         (writes, outcomes)
@@ -407,7 +421,7 @@ impl RetryCopy {
         }
     }
 
-    fn prepared(&self) -> Prepared {
+    fn prepared(&self, parse_limits: crate::parse::ParseLimits) -> Prepared {
         match &self.failed {
             Some((message_id, rule, reason)) => Prepared {
                 source: self.source.clone(),
@@ -429,10 +443,26 @@ impl RetryCopy {
                     bytes: self.raw.clone(),
                 },
                 self.sha.clone(),
-                usize::MAX,
+                crate::config::Limits {
+                    max_message_bytes: usize::MAX,
+                    parse: parse_limits,
+                },
             ),
         }
     }
+}
+
+/// What the parser trimmed of a mail (`[limits]`), as a sentence appended to its decision's
+/// reason; `None` for the usual mail, which kept everything.
+fn trim_note(p: &Prepared) -> Option<String> {
+    let Content::Parsed(email) = &p.content else {
+        return None;
+    };
+    if email.trimmed.is_empty() {
+        return None;
+    }
+    let trims: Vec<String> = email.trimmed.iter().map(ToString::to_string).collect();
+    Some(format!("; trimmed: {}", trims.join("; ")))
 }
 
 /// Whether the database refused this data (a constraint, a trigger, a value it cannot store),

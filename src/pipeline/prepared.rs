@@ -3,6 +3,7 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::config::Limits;
 use crate::domain::{InboundEmail, MessageId, Rule, Source};
 use crate::parse;
 use crate::store::StoredRaw;
@@ -50,26 +51,33 @@ impl Prepared {
     }
 }
 
-pub fn prepare(raw: RawMessage, max_bytes: usize) -> Prepared {
+/// Hashes and parses `raw` within `limits` (the configured ones: `Settings::limits`).
+pub fn prepare(raw: RawMessage, limits: impl Into<Limits>) -> Prepared {
     let raw_sha256 = hex::encode(Sha256::digest(&raw.bytes));
-    prepare_hashed(raw, raw_sha256, max_bytes)
+    prepare_hashed(raw, raw_sha256, limits)
 }
 
 /// [`prepare`] for bytes whose hex SHA-256 the caller already computed.
-pub fn prepare_hashed(raw: RawMessage, raw_sha256: String, max_bytes: usize) -> Prepared {
-    let content = if raw.bytes.len() > max_bytes {
+pub fn prepare_hashed(raw: RawMessage, raw_sha256: String, limits: impl Into<Limits>) -> Prepared {
+    let limits = limits.into();
+    let content = if raw.bytes.len() > limits.max_message_bytes {
         Content::Failed {
             message_id: parse::peek_message_id(&raw.bytes),
             rule: Rule::OverSize,
             reason: format!(
                 "message is {} bytes, over the limit of {} bytes (limits.max_message_bytes)",
                 raw.bytes.len(),
-                max_bytes
+                limits.max_message_bytes
             ),
         }
     } else {
-        match parse::parse(&raw.bytes) {
+        match parse::parse_with(&raw.bytes, &limits.parse) {
             Ok(email) => Content::Parsed(Box::new(email)),
+            Err(e) if e.is_over_budget() => Content::Failed {
+                message_id: parse::peek_message_id(&raw.bytes),
+                rule: Rule::OverBudget,
+                reason: e.to_string(),
+            },
             Err(e) => Content::Failed {
                 message_id: parse::peek_message_id(&raw.bytes),
                 rule: Rule::Unparseable,
@@ -112,7 +120,13 @@ pub enum MessageSize {
 /// A message too big to download (its size known from the server, e.g. IMAP RFC822.SIZE):
 /// only its header was fetched. It is quarantined with the header as its stored bytes; the
 /// message itself stays in the source's quarantine folder.
-pub fn prepare_oversized(source: Source, header: Vec<u8>, size: u64, max_bytes: usize) -> Prepared {
+pub fn prepare_oversized(
+    source: Source,
+    header: Vec<u8>,
+    size: u64,
+    limits: impl Into<Limits>,
+) -> Prepared {
+    let max_bytes = limits.into().max_message_bytes;
     prepare_header_only(source, header, MessageSize::Exactly(size), max_bytes)
 }
 

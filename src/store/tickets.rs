@@ -59,7 +59,7 @@ pub struct MessageTexts {
 
 impl MessageRow {
     /// The texts of the message: stored for mail mailgate wrote, derived from the raw bytes
-    /// (by the same parser that decided on the message) for received mail.
+    /// (by the same parser that decided on the message, without its budgets) for received mail.
     pub fn texts(&self) -> MessageTexts {
         if let (Some(full), Some(reply)) = (&self.body_text, &self.reply_text) {
             return MessageTexts {
@@ -68,7 +68,7 @@ impl MessageRow {
             };
         }
         let derived = match self.raw_bytes() {
-            Some(Ok(bytes)) => crate::parse::parse(&bytes)
+            Some(Ok(bytes)) => crate::parse::parse_stored(&bytes)
                 .map(|e| (e.body_text, e.reply_text))
                 .map_err(|e| format!("[the stored mail cannot be parsed: {e}]")),
             Some(Err(e)) => Err(format!("[the stored mail cannot be read: {e}]")),
@@ -195,7 +195,7 @@ impl Store {
         let raw = raw.with_context(|| format!("message {message_id} has no stored mail"))?;
         let raw = StoredRaw::decode(&codec, raw)
             .with_context(|| format!("reading the stored mail {message_id}"))?;
-        let email = crate::parse::parse(&raw)
+        let email = crate::parse::parse_stored(&raw)
             .map_err(|e| anyhow::anyhow!("the stored mail {message_id} cannot be parsed: {e}"))?;
         let attachment = usize::try_from(position)
             .ok()

@@ -13,6 +13,7 @@ mod escalation_table;
 mod escalations_e2e;
 mod fixtures_doc;
 mod generator;
+mod hostile;
 mod huge_mail;
 mod imap;
 mod import;

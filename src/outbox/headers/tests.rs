@@ -199,6 +199,21 @@ fn references_table() {
 }
 
 #[test]
+fn references_of_a_huge_thread_take_one_pass() {
+    let ids: Vec<MessageId> = (0..200_000)
+        .map(|i| mid(&format!("m{}@example.test", i % 100_000)))
+        .collect();
+    let started = std::time::Instant::now();
+    let refs = references_for(&ids, Some(&ids[5]), MAX_REFERENCES);
+    assert_eq!(refs.len(), MAX_REFERENCES);
+    assert_eq!(refs[0].as_str(), "m0@example.test");
+    assert_eq!(refs[MAX_REFERENCES - 2].as_str(), "m99999@example.test");
+    assert_eq!(refs[MAX_REFERENCES - 1].as_str(), "m5@example.test");
+    // A linear search per id took minutes here.
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+#[test]
 fn long_references_fold() {
     let ids: Vec<MessageId> = (1..=30)
         .map(|i| mid(&format!("CAF{i:04}.some-long-left-part.{i}@mail.gmail.com")))

@@ -263,3 +263,32 @@ fn many_attribution_lines_are_linear() {
     let _ = extract_reply(&body);
     assert!(start.elapsed().as_secs() < 5);
 }
+
+#[test]
+fn many_footnotes_are_linear() {
+    let text = "word ".repeat(400_000) + "see [7] and [123456] and [99999]\n\n";
+    let notes: String = (0..200_000)
+        .map(|i| format!("[{}]: u\n", i % 100_000))
+        .collect();
+    let start = std::time::Instant::now();
+    let reply = extract_reply(&(text + &notes));
+    // Searching the text once per footnote took minutes.
+    assert!(start.elapsed().as_secs() < 5);
+    let kept: Vec<&str> = reply.lines().filter(|l| l.ends_with("]: u")).collect();
+    assert_eq!(kept, ["[7]: u", "[99999]: u", "[7]: u", "[99999]: u"]);
+}
+
+#[test]
+fn footnote_markers_are_found_where_a_search_would_find_them() {
+    let text = "a [1] b [[22]] c [333 d [4444]x [55555] [666666] [7a] []";
+    let markers = super::markers_in(text);
+    for m in ["[1]", "[22]", "[4444]", "[55555]"] {
+        assert!(markers.contains(m), "{m}");
+    }
+    for m in ["[333]", "[66666]", "[7]"] {
+        assert!(!markers.contains(m) && !text.contains(m), "{m}");
+    }
+    // Six digits are never a footnote's marker.
+    assert!(!markers.contains("[666666]"));
+    assert_eq!(markers.len(), 4);
+}
