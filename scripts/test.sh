@@ -22,6 +22,12 @@ cargo fmt --all -- --check
 echo "== cargo clippy (all targets, warnings are errors)"
 cargo clippy --locked --all-targets -- -D warnings
 
+echo "== GNU time (the hostile-mail test measures peak memory with it)"
+if [[ ! -x /usr/bin/time ]]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends time \
+        || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends time; }
+fi
+
 echo "== test mail stack (scripts/mailstack.sh install + start)"
 scripts/mailstack.sh install
 if scripts/mailstack.sh status >/dev/null 2>&1; then
