@@ -16,6 +16,7 @@
 mod attachments;
 mod body;
 mod fields;
+mod fingerprint;
 pub mod header_labels;
 mod quick_id;
 mod reply;
@@ -32,6 +33,7 @@ use std::sync::LazyLock;
 use mail_parser::{HeaderName, MessageParser};
 
 pub use attachments::{sanitise_filename, sanitise_filename_for};
+pub use fingerprint::{TRACE_HEADER_PREFIXES, TRACE_HEADERS, content_fingerprint, is_trace_header};
 pub use reply::extract_reply;
 
 use crate::domain::{InboundEmail, MessageId};

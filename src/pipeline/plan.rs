@@ -93,11 +93,13 @@ pub fn plan_message(
         }
         Content::Parsed(email) => {
             let trust = SenderTrust::of(&email, ctx.trusted_authserv_ids);
+            let content = content_if_needed(&email.message_id, &p.raw, &p.raw_sha256, snapshot);
             let ev = own_mail(&email, snapshot, ctx).unwrap_or_else(|| {
                 evaluate(
                     &email,
                     &trust,
                     &p.raw_sha256,
+                    content.as_deref(),
                     ctx.role,
                     snapshot,
                     &ctx.decide,
@@ -129,6 +131,7 @@ pub fn plan_message(
                 &source,
                 &p.raw_sha256,
                 stored,
+                content,
                 snapshot,
                 ctx,
                 w,
@@ -181,6 +184,7 @@ fn apply_evaluation(
     source: &str,
     raw_sha256: &str,
     raw: StoredRaw,
+    content: Option<String>,
     snapshot: &mut Snapshot,
     ctx: &PlanContext,
     w: &mut Writes,
@@ -204,7 +208,7 @@ fn apply_evaluation(
         }
         Action::Ignore { .. } | Action::Quarantine => {
             if matches!(d.rule, Rule::Unthreaded | Rule::OwnMail) {
-                snapshot.record_seen(&email.message_id, None, raw_sha256);
+                snapshot.record_seen(&email.message_id, None, raw_sha256, None);
             }
             w.decisions.push(decision_row(
                 source,
@@ -319,6 +323,7 @@ fn apply_evaluation(
         reused.as_ref().unwrap_or(&email.message_id),
         Some(ticket),
         raw_sha256,
+        content,
     );
     w.decisions.push(decision_row(
         source,
@@ -417,6 +422,23 @@ pub(super) fn add_participant(
             role,
         });
     }
+}
+
+/// The content fingerprint of a mail ([`crate::parse::content_fingerprint`]), computed only
+/// when it may be compared: its Message-ID is stored with other bytes and that mail's content is
+/// known, or another mail of the batch carries it with other bytes ([`Snapshot::rivals`]).
+/// Other mail (nearly all) costs nothing more.
+fn content_if_needed(
+    id: &MessageId,
+    raw: &[u8],
+    raw_sha256: &str,
+    snapshot: &Snapshot,
+) -> Option<String> {
+    let stored_other = snapshot
+        .seen
+        .get(id)
+        .is_some_and(|s| s.content.is_some() && s.raw_sha256 != raw_sha256);
+    (stored_other || snapshot.rivals.contains(id)).then(|| crate::parse::content_fingerprint(raw))
 }
 
 fn join_addresses<'a>(addrs: impl Iterator<Item = &'a EmailAddress>) -> String {

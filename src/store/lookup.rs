@@ -14,7 +14,7 @@ use crate::domain::{EmailAddress, MessageId, Status};
 use crate::outbox::enqueue::SentCounts;
 use crate::pipeline::{Keys, SentMail, Snapshot};
 
-use super::{Store, Tx};
+use super::{Store, StoredRaw, Tx};
 
 /// Every Message-ID of the list already decided on: stored on a ticket (`messages`), or only
 /// logged because it belonged to no ticket (`decisions` with decision `ignored`), or sent
@@ -25,7 +25,7 @@ use super::{Store, Tx};
 /// The answer comes back as ONE row holding a JSON array of `[rank, message_id, ticket_id,
 /// raw_sha256]` (rank: 0 stored, 1 decided only, 2 sent by us; the lowest wins): a batch of
 /// known mail (an import re-run) then costs one row through the driver, not hundreds.
-/// A stored message (rank 0) counts as received ([`Seen::received`]) unless [`NOT_RECEIVED`]
+/// A stored message (rank 0) counts as received ([`Seen::received`]) unless [`ORIGINALS`]
 /// says otherwise; that is asked only when a mail reuses its Message-ID with other bytes.
 const SEEN: &str = "SELECT json_group_array(json_array(rank, message_id, ticket_id, raw_sha256)) FROM ( \
      SELECT 0 AS rank, message_id, ticket_id, raw_sha256 FROM messages INDEXED BY messages_seen \
@@ -35,10 +35,21 @@ const SEEN: &str = "SELECT json_group_array(json_array(rank, message_id, ticket_
      UNION ALL SELECT 2, message_id, ticket_id, '' FROM outbox \
      WHERE message_id IN (SELECT value FROM json_each(?1)))";
 
-/// Of the stored messages with the Message-IDs of ?1, those mailgate wrote itself (outbound
-/// mail, internal notes): a different mail with one of their ids is a duplicate, never kept.
-const NOT_RECEIVED: &str = "SELECT message_id FROM messages \
-     WHERE direction <> 'inbound' AND message_id IN (SELECT value FROM json_each(?1))";
+/// The stored messages with the Message-IDs of ?1: whether mailgate wrote it itself (outbound
+/// mail, internal notes: a different mail with its id is a duplicate, never kept), else its raw
+/// bytes, whose content a mail with other bytes is compared with (the same content, only other
+/// trace headers: a duplicate).
+const ORIGINALS: &str = "SELECT message_id, direction <> 'inbound' AS written, \
+     CASE WHEN direction = 'inbound' THEN raw END AS raw, raw_codec FROM messages \
+     WHERE message_id IN (SELECT value FROM json_each(?1))";
+
+#[derive(FromRow)]
+struct OriginalRow {
+    message_id: String,
+    written: bool,
+    raw: Option<Vec<u8>>,
+    raw_codec: String,
+}
 
 /// Outgoing mails (on a ticket) that bounces of the batch refer to.
 const SENT: &str = "SELECT message_id, ticket_id, recipients FROM outbox \
@@ -91,6 +102,7 @@ async fn seen<'e>(
             ticket,
             raw_sha256,
             received: rank == 0,
+            content: None,
         });
     }
     Ok(out)
@@ -132,9 +144,11 @@ pub async fn load_snapshot(tx: &mut Tx, keys: &Keys) -> anyhow::Result<Snapshot>
     for (message_id, seen) in seen(&mut **tx, &ids).await? {
         record(&mut snapshot, &mut ticket_ids, message_id, seen);
     }
+    snapshot.rivals = keys.rivals();
     // Mail of the batch whose Message-ID is stored with other bytes (rare): whether the stored
-    // one was received (else the mail is a plain duplicate), and whether this mail is already
-    // kept under the synthetic id of its bytes (then it is a re-delivery).
+    // one was received (else the mail is a plain duplicate), the content of the stored one
+    // (the same content: a duplicate), and whether this mail is already kept under the
+    // synthetic id of its bytes (then it is a re-delivery).
     let reused: Vec<(&str, MessageId)> = keys
         .hashes
         .iter()
@@ -148,16 +162,24 @@ pub async fn load_snapshot(tx: &mut Tx, keys: &Keys) -> anyhow::Result<Snapshot>
         .collect();
     if !reused.is_empty() {
         let originals: Vec<&str> = reused.iter().map(|(id, _)| *id).collect();
-        let written: Vec<(String,)> = sqlx::query_as(NOT_RECEIVED)
+        let rows: Vec<OriginalRow> = sqlx::query_as(ORIGINALS)
             .bind(json_list(&originals)?)
             .fetch_all(&mut **tx)
             .await?;
-        for (message_id,) in written {
-            if let Some(s) = MessageId::parse(&message_id)
+        for r in rows {
+            let Some(s) = MessageId::parse(&r.message_id)
                 .ok()
                 .and_then(|id| snapshot.seen.get_mut(&id))
-            {
+            else {
+                continue;
+            };
+            if r.written {
                 s.received = false;
+            } else if let Some(raw) = r.raw {
+                // Undecodable: content unknown, the mail is compared by its bytes only.
+                s.content = StoredRaw::decode(&r.raw_codec, raw)
+                    .ok()
+                    .map(|raw| crate::parse::content_fingerprint(&raw));
             }
         }
         let synthetic: Vec<&str> = reused.iter().map(|(_, s)| s.as_str()).collect();
