@@ -93,7 +93,13 @@ pub fn plan_message(
         }
         Content::Parsed(email) => {
             let trust = SenderTrust::of(&email, ctx.trusted_authserv_ids);
-            let content = content_if_needed(&email.message_id, &p.raw, &p.raw_sha256, snapshot);
+            let content = content_if_needed(
+                &email.message_id,
+                &p.raw,
+                p.stored_raw.as_ref(),
+                &p.raw_sha256,
+                snapshot,
+            );
             let ev = own_mail(&email, snapshot, ctx).unwrap_or_else(|| {
                 evaluate(
                     &email,
@@ -431,6 +437,7 @@ pub(super) fn add_participant(
 fn content_if_needed(
     id: &MessageId,
     raw: &[u8],
+    stored: Option<&StoredRaw>,
     raw_sha256: &str,
     snapshot: &Snapshot,
 ) -> Option<String> {
@@ -438,7 +445,18 @@ fn content_if_needed(
         .seen
         .get(id)
         .is_some_and(|s| s.content.is_some() && s.raw_sha256 != raw_sha256);
-    (stored_other || snapshot.rivals.contains(id)).then(|| crate::parse::content_fingerprint(raw))
+    if !(stored_other || snapshot.rivals.contains(id)) {
+        return None;
+    }
+    match stored {
+        // The raw bytes moved into a retry copy: those compressed for storage are used.
+        Some(stored) if raw.is_empty() => {
+            StoredRaw::decode(stored.codec.as_str(), stored.bytes.clone())
+                .ok()
+                .map(|raw| crate::parse::content_fingerprint(&raw))
+        }
+        _ => Some(crate::parse::content_fingerprint(raw)),
+    }
 }
 
 fn join_addresses<'a>(addrs: impl Iterator<Item = &'a EmailAddress>) -> String {
