@@ -287,6 +287,16 @@ fn seen_before(
     };
     let synthetic = MessageId::synthetic_for_sha256(raw_sha256);
     if let Some(kept) = lookup.seen(&synthetic) {
+        if !kept.received && kept.raw_sha256 == raw_sha256 {
+            // These bytes were logged before as the same mail with other trace headers.
+            return Evaluation {
+                decision: trace_copy(id, classification, &seen, prefix),
+                ticket: seen.ticket,
+                redelivery: true,
+                escalation: None,
+                author: Author::Participant,
+            };
+        }
         return repeated(&kept, Some(&synthetic));
     }
     if bytes.content.is_some() && bytes.content == seen.content.as_deref() {

@@ -260,6 +260,22 @@ fn other_bytes_with_the_same_content_are_a_duplicate() {
     // The same bytes stay an exact re-delivery, whatever the content.
     let ev = eval_content(&copy, "aaa", Some("content-a"), Role::Support, &f, false);
     assert!(ev.redelivery);
+    // Once logged (seen, not received, under the synthetic id of its bytes), that copy again is
+    // a re-delivery of it: nothing logged again.
+    let mut logged = store(Status::Open);
+    let (id, seen) = crate::store::logged_copy(Some(5), "bbb".into());
+    logged.seen.insert(id, seen);
+    let ev = eval_content(
+        &copy,
+        "bbb",
+        Some("content-a"),
+        Role::Support,
+        &logged,
+        false,
+    );
+    assert!(ev.redelivery);
+    assert_eq!(ev.decision.rule, Rule::Duplicate);
+    assert!(ev.decision.reason.contains("only its trace headers differ"));
 }
 
 /// Other bytes under a Message-ID that was only logged, or that mailgate wrote itself (an

@@ -51,6 +51,13 @@ struct OriginalRow {
     raw_codec: String,
 }
 
+/// Mails logged as the same mail as a stored one with other trace headers (a `duplicate` of
+/// other bytes), under the Message-IDs of ?1: the same bytes again are a re-delivery of that
+/// copy, so re-running an import logs nothing more (by the index `decisions_message_id`).
+const LOGGED_COPIES: &str = "SELECT json_group_array(json_array(message_id, ticket_id, raw_sha256)) \
+     FROM decisions WHERE decision = 'duplicate' AND rule = 'duplicate' \
+     AND message_id IN (SELECT value FROM json_each(?1))";
+
 /// Outgoing mails (on a ticket) that bounces of the batch refer to.
 const SENT: &str = "SELECT message_id, ticket_id, recipients FROM outbox \
      WHERE ticket_id IS NOT NULL AND message_id IN (SELECT value FROM json_each(?1))";
@@ -106,6 +113,31 @@ async fn seen<'e>(
         });
     }
     Ok(out)
+}
+
+/// Runs [`LOGGED_COPIES`] for `ids`: each logged copy as (Message-ID, ticket, SHA-256).
+async fn logged_copies<'e>(
+    conn: impl sqlx::SqliteExecutor<'e>,
+    ids: &[&str],
+) -> anyhow::Result<Vec<(String, Option<i64>, String)>> {
+    let (json,): (String,) = sqlx::query_as(LOGGED_COPIES)
+        .bind(json_list(ids)?)
+        .fetch_one(conn)
+        .await?;
+    Ok(serde_json::from_str(&json)?)
+}
+
+/// A copy logged as the same mail as a stored one (see [`LOGGED_COPIES`]), as a [`Seen`] under
+/// the synthetic id of its bytes: not received, so deciding knows it was logged, not kept.
+pub fn logged_copy(ticket: Option<i64>, raw_sha256: String) -> (MessageId, Seen) {
+    let id = MessageId::synthetic_for_sha256(&raw_sha256);
+    let seen = Seen {
+        ticket,
+        raw_sha256,
+        received: false,
+        content: None,
+    };
+    (id, seen)
 }
 
 #[derive(FromRow)]
@@ -180,6 +212,16 @@ pub async fn load_snapshot(tx: &mut Tx, keys: &Keys) -> anyhow::Result<Snapshot>
                 s.content = StoredRaw::decode(&r.raw_codec, raw)
                     .ok()
                     .map(|raw| crate::parse::content_fingerprint(&raw));
+            }
+        }
+        for (message_id, ticket, sha) in logged_copies(&mut **tx, &originals).await? {
+            let wanted = keys
+                .hashes
+                .iter()
+                .any(|(id, h)| id.as_str() == message_id && *h == sha);
+            if wanted {
+                let (id, seen) = logged_copy(ticket, sha);
+                snapshot.seen.entry(id).or_insert(seen);
             }
         }
         let synthetic: Vec<&str> = reused.iter().map(|(_, s)| s.as_str()).collect();
@@ -281,5 +323,19 @@ impl Store {
     ) -> anyhow::Result<HashMap<String, Seen>> {
         let ids: Vec<&str> = ids.iter().map(|m| m.as_str()).collect();
         seen(self.pool(), &ids).await
+    }
+
+    /// The copies of `ids` logged as the same mail with other trace headers, as (Message-ID,
+    /// SHA-256) (read outside any write transaction, for the import's re-delivery shortcut).
+    pub async fn logged_copies(
+        &self,
+        ids: &[&MessageId],
+    ) -> anyhow::Result<HashSet<(String, String)>> {
+        let ids: Vec<&str> = ids.iter().map(|m| m.as_str()).collect();
+        Ok(logged_copies(self.pool(), &ids)
+            .await?
+            .into_iter()
+            .map(|(id, _, sha)| (id, sha))
+            .collect())
     }
 }

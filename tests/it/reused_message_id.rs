@@ -200,8 +200,21 @@ fn the_same_mail_with_other_trace_headers_is_a_duplicate() {
         message_ids(&fresh, "SUP-1"),
         vec![ID.to_string(), synthetic(&copy)]
     );
+    let logged = fresh.decisions().len();
     let rerun = fresh.import(&path, &[]);
     assert_eq!(counts(&rerun), (0, 0, 3), "{rerun:#}");
+    assert_eq!(
+        fresh.decisions().len(),
+        logged,
+        "a re-run logs nothing more"
+    );
+    let d = fresh.ingest_bytes("routed-again.eml", &routed);
+    assert_eq!(str_of(&d, "decision"), "duplicate", "{d:#}");
+    assert_eq!(
+        fresh.decisions().len(),
+        logged,
+        "a re-delivery logs nothing more"
+    );
     assert_report_balanced(&rerun);
     assert_eq!(message_ids(&fresh, "SUP-1").len(), 2);
     assert_eq!(fresh.tickets().len(), 1);
