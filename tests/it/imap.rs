@@ -1010,8 +1010,8 @@ fn config_check_refuses_plaintext_to_a_remote_host() {
 // UIDVALIDITY
 
 /// A folder deleted and re-created (new UIDVALIDITY) with the same mail in it: the poller
-/// re-scans it, stores nothing twice (an exact copy leaves no trace, a copy with one more trace header is a
-/// `duplicate`), opens no ticket for old mail, moves it all out and handles new mail.
+/// re-scans it, stores nothing twice (an exact copy leaves no trace, a copy with one more trace
+/// header is a `duplicate`), opens no ticket for old mail, moves it all out and handles new mail.
 #[tokio::test]
 async fn changed_uidvalidity_rescans_without_storing_twice() {
     let stack = MailStack::get();
