@@ -21,6 +21,10 @@ pub struct Seen {
     /// A mail received and stored (on `ticket`), not one only logged nor one mailgate sent: a
     /// different mail reusing its Message-ID is kept (see [`evaluate`]).
     pub received: bool,
+    /// The stored mail's [`crate::parse::content_fingerprint`], loaded only when a mail of the
+    /// batch reuses its Message-ID with other bytes (`None` otherwise, or when unknown): a copy
+    /// with the same content (only trace headers differ) is a duplicate, not a different mail.
+    pub content: Option<String>,
 }
 
 /// Everything deciding needs from the store (the escalation gate's ticket lookup included).
@@ -127,10 +131,14 @@ fn author_of(
     }
 }
 
+/// `content`: the mail's [`crate::parse::content_fingerprint`], given only when its Message-ID
+/// is stored with other bytes and that mail's content is known (see [`Seen::content`]).
+#[allow(clippy::too_many_arguments)]
 pub fn evaluate(
     email: &InboundEmail,
     trust: &SenderTrust,
     raw_sha256: &str,
+    content: Option<&str>,
     role: Role,
     lookup: &impl DecideLookup,
     ctx: &DecideContext,
@@ -138,7 +146,11 @@ pub fn evaluate(
     let classification = crate::classify::classify(email, role);
     let prefix = ctx.thread.prefix;
     if let Some(seen) = lookup.seen(&email.message_id) {
-        return seen_before(email, trust, raw_sha256, classification, seen, lookup, ctx);
+        let bytes = Bytes {
+            sha256: raw_sha256,
+            content,
+        };
+        return seen_before(email, trust, bytes, classification, seen, lookup, ctx);
     }
     if classification == Classification::Escalation {
         return escalation::evaluate(email, trust, classification, lookup, ctx);
@@ -234,22 +246,24 @@ pub fn evaluate(
 /// A mail whose Message-ID `id` was decided on before (`seen`):
 /// - the very same bytes: a re-delivery, nothing stored;
 /// - other bytes, where `id` is a mail received and stored on a ticket: a different mail reusing
-///   the Message-ID (a mailing-list copy with a footer, a re-delivery with other headers, a
-///   client that reuses ids). It is kept: stored under the synthetic id of its bytes
+///   the Message-ID (a mailing-list copy with a footer, a client that reuses ids). It is kept: stored under the synthetic id of its bytes
 ///   ([`MessageId::synthetic_for_sha256`]) on the ticket of that mail, which it claims to be,
 ///   without changing the ticket's status (never an acknowledgement). Once kept, the same bytes
 ///   again are a re-delivery of it (the synthetic id is looked up too);
+///   Unless its content is the same ([`crate::parse::content_fingerprint`]): the same mail
+///   delivered by another route (only trace headers differ) is a duplicate, logged;
 /// - other bytes, where `id` was only logged or is one mailgate sent: a duplicate, logged.
 fn seen_before(
     email: &InboundEmail,
     trust: &SenderTrust,
-    raw_sha256: &str,
+    bytes: Bytes,
     classification: Classification,
     seen: Seen,
     lookup: &impl DecideLookup,
     ctx: &DecideContext,
 ) -> Evaluation {
     let (id, prefix) = (&email.message_id, ctx.thread.prefix);
+    let raw_sha256 = bytes.sha256;
     let repeated = |seen: &Seen, kept_as: Option<&MessageId>| {
         let redelivery = seen.raw_sha256 == raw_sha256;
         Evaluation {
@@ -273,7 +287,26 @@ fn seen_before(
     };
     let synthetic = MessageId::synthetic_for_sha256(raw_sha256);
     if let Some(kept) = lookup.seen(&synthetic) {
+        if !kept.received && kept.raw_sha256 == raw_sha256 {
+            // These bytes were logged before as the same mail with other trace headers.
+            return Evaluation {
+                decision: trace_copy(id, classification, &seen, prefix),
+                ticket: seen.ticket,
+                redelivery: true,
+                escalation: None,
+                author: Author::Participant,
+            };
+        }
         return repeated(&kept, Some(&synthetic));
+    }
+    if bytes.content.is_some() && bytes.content == seen.content.as_deref() {
+        return Evaluation {
+            decision: trace_copy(id, classification, &seen, prefix),
+            ticket: seen.ticket,
+            redelivery: false,
+            escalation: None,
+            author: Author::Participant,
+        };
     }
     let r = TicketRef::new(prefix, ticket);
     // Anybody can reuse a Message-ID: from someone who is not a participant it is flagged,
@@ -307,6 +340,38 @@ fn seen_before(
         redelivery: false,
         escalation: None,
         author,
+    }
+}
+
+/// The raw bytes of a mail, as deciding compares them with a stored mail's.
+#[derive(Debug, Clone, Copy)]
+struct Bytes<'a> {
+    sha256: &'a str,
+    content: Option<&'a str>,
+}
+
+/// The decision for the same mail as a stored one delivered by another route: other bytes,
+/// the same content (only its trace headers differ). A duplicate, logged; nothing stored.
+pub fn trace_copy(
+    message_id: &MessageId,
+    classification: Classification,
+    seen: &Seen,
+    prefix: &str,
+) -> Decision {
+    let on = seen
+        .ticket
+        .map(|t| format!(" (on {})", TicketRef::new(prefix, t)))
+        .unwrap_or_default();
+    Decision {
+        action: Action::Ignore {
+            reason: IgnoreReason::Duplicate,
+        },
+        classification,
+        rule: Rule::Duplicate,
+        reason: format!(
+            "the same mail as <{message_id}> (only its trace headers differ) was already \
+             processed{on}"
+        ),
     }
 }
 

@@ -48,6 +48,7 @@ pub(super) fn store(status: Status) -> Fake {
             ticket: Some(5),
             raw_sha256: "aaa".into(),
             received: true,
+            content: Some("content-a".into()),
         },
     );
     f.tickets.insert(5, (status, vec![addr("jane@acme.test")]));
@@ -55,6 +56,17 @@ pub(super) fn store(status: Status) -> Fake {
 }
 
 fn eval_with(e: &InboundEmail, sha: &str, role: Role, f: &Fake, archive: bool) -> Evaluation {
+    eval_content(e, sha, None, role, f, archive)
+}
+
+fn eval_content(
+    e: &InboundEmail,
+    sha: &str,
+    content: Option<&str>,
+    role: Role,
+    f: &Fake,
+    archive: bool,
+) -> Evaluation {
     let agents = AddressPatterns::empty();
     let rules = crate::escalation::rules::EscalationRules {
         allowed_senders: AddressPatterns::new(&["*@tier1.example.test"]).unwrap(),
@@ -70,7 +82,7 @@ fn eval_with(e: &InboundEmail, sha: &str, role: Role, f: &Fake, archive: bool) -
         escalation: &rules,
     };
     let trust = crate::trust::SenderTrust::of(e, &[]);
-    evaluate(e, &trust, sha, role, f, &ctx)
+    evaluate(e, &trust, sha, content, role, f, &ctx)
 }
 
 fn eval(e: &InboundEmail, status: Status) -> Evaluation {
@@ -186,6 +198,7 @@ fn a_different_mail_reusing_a_stored_message_id_is_kept_on_its_ticket() {
             ticket: Some(5),
             raw_sha256: sha.into(),
             received: true,
+            content: None,
         },
     );
     let ev = eval_with(&copy, sha, Role::Support, &kept, false);
@@ -209,6 +222,62 @@ fn a_different_mail_reusing_a_stored_message_id_is_kept_on_its_ticket() {
     );
 }
 
+/// Other bytes, the same content (only trace headers differ): the same mail by another route,
+/// a duplicate on the original's ticket, nothing stored; other content is kept.
+#[test]
+fn other_bytes_with_the_same_content_are_a_duplicate() {
+    let mut copy = email("jane@acme.test", "Printer");
+    copy.message_id = mid("first@acme.test");
+    let f = store(Status::Open);
+    let ev = eval_content(&copy, "bbb", Some("content-a"), Role::Support, &f, false);
+    assert_eq!(ev.decision.rule, Rule::Duplicate);
+    assert_eq!(ev.decision.action.name(), "duplicate");
+    assert!(!ev.redelivery, "other bytes: logged");
+    assert_eq!(ev.ticket, Some(5));
+    assert_eq!(
+        ev.decision.reason,
+        "the same mail as <first@acme.test> (only its trace headers differ) was already \
+         processed (on SUP-5)"
+    );
+    // Other content, or content not known on either side: kept.
+    for content in [Some("content-b"), None] {
+        let ev = eval_content(&copy, "bbb", content, Role::Support, &f, false);
+        assert_eq!(ev.decision.rule, Rule::ReusedMessageId, "{content:?}");
+    }
+    let mut unknown = store(Status::Open);
+    if let Some(s) = unknown.seen.get_mut(&mid("first@acme.test")) {
+        s.content = None;
+    }
+    let ev = eval_content(
+        &copy,
+        "bbb",
+        Some("content-a"),
+        Role::Support,
+        &unknown,
+        false,
+    );
+    assert_eq!(ev.decision.rule, Rule::ReusedMessageId);
+    // The same bytes stay an exact re-delivery, whatever the content.
+    let ev = eval_content(&copy, "aaa", Some("content-a"), Role::Support, &f, false);
+    assert!(ev.redelivery);
+    // Once logged (seen, not received, under the synthetic id of its bytes), that copy again is
+    // a re-delivery of it: nothing logged again.
+    let mut logged = store(Status::Open);
+    let (id, seen) = crate::store::logged_copy(Some(5), "bbb".into());
+    logged.seen.insert(id, seen);
+    let ev = eval_content(
+        &copy,
+        "bbb",
+        Some("content-a"),
+        Role::Support,
+        &logged,
+        false,
+    );
+    assert!(ev.redelivery);
+    assert_eq!(ev.decision.rule, Rule::Duplicate);
+    assert!(ev.decision.reason.contains("only its trace headers differ"));
+}
+
 /// Other bytes under a Message-ID that was only logged, or that mailgate wrote itself (an
 /// outbound reply, a note, an outbox row): a duplicate, as before, nothing stored.
 #[test]
@@ -220,16 +289,19 @@ fn other_bytes_under_an_id_not_received_stay_a_duplicate() {
             ticket: Some(5),
             raw_sha256: "aaa".into(),
             received: false,
+            content: None,
         },
         Seen {
             ticket: None,
             raw_sha256: "aaa".into(),
             received: false,
+            content: None,
         },
         Seen {
             ticket: Some(5),
             raw_sha256: String::new(),
             received: false,
+            content: None,
         },
     ] {
         let mut f = store(Status::Open);

@@ -4,7 +4,8 @@
 //! 1. a reader thread splits the archive into raw messages, a batch at a time;
 //! 2. each message is hashed and its Message-ID peeked at, in one pass on the parse pool
 //!    (rayon); exact re-deliveries (same Message-ID, same bytes; or a mail kept under the
-//!    synthetic id of its bytes because its Message-ID is another's) are counted as
+//!    synthetic id of its bytes because its Message-ID is another's; or the same bytes logged
+//!    before as the same mail with other trace headers) are counted as
 //!    duplicates without being parsed, the rest is parsed on the pool;
 //! 3. the pipeline decides and stores each batch in one transaction with its checkpoint.
 //!
@@ -12,7 +13,7 @@
 //! waiting batch along into its transaction: group commit). So at most six batches are in
 //! memory (one per stage, three in channels), whatever the size of the archive.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -291,14 +292,25 @@ async fn settle(
         .filter(|(id, sha)| known.get(id.as_str()).is_some_and(|s| s.raw_sha256 != *sha))
         .map(|(_, sha)| MessageId::synthetic_for_sha256(sha))
         .collect();
-    let kept = if synthetic.is_empty() {
-        HashMap::new()
+    // Or one logged as the same mail with other trace headers (a duplicate of other bytes).
+    let (kept, logged) = if synthetic.is_empty() {
+        (HashMap::new(), HashSet::new())
     } else {
         let ids: Vec<&MessageId> = synthetic.iter().collect();
-        store
+        let kept = store
             .known_messages(&ids)
             .await
-            .context("looking up known messages")?
+            .context("looking up known messages")?;
+        let originals: Vec<&MessageId> = peeked
+            .iter()
+            .filter(|(id, sha)| known.get(id.as_str()).is_some_and(|s| s.raw_sha256 != *sha))
+            .map(|(id, _)| id)
+            .collect();
+        let logged = store
+            .logged_copies(&originals)
+            .await
+            .context("looking up logged copies")?;
+        (kept, logged)
     };
     let last_position = items.last().map(|item| item.source.to_string());
     let count = items.len() as u64;
@@ -308,9 +320,11 @@ async fn settle(
         let same = |seen: &Seen| seen.raw_sha256 == sha256;
         let redelivery = match known.get(message_id.as_str()) {
             Some(seen) if same(seen) => true,
-            Some(_) if !kept.is_empty() => kept
-                .get(MessageId::synthetic_for_sha256(&sha256).as_str())
-                .is_some_and(same),
+            Some(_) if !kept.is_empty() || !logged.is_empty() => {
+                kept.get(MessageId::synthetic_for_sha256(&sha256).as_str())
+                    .is_some_and(same)
+                    || logged.contains(&(message_id.to_string(), sha256.clone()))
+            }
             _ => false,
         };
         if redelivery {

@@ -19,6 +19,7 @@ mod attachments;
 mod body;
 mod budget;
 mod fields;
+mod fingerprint;
 pub mod header_labels;
 mod limits;
 mod mime;
@@ -39,6 +40,7 @@ use std::sync::LazyLock;
 use mail_parser::{HeaderName, MessageParser};
 
 pub use attachments::{sanitise_filename, sanitise_filename_for};
+pub use fingerprint::{TRACE_HEADER_PREFIXES, TRACE_HEADERS, content_fingerprint, is_trace_header};
 pub use limits::*;
 pub use reply::extract_reply;
 

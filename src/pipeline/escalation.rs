@@ -63,7 +63,7 @@ pub fn reject(
     ctx: &PlanContext,
     w: &mut Writes,
 ) {
-    snapshot.record_seen(&email.message_id, None, raw_sha256);
+    snapshot.record_seen(&email.message_id, None, raw_sha256, None);
     let mid = Some(email.message_id.to_string());
     w.decisions.push(decision_row(
         source,

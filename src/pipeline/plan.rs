@@ -93,11 +93,19 @@ pub fn plan_message(
         }
         Content::Parsed(email) => {
             let trust = SenderTrust::of(&email, ctx.trusted_authserv_ids);
+            let content = content_if_needed(
+                &email.message_id,
+                &p.raw,
+                p.stored_raw.as_ref(),
+                &p.raw_sha256,
+                snapshot,
+            );
             let ev = own_mail(&email, snapshot, ctx).unwrap_or_else(|| {
                 evaluate(
                     &email,
                     &trust,
                     &p.raw_sha256,
+                    content.as_deref(),
                     ctx.role,
                     snapshot,
                     &ctx.decide,
@@ -129,6 +137,7 @@ pub fn plan_message(
                 &source,
                 &p.raw_sha256,
                 stored,
+                content,
                 snapshot,
                 ctx,
                 w,
@@ -181,6 +190,7 @@ fn apply_evaluation(
     source: &str,
     raw_sha256: &str,
     raw: StoredRaw,
+    content: Option<String>,
     snapshot: &mut Snapshot,
     ctx: &PlanContext,
     w: &mut Writes,
@@ -204,7 +214,7 @@ fn apply_evaluation(
         }
         Action::Ignore { .. } | Action::Quarantine => {
             if matches!(d.rule, Rule::Unthreaded | Rule::OwnMail) {
-                snapshot.record_seen(&email.message_id, None, raw_sha256);
+                snapshot.record_seen(&email.message_id, None, raw_sha256, None);
             }
             w.decisions.push(decision_row(
                 source,
@@ -319,6 +329,7 @@ fn apply_evaluation(
         reused.as_ref().unwrap_or(&email.message_id),
         Some(ticket),
         raw_sha256,
+        content,
     );
     w.decisions.push(decision_row(
         source,
@@ -416,6 +427,35 @@ pub(super) fn add_participant(
             name,
             role,
         });
+    }
+}
+
+/// The content fingerprint of a mail ([`crate::parse::content_fingerprint`]), computed only
+/// when it may be compared: its Message-ID is stored with other bytes and that mail's content is
+/// known, or another mail of the batch carries it with other bytes ([`Snapshot::rivals`]).
+/// Other mail (nearly all) costs nothing more.
+fn content_if_needed(
+    id: &MessageId,
+    raw: &[u8],
+    stored: Option<&StoredRaw>,
+    raw_sha256: &str,
+    snapshot: &Snapshot,
+) -> Option<String> {
+    let stored_other = snapshot
+        .seen
+        .get(id)
+        .is_some_and(|s| s.content.is_some() && s.raw_sha256 != raw_sha256);
+    if !(stored_other || snapshot.rivals.contains(id)) {
+        return None;
+    }
+    match stored {
+        // The raw bytes moved into a retry copy: those compressed for storage are used.
+        Some(stored) if raw.is_empty() => {
+            StoredRaw::decode(stored.codec.as_str(), stored.bytes.clone())
+                .ok()
+                .map(|raw| crate::parse::content_fingerprint(&raw))
+        }
+        _ => Some(crate::parse::content_fingerprint(raw)),
     }
 }
 

@@ -21,6 +21,9 @@ pub struct Snapshot {
     pub auto_sent: crate::outbox::enqueue::SentCounts,
     /// Our outgoing mails (outbox rows) that bounces of the batch refer to, by Message-ID.
     pub sent: HashMap<MessageId, SentMail>,
+    /// Message-IDs that mails of this batch carry with different bytes ([`Keys::rivals`]): the
+    /// content fingerprint of each is recorded with it, so a later one is compared by content.
+    pub rivals: HashSet<MessageId>,
 }
 
 /// One outgoing mail of the outbox, as a bounce of it needs it.
@@ -57,6 +60,18 @@ pub struct Keys {
 }
 
 impl Keys {
+    /// The Message-IDs that more than one mail of the batch carries with different bytes.
+    pub fn rivals(&self) -> HashSet<MessageId> {
+        let mut first: HashMap<&MessageId, &str> = HashMap::new();
+        let mut out = HashSet::new();
+        for (id, sha) in &self.hashes {
+            if *first.entry(id).or_insert(sha) != sha.as_str() {
+                out.insert(id.clone());
+            }
+        }
+        out
+    }
+
     /// What the escalation gate of a mail at an escalation mailbox looks up: the ticket its
     /// `Ticket:` field names and the Message-ID of the forwarded original.
     pub fn add_escalation(&mut self, email: &InboundEmail, prefix: &str) {
@@ -100,14 +115,22 @@ impl Snapshot {
         self.ticket_counter
     }
 
-    /// A mail of this batch decided on: stored on `ticket`, or only logged (`None`).
-    pub fn record_seen(&mut self, id: &MessageId, ticket: Option<i64>, raw_sha256: &str) {
+    /// A mail of this batch decided on: stored on `ticket`, or only logged (`None`); `content`:
+    /// its content fingerprint, if it was computed.
+    pub fn record_seen(
+        &mut self,
+        id: &MessageId,
+        ticket: Option<i64>,
+        raw_sha256: &str,
+        content: Option<String>,
+    ) {
         self.seen.insert(
             id.clone(),
             Seen {
                 ticket,
                 raw_sha256: raw_sha256.to_string(),
                 received: ticket.is_some(),
+                content,
             },
         );
     }
@@ -126,6 +149,7 @@ impl Snapshot {
         for (id, seen) in stored.seen {
             self.seen.entry(id).or_insert(seen);
         }
+        self.rivals.extend(stored.rivals);
         for (n, t) in stored.tickets {
             let mine = self.tickets.entry(n).or_insert_with(|| TicketState {
                 status: t.status,
@@ -174,5 +198,27 @@ impl TicketLookup for Snapshot {
 impl DecideLookup for Snapshot {
     fn seen(&self, id: &MessageId) -> Option<Seen> {
         self.seen.get(id).cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::test_support::mid;
+
+    #[test]
+    fn rivals_are_ids_carried_with_different_bytes() {
+        let keys = Keys {
+            hashes: vec![
+                (mid("a@x.test"), "1".into()),
+                (mid("b@x.test"), "2".into()),
+                (mid("a@x.test"), "1".into()),
+                (mid("b@x.test"), "3".into()),
+                (mid("c@x.test"), "4".into()),
+            ],
+            ..Default::default()
+        };
+        assert_eq!(keys.rivals(), HashSet::from([mid("b@x.test")]));
+        assert!(Keys::default().rivals().is_empty());
     }
 }

@@ -14,7 +14,7 @@ use crate::domain::{EmailAddress, MessageId, Status};
 use crate::outbox::enqueue::SentCounts;
 use crate::pipeline::{Keys, SentMail, Snapshot};
 
-use super::{Store, Tx};
+use super::{Store, StoredRaw, Tx};
 
 /// Every Message-ID of the list already decided on: stored on a ticket (`messages`), or only
 /// logged because it belonged to no ticket (`decisions` with decision `ignored`), or sent
@@ -25,7 +25,7 @@ use super::{Store, Tx};
 /// The answer comes back as ONE row holding a JSON array of `[rank, message_id, ticket_id,
 /// raw_sha256]` (rank: 0 stored, 1 decided only, 2 sent by us; the lowest wins): a batch of
 /// known mail (an import re-run) then costs one row through the driver, not hundreds.
-/// A stored message (rank 0) counts as received ([`Seen::received`]) unless [`NOT_RECEIVED`]
+/// A stored message (rank 0) counts as received ([`Seen::received`]) unless [`ORIGINALS`]
 /// says otherwise; that is asked only when a mail reuses its Message-ID with other bytes.
 const SEEN: &str = "SELECT json_group_array(json_array(rank, message_id, ticket_id, raw_sha256)) FROM ( \
      SELECT 0 AS rank, message_id, ticket_id, raw_sha256 FROM messages INDEXED BY messages_seen \
@@ -35,10 +35,28 @@ const SEEN: &str = "SELECT json_group_array(json_array(rank, message_id, ticket_
      UNION ALL SELECT 2, message_id, ticket_id, '' FROM outbox \
      WHERE message_id IN (SELECT value FROM json_each(?1)))";
 
-/// Of the stored messages with the Message-IDs of ?1, those mailgate wrote itself (outbound
-/// mail, internal notes): a different mail with one of their ids is a duplicate, never kept.
-const NOT_RECEIVED: &str = "SELECT message_id FROM messages \
-     WHERE direction <> 'inbound' AND message_id IN (SELECT value FROM json_each(?1))";
+/// The stored messages with the Message-IDs of ?1: whether mailgate wrote it itself (outbound
+/// mail, internal notes: a different mail with its id is a duplicate, never kept), else its raw
+/// bytes, whose content a mail with other bytes is compared with (the same content, only other
+/// trace headers: a duplicate).
+const ORIGINALS: &str = "SELECT message_id, direction <> 'inbound' AS written, \
+     CASE WHEN direction = 'inbound' THEN raw END AS raw, raw_codec FROM messages \
+     WHERE message_id IN (SELECT value FROM json_each(?1))";
+
+#[derive(FromRow)]
+struct OriginalRow {
+    message_id: String,
+    written: bool,
+    raw: Option<Vec<u8>>,
+    raw_codec: String,
+}
+
+/// Mails logged as the same mail as a stored one with other trace headers (a `duplicate` of
+/// other bytes), under the Message-IDs of ?1: the same bytes again are a re-delivery of that
+/// copy, so re-running an import logs nothing more (by the index `decisions_message_id`).
+const LOGGED_COPIES: &str = "SELECT json_group_array(json_array(message_id, ticket_id, raw_sha256)) \
+     FROM decisions WHERE decision = 'duplicate' AND rule = 'duplicate' \
+     AND message_id IN (SELECT value FROM json_each(?1))";
 
 /// Outgoing mails (on a ticket) that bounces of the batch refer to.
 const SENT: &str = "SELECT message_id, ticket_id, recipients FROM outbox \
@@ -91,9 +109,35 @@ async fn seen<'e>(
             ticket,
             raw_sha256,
             received: rank == 0,
+            content: None,
         });
     }
     Ok(out)
+}
+
+/// Runs [`LOGGED_COPIES`] for `ids`: each logged copy as (Message-ID, ticket, SHA-256).
+async fn logged_copies<'e>(
+    conn: impl sqlx::SqliteExecutor<'e>,
+    ids: &[&str],
+) -> anyhow::Result<Vec<(String, Option<i64>, String)>> {
+    let (json,): (String,) = sqlx::query_as(LOGGED_COPIES)
+        .bind(json_list(ids)?)
+        .fetch_one(conn)
+        .await?;
+    Ok(serde_json::from_str(&json)?)
+}
+
+/// A copy logged as the same mail as a stored one (see [`LOGGED_COPIES`]), as a [`Seen`] under
+/// the synthetic id of its bytes: not received, so deciding knows it was logged, not kept.
+pub fn logged_copy(ticket: Option<i64>, raw_sha256: String) -> (MessageId, Seen) {
+    let id = MessageId::synthetic_for_sha256(&raw_sha256);
+    let seen = Seen {
+        ticket,
+        raw_sha256,
+        received: false,
+        content: None,
+    };
+    (id, seen)
 }
 
 #[derive(FromRow)]
@@ -132,9 +176,11 @@ pub async fn load_snapshot(tx: &mut Tx, keys: &Keys) -> anyhow::Result<Snapshot>
     for (message_id, seen) in seen(&mut **tx, &ids).await? {
         record(&mut snapshot, &mut ticket_ids, message_id, seen);
     }
+    snapshot.rivals = keys.rivals();
     // Mail of the batch whose Message-ID is stored with other bytes (rare): whether the stored
-    // one was received (else the mail is a plain duplicate), and whether this mail is already
-    // kept under the synthetic id of its bytes (then it is a re-delivery).
+    // one was received (else the mail is a plain duplicate), the content of the stored one
+    // (the same content: a duplicate), and whether this mail is already kept under the
+    // synthetic id of its bytes (then it is a re-delivery).
     let reused: Vec<(&str, MessageId)> = keys
         .hashes
         .iter()
@@ -148,16 +194,34 @@ pub async fn load_snapshot(tx: &mut Tx, keys: &Keys) -> anyhow::Result<Snapshot>
         .collect();
     if !reused.is_empty() {
         let originals: Vec<&str> = reused.iter().map(|(id, _)| *id).collect();
-        let written: Vec<(String,)> = sqlx::query_as(NOT_RECEIVED)
+        let rows: Vec<OriginalRow> = sqlx::query_as(ORIGINALS)
             .bind(json_list(&originals)?)
             .fetch_all(&mut **tx)
             .await?;
-        for (message_id,) in written {
-            if let Some(s) = MessageId::parse(&message_id)
+        for r in rows {
+            let Some(s) = MessageId::parse(&r.message_id)
                 .ok()
                 .and_then(|id| snapshot.seen.get_mut(&id))
-            {
+            else {
+                continue;
+            };
+            if r.written {
                 s.received = false;
+            } else if let Some(raw) = r.raw {
+                // Undecodable: content unknown, the mail is compared by its bytes only.
+                s.content = StoredRaw::decode(&r.raw_codec, raw)
+                    .ok()
+                    .map(|raw| crate::parse::content_fingerprint(&raw));
+            }
+        }
+        for (message_id, ticket, sha) in logged_copies(&mut **tx, &originals).await? {
+            let wanted = keys
+                .hashes
+                .iter()
+                .any(|(id, h)| id.as_str() == message_id && *h == sha);
+            if wanted {
+                let (id, seen) = logged_copy(ticket, sha);
+                snapshot.seen.entry(id).or_insert(seen);
             }
         }
         let synthetic: Vec<&str> = reused.iter().map(|(_, s)| s.as_str()).collect();
@@ -259,5 +323,19 @@ impl Store {
     ) -> anyhow::Result<HashMap<String, Seen>> {
         let ids: Vec<&str> = ids.iter().map(|m| m.as_str()).collect();
         seen(self.pool(), &ids).await
+    }
+
+    /// The copies of `ids` logged as the same mail with other trace headers, as (Message-ID,
+    /// SHA-256) (read outside any write transaction, for the import's re-delivery shortcut).
+    pub async fn logged_copies(
+        &self,
+        ids: &[&MessageId],
+    ) -> anyhow::Result<HashSet<(String, String)>> {
+        let ids: Vec<&str> = ids.iter().map(|m| m.as_str()).collect();
+        Ok(logged_copies(self.pool(), &ids)
+            .await?
+            .into_iter()
+            .map(|(id, _, sha)| (id, sha))
+            .collect())
     }
 }

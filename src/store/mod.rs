@@ -26,7 +26,7 @@ use sqlx::sqlite::{
 pub use apply::{Checkpoint, apply, insert_outbox};
 
 pub use decisions::DecisionRow;
-pub use lookup::{auto_sent_counts, load_snapshot};
+pub use lookup::{auto_sent_counts, load_snapshot, logged_copy};
 pub use outbox::{OutboxFinish, OutboxRow, OutboxUpdate, Refusal, RetryOutcome};
 pub use quarantine::QuarantineRow;
 pub use stored_raw::{RawCodec, RawDecodeError, StoredRaw};

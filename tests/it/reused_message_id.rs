@@ -145,6 +145,81 @@ fn an_import_keeps_both_and_its_rerun_finds_nothing_new() {
     );
 }
 
+/// `raw` delivered by another route: more trace headers in front, CRLF line ends.
+fn by_another_route(raw: &[u8]) -> Vec<u8> {
+    let routed = format!(
+        "Received: from forwarder.test by mx.example.test; Mon, 04 Mar 2024 09:20:00 +0000\n\
+         Delivered-To: help@example.test\nAuthentication-Results: mx.example.test; spf=pass\n\
+         X-Forwarded-To: support@example.test\n{}",
+        String::from_utf8_lossy(raw)
+    );
+    routed.replace('\n', "\r\n").into_bytes()
+}
+
+/// The same mail by another route (only trace headers and line ends differ) is a duplicate,
+/// nothing stored, by `ingest` and by `import` (in the run that holds both, on re-runs, dry);
+/// a copy with other content beside it is still kept.
+#[test]
+fn the_same_mail_with_other_trace_headers_is_a_duplicate() {
+    let app = App::with_config(CONFIG);
+    let (original, copy) = original_and_copy();
+    let routed = by_another_route(&original);
+    app.ingest_bytes("original.eml", &original);
+    let d = app.ingest_bytes("routed.eml", &routed);
+    assert_eq!(str_of(&d, "decision"), "duplicate", "{d:#}");
+    assert_eq!(str_of(&d, "rule"), "duplicate", "{d:#}");
+    assert_eq!(
+        str_of(&d, "reason"),
+        format!(
+            "the same mail as <{ID}> (only its trace headers differ) was already processed \
+             (on SUP-1)"
+        )
+    );
+    assert_eq!(message_ids(&app, "SUP-1"), vec![ID.to_string()]);
+    let d = app.ingest_bytes("copy.eml", &copy);
+    assert_decision(&d, "threaded", "reused-message-id", Some("SUP-1"));
+    assert_eq!(message_ids(&app, "SUP-1").len(), 2);
+
+    // One import with the original, the routed copy and the list copy: one ticket, the list
+    // copy kept, the routed one a duplicate; its re-run finds nothing new.
+    let fresh = App::with_config(CONFIG);
+    let path = fresh.dir().join("routes.mbox");
+    write_mbox(&path, &[original.clone(), routed.clone(), copy.clone()]);
+    let counts = |r: &Value| {
+        (
+            u64_of(r, "created"),
+            u64_of(r, "threaded"),
+            u64_of(r, "duplicates"),
+        )
+    };
+    let dry = fresh.import(&path, &["--dry-run"]);
+    assert_eq!(counts(&dry), (1, 1, 1), "{dry:#}");
+    let report = fresh.import(&path, &[]);
+    assert_eq!(counts(&report), (1, 1, 1), "{report:#}");
+    assert_eq!(
+        message_ids(&fresh, "SUP-1"),
+        vec![ID.to_string(), synthetic(&copy)]
+    );
+    let logged = fresh.decisions().len();
+    let rerun = fresh.import(&path, &[]);
+    assert_eq!(counts(&rerun), (0, 0, 3), "{rerun:#}");
+    assert_eq!(
+        fresh.decisions().len(),
+        logged,
+        "a re-run logs nothing more"
+    );
+    let d = fresh.ingest_bytes("routed-again.eml", &routed);
+    assert_eq!(str_of(&d, "decision"), "duplicate", "{d:#}");
+    assert_eq!(
+        fresh.decisions().len(),
+        logged,
+        "a re-delivery logs nothing more"
+    );
+    assert_report_balanced(&rerun);
+    assert_eq!(message_ids(&fresh, "SUP-1").len(), 2);
+    assert_eq!(fresh.tickets().len(), 1);
+}
+
 /// A mail reusing the Message-ID of mailgate's own stored reply is not a customer's message:
 /// it stays a duplicate, nothing stored.
 #[test]

@@ -237,49 +237,58 @@ fn the_same_agent_mail_without_agents_configured_is_a_stranger() {
 }
 
 #[test]
-fn same_message_id_same_bytes_stores_nothing_other_bytes_are_kept_on_the_ticket() {
+fn duplicate_message_id_stores_nothing() {
     let app = app_with_sup1(App::new());
     let before = app.tickets();
 
     let again = app.ingest_fixture("new-ticket.eml");
     assert_eq!(str_of(&again, "decision"), "duplicate", "{again:#}");
     assert_eq!(str_of(&again, "rule"), "duplicate", "{again:#}");
+
+    // Same Message-ID and content, other trace headers (re-delivered through a backup MX):
+    // the same mail, a duplicate (other content would be kept: see reused_message_id.rs).
+    let copy = app.ingest_fixture("duplicate-message-id.eml");
+    assert_eq!(str_of(&copy, "decision"), "duplicate", "{copy:#}");
+    assert_eq!(str_of(&copy, "rule"), "duplicate", "{copy:#}");
+    assert_eq!(message_id_of(&copy), ALICE_FIRST);
+    assert_eq!(
+        str_of(&copy, "reason"),
+        format!(
+            "the same mail as <{ALICE_FIRST}> (only its trace headers differ) was already \
+             processed (on SUP-1)"
+        )
+    );
+    let replay = app.ingest_fixture("duplicate-message-id.eml");
+    assert_eq!(str_of(&replay, "decision"), "duplicate", "{replay:#}");
+
     assert_eq!(
         app.tickets(),
         before,
         "a duplicate must not change the ticket table"
     );
-
-    // Same Message-ID, other bytes (re-delivered through a backup MX, with other text): kept
-    // under the synthetic id of its bytes, on the ticket of the mail whose id it carries.
-    let copy = app.ingest_fixture("duplicate-message-id.eml");
-    assert_decision(&copy, "threaded", "reused-message-id", Some("SUP-1"));
-    assert_eq!(message_id_of(&copy), ALICE_FIRST);
-    let reason = str_of(&copy, "reason");
-    let prefix = format!(
-        "Message-ID <{ALICE_FIRST}> is already used by a different stored message; kept under \
-         the synthetic id <"
-    );
-    assert!(reason.starts_with(&prefix), "{reason}");
-    assert!(
-        reason.contains("@synthetic.mailgate.invalid> and stored on SUP-1"),
-        "{reason}"
-    );
     let shown = app.show("SUP-1");
-    let messages = items(&shown, "messages");
-    assert_eq!(messages.len(), 2, "{shown:#}");
-    assert!(str_of(&messages[1], "body_text").contains("backup MX"));
+    assert_eq!(items(&shown, "messages").len(), 1, "{shown:#}");
+    let logged: Vec<String> = app
+        .decisions()
+        .iter()
+        .map(|d| str_of(d, "decision").to_string())
+        .collect();
+    // The re-delivery with other bytes is logged; whether an exact replay of the same bytes
+    // from the same source adds a log row is left open (the binary logs it once).
     assert_eq!(
-        str_of(&shown, "status"),
-        "new",
-        "status unchanged: {shown:#}"
+        logged.first().map(String::as_str),
+        Some("duplicate"),
+        "newest first: {logged:?}"
     );
-
-    // That copy again: a re-delivery of it, nothing more stored.
-    let replay = app.ingest_fixture("duplicate-message-id.eml");
-    assert_eq!(str_of(&replay, "decision"), "duplicate", "{replay:#}");
-    assert_eq!(items(&app.show("SUP-1"), "messages").len(), 2);
-    assert_eq!(app.tickets().len(), 1);
+    assert_eq!(
+        logged.last().map(String::as_str),
+        Some("created"),
+        "{logged:?}"
+    );
+    assert!(
+        logged.iter().all(|d| d == "duplicate" || d == "created") && logged.len() >= 2,
+        "{logged:?}"
+    );
 }
 
 #[test]

@@ -19,7 +19,7 @@ fn eval_agents(e: &InboundEmail, status: Status, tokens: Option<&ReplyTokens>) -
         escalation: &rules,
     };
     let trust = SenderTrust::of(e, &[TRUSTED.to_string()]);
-    evaluate(e, &trust, "bbb", Role::Support, &store(status), &ctx)
+    evaluate(e, &trust, "bbb", None, Role::Support, &store(status), &ctx)
 }
 
 fn new_status(ev: &Evaluation) -> Option<Status> {
