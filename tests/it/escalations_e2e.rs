@@ -9,8 +9,6 @@
 
 use std::time::Duration;
 
-use mail_parser::MessageParser;
-
 use crate::support::*;
 
 const ROUND_TRIP: Duration = Duration::from_secs(60);
@@ -92,18 +90,6 @@ async fn only_mail(user: &TestUser, n: usize) -> Vec<u8> {
     all.into_iter().last().unwrap().1
 }
 
-/// A header's raw value, unfolded.
-fn header(raw: &[u8], name: &str) -> String {
-    let m = MessageParser::default().parse(raw).unwrap();
-    let value = m.header_raw(name).unwrap_or_default();
-    value.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn body(raw: &[u8]) -> String {
-    let m = MessageParser::default().parse(raw).unwrap();
-    m.body_text(0).unwrap_or_default().to_string()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_refused_escalation_names_every_missing_item_and_the_completed_resend_is_accepted() {
     let stack = MailStack::get();
@@ -129,14 +115,14 @@ async fn a_refused_escalation_names_every_missing_item_and_the_completed_resend_
         .unwrap();
     let refusal = only_mail(&desk.tier1, 1).await;
     assert_eq!(
-        header(&refusal, "Subject"),
+        mail_header(&refusal, "Subject"),
         "Escalation refused: Acme: customer has no mail"
     );
-    assert_eq!(header(&refusal, "In-Reply-To"), format!("<{first}>"));
-    assert_eq!(header(&refusal, "Auto-Submitted"), "auto-replied");
-    assert!(header(&refusal, "Reply-To").contains(&escalations));
-    assert!(header(&refusal, "From").contains("support@example.test"));
-    let text = body(&refusal);
+    assert_eq!(mail_header(&refusal, "In-Reply-To"), format!("<{first}>"));
+    assert_eq!(mail_header(&refusal, "Auto-Submitted"), "auto-replied");
+    assert!(mail_header(&refusal, "Reply-To").contains(&escalations));
+    assert!(mail_header(&refusal, "From").contains("support@example.test"));
+    let text = mail_body(&refusal);
     for missing in ["Error", "Steps-Taken", "Sent-Mail-Verified"] {
         assert!(text.contains(missing), "{missing} not named:\n{text}");
     }
@@ -155,8 +141,8 @@ async fn a_refused_escalation_names_every_missing_item_and_the_completed_resend_
 
     // The resend: a reply to the refusal (to its Reply-To), the block completed on top.
     let resend = format!("esc-{pid}-2@tier1.it.test");
-    let reply_to = header(&refusal, "Reply-To");
-    let refusal_id = header(&refusal, "Message-ID");
+    let reply_to = mail_header(&refusal, "Reply-To");
+    let refusal_id = mail_header(&refusal, "Message-ID");
     let raw = mail(
         &desk.tier1.address,
         &escalations,
@@ -177,10 +163,13 @@ async fn a_refused_escalation_names_every_missing_item_and_the_completed_resend_
         .unwrap();
     let confirmation = only_mail(&desk.tier1, 2).await;
     assert_eq!(
-        header(&confirmation, "Subject"),
+        mail_header(&confirmation, "Subject"),
         "[SUP-1] Escalation accepted: Acme: customer has no mail"
     );
-    assert_eq!(header(&confirmation, "In-Reply-To"), format!("<{resend}>"));
+    assert_eq!(
+        mail_header(&confirmation, "In-Reply-To"),
+        format!("<{resend}>")
+    );
     let tickets = desk.test.tickets();
     assert_eq!(tickets.len(), 1, "{tickets:#?}");
     assert_eq!(str_of(&tickets[0], "requester"), "jane@acme.test");
@@ -225,13 +214,17 @@ async fn a_critical_escalation_pages_the_technicians() {
         .unwrap();
     let page = only_mail(&desk.technician, 1).await;
     assert!(
-        header(&page, "Subject").contains("[SUP-1]"),
+        mail_header(&page, "Subject").contains("[SUP-1]"),
         "{}",
-        header(&page, "Subject")
+        mail_header(&page, "Subject")
     );
-    assert!(body(&page).contains("CRITICAL"), "{}", body(&page));
+    assert!(
+        mail_body(&page).contains("CRITICAL"),
+        "{}",
+        mail_body(&page)
+    );
     let confirmation = only_mail(&desk.tier1, 1).await;
-    assert!(body(&confirmation).contains("Priority: critical"));
+    assert!(mail_body(&confirmation).contains("Priority: critical"));
     let tickets = desk.test.tickets();
     assert_eq!(str_of(&tickets[0], "priority"), "critical");
     run.assert_running();

@@ -567,3 +567,16 @@ pub fn outbox_table(app: &App) -> Vec<Value> {
             .collect()
     })
 }
+
+/// A header's raw value in a received mail, unfolded (`""` when missing).
+pub fn mail_header(raw: &[u8], name: &str) -> String {
+    let m = mail_parser::MessageParser::default().parse(raw).unwrap();
+    let value = m.header_raw(name).unwrap_or_default();
+    value.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The first text body of a received mail.
+pub fn mail_body(raw: &[u8]) -> String {
+    let m = mail_parser::MessageParser::default().parse(raw).unwrap();
+    m.body_text(0).unwrap_or_default().to_string()
+}
