@@ -321,13 +321,18 @@ fn without_link_markup(value: &str) -> String {
     out
 }
 
-/// `[text][12]…` → `text` and `…`; `None` when `s` does not start with such a link.
+/// `[text][12]…` → `text` and `…`; `None` when `s` does not start with such a link. Looks
+/// only as far as the next bracket (the text holds none), so a value full of `[` costs one
+/// pass in [`without_link_markup`], not one pass per `[`.
 fn link_text(s: &str) -> Option<(&str, &str)> {
-    let (text, after) = s.strip_prefix('[')?.split_once("][")?;
+    let inner = s.strip_prefix('[')?;
+    let close = inner.find(['[', ']'])?;
+    let (text, after) = inner.split_at(close);
+    let after = after.strip_prefix("][")?;
     let digits = after.chars().take_while(char::is_ascii_digit).count();
     let after = after.get(digits..)?.strip_prefix(']')?;
     let text = text.trim();
-    (digits > 0 && !text.is_empty() && !text.contains(['[', ']'])).then_some((text, after))
+    (digits > 0 && !text.is_empty()).then_some((text, after))
 }
 
 #[cfg(test)]

@@ -339,6 +339,11 @@ fn link_markup_is_unwrapped() {
     assert_eq!(without_link_markup("[[][1]"), "[[][1]");
     assert_eq!(without_link_markup("[é][1] [ü"), "é [ü");
     assert_eq!(without_link_markup("no links"), "no links");
+    assert_eq!(
+        without_link_markup("[a]b][1] [c [d][2]"),
+        "[a]b][1] [c d",
+        "a bracket inside the text makes no link"
+    );
     assert_eq!(without_link_markup("[ x ][1][ ][2]"), "x[ ][2]");
 }
 
@@ -395,4 +400,14 @@ fn list_items() {
     ] {
         assert_eq!(list_item(no), None, "{no:?}");
     }
+}
+
+#[test]
+fn link_markup_of_a_value_full_of_brackets_is_one_pass() {
+    // Quadratic before: every `[` searched the rest of the value for `][` (a hostile
+    // evidence block of 400 KB took minutes in a debug build).
+    let value = "[x".repeat(200_000);
+    assert_eq!(without_link_markup(&value), value);
+    let value = "[".repeat(400_000);
+    assert_eq!(without_link_markup(&value), value);
 }
