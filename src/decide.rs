@@ -285,28 +285,24 @@ fn seen_before(
         Some(t) if seen.received && seen.raw_sha256 != raw_sha256 => t,
         _ => return repeated(&seen, None),
     };
+    // The same mail as the stored one with other trace headers: a duplicate.
+    let trace = |redelivery: bool| Evaluation {
+        decision: trace_copy(id, classification.clone(), &seen, prefix),
+        ticket: seen.ticket,
+        redelivery,
+        escalation: None,
+        author: Author::Participant,
+    };
     let synthetic = MessageId::synthetic_for_sha256(raw_sha256);
     if let Some(kept) = lookup.seen(&synthetic) {
         if !kept.received && kept.raw_sha256 == raw_sha256 {
-            // These bytes were logged before as the same mail with other trace headers.
-            return Evaluation {
-                decision: trace_copy(id, classification, &seen, prefix),
-                ticket: seen.ticket,
-                redelivery: true,
-                escalation: None,
-                author: Author::Participant,
-            };
+            // These bytes were logged before as such a copy.
+            return trace(true);
         }
         return repeated(&kept, Some(&synthetic));
     }
     if bytes.content.is_some() && bytes.content == seen.content.as_deref() {
-        return Evaluation {
-            decision: trace_copy(id, classification, &seen, prefix),
-            ticket: seen.ticket,
-            redelivery: false,
-            escalation: None,
-            author: Author::Participant,
-        };
+        return trace(false);
     }
     let r = TicketRef::new(prefix, ticket);
     // Anybody can reuse a Message-ID: from someone who is not a participant it is flagged,
