@@ -354,21 +354,14 @@ pub fn trace_copy(
     seen: &Seen,
     prefix: &str,
 ) -> Decision {
-    let on = seen
-        .ticket
-        .map(|t| format!(" (on {})", TicketRef::new(prefix, t)))
-        .unwrap_or_default();
-    Decision {
-        action: Action::Ignore {
-            reason: IgnoreReason::Duplicate,
-        },
+    let on = on_ticket(seen, prefix);
+    duplicate_of(
         classification,
-        rule: Rule::Duplicate,
-        reason: format!(
+        format!(
             "the same mail as <{message_id}> (only its trace headers differ) was already \
              processed{on}"
         ),
-    }
+    )
 }
 
 /// The decision for a Message-ID already decided on. `redelivery`: the very same bytes (see
@@ -383,10 +376,7 @@ pub fn duplicate(
     kept_as: Option<&MessageId>,
     prefix: &str,
 ) -> Decision {
-    let on = seen
-        .ticket
-        .map(|t| format!(" (on {})", TicketRef::new(prefix, t)))
-        .unwrap_or_default();
+    let on = on_ticket(seen, prefix);
     let what = if redelivery {
         "the same message"
     } else {
@@ -399,6 +389,18 @@ pub fn duplicate(
              stored message, so it was kept under the synthetic id <{synthetic}>"
         ),
     };
+    duplicate_of(classification, reason)
+}
+
+/// ` (on SUP-n)` for the ticket a seen mail is on, else nothing.
+fn on_ticket(seen: &Seen, prefix: &str) -> String {
+    seen.ticket
+        .map(|t| format!(" (on {})", TicketRef::new(prefix, t)))
+        .unwrap_or_default()
+}
+
+/// A mail already decided on: ignored as a duplicate, with `reason`.
+fn duplicate_of(classification: Classification, reason: String) -> Decision {
     Decision {
         action: Action::Ignore {
             reason: IgnoreReason::Duplicate,
