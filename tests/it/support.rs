@@ -354,19 +354,23 @@ fn spawn_piped(mut cmd: Command, shown: &[String]) -> Child {
         .unwrap_or_else(|e| panic!("cannot start {BIN} {}: {e}", shown.join(" ")))
 }
 
+/// Reads a child's piped stdout and stderr on two threads, so that neither pipe fills up
+/// while the child runs; the returned closure waits for both (after the child ended).
+pub fn collect_output(child: &mut Child) -> impl FnOnce() -> (String, String) + use<> {
+    fn read_all(mut pipe: impl Read + Send + 'static) -> thread::JoinHandle<String> {
+        thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = pipe.read_to_end(&mut buf);
+            String::from_utf8_lossy(&buf).into_owned()
+        })
+    }
+    let out = read_all(child.stdout.take().unwrap());
+    let err = read_all(child.stderr.take().unwrap());
+    move || (out.join().unwrap(), err.join().unwrap())
+}
+
 fn wait_with_timeout(mut child: Child, args: Vec<String>, timeout: Duration) -> Run {
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let out_reader = thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = out.read_to_end(&mut buf);
-        buf
-    });
-    let err_reader = thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = err.read_to_end(&mut buf);
-        buf
-    });
+    let output = collect_output(&mut child);
     let deadline = Instant::now() + timeout;
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -379,11 +383,12 @@ fn wait_with_timeout(mut child: Child, args: Vec<String>, timeout: Duration) -> 
         }
         thread::sleep(Duration::from_millis(5));
     };
+    let (stdout, stderr) = output();
     let run = Run {
         args,
         code: status.and_then(|s| s.code()),
-        stdout: String::from_utf8_lossy(&out_reader.join().unwrap()).into_owned(),
-        stderr: String::from_utf8_lossy(&err_reader.join().unwrap()).into_owned(),
+        stdout,
+        stderr,
     };
     assert!(
         status.is_some(),

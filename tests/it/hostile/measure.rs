@@ -10,7 +10,6 @@
 //! process and reports the real figure, so the command runs under `/usr/bin/time -f %M`
 //! (package `time`, installed by `scripts/test.sh`); without it the test fails.
 
-use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::thread;
@@ -69,18 +68,7 @@ pub fn run_measured(cmd: Command, report: &Path, shown: &str, timeout: Duration)
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {shown}: {e}"));
     let pid = libc::pid_t::try_from(child.id()).unwrap();
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let out_reader = thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = out.read_to_end(&mut buf);
-        buf
-    });
-    let err_reader = thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = err.read_to_end(&mut buf);
-        buf
-    });
+    let output = crate::support::collect_output(&mut child);
     let deadline = Instant::now() + timeout;
     let mut status: libc::c_int = 0;
     // SAFETY: an all-zero rusage is a valid value of this plain C struct.
@@ -104,11 +92,12 @@ pub fn run_measured(cmd: Command, report: &Path, shown: &str, timeout: Duration)
         }
         thread::sleep(Duration::from_millis(5));
     }
+    let (stdout, stderr) = output();
     let run = Run {
         args: vec![shown.to_string()],
         code: libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)),
-        stdout: String::from_utf8_lossy(&out_reader.join().unwrap()).into_owned(),
-        stderr: String::from_utf8_lossy(&err_reader.join().unwrap()).into_owned(),
+        stdout,
+        stderr,
     };
     assert!(!timed_out, "timed out after {timeout:?} (hang)\n{run}");
     let seconds = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
