@@ -92,12 +92,21 @@ fn run(
         thread: &thread,
         now: 1_700_000_000,
     };
+    enqueue_all(&n, sent, &f.settings(signed))
+}
+
+/// `enqueue` with nonces n1.1, n1.2, ...
+fn enqueue_all(
+    n: &Notification<'_>,
+    sent: &SentCounts,
+    settings: &EnqueueSettings<'_>,
+) -> Vec<NewOutboxRow> {
     let mut i = 0;
     let mut nonce = || {
         i += 1;
         format!("n1.{i}")
     };
-    enqueue(&n, sent, &f.settings(signed), &mut nonce)
+    enqueue(n, sent, settings, &mut nonce)
 }
 
 fn rcpts(row: &NewOutboxRow) -> Vec<&str> {
@@ -165,14 +174,9 @@ fn one_mail_makes_us_write_to_a_few_addresses_only() {
         thread: &[],
         now: 1_700_000_000,
     };
-    let mut i = 0;
-    let mut nonce = || {
-        i += 1;
-        format!("n{i}")
-    };
     let mut settings = f.settings(true);
     settings.max_automatic_recipients = 5;
-    let rows = enqueue(&n, &SentCounts::new(), &settings, &mut nonce);
+    let rows = enqueue_all(&n, &SentCounts::new(), &settings);
     let sent: usize = rows
         .iter()
         .filter(|r| r.held.is_none())
@@ -211,14 +215,9 @@ fn staff_mail_carries_a_reply_address_signed_for_each_agent() {
         thread: &[],
         now: 1_700_000_000,
     };
-    let mut i = 0;
-    let mut nonce = || {
-        i += 1;
-        format!("n{i}")
-    };
     let mut settings = f.settings(true);
     settings.reply_tokens = Some(&tokens);
-    let rows = enqueue(&n, &SentCounts::new(), &settings, &mut nonce);
+    let rows = enqueue_all(&n, &SentCounts::new(), &settings);
     let staff: Vec<&NewOutboxRow> = rows.iter().filter(|r| r.reply_to.is_some()).collect();
     assert_eq!(staff.len(), 2, "{rows:#?}");
     for row in staff {
