@@ -47,7 +47,8 @@ struct EntryJson {
     message_id: Option<String>,
     reason: String,
     status: String,
-    size: i64,
+    /// The mail's size as received; null when only known to be over the limit.
+    size: Option<i64>,
     header_only: bool,
 }
 
@@ -77,11 +78,12 @@ pub async fn run(cmd: QuarantineCommand, settings: Settings, store: Store) -> an
             }
             for r in rows {
                 println!(
-                    "#{} {} {} {} bytes{} from {} [{}] <{}>",
+                    "#{} {} {} {}{} from {} [{}] <{}>",
                     r.id,
                     short_time(r.created_at),
                     r.status,
-                    r.size,
+                    r.size
+                        .map_or_else(|| "size unknown".to_string(), |n| format!("{n} bytes")),
                     if r.header_only { " (header only)" } else { "" },
                     safe(&r.source),
                     safe(&r.mailbox),

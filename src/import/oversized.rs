@@ -59,13 +59,18 @@ pub fn read_file(path: &Path, limit: usize) -> io::Result<Body> {
             size: MessageSize::Exactly(len),
         });
     }
-    read_stream(file, limit)
+    // Sized to the file, so reading it never grows (and copies) the buffer; a file that grew
+    // since is still read only up to the limit.
+    read_stream_into(file, limit, Vec::with_capacity(len as usize + 1))
 }
 
 /// Reads at most `limit + 1` bytes of `reader`: the message when that is all there is, else
 /// its header, the size being only known as more than `limit`.
 pub fn read_stream(reader: impl Read, limit: usize) -> io::Result<Body> {
-    let mut bytes = Vec::new();
+    read_stream_into(reader, limit, Vec::new())
+}
+
+fn read_stream_into(reader: impl Read, limit: usize, mut bytes: Vec<u8>) -> io::Result<Body> {
     reader
         .take((limit as u64).saturating_add(1))
         .read_to_end(&mut bytes)?;

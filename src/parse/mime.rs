@@ -1,10 +1,108 @@
-//! The MIME budget, checked right after mail-parser: how many parts a mail has (attached
-//! messages' parts included) and how deep its multiparts nest. Both are read from the part
-//! list mail-parser built, in one pass over it.
+//! The MIME budget: how many parts a mail has (attached messages' parts included) and how
+//! deep its multiparts nest.
+//!
+//! Checked twice. Before mail-parser runs, [`check_delimiters`] counts the part delimiters of
+//! the boundaries the mail declares, in linear time and without building anything per part:
+//! mail-parser keeps about a kilobyte per part, so a 16 MB mail of 400,000 empty parts would
+//! otherwise cost hundreds of megabytes before the exact count could refuse it. After
+//! mail-parser, [`check`] reads the exact figures from the part list it built, in one pass.
 
+use aho_corasick::{AhoCorasick, MatchKind};
 use mail_parser::{Message, PartType};
 
 use super::{ParseError, ParseLimits};
+
+/// Before mail-parser: refuses a mail whose opening delimiters (`--` and a boundary the mail
+/// declares, not followed by `--`) are more than `limits.max_mime_parts`. mail-parser starts a
+/// part at each of them (it finds `--boundary` anywhere, not only at the start of a line), so
+/// this count is about the parts it would build, never more than one per delimiter.
+///
+/// Almost every mail has fewer `--` pairs in all than the limit and is passed after one
+/// vectorised scan. Otherwise the boundaries are collected (at most `limit + 1` of them: a
+/// mail declaring more is refused, each boundary opening a multipart part) and all their
+/// delimiters counted in one pass of an Aho-Corasick automaton.
+pub(super) fn check_delimiters(raw: &[u8], limits: &ParseLimits) -> Result<(), ParseError> {
+    let limit = limits.max_mime_parts;
+    // Each delimiter holds its own `--`: leftmost non-overlapping pairs are at least as many.
+    let pairs = memchr::memmem::find_iter(raw, b"--")
+        .take(limit.saturating_add(1))
+        .count();
+    if pairs <= limit {
+        return Ok(());
+    }
+    let boundaries = declared_boundaries(raw, limit.saturating_add(1));
+    if boundaries.len() > limit {
+        return Err(ParseError::TooManyParts {
+            parts: boundaries.len(),
+            limit,
+        });
+    }
+    let delimiters = opening_delimiters(raw, &boundaries);
+    if delimiters > limit {
+        return Err(ParseError::TooManyDelimiters { delimiters, limit });
+    }
+    Ok(())
+}
+
+/// The distinct values of every `boundary=` parameter in `raw` (any case, quoted or not), in
+/// order of appearance, at most `max` of them.
+fn declared_boundaries(raw: &[u8], max: usize) -> Vec<&[u8]> {
+    let mut seen = std::collections::HashSet::new();
+    let mut found = Vec::new();
+    for at in memchr::memmem::find_iter(raw, b"oundary") {
+        if found.len() >= max {
+            break;
+        }
+        if at == 0 || !raw[at - 1].eq_ignore_ascii_case(&b'b') {
+            continue;
+        }
+        if let Some(value) = parameter_value(&raw[at + b"oundary".len()..])
+            && seen.insert(value)
+        {
+            found.push(value);
+        }
+    }
+    found
+}
+
+/// The value of a parameter whose name `rest` follows: blanks, `=`, blanks, then a quoted
+/// string (without its quotes) or a token. `None` without `=` or for an empty value.
+fn parameter_value(rest: &[u8]) -> Option<&[u8]> {
+    let blank = |b: &u8| *b == b' ' || *b == b'\t';
+    let skip = |s: &[u8]| s.iter().take_while(|b| blank(b)).count();
+    let rest = &rest[skip(rest)..];
+    let rest = rest.strip_prefix(b"=")?;
+    let rest = &rest[skip(rest)..];
+    let value = match rest.strip_prefix(b"\"") {
+        Some(quoted) => &quoted[..memchr::memchr2(b'"', b'\n', quoted).unwrap_or(quoted.len())],
+        None => {
+            let end = rest
+                .iter()
+                .position(|b| matches!(b, b';' | b' ' | b'\t' | b'\r' | b'\n' | b'"'))
+                .unwrap_or(rest.len());
+            &rest[..end]
+        }
+    };
+    (!value.is_empty()).then_some(value)
+}
+
+/// Occurrences of `--boundary` for any of `boundaries` that do not close their multipart
+/// (`--boundary--`), leftmost first and not overlapping, in one pass over `raw`.
+fn opening_delimiters(raw: &[u8], boundaries: &[&[u8]]) -> usize {
+    let patterns = boundaries.iter().map(|b| [b"--".as_slice(), b].concat());
+    let Ok(automaton) = AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(patterns)
+    else {
+        // Too many or too long patterns for the automaton: count every `--` pair instead,
+        // which is never fewer.
+        return memchr::memmem::find_iter(raw, b"--").count();
+    };
+    automaton
+        .find_iter(raw)
+        .filter(|m| raw.get(m.end()..m.end() + 2) != Some(b"--".as_slice()))
+        .count()
+}
 
 pub(super) fn check(message: &Message<'_>, limits: &ParseLimits) -> Result<(), ParseError> {
     let parts = part_count(message);
@@ -113,6 +211,67 @@ From: c@d.e\nContent-Type: multipart/mixed; boundary=i\n\n--i\nContent-Type: tex
 inner\n--i--\n--b--\n";
         // Root, text, the attached message; inside it: its root and its text part.
         assert_eq!(measure(attached), (5, 1));
+    }
+
+    fn limits(parts: usize) -> ParseLimits {
+        ParseLimits {
+            max_mime_parts: parts,
+            ..ParseLimits::default()
+        }
+    }
+
+    #[test]
+    fn declared_boundaries_quoted_or_not_in_any_case() {
+        let raw = b"Content-Type: multipart/mixed; boundary=\"=_a b\"\n\
+            content-type: multipart/alternative;\n BOUNDARY = inner;charset=x\n\
+            Boundary=inner\nboundary=\nX-Boundary-Note: no value\nboundary=\"\"\n";
+        assert_eq!(
+            declared_boundaries(raw, 10),
+            vec![b"=_a b".as_slice(), b"inner".as_slice()]
+        );
+        assert_eq!(declared_boundaries(raw, 1), vec![b"=_a b".as_slice()]);
+        assert!(declared_boundaries(b"oundary=x", 10).is_empty());
+    }
+
+    #[test]
+    fn opening_delimiters_leave_out_closing_ones_and_other_dashes() {
+        let raw = with_parts(3) + "-- \nsignature\n----b\nx--b\n";
+        // Three parts, the closing one left out; `----b` and `x--b` are delimiters to
+        // mail-parser too (it finds `--b` anywhere).
+        assert_eq!(opening_delimiters(raw.as_bytes(), &[b"b"]), 5);
+        assert_eq!(opening_delimiters(raw.as_bytes(), &[b"c"]), 0);
+        let nested = nested(5);
+        let bounds = declared_boundaries(nested.as_bytes(), 100);
+        assert_eq!(bounds.len(), 5);
+        assert_eq!(opening_delimiters(nested.as_bytes(), &bounds), 5);
+    }
+
+    #[test]
+    fn delimiters_over_the_limit_are_refused_before_parsing() {
+        assert_eq!(
+            check_delimiters(with_parts(10).as_bytes(), &limits(10)),
+            Ok(())
+        );
+        assert_eq!(
+            check_delimiters(with_parts(11).as_bytes(), &limits(10)),
+            Err(ParseError::TooManyDelimiters {
+                delimiters: 11,
+                limit: 10
+            })
+        );
+        // Dashes that delimit nothing pass, however many.
+        let dashes = "From: a@b.c\n\n".to_string() + &"----------\n".repeat(100);
+        assert_eq!(check_delimiters(dashes.as_bytes(), &limits(10)), Ok(()));
+        // More boundaries declared than parts allowed.
+        let raw = nested(12);
+        assert_eq!(
+            check_delimiters(raw.as_bytes(), &limits(10)),
+            Err(ParseError::TooManyParts {
+                parts: 11,
+                limit: 10
+            })
+        );
+        assert_eq!(check_delimiters(nested(9).as_bytes(), &limits(10)), Ok(()));
     }
 
     #[test]

@@ -76,6 +76,11 @@ pub enum ParseError {
     /// More MIME parts than `limits.max_mime_parts`.
     #[error("{parts} MIME parts are over the limit of {limit} parts (limits.max_mime_parts)")]
     TooManyParts { parts: usize, limit: usize },
+    /// More part delimiters than `limits.max_mime_parts`, counted before mail-parser runs.
+    #[error(
+        "{delimiters} MIME part delimiters are over the limit of {limit} parts (limits.max_mime_parts)"
+    )]
+    TooManyDelimiters { delimiters: usize, limit: usize },
     /// Multiparts nested deeper than `limits.max_mime_depth`.
     #[error(
         "MIME parts nested {depth} deep are over the limit of {limit} levels (limits.max_mime_depth)"
@@ -94,7 +99,7 @@ impl ParseError {
             Self::ParserFailed => "parser_failed",
             Self::HeaderTooLarge { .. } => "header_too_large",
             Self::TooManyHeaderFields { .. } => "too_many_header_fields",
-            Self::TooManyParts { .. } => "too_many_parts",
+            Self::TooManyParts { .. } | Self::TooManyDelimiters { .. } => "too_many_parts",
             Self::TooDeep { .. } => "too_deep",
         }
     }
@@ -107,6 +112,7 @@ impl ParseError {
             Self::HeaderTooLarge { .. }
                 | Self::TooManyHeaderFields { .. }
                 | Self::TooManyParts { .. }
+                | Self::TooManyDelimiters { .. }
                 | Self::TooDeep { .. }
         )
     }
@@ -140,6 +146,7 @@ pub fn parse_with(raw: &[u8], limits: &ParseLimits) -> Result<InboundEmail, Pars
         return Err(ParseError::TooLarge(raw.len()));
     }
     check_header(&budget::scan(raw), limits)?;
+    mime::check_delimiters(raw, limits)?;
     let message = catch_unwind(AssertUnwindSafe(|| PARSER.parse(raw)))
         .map_err(|_| ParseError::ParserFailed)?
         .filter(|m| !m.headers().is_empty())

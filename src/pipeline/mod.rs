@@ -29,7 +29,7 @@ use crate::domain::{Action, Classification, Decision, Rule, Source};
 use crate::outbox::enqueue::EnqueueSettings;
 use crate::outbox::{Audience, OwnAddresses, OwnMessageIds};
 use crate::reply_token::ReplyTokens;
-use crate::store::{Checkpoint, Store};
+use crate::store::{Checkpoint, Store, StoredRaw};
 use crate::thread::ThreadContext;
 
 /// How a run feeds the pipeline.
@@ -187,11 +187,12 @@ impl Pipeline {
         let mut w = Writes::default();
         let ctx = self.plan_context(now);
         let source_text = source.to_string();
+        let size = Some(raw.len() as u64);
         plan::quarantine(
             &source_text,
             Some(message_id.clone()),
             &sha,
-            raw,
+            (StoredRaw::compress(&raw), size),
             &decision,
             &ctx,
             &mut w,
@@ -386,18 +387,20 @@ impl Pipeline {
 /// What is kept of a message to retry it alone when the database refuses its batch: the
 /// bytes, and for mail that had already failed (over size, unparseable) that verdict itself, so
 /// a retry neither re-parses a header-only download nor applies a different size limit.
+///
+/// The raw bytes move here instead of being copied: the batch is planned from the parsed form
+/// and the compressed copy made when the mail was prepared, so a mail is held once, not
+/// twice, while its batch is stored.
 struct RetryCopy {
     source: Source,
     raw: Vec<u8>,
     sha: String,
+    size: Option<u64>,
     failed: Option<(crate::domain::MessageId, Rule, String)>,
     header_only: bool,
 }
 
 impl RetryCopy {
-    /// Mail that parsed is planned from its parsed form and its compressed bytes: its raw
-    /// bytes move here instead of being copied. Mail that failed keeps them (they are what
-    /// its quarantine entry stores) and is copied.
     fn take_from(p: &mut Prepared) -> RetryCopy {
         let failed = match &p.content {
             Content::Failed {
@@ -407,15 +410,11 @@ impl RetryCopy {
             } => Some((message_id.clone(), *rule, reason.clone())),
             Content::Parsed(_) => None,
         };
-        let raw = if failed.is_none() && p.stored_raw.is_some() {
-            std::mem::take(&mut p.raw)
-        } else {
-            p.raw.clone()
-        };
         RetryCopy {
             source: p.source.clone(),
-            raw,
+            raw: std::mem::take(&mut p.raw),
             sha: p.raw_sha256.clone(),
+            size: p.size,
             failed,
             header_only: p.header_only,
         }
@@ -434,7 +433,8 @@ impl RetryCopy {
                 },
                 header_only: self.header_only,
                 bounce: None,
-                stored_raw: None,
+                stored_raw: StoredRaw::compress(&self.raw),
+                size: self.size,
             },
             // Its size was checked when it was first prepared (with its mailbox's limit).
             None => prepare_hashed(

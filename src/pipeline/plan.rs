@@ -76,7 +76,7 @@ pub fn plan_message(
                 &source,
                 Some(message_id.to_string()),
                 &p.raw_sha256,
-                p.raw,
+                (p.stored_raw, p.size),
                 &decision,
                 ctx,
                 w,
@@ -96,7 +96,7 @@ pub fn plan_message(
             let content = content_if_needed(
                 &email.message_id,
                 &p.raw,
-                p.stored_raw.as_ref(),
+                &p.stored_raw,
                 &p.raw_sha256,
                 snapshot,
             );
@@ -129,7 +129,7 @@ pub fn plan_message(
                 }
             }
             let message_id = email.message_id.to_string();
-            let stored = p.stored_raw.unwrap_or_else(|| StoredRaw::compress(&p.raw));
+            let stored = p.stored_raw;
             let ticket = apply_evaluation(
                 *email,
                 &trust,
@@ -157,7 +157,7 @@ pub fn quarantine(
     source: &str,
     message_id: Option<String>,
     raw_sha256: &str,
-    raw: Vec<u8>,
+    (raw, size): (StoredRaw, Option<u64>),
     decision: &Decision,
     ctx: &PlanContext,
     w: &mut Writes,
@@ -178,6 +178,7 @@ pub fn quarantine(
         reason: format!("{}: {}", decision.rule.as_str(), decision.reason),
         raw_sha256: raw_sha256.to_string(),
         raw,
+        size,
         header_only: false,
     });
 }
@@ -437,7 +438,7 @@ pub(super) fn add_participant(
 fn content_if_needed(
     id: &MessageId,
     raw: &[u8],
-    stored: Option<&StoredRaw>,
+    stored: &StoredRaw,
     raw_sha256: &str,
     snapshot: &Snapshot,
 ) -> Option<String> {
@@ -448,14 +449,13 @@ fn content_if_needed(
     if !(stored_other || snapshot.rivals.contains(id)) {
         return None;
     }
-    match stored {
+    if raw.is_empty() {
         // The raw bytes moved into a retry copy: those compressed for storage are used.
-        Some(stored) if raw.is_empty() => {
-            StoredRaw::decode(stored.codec.as_str(), stored.bytes.clone())
-                .ok()
-                .map(|raw| crate::parse::content_fingerprint(&raw))
-        }
-        _ => Some(crate::parse::content_fingerprint(raw)),
+        StoredRaw::decode(stored.codec.as_str(), stored.bytes.clone())
+            .ok()
+            .map(|raw| crate::parse::content_fingerprint(&raw))
+    } else {
+        Some(crate::parse::content_fingerprint(raw))
     }
 }
 

@@ -26,9 +26,12 @@ pub struct Prepared {
     pub header_only: bool,
     /// What a bounce says (failed recipients, the mails it refers to); `None` for other mail.
     pub bounce: Option<crate::bounce::BounceReport>,
-    /// `raw` compressed for storage, done here (in parallel) for mail that parsed; `None`
-    /// for mail that failed, which is quarantined as it is.
-    pub stored_raw: Option<StoredRaw>,
+    /// `raw` compressed for storage (as a message or a quarantine entry), done here, in
+    /// parallel, so the serial store path neither compresses nor needs `raw` itself.
+    pub stored_raw: StoredRaw,
+    /// The message's size as received: `raw`'s length, or for a header-only message the size
+    /// its source reported; `None` when only known to be over the limit.
+    pub size: Option<u64>,
 }
 
 #[derive(Debug)]
@@ -96,9 +99,10 @@ pub fn prepare_hashed(raw: RawMessage, raw_sha256: String, limits: impl Into<Lim
         }
         _ => None,
     };
-    let stored_raw = matches!(content, Content::Parsed(_)).then(|| StoredRaw::compress(&raw.bytes));
+    let stored_raw = StoredRaw::compress(&raw.bytes);
     Prepared {
         source: raw.source,
+        size: Some(raw.bytes.len() as u64),
         raw: raw.bytes,
         raw_sha256,
         content,
@@ -139,6 +143,10 @@ pub fn prepare_header_only(
     max_bytes: usize,
 ) -> Prepared {
     let raw_sha256 = hex::encode(Sha256::digest(&header));
+    let full_size = match size {
+        MessageSize::Exactly(n) => Some(n),
+        MessageSize::MoreThan(_) => None,
+    };
     Prepared {
         content: Content::Failed {
             message_id: parse::peek_message_id(&header),
@@ -146,11 +154,12 @@ pub fn prepare_header_only(
             reason: header_only_reason(&source, size, max_bytes),
         },
         source,
+        stored_raw: StoredRaw::compress(&header),
+        size: full_size,
         raw: header,
         raw_sha256,
         header_only: true,
         bounce: None,
-        stored_raw: None,
     }
 }
 
@@ -195,8 +204,13 @@ mod tests {
             index: 7,
         };
         let p = prepare_header_only(source, header.clone(), MessageSize::Exactly(2 << 30), 1000);
-        assert!(p.header_only && p.stored_raw.is_none());
+        assert!(p.header_only);
         assert_eq!(p.raw, header);
+        assert_eq!(p.size, Some(2 << 30));
+        assert_eq!(
+            StoredRaw::decode(p.stored_raw.codec.as_str(), p.stored_raw.bytes.clone()).unwrap(),
+            header
+        );
         assert_eq!(p.message_id().as_str(), "big@acme.test");
         let Content::Failed { rule, reason, .. } = &p.content else {
             panic!("not failed: {p:?}");

@@ -132,7 +132,10 @@ pub struct NewQuarantine {
     pub message_id: Option<String>,
     pub reason: String,
     pub raw_sha256: String,
-    pub raw: Vec<u8>,
+    /// The mail (or only its header), compressed like a message's bytes.
+    pub raw: StoredRaw,
+    /// The mail's size as received (`None`: only known to be over the limit).
+    pub size: Option<u64>,
     /// Only the header was downloaded (over the size limit); cannot be reprocessed.
     pub header_only: bool,
 }

@@ -193,8 +193,9 @@ pub async fn apply(
     for entry in w.quarantine {
         sqlx::query(
             "INSERT INTO quarantine \
-               (created_at, source, mailbox, message_id, reason, raw_sha256, raw, header_only) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+               (created_at, source, mailbox, message_id, reason, raw_sha256, raw, raw_codec, \
+                size, header_only) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
              ON CONFLICT (raw_sha256) DO UPDATE SET reason = excluded.reason, status = 'held'",
         )
         .bind(entry.created_at)
@@ -203,7 +204,9 @@ pub async fn apply(
         .bind(entry.message_id)
         .bind(entry.reason)
         .bind(entry.raw_sha256)
-        .bind(entry.raw)
+        .bind(entry.raw.bytes)
+        .bind(entry.raw.codec.as_str())
+        .bind(entry.size.and_then(|n| i64::try_from(n).ok()))
         .bind(entry.header_only)
         .execute(&mut **tx)
         .await?;

@@ -1,8 +1,22 @@
-//! The quarantine: mail that could not be processed, kept whole with its reason.
+//! The quarantine: mail that could not be processed, kept whole (compressed, like a
+//! message's bytes) with its reason, or only its header when it was too big to read.
 
+use anyhow::Context;
 use sqlx::FromRow;
 
-use super::Store;
+use super::{Store, StoredRaw};
+
+/// The columns of a [`QuarantineRow`]. The size is the mail's as received: the `size` column,
+/// or for rows stored before it existed the length of their uncompressed whole bytes; unknown
+/// for a mail only known to be over the limit and for older header-only rows.
+macro_rules! columns {
+    () => {
+        "id, created_at, source, mailbox, message_id, reason, status, \
+         CASE WHEN size IS NOT NULL THEN size \
+              WHEN raw_codec = 'none' AND NOT header_only THEN LENGTH(raw) END AS size, \
+         header_only"
+    };
+}
 
 #[derive(Debug, Clone, FromRow)]
 pub struct QuarantineRow {
@@ -13,7 +27,8 @@ pub struct QuarantineRow {
     pub message_id: Option<String>,
     pub reason: String,
     pub status: String,
-    pub size: i64,
+    /// The mail's size as received, in bytes; `None` when only known to be over the limit.
+    pub size: Option<i64>,
     /// Only the header is kept (the message was over the size limit).
     pub header_only: bool,
 }
@@ -21,34 +36,37 @@ pub struct QuarantineRow {
 impl Store {
     /// Entries, newest first; only those still held unless `all`.
     pub async fn quarantine_list(&self, all: bool) -> anyhow::Result<Vec<QuarantineRow>> {
-        Ok(sqlx::query_as(
-            "SELECT id, created_at, source, mailbox, message_id, reason, status, LENGTH(raw) AS size, \
-             header_only \
-             FROM quarantine WHERE ?1 OR status = 'held' ORDER BY id DESC",
-        )
+        Ok(sqlx::query_as(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM quarantine WHERE ?1 OR status = 'held' ORDER BY id DESC"
+        ))
         .bind(all)
         .fetch_all(self.pool())
         .await?)
     }
 
-    /// The mailbox and raw bytes of entry `id`.
+    /// Entry `id` and its bytes as received (only the header for a header-only entry).
     pub async fn quarantined_message(
         &self,
         id: i64,
     ) -> anyhow::Result<Option<(QuarantineRow, Vec<u8>)>> {
-        let row: Option<QuarantineRow> = sqlx::query_as(
-            "SELECT id, created_at, source, mailbox, message_id, reason, status, LENGTH(raw) AS size, \
-             header_only \
-             FROM quarantine WHERE id = ?1",
-        )
+        let row: Option<QuarantineRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM quarantine WHERE id = ?1"
+        ))
         .bind(id)
         .fetch_optional(self.pool())
         .await?;
         let Some(row) = row else { return Ok(None) };
-        let (raw,): (Vec<u8>,) = sqlx::query_as("SELECT raw FROM quarantine WHERE id = ?1")
-            .bind(id)
-            .fetch_one(self.pool())
-            .await?;
+        let (raw, codec): (Vec<u8>, String) =
+            sqlx::query_as("SELECT raw, raw_codec FROM quarantine WHERE id = ?1")
+                .bind(id)
+                .fetch_one(self.pool())
+                .await?;
+        let raw = StoredRaw::decode(&codec, raw)
+            .with_context(|| format!("reading quarantine entry #{id}"))?;
         Ok(Some((row, raw)))
     }
 

@@ -81,7 +81,22 @@ pub fn continuation_lines() -> Vec<u8> {
 }
 
 pub fn many_parts() -> Vec<u8> {
-    let parts: String = (0..10_000)
+    parts(10_000)
+}
+
+/// 400,000 empty parts in 3.6 MB: each would cost mail-parser about a kilobyte.
+pub fn empty_parts() -> Vec<u8> {
+    let headers =
+        "Subject: parts\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n";
+    mail(
+        "empty-parts",
+        headers,
+        &format!("{}--b--\r\n", "--b\r\n\r\n\r\n".repeat(400_000)),
+    )
+}
+
+fn parts(count: usize) -> Vec<u8> {
+    let parts: String = (0..count)
         .map(|i| format!("--b\r\nContent-Type: text/plain\r\n\r\npart {i}\r\n"))
         .collect();
     let headers =
