@@ -7,20 +7,45 @@
 #   4. shows the tickets, one ticket in full, the decision log and the acknowledgements sent
 #      back over SMTP (the outbox), then stops mailgate
 #      gracefully (SIGINT) — and imports the sample archive of fixtures/ as a second example.
-# Everything lands under .state/quickstart/; the mail stack keeps running (stop it with
-# `scripts/mailstack.sh stop`).
+# Everything lands under .state/quickstart/; the mail stack keeps running so you can go on
+# exploring: `scripts/quickstart.sh stop` stops it (by its recorded pids).
+#
+#   scripts/quickstart.sh          the quick start
+#   scripts/quickstart.sh stop     stop the mail stack the quick start started
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+# The stack of $MAILSTACK_STATE_DIR, else the repository's own (.state/mailstack).
+stack=${MAILSTACK_STATE_DIR:-$root/.state/mailstack}
 
+case ${1:-} in
+    "") ;;
+    stop)
+        echo "== stopping the test mail stack of $stack"
+        exec scripts/mailstack.sh stop "$stack"
+        ;;
+    -h | --help | help)
+        sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
+        exit 0
+        ;;
+    *)
+        echo "usage: scripts/quickstart.sh [stop]" >&2
+        exit 2
+        ;;
+esac
+
+echo "== 1/4 the test mail stack: Dovecot + Postfix on 127.0.0.1 (apt install the first time)"
 scripts/mailstack.sh install
-scripts/mailstack.sh start >/dev/null
+scripts/mailstack.sh start "$stack" >/dev/null
 set -a
 # shellcheck disable=SC1091
-. .state/mailstack/env
+. "$stack/env"
 set +a
+echo "   running; stop it later with: scripts/quickstart.sh stop"
 
-cargo build --release --locked --quiet
+echo "== 2/4 building mailgate (release). The first build compiles about 300 crates and takes"
+echo "   several minutes on a small machine; later builds take seconds."
+cargo build --release --locked
 mg=$root/target/release/mailgate
 state=$root/.state/quickstart
 rm -rf "$state" && mkdir -p "$state"
@@ -61,7 +86,7 @@ EOF
 export MAILGATE_CONFIG=$state/mailgate.toml
 export QUICKSTART_IMAP_PASSWORD=$MAILSTACK_PASSWORD
 
-echo "== mailgate run   (config $state/mailgate.toml, log $state/run.log)"
+echo "== 3/4 mailgate run   (config $state/mailgate.toml, log $state/run.log)"
 "$mg" run >"$state/run.log" 2>&1 &
 pid=$!
 trap 'kill -INT $pid 2>/dev/null || true' EXIT
@@ -84,6 +109,7 @@ for f in "${mails[@]}"; do
     done
 done
 echo
+echo "== 4/4 what mailgate made of it"
 echo "== mailgate tickets list"
 "$mg" tickets list
 echo
@@ -113,3 +139,6 @@ echo
 echo "Explore: MAILGATE_CONFIG=$state/mailgate.toml $mg tickets list"
 echo "Run it again live: QUICKSTART_IMAP_PASSWORD=secret MAILGATE_CONFIG=$state/mailgate.toml $mg run"
 echo "and send mail:     scripts/smtp-send.sh customer@acme.test $user fixtures/quickstart/01-new-request.eml"
+echo
+echo "The test mail stack is still running (Dovecot and Postfix, state in $stack)."
+echo "Stop it with:      scripts/quickstart.sh stop"

@@ -23,6 +23,7 @@ mod mailstack_harness;
 mod notifications;
 mod outbox;
 mod quarantine;
+mod quickstart;
 mod reused_message_id;
 mod support;
 mod terminal_output;
