@@ -22,6 +22,7 @@ const TECH: &str = "oncall@ops.example.test";
 fn config(mailbox_keys: &str, gate: &str) -> String {
     format!(
         "[tickets]\nprefix = \"SUP\"\nsupport_address = \"Support <support@example.test>\"\n\n\
+         [[mailboxes]]\nname = \"support\"\nrole = \"support\"\n\n\
          [[mailboxes]]\nname = \"escalations\"\nrole = \"escalation\"\n{mailbox_keys}\n\
          [notify]\ntechnicians = [\"{TECH}\"]\n\n\
          [escalation]\nallowed_senders = [\"*@tier1.example.test\"]\n\n{gate}"
@@ -281,6 +282,23 @@ fn alerted_technicians_are_participants_and_get_the_critical_resolution() {
     assert!(
         people.contains(&(TECH.to_string(), "technician".to_string())),
         "{people:?}"
+    );
+    // The technician answers the alert: a participant now, the mail is stored on the ticket
+    // unflagged (before, a technician was a stranger to the ticket they were paged about).
+    let alert = rows_of_kind(&app, "critical_alert").remove(0);
+    let reply = format!(
+        "From: On Call <{TECH}>\r\nTo: support@example.test\r\nSubject: Re: [SUP-1] no mail\r\n\
+         Date: Mon, 16 Nov 2026 09:30:00 +0100\r\nMessage-ID: <tech-1@ops.example.test>\r\n\
+         In-Reply-To: <{}>\r\n\r\nLooking at the MX now.\r\n",
+        str_of(&alert, "message_id")
+    );
+    let path = app.write_file("inbox/tech.eml", reply.as_bytes());
+    let threaded = app.ok_json(&["ingest", path.to_str().unwrap(), "--json"]);
+    assert_eq!(str_of(&threaded, "decision"), "threaded", "{threaded:#}");
+    assert_eq!(ticket_of(&threaded).as_deref(), Some("SUP-1"));
+    assert!(
+        !str_of(&threaded, "reason").contains("non-participant"),
+        "{threaded:#}"
     );
     app.run(&[
         "tickets",
