@@ -49,6 +49,13 @@ pub fn run(cmd: &ConfigCommand, path: Option<&Path>) -> anyhow::Result<()> {
                 None => println!("  smtp          (none: notifications wait in the outbox)"),
             }
             println!("  escalations   {}", settings.escalation.describe());
+            println!(
+                "  critical gate {}",
+                settings.escalation.describe_critical_gate()
+            );
+            for warning in crate::config::MailboxSettings::address_warnings(&settings.mailboxes) {
+                println!("  warning: {warning}");
+            }
             match settings.notify.templates.dir() {
                 Some(dir) => println!(
                     "  templates     {} (overrides checked with a sample ticket)",

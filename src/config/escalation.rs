@@ -22,7 +22,12 @@
 //! [escalation.priority.critical]
 //! min_affected_customers = 10
 //! on_violation = "reject"      # or "downgrade"
+//! # enabled = false            # no gate on critical at all
 //! ```
+//!
+//! Without `[escalation.priority.critical]` the
+//! [`DEFAULT_CRITICAL_GATE`](crate::escalation::rules::DEFAULT_CRITICAL_GATE) is in force:
+//! critical needs 2 affected customers, else it is accepted as high with the reason mailed back.
 
 mod checks;
 
@@ -34,7 +39,10 @@ use toml::Spanned;
 
 use super::file::{MailboxFile, Role};
 use crate::domain::AddressPatterns;
-use crate::escalation::rules::{CategoryRule, EscalationRules, FieldRule};
+use crate::domain::Priority;
+use crate::escalation::rules::{
+    CategoryRule, CriticalGateSource, DEFAULT_CRITICAL_GATE, EscalationRules, FieldRule,
+};
 use checks::{
     category_name, evidence_alternatives, field_key, field_keys, hint, priority, priority_gate,
 };
@@ -99,6 +107,8 @@ pub struct PhraseFile {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PriorityGateFile {
+    /// `false`: no gate on this priority (for critical: the default gate is turned off).
+    pub enabled: Option<Spanned<bool>>,
     /// Absent: 1 (Affected-Customers must at least be given).
     pub min_affected_customers: Option<Spanned<i64>>,
     /// `reject` (the default) or `downgrade`.
@@ -195,11 +205,21 @@ fn rules_from(
         }
     }
 
-    let priority_gates = raw
-        .priority
-        .iter()
-        .filter_map(|(name, gate)| priority_gate(name, gate, issue))
-        .collect();
+    let mut priority_gates = Vec::new();
+    let mut critical_gate = CriticalGateSource::Default;
+    for (name, gate) in &raw.priority {
+        if name.get_ref().parse::<Priority>().ok() == Some(Priority::Critical) {
+            critical_gate = if gate.enabled.as_ref().is_some_and(|e| !*e.get_ref()) {
+                CriticalGateSource::Off
+            } else {
+                CriticalGateSource::Configured
+            };
+        }
+        priority_gates.extend(priority_gate(name, gate, issue));
+    }
+    if critical_gate == CriticalGateSource::Default {
+        priority_gates.push(DEFAULT_CRITICAL_GATE);
+    }
 
     EscalationRules {
         allowed_senders,
@@ -213,6 +233,7 @@ fn rules_from(
         fields,
         evidence,
         priority_gates,
+        critical_gate,
     }
 }
 

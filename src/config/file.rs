@@ -82,6 +82,9 @@ pub struct MailboxFile {
     pub tls: Option<Spanned<TlsMode>>,
     pub ca_file: Option<Spanned<String>>,
     pub username: Option<String>,
+    /// The address mail to this mailbox is sent to, when `username` is not it (file-fed or
+    /// aliased mailboxes); one of mailgate's own addresses (`config::mailbox`).
+    pub address: Option<Spanned<String>>,
     pub password_env: Option<Spanned<String>>,
     pub password_file: Option<Spanned<String>>,
     pub folder: Option<String>,

@@ -1,6 +1,14 @@
 //! One `[[mailboxes]]` entry (SPEC 10) → [`MailboxSettings`], every mistake with its line.
+//!
+//! Each mailbox has a known address where it can: `address = "..."`, else its IMAP `username`
+//! when that is an address. The known addresses are mailgate's own (`OwnAddresses::of`): mail to
+//! them counts as addressed to mailgate, so the answers to it (an escalation's refusal or
+//! confirmation) are sent, not held. [`MailboxSettings::address_warnings`] names the escalation mailboxes
+//! without one, for `mailgate config check`.
 
 use super::file::MailboxFile;
+use crate::domain::EmailAddress;
+
 use super::{
     DEFAULT_IDLE_RENEW_SECS, DEFAULT_IMAP_BATCH, LOOPBACK_HOSTS, Role, SecretSource, TlsMode,
     is_loopback, limits,
@@ -15,6 +23,9 @@ pub struct MailboxSettings {
     pub tls: TlsMode,
     pub ca_file: Option<String>,
     pub username: Option<String>,
+    /// The address mail to this mailbox is sent to: `address`, else `username` when it is an
+    /// address; `None`: unknown (see [`MailboxSettings::address_warnings`]).
+    pub address: Option<EmailAddress>,
     pub password: Option<SecretSource>,
     pub folder: String,
     pub processed_folder: Option<String>,
@@ -134,6 +145,7 @@ pub(super) fn mailbox_settings(
             );
         }
     }
+    let address = known_address(mb, &name, issue);
     let max_message_bytes = limits::message_limit(
         mb.max_message_bytes.as_ref(),
         &format!("mailbox {name}: max_message_bytes"),
@@ -148,6 +160,7 @@ pub(super) fn mailbox_settings(
         tls,
         ca_file: mb.ca_file.as_ref().map(|c| c.get_ref().clone()),
         username: mb.username.clone(),
+        address,
         password,
         folder,
         processed_folder: mb.processed_folder.clone(),
@@ -172,5 +185,121 @@ pub(super) fn mailbox_settings(
             .unwrap_or(DEFAULT_IMAP_BATCH)
             .clamp(1, 5000),
         max_message_bytes,
+    }
+}
+
+/// The mailbox's own address: `address` (checked), else the `username` when it is an address.
+fn known_address(
+    mb: &MailboxFile,
+    name: &str,
+    issue: &mut impl FnMut(Option<std::ops::Range<usize>>, String),
+) -> Option<EmailAddress> {
+    if let Some(address) = &mb.address {
+        return EmailAddress::parse(address.get_ref().trim())
+            .map_err(|e| {
+                issue(
+                    Some(address.span()),
+                    format!("mailbox {name}: address {:?}: {e}", address.get_ref()),
+                )
+            })
+            .ok();
+    }
+    mb.username
+        .as_deref()
+        .filter(|u| u.contains('@'))
+        .and_then(|u| EmailAddress::parse(u.trim()).ok())
+}
+
+impl MailboxSettings {
+    /// One warning per escalation mailbox without a known address: mail to it is not
+    /// recognised as addressed to mailgate, so its refusals and confirmations to tier 1 would
+    /// be held.
+    pub fn address_warnings(mailboxes: &[MailboxSettings]) -> Vec<String> {
+        address_warnings(mailboxes)
+    }
+}
+
+fn address_warnings(mailboxes: &[MailboxSettings]) -> Vec<String> {
+    mailboxes
+        .iter()
+        .filter(|m| m.role == Role::Escalation && m.address.is_none())
+        .map(|m| {
+            let why = match &m.username {
+                Some(user) => format!("its username {user:?} is not an email address"),
+                None => "no username: it is fed by ingest or import".to_string(),
+            };
+            format!(
+                "mailbox {}: escalation mailbox without a known address ({why}): refusals and \
+                 confirmations to tier 1 would be held as not addressed to mailgate; set \
+                 address = \"escalations@your.domain\" in its [[mailboxes]] entry",
+                m.name
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Settings;
+
+    fn mailboxes(entries: &str) -> Vec<MailboxSettings> {
+        let text =
+            format!("[escalation]\nallowed_senders = [\"*@tier1.example.test\"]\n\n{entries}");
+        match Settings::from_toml(&text, "t") {
+            Ok(s) => s.mailboxes,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn the_known_address_is_the_explicit_one_else_an_address_username() {
+        let found = mailboxes(
+            "[[mailboxes]]\nname = \"a\"\nrole = \"escalation\"\n\
+             address = \"Escalations@Example.Test\"\n\n\
+             [[mailboxes]]\nname = \"b\"\nhost = \"127.0.0.1\"\nusername = \"b@example.test\"\n\
+             password_env = \"X\"\n\n\
+             [[mailboxes]]\nname = \"c\"\nhost = \"127.0.0.1\"\nusername = \"imap-c\"\n\
+             password_env = \"X\"\naddress = \"help@example.test\"\n\n\
+             [[mailboxes]]\nname = \"d\"\nrole = \"escalation\"\nhost = \"127.0.0.1\"\n\
+             username = \"imap-d\"\npassword_env = \"X\"\n\n\
+             [[mailboxes]]\nname = \"e\"\nrole = \"escalation\"\n",
+        );
+        let known: Vec<Option<&str>> = found
+            .iter()
+            .map(|m| m.address.as_ref().map(EmailAddress::as_str))
+            .collect();
+        assert_eq!(
+            known,
+            [
+                Some("escalations@example.test"),
+                Some("b@example.test"),
+                Some("help@example.test"),
+                None,
+                None
+            ]
+        );
+        let warnings = address_warnings(&found);
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].starts_with("mailbox d: escalation mailbox without a known address (its username \"imap-d\" is not an email address)"), "{}", warnings[0]);
+        assert!(warnings[1].starts_with("mailbox e: escalation mailbox without a known address (no username: it is fed by ingest or import)"), "{}", warnings[1]);
+        assert!(warnings[1].contains("set address = "), "{}", warnings[1]);
+    }
+
+    #[test]
+    fn an_invalid_address_is_a_mistake_on_its_line() {
+        let text = "[[mailboxes]]\nname = \"a\"\naddress = \"not an address\"\n";
+        let Err(crate::config::ConfigError::Invalid { issues, .. }) =
+            Settings::from_toml(text, "t")
+        else {
+            panic!("accepted")
+        };
+        assert_eq!(issues.len(), 1, "{issues:?}");
+        assert_eq!(issues[0].line, Some(3));
+        assert!(
+            issues[0]
+                .message
+                .starts_with("mailbox a: address \"not an address\"")
+        );
     }
 }

@@ -13,6 +13,8 @@
 //! - [`forwarded`]: the forwarded original (Gmail, Outlook, Apple Mail, Thunderbird inline
 //!   forwards, or a message/rfc822 attachment): its sender and Message-ID.
 //! - [`rules`]: the typed rules (from `[escalation]` in the config) and the pure decision.
+//! - [`placeholder`]: values that fill a field without saying anything (`n/a`, `-`, `TBD`):
+//!   counted as missing.
 //! - [`refusal`]: the text of a refusal (every problem with the line to add, and the evidence
 //!   block pre-filled with what was given).
 //!
@@ -22,6 +24,7 @@
 pub mod evidence;
 pub mod forwarded;
 pub mod gate;
+pub mod placeholder;
 pub mod refusal;
 pub mod rules;
 

@@ -2,6 +2,7 @@
 //! block to copy (for a refusal), and the short summary of an accepted escalation. The outbox
 //! templates insert these strings; nothing here knows about mail headers.
 
+use super::placeholder::is_placeholder;
 use super::rules::{Accepted, EscalationRules, Problem};
 use super::{EvidenceBlock, EvidenceField, FieldKey, ForwardedOriginal};
 
@@ -31,7 +32,8 @@ pub fn problem_list(problems: &[Problem]) -> String {
 /// The evidence block to copy into a resend: Ticket, Customer, Category, Affected-Customers,
 /// then every field the rules require for `category` (base list, then the category's; not one
 /// a phrase of the evidence already stands in for), then any other field the sender wrote, then
-/// Priority. Fields the sender gave keep their value
+/// Priority. Fields the sender gave keep their value (a placeholder such as `n/a` is replaced
+/// by the hint)
 /// (list values as ` - item` lines); the Customer comes from the forwarded original when not
 /// given; the rest are `Field: <hint>`.
 pub fn prefilled_block(
@@ -43,7 +45,9 @@ pub fn prefilled_block(
     let mut out = String::new();
     for key in block_keys(evidence, rules, category) {
         let label = key.label();
-        let given = evidence.get(&key).filter(|f| !f.value.trim().is_empty());
+        let given = evidence
+            .get(&key)
+            .filter(|f| !f.value.trim().is_empty() && !is_placeholder(&f.value));
         match given {
             Some(field) => push_value(&mut out, &label, field),
             None => {

@@ -51,7 +51,7 @@ pub enum OnViolation {
 }
 
 /// `[escalation.priority.NAME]`: what a priority needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct PriorityGate {
     pub priority: Priority,
     /// Affected-Customers must be given and at least this (≥ 1).
@@ -59,8 +59,30 @@ pub struct PriorityGate {
     pub on_violation: OnViolation,
 }
 
+/// The critical gate in force when the config says nothing about it (SPEC 1, 4: one customer is
+/// never a critical incident): critical needs at least 2 affected customers, else the
+/// escalation is accepted as high with the reason mailed back.
+pub const DEFAULT_CRITICAL_GATE: PriorityGate = PriorityGate {
+    priority: Priority::Critical,
+    min_affected_customers: 2,
+    on_violation: OnViolation::Downgrade,
+};
+
+/// Where the critical gate in force comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CriticalGateSource {
+    /// No `[escalation.priority.critical]`: [`DEFAULT_CRITICAL_GATE`].
+    Default,
+    /// `[escalation.priority.critical]` with its own values.
+    Configured,
+    /// `[escalation.priority.critical]` with `enabled = false`: no gate on critical.
+    Off,
+}
+
 /// The typed `[escalation]` section. `Default` is the section left out: nobody is allowed to
-/// escalate, the base list is [`DEFAULT_REQUIRE`], default priority normal, no categories.
+/// escalate, the base list is [`DEFAULT_REQUIRE`], default priority normal, no categories, the
+/// [`DEFAULT_CRITICAL_GATE`].
 #[derive(Debug, Clone)]
 pub struct EscalationRules {
     /// Who may escalate (address globs); empty: nobody.
@@ -77,8 +99,11 @@ pub struct EscalationRules {
     pub fields: BTreeMap<FieldKey, FieldRule>,
     /// Other forms of evidence, per field.
     pub evidence: BTreeMap<FieldKey, EvidenceAlternatives>,
-    /// At most one gate per priority.
+    /// At most one gate per priority; the critical one is [`DEFAULT_CRITICAL_GATE`] unless
+    /// configured or turned off.
     pub priority_gates: Vec<PriorityGate>,
+    /// Where the critical gate comes from (for `mailgate config check`).
+    pub critical_gate: CriticalGateSource,
 }
 
 impl Default for EscalationRules {
@@ -91,7 +116,8 @@ impl Default for EscalationRules {
             categories: BTreeMap::new(),
             fields: BTreeMap::new(),
             evidence: BTreeMap::new(),
-            priority_gates: Vec::new(),
+            priority_gates: vec![DEFAULT_CRITICAL_GATE],
+            critical_gate: CriticalGateSource::Default,
         }
     }
 }
@@ -174,7 +200,29 @@ impl EscalationRules {
         self.priority_gates.iter().find(|g| g.priority == priority)
     }
 
-    /// One line for `mailgate config check`: who may escalate and which categories exist.
+    /// One line for `mailgate config check`: the critical gate in force and where it comes
+    /// from.
+    pub fn describe_critical_gate(&self) -> String {
+        let gate = self.gate(Priority::Critical);
+        match (self.critical_gate, gate) {
+            (CriticalGateSource::Off, _) | (_, None) => {
+                "off ([escalation.priority.critical] enabled = false): a critical escalation \
+                 for a single customer alerts every technician"
+                    .to_string()
+            }
+            (CriticalGateSource::Default, Some(gate)) => format!(
+                "default: {}; set [escalation.priority.critical] to change it, enabled = false \
+                 to turn it off",
+                gate.describe()
+            ),
+            (CriticalGateSource::Configured, Some(gate)) => {
+                format!("configured: {}", gate.describe())
+            }
+        }
+    }
+
+    /// One line for `mailgate config check`: who may escalate, which categories exist, and the
+    /// gates on priorities other than critical (see [`Self::describe_critical_gate`]).
     pub fn describe(&self) -> String {
         let senders = if self.allowed_senders.patterns().is_empty() {
             "nobody may escalate (no allowed_senders)".to_string()
@@ -190,17 +238,31 @@ impl EscalationRules {
         if self.require_dmarc_pass {
             out.push_str("; dmarc=pass required");
         }
-        for gate in &self.priority_gates {
-            let action = match gate.on_violation {
-                OnViolation::Reject => "else refused",
-                OnViolation::Downgrade => "else downgraded",
-            };
-            out.push_str(&format!(
-                "; {} needs {}+ affected customers ({action})",
-                gate.priority, gate.min_affected_customers
-            ));
+        for gate in self
+            .priority_gates
+            .iter()
+            .filter(|g| g.priority != Priority::Critical)
+        {
+            out.push_str(&format!("; {}", gate.describe()));
         }
         out
+    }
+}
+
+impl PriorityGate {
+    /// "critical needs 2+ affected customers, else downgraded to high".
+    pub fn describe(&self) -> String {
+        let action = match (self.on_violation, self.priority) {
+            (OnViolation::Downgrade, Priority::Critical) => {
+                "else downgraded to high, with the reason mailed back".to_string()
+            }
+            (OnViolation::Downgrade, _) => "else downgraded one step".to_string(),
+            (OnViolation::Reject, _) => "else refused".to_string(),
+        };
+        format!(
+            "{} needs {}+ affected customers, {action}",
+            self.priority, self.min_affected_customers
+        )
     }
 }
 

@@ -39,7 +39,8 @@ impl OwnAddresses {
     }
 
     /// The installation's own addresses: the support address, its aliases
-    /// (`tickets.aliases`) and every mailbox login that is an address.
+    /// (`tickets.aliases`), every mailbox's known address (`address`, else a login that is an
+    /// address) and every mailbox login that is an address.
     pub fn of(settings: &crate::config::Settings) -> Self {
         let mut own = Self::from_logins(
             &settings.tickets.support_address.address,
@@ -48,6 +49,11 @@ impl OwnAddresses {
                 .iter()
                 .filter_map(|m| m.username.as_deref()),
         );
+        for known in settings.mailboxes.iter().filter_map(|m| m.address.as_ref()) {
+            if !own.addresses.contains(known) {
+                own.addresses.push(known.clone());
+            }
+        }
         for alias in &settings.tickets.aliases {
             if !own.addresses.contains(alias) {
                 own.addresses.push(alias.clone());

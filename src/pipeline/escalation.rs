@@ -8,8 +8,11 @@ use crate::domain::{InboundEmail, Mailbox, Priority, TicketRef};
 use crate::escalation::gate::GateReport;
 use crate::escalation::rules::{Accepted, GateVerdict};
 use crate::outbox::Participants;
-use crate::outbox::enqueue::{Change, Notification, TicketInfo, count_planned, enqueue};
+use crate::outbox::enqueue::{
+    Change, NewOutboxRow, Notification, TicketInfo, count_planned, enqueue,
+};
 use crate::outbox::escalation_mail::{Escalation, confirmation_row, refusal_row};
+use crate::outbox::loop_guard::HoldReason;
 
 use super::plan::{PlanContext, add_participant, decision_row};
 use super::snapshot::Snapshot;
@@ -90,11 +93,40 @@ pub fn reject(
         settings,
         &nonce,
     );
+    if let (Some(note), Some(decision)) = (held_note(&row, ctx), w.decisions.last_mut()) {
+        decision.reason.push_str(&note);
+    }
     push_rows(vec![row], snapshot, w);
 }
 
+/// What the decision says when the answer to tier 1 is held instead of sent (never silently):
+/// the loop guard's reason, and for mail to an address mailgate does not know, how to fix it.
+pub fn held_note(row: &NewOutboxRow, ctx: &PlanContext) -> Option<String> {
+    let reason = row.held.as_ref()?;
+    let to = row
+        .recipients
+        .iter()
+        .map(|a| a.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut note = format!(
+        "; the {} to {to} is held, not sent: {reason}",
+        row.kind_name()
+    );
+    if *reason == HoldReason::NotAddressedToUs.to_string() {
+        note.push_str(&format!(
+            " (set address = \"...\" on mailbox {} to the address tier 1 writes to, so \
+             mailgate knows it as its own)",
+            ctx.mailbox
+        ));
+    }
+    Some(note)
+}
+
 /// After the ticket is written: tier 2, priority and category; the tier-1 sender on the
-/// ticket as staff; the confirmation; the critical alert.
+/// ticket as staff; the confirmation; the critical alert. Returns the note for the decision
+/// when the confirmation is held (see [`held_note`]).
+#[must_use]
 pub fn after_accept(
     ticket: i64,
     email: &InboundEmail,
@@ -103,7 +135,7 @@ pub fn after_accept(
     snapshot: &mut Snapshot,
     ctx: &PlanContext,
     w: &mut Writes,
-) {
+) -> Option<String> {
     w.escalated.push(Escalated {
         ticket,
         priority: accepted.priority,
@@ -119,9 +151,7 @@ pub fn after_accept(
         snapshot,
         w,
     );
-    let Some(settings) = ctx.notify.as_ref() else {
-        return;
-    };
+    let settings = ctx.notify.as_ref()?;
     let reference = TicketRef::new(ctx.decide.thread.prefix, ticket);
     let (customer, subject) = new_ticket_for(accepted, report, email);
     let nonce = next_nonce(ctx, w);
@@ -134,9 +164,10 @@ pub fn after_accept(
         settings,
         &nonce,
     );
+    let note = held_note(&confirmation, ctx);
     push_rows(vec![confirmation], snapshot, w);
     if accepted.priority != Priority::Critical {
-        return;
+        return note;
     }
     let participants = Participants {
         requester: Some(customer.address.clone()),
@@ -170,6 +201,7 @@ pub fn after_accept(
     };
     let rows = enqueue(&n, &snapshot.auto_sent, settings, &mut nonce);
     push_rows(rows, snapshot, w);
+    note
 }
 
 fn escalation<'a>(email: &'a InboundEmail, ctx: &'a PlanContext) -> Escalation<'a> {
@@ -185,11 +217,7 @@ fn next_nonce(ctx: &PlanContext, w: &Writes) -> String {
     format!("n{}.{:x}.{}", ctx.now, ctx.nonce_seed, w.outbox.len() + 1)
 }
 
-fn push_rows(
-    rows: Vec<crate::outbox::enqueue::NewOutboxRow>,
-    snapshot: &mut Snapshot,
-    w: &mut Writes,
-) {
+fn push_rows(rows: Vec<NewOutboxRow>, snapshot: &mut Snapshot, w: &mut Writes) {
     count_planned(&rows, &mut snapshot.auto_sent);
     w.outbox.extend(rows);
 }

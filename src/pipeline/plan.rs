@@ -323,23 +323,20 @@ fn apply_evaluation(
             number
         }
     };
-    if let Some((a, report)) = accepted {
-        super::escalation::after_accept(ticket, &email, a, report, snapshot, ctx, w);
-    }
+    let held = accepted.and_then(|(a, report)| {
+        super::escalation::after_accept(ticket, &email, a, report, snapshot, ctx, w)
+    });
     snapshot.record_seen(
         reused.as_ref().unwrap_or(&email.message_id),
         Some(ticket),
         raw_sha256,
         content,
     );
-    w.decisions.push(decision_row(
-        source,
-        Some(mid.clone()),
-        raw_sha256,
-        d,
-        Some(ticket),
-        ctx,
-    ));
+    let mut decision = decision_row(source, Some(mid.clone()), raw_sha256, d, Some(ticket), ctx);
+    decision
+        .reason
+        .push_str(held.as_deref().unwrap_or_default());
+    w.decisions.push(decision);
     // The decision names the mail's own Message-ID; the message is stored under the one above.
     let mid = reused.map_or(mid, |id| id.to_string());
     let to_addrs = join_addresses(email.to.iter().map(|m| &m.address));

@@ -253,7 +253,8 @@ pub async fn apply(
 
 /// Inserts notifications (row contract with the sender: `pending`, or `held` with the reason in
 /// `last_error`; due at once; no attempt yet). Used by the pipeline and by the agent commands,
-/// always inside the transaction of the change that caused them.
+/// always inside the transaction of the change that caused them. The technicians a critical
+/// alert goes to become participants of its ticket (`store::participants`).
 pub async fn insert_outbox(tx: &mut Tx, rows: &[NewOutboxRow]) -> anyhow::Result<()> {
     for chunk in statement_chunks(rows, 16) {
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
@@ -281,5 +282,5 @@ pub async fn insert_outbox(tx: &mut Tx, rows: &[NewOutboxRow]) -> anyhow::Result
         });
         q.build().execute(&mut **tx).await?;
     }
-    Ok(())
+    super::participants::record_alerted_technicians(tx, rows).await
 }

@@ -12,6 +12,7 @@ mod decisions;
 mod lookup;
 mod mailbox_state;
 mod outbox;
+mod participants;
 mod quarantine;
 mod stored_raw;
 mod tickets;

@@ -9,6 +9,7 @@ mod config_secrets;
 mod content;
 mod corpus;
 mod crash;
+mod escalation_defaults;
 mod escalation_table;
 mod escalations_e2e;
 mod fixtures_doc;

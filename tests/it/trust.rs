@@ -78,7 +78,8 @@ fn ingest_at(app: &App, name: &str, mailbox: &str, bytes: &[u8]) -> Value {
     ])
 }
 
-const EVIDENCE: &str = "Customer: jane@acme.test\nCategory: email\nAffected-Customers: 1\n\
+// Three customers: a critical escalation meets the default critical gate (2 or more).
+const EVIDENCE: &str = "Customer: jane@acme.test\nCategory: email\nAffected-Customers: 3\n\
                         Error: nothing arrives\nSteps-Taken:\n - checked the logs\n\
                         Priority: critical\n\nPlease look.\n";
 

@@ -152,6 +152,20 @@ pub(super) fn priority_gate(
 ) -> Option<PriorityGate> {
     let priority = priority(name, "escalation.priority", issue);
     let context = format!("escalation.priority.{}", name.get_ref());
+    if let Some(enabled) = &raw.enabled
+        && !*enabled.get_ref()
+    {
+        if raw.min_affected_customers.is_some() || raw.on_violation.is_some() {
+            issue(
+                Some(enabled.span()),
+                format!(
+                    "{context}: enabled = false turns the gate off; remove \
+                     min_affected_customers and on_violation, or remove enabled = false"
+                ),
+            );
+        }
+        return None;
+    }
     let min_affected_customers = match &raw.min_affected_customers {
         Some(min) => match u32::try_from(*min.get_ref()) {
             Ok(n) if n >= 1 => n,

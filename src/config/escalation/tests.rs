@@ -3,7 +3,7 @@
 use crate::config::{ConfigError, ConfigIssue, Settings};
 use crate::domain::{EmailAddress, Priority};
 use crate::escalation::FieldKey;
-use crate::escalation::rules::{FieldType, OnViolation};
+use crate::escalation::rules::{CriticalGateSource, DEFAULT_CRITICAL_GATE, FieldType, OnViolation};
 
 fn issues_of(text: &str) -> Vec<ConfigIssue> {
     match Settings::from_toml(text, "test.toml") {
@@ -34,8 +34,80 @@ fn without_the_section_nobody_may_escalate_and_defaults_apply() {
     assert!(!rules.require_dmarc_pass);
     assert_eq!(rules.require, keys(&["category", "error", "steps_taken"]));
     assert_eq!(rules.default_priority, Priority::Normal);
-    assert!(rules.categories.is_empty() && rules.priority_gates.is_empty());
+    assert!(rules.categories.is_empty());
+    assert_eq!(rules.priority_gates, [DEFAULT_CRITICAL_GATE]);
     assert!(Settings::unused_sections(ALLOWED).is_empty());
+}
+
+#[test]
+fn without_a_critical_gate_the_default_one_is_in_force() {
+    let s = Settings::from_toml(ALLOWED, "t").unwrap();
+    let rules = &s.escalation;
+    assert_eq!(rules.critical_gate, CriticalGateSource::Default);
+    let gate = rules.gate(Priority::Critical).unwrap();
+    assert_eq!(gate.min_affected_customers, 2);
+    assert_eq!(gate.on_violation, OnViolation::Downgrade);
+    assert_eq!(
+        rules.describe_critical_gate(),
+        "default: critical needs 2+ affected customers, else downgraded to high, with the \
+         reason mailed back; set [escalation.priority.critical] to change it, enabled = false \
+         to turn it off"
+    );
+    // A gate on another priority leaves the default critical gate in force.
+    let high = format!("{ALLOWED}[escalation.priority.high]\nmin_affected_customers = 3\n");
+    let rules = Settings::from_toml(&high, "t").unwrap().escalation;
+    assert_eq!(rules.gate(Priority::Critical), Some(&DEFAULT_CRITICAL_GATE));
+    assert_eq!(
+        rules.gate(Priority::High).unwrap().min_affected_customers,
+        3
+    );
+    assert_eq!(
+        rules.describe(),
+        "from *@tier1.example.test; no categories; high needs 3+ affected customers, else \
+         refused"
+    );
+}
+
+#[test]
+fn the_critical_gate_can_be_changed_or_turned_off_explicitly() {
+    let changed = format!(
+        "{ALLOWED}[escalation.priority.critical]\nmin_affected_customers = 5\n\
+         on_violation = \"reject\"\n"
+    );
+    let rules = Settings::from_toml(&changed, "t").unwrap().escalation;
+    assert_eq!(rules.critical_gate, CriticalGateSource::Configured);
+    assert_eq!(
+        rules.describe_critical_gate(),
+        "configured: critical needs 5+ affected customers, else refused"
+    );
+    let off = format!("{ALLOWED}[escalation.priority.critical]\nenabled = false\n");
+    let rules = Settings::from_toml(&off, "t").unwrap().escalation;
+    assert_eq!(rules.critical_gate, CriticalGateSource::Off);
+    assert_eq!(rules.gate(Priority::Critical), None);
+    assert!(
+        rules.describe_critical_gate().starts_with("off ("),
+        "{}",
+        rules.describe_critical_gate()
+    );
+    // enabled = true is the same as leaving it out: a configured gate (reject at 1).
+    let on = format!("{ALLOWED}[escalation.priority.critical]\nenabled = true\n");
+    let rules = Settings::from_toml(&on, "t").unwrap().escalation;
+    assert_eq!(rules.critical_gate, CriticalGateSource::Configured);
+    assert_eq!(
+        rules
+            .gate(Priority::Critical)
+            .unwrap()
+            .min_affected_customers,
+        1
+    );
+    // Off with values that would be ignored is a mistake, on the line of enabled.
+    let both = format!(
+        "{ALLOWED}[escalation.priority.critical]\nmin_affected_customers = 5\nenabled = false\n"
+    );
+    assert_eq!(
+        line_of_only_issue(&both, "enabled = false turns the gate off"),
+        Some(5)
+    );
 }
 
 #[test]
@@ -107,8 +179,13 @@ trusted_authserv_ids = ["mx.example.test"]
     assert_eq!(gate.on_violation, OnViolation::Downgrade);
     assert_eq!(
         rules.describe(),
-        "from *@tier1.example.test; categories email, network; dmarc=pass required; \
-         critical needs 10+ affected customers (else downgraded)"
+        "from *@tier1.example.test; categories email, network; dmarc=pass required"
+    );
+    assert_eq!(rules.critical_gate, CriticalGateSource::Configured);
+    assert_eq!(
+        rules.describe_critical_gate(),
+        "configured: critical needs 10+ affected customers, else downgraded to high, with the \
+         reason mailed back"
     );
 }
 

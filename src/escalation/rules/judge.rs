@@ -8,7 +8,9 @@
 //!    missing, or present but not a valid value of its type. A required field counts as
 //!    present when one of its evidence alternatives (attachment glob, phrase) is there; a
 //!    required `customer` also when the ticket or the forwarded original names the customer.
-//!    A value left as the `<hint>` placeholder of a copied refusal template counts as not given.
+//!    A value left as the `<hint>` placeholder of a copied refusal template counts as not given,
+//!    and so does a placeholder value (`n/a`, `-`, `TBD`, see `crate::escalation::placeholder`):
+//!    a required field given so is missing, and the refusal says the value is a placeholder.
 //! 3. The customer must be found somewhere (Customer, the ticket's requester, the forwarded
 //!    original's From).
 //! 4. Priority gates: a gated priority without enough affected customers is a problem
@@ -16,12 +18,13 @@
 //!
 //! Every problem is reported, not only the first.
 
-use super::values::{Found, Outcome, Value, check_value};
+use super::values::{Found, Outcome, Value, check_value, quoted};
 use super::{
     Accepted, EscalationRules, GateInput, GateVerdict, OnViolation, Problem, ProblemKind,
     TicketLookup,
 };
 use crate::domain::{EmailAddress, Priority, TicketRef};
+use crate::escalation::placeholder::is_placeholder;
 use crate::escalation::{EvidenceBlock, FieldKey};
 
 /// Decides what happens to an escalation mail. Pure: the ticket store is seen only through
@@ -105,6 +108,7 @@ fn check_fields(
     keys.into_iter()
         .map(|key| {
             let outcome = match given(input.evidence, rules, &key) {
+                None if placeholder(input.evidence, &key).is_some() => Outcome::Placeholder,
                 None => Outcome::Absent,
                 Some(value) => match check_value(&key, value, rules, input, tickets) {
                     Ok(value) => Outcome::Valid(value),
@@ -131,7 +135,7 @@ fn field_problems(
             Outcome::Invalid(message) => {
                 problems.push(problem(rules, key, ProblemKind::Invalid, message.clone()));
             }
-            Outcome::Absent if required.contains(key) => {
+            Outcome::Absent | Outcome::Placeholder if required.contains(key) => {
                 let is_found_customer = key.as_str() == "customer" && customer_found;
                 let stood_in = rules
                     .evidence
@@ -141,14 +145,14 @@ fn field_problems(
                     problems.push(missing(rules, input, key));
                 }
             }
-            Outcome::Absent | Outcome::Valid(_) => {}
+            Outcome::Absent | Outcome::Placeholder | Outcome::Valid(_) => {}
         }
     }
     problems
 }
 
-/// The value of a field, `None` when absent, blank, or still the `<hint>` placeholder of a
-/// copied refusal template.
+/// The value of a field, `None` when absent, blank, still the `<hint>` placeholder of a
+/// copied refusal template, or a placeholder that says nothing (`n/a`, `-`).
 fn given<'e>(
     evidence: &'e EvidenceBlock,
     rules: &EscalationRules,
@@ -156,7 +160,12 @@ fn given<'e>(
 ) -> Option<&'e str> {
     evidence
         .value(key)
-        .filter(|v| *v != format!("<{}>", rules.hint(key)))
+        .filter(|v| *v != format!("<{}>", rules.hint(key)) && !is_placeholder(v))
+}
+
+/// The value of a field when it is a placeholder that says nothing (`n/a`, `-`, `TBD`).
+fn placeholder<'e>(evidence: &'e EvidenceBlock, key: &FieldKey) -> Option<&'e str> {
+    evidence.value(key).filter(|v| is_placeholder(v))
 }
 
 /// Why the sender may not escalate, if they may not.
@@ -195,11 +204,16 @@ fn problem(rules: &EscalationRules, key: &FieldKey, kind: ProblemKind, message: 
 /// A required field that is neither given nor stood in for.
 fn missing(rules: &EscalationRules, input: &GateInput<'_>, key: &FieldKey) -> Problem {
     let label = key.label();
-    let state = if input.evidence.get(key).is_some() {
+    let state = if let Some(value) = placeholder(input.evidence, key) {
+        format!(
+            "is a placeholder ({}), which says nothing, so it counts as missing",
+            quoted(value)
+        )
+    } else if input.evidence.get(key).is_some() {
         // written, but blank or the template's placeholder
-        "is empty"
+        "is empty".to_string()
     } else {
-        "is missing"
+        "is missing".to_string()
     };
     let message = match (key.as_str(), rules.evidence.get(key)) {
         ("customer", _) => format!(
@@ -231,6 +245,7 @@ fn apply_gates(
     let (affected, state) = match outcome {
         Some(Outcome::Valid(Value::Number(n))) => (Some(*n), format!("Affected-Customers is {n}")),
         Some(Outcome::Invalid(_)) => (None, "Affected-Customers is not a whole number".into()),
+        Some(Outcome::Placeholder) => (None, "Affected-Customers is a placeholder".into()),
         _ => (None, "Affected-Customers is missing".into()),
     };
     let mut priority = requested;

@@ -225,4 +225,5 @@ fn check(case: &Case, verdict: &GateVerdict) {
 }
 
 mod details;
+mod placeholders;
 mod table;

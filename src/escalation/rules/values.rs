@@ -17,9 +17,11 @@ pub(super) enum Value {
     Text,
 }
 
-/// What became of one field: absent (or blank), valid, or invalid.
+/// What became of one field: absent (or blank), a placeholder, valid, or invalid.
 pub(super) enum Outcome {
     Absent,
+    /// Given as a value that says nothing (`n/a`, `-`, `TBD`): counts as not given.
+    Placeholder,
     Valid(Value),
     /// The sentence saying what is wrong.
     Invalid(String),
@@ -112,7 +114,7 @@ pub(super) fn check_value(
 }
 
 /// A value in double quotes for a message, cut at 60 characters and one line.
-fn quoted(value: &str) -> String {
+pub(super) fn quoted(value: &str) -> String {
     let line = value.lines().next().unwrap_or_default().trim();
     let mut shown: String = line.chars().take(60).collect();
     if shown.len() < line.len() || value.trim().contains('\n') {
