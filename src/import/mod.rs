@@ -1,5 +1,6 @@
 //! Batch import: readers for mbox, Maildir and folders of .eml files.
 
+mod archive;
 mod eml_dir;
 mod lines;
 mod listing;

@@ -12,9 +12,14 @@
 //! The channel into stage 2 holds one batch, the one into stage 3 two (stage 3 takes a
 //! waiting batch along into its transaction: group commit). So at most six batches are in
 //! memory (one per stage, three in channels), whatever the size of the archive.
+//!
+//! Before stage 1 the archive's checkpoint decides where the run starts ([`Archive`]): after
+//! the last message a stopped run stored, or at the start. A run read to the end stores that
+//! too, so the next import of the archive reads it whole. A dry run always reads everything,
+//! and lets the pipeline decide re-deliveries too, so each message gets a listed decision.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -23,16 +28,17 @@ use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::archive::Archive;
 use super::read_stage::{self, ReadBatch};
-use super::reader::{self, Format, ItemError, Items};
+use super::reader::{self, Format, ItemError};
 use super::report::{ImportReport, Position, Skip};
-use super::resume::{self, Fingerprint, ResumePlan, SavedPoint};
+use super::resume::SavedPoint;
 use crate::cpu_priority::on_parse_pool;
 use crate::decide::Seen;
 use crate::domain::{MessageId, Source};
 use crate::parse;
 use crate::pipeline::{
-    Outcome, Pipeline, Prepared, RawMessage, RunOptions, prepare_hashed, prepare_header_only,
+    Outcome, Pipeline, Prepared, RawMessage, prepare_hashed, prepare_header_only,
 };
 use crate::store::{Checkpoint, Store};
 
@@ -262,123 +268,6 @@ pub async fn import_listing(
             .context("storing the end of the import")?;
     }
     Ok(report)
-}
-
-/// The archive being imported: what its checkpoint is stored under and checked against.
-struct Archive {
-    path: PathBuf,
-    format: Format,
-    /// The checkpoint's key: the canonical path, so another spelling finds it.
-    key: String,
-    fingerprint: Fingerprint,
-}
-
-impl Archive {
-    fn new(path: &Path, format: Format, options: &RunOptions) -> anyhow::Result<Archive> {
-        let meta = std::fs::metadata(path)
-            .map_err(|e| reader::ReaderError::io(path, e))
-            .context("reading the archive")?;
-        // A folder is checked by its listing when resuming, not by its own size and time.
-        let (size, mtime_ns) = if meta.is_file() {
-            let mtime = meta
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .map_or(0, |d| d.as_nanos() as i128);
-            (meta.len(), mtime)
-        } else {
-            (0, 0)
-        };
-        let key = std::fs::canonicalize(path)
-            .unwrap_or_else(|_| path.to_path_buf())
-            .display()
-            .to_string();
-        Ok(Archive {
-            path: path.to_path_buf(),
-            format,
-            key,
-            fingerprint: Fingerprint {
-                format,
-                size,
-                mtime_ns,
-                mailbox: options.mailbox.clone(),
-                archive: options.archive,
-            },
-        })
-    }
-
-    /// Opens the archive where this run starts: after the message its checkpoint names, or
-    /// at the start (noting in `report` why, when a checkpoint was there). A dry run always
-    /// reads everything. Returns the point resumed from, with the messages stored before.
-    async fn open(
-        &self,
-        store: &Store,
-        max_bytes: usize,
-        dry_run: bool,
-        report: &mut ImportReport,
-    ) -> anyhow::Result<(Items, Option<(SavedPoint, u64)>)> {
-        let plan = if dry_run {
-            ResumePlan::Fresh
-        } else {
-            let saved = store.import_checkpoint(&self.key).await?;
-            resume::plan(
-                saved.as_ref().map(|(p, m)| (p.as_str(), *m)),
-                &self.fingerprint,
-            )
-        };
-        let reason = match plan {
-            ResumePlan::Fresh => None,
-            ResumePlan::StartOver(reason) => Some(reason),
-            ResumePlan::Resume { point, messages } => {
-                match reader::open_after(
-                    &self.path,
-                    self.format,
-                    max_bytes,
-                    point.index,
-                    point.offset,
-                    &point.at,
-                ) {
-                    Ok(items) => {
-                        report.resumed = Some(Position {
-                            messages,
-                            at: self.shown(&point),
-                        });
-                        return Ok((items, Some((point, messages))));
-                    }
-                    Err(reason) => Some(reason),
-                }
-            }
-        };
-        report.started_over = reason;
-        Ok((reader::open(&self.path, self.format, max_bytes)?, None))
-    }
-
-    /// The checkpoint of the message at `source`.
-    fn point_at(&self, source: &Source) -> SavedPoint {
-        let (index, offset, at) = match source {
-            Source::Mbox { offset, index, .. } => (*index, *offset, source.to_string()),
-            Source::File { path, index } => {
-                (*index, 0, reader::relative_to(&self.path, Path::new(path)))
-            }
-            other => (0, 0, other.to_string()),
-        };
-        SavedPoint {
-            fingerprint: self.fingerprint.clone(),
-            index,
-            offset,
-            done: false,
-            at,
-        }
-    }
-
-    /// A saved point as the decision log names the message.
-    fn shown(&self, point: &SavedPoint) -> String {
-        match self.format {
-            Format::Mbox => point.at.clone(),
-            _ if point.at.is_empty() => self.path.display().to_string(),
-            _ => self.path.join(&point.at).display().to_string(),
-        }
-    }
 }
 
 /// The next batch from the stage before, adding the time spent waiting for it to `waiting`.
