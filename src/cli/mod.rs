@@ -71,6 +71,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         return bench::run(cmd).await;
     }
     let settings = Settings::load(cli.config.as_deref())?;
+    if let Command::Import(args) = cli.command {
+        // Opens the database itself: a dry run creates none.
+        return import::run(args, settings).await;
+    }
     let durability = match cli.command {
         Command::Import(_) => Durability::Import,
         _ => Durability::Full,
@@ -88,7 +92,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let result = match cli.command {
         Command::Run => run::run(settings, store.clone()).await,
         Command::Ingest(args) => ingest::run(args, settings, store.clone()).await,
-        Command::Import(args) => import::run(args, settings, store.clone()).await,
         Command::Tickets(cmd) => tickets::run(cmd, &settings, &store).await,
         Command::Decisions(args) => decisions::run(args, &settings, &store).await,
         Command::Quarantine(cmd) => quarantine::run(cmd, settings, store.clone()).await,
@@ -101,7 +104,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Config(_) | Command::Bench(_) => Ok(()),
+        Command::Config(_) | Command::Bench(_) | Command::Import(_) => Ok(()),
     };
     store.close().await;
     result

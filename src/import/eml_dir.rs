@@ -6,12 +6,13 @@
 use std::fs;
 use std::path::Path;
 
-use super::reader::{FileItems, ItemError, ReaderError, is_hidden};
+use super::reader::{FileItems, ItemError, NotMail, ReaderError, is_hidden};
 
 /// Lists the .eml files under `root`, sorted by path.
 pub(crate) fn list(root: &Path) -> Result<FileItems, ReaderError> {
     let mut errors = Vec::new();
     let mut files = Vec::new();
+    let mut not_mail = NotMail::default();
     let top = fs::read_dir(root).map_err(|e| ReaderError::io(root, e))?;
     let mut pending = vec![(root.to_path_buf(), top)];
     while let Some((dir, entries)) = pending.pop() {
@@ -34,13 +35,13 @@ pub(crate) fn list(root: &Path) -> Result<FileItems, ReaderError> {
                     Err(e) => errors.push(ItemError::new(path.display().to_string(), e)),
                 },
                 Ok(_) if is_eml(&path) => files.push(path),
-                Ok(_) => {}
+                Ok(_) => not_mail.add(&path),
                 Err(e) => errors.push(ItemError::new(path.display().to_string(), e)),
             }
         }
     }
     files.sort_unstable();
-    Ok(FileItems::new(files, errors))
+    Ok(FileItems::new(files, errors).passing_over(not_mail))
 }
 
 fn is_eml(path: &Path) -> bool {
@@ -77,6 +78,13 @@ mod tests {
             .map(|item| String::from_utf8(item.unwrap().bytes).unwrap())
             .collect();
         assert_eq!(items, ["a", "b1", "b2", "cde"]);
+        let items = open(root, Format::Eml, usize::MAX).unwrap();
+        let not_mail = items.not_mail();
+        assert_eq!(not_mail.count, 1);
+        assert_eq!(
+            not_mail.examples,
+            [root.join("notes.txt").display().to_string()]
+        );
     }
 
     #[test]

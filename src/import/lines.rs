@@ -28,6 +28,14 @@ impl<R: Read> Lines<R> {
         }
     }
 
+    /// A reader already positioned at `offset` of its input: offsets count from the start.
+    pub(crate) fn starting_at(inner: R, capacity: usize, offset: u64) -> Self {
+        Lines {
+            offset,
+            ..Self::new(inner, capacity)
+        }
+    }
+
     /// Bytes consumed so far: where the next line starts.
     pub(crate) fn offset(&self) -> u64 {
         self.offset

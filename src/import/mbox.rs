@@ -9,7 +9,7 @@
 //! small one.
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use crate::domain::Source;
@@ -47,12 +47,53 @@ impl MboxItems {
         let file = File::open(path).map_err(|e| ReaderError::io(path, e))?;
         Ok(Self::from_reader(file, path.display().to_string(), limit))
     }
+
+    /// Opens `path` to read on after the `index`th message, whose `From ` line is at byte
+    /// `offset`: that message is read past, not yielded. Fails, saying why, when no `From `
+    /// line starts there any more.
+    pub(crate) fn open_after(
+        path: &Path,
+        limit: usize,
+        offset: u64,
+        index: u64,
+    ) -> Result<Self, String> {
+        let mut file = File::open(path).map_err(|e| e.to_string())?;
+        file.seek(SeekFrom::Start(offset))
+            .map_err(|e| e.to_string())?;
+        let lines = Lines::starting_at(file, BUFFER_SIZE, offset);
+        let mut items = MboxItems {
+            started: true,
+            index: index.saturating_sub(1),
+            ..Self::with_lines(lines, path.display().to_string(), limit)
+        };
+        items.skip_message_at(offset)?;
+        Ok(items)
+    }
+}
+
+impl<R: Read> MboxItems<R> {
+    /// Reads past the message whose `From ` line is the next line, at `offset`.
+    fn skip_message_at(&mut self, offset: u64) -> Result<(), String> {
+        self.scratch.clear();
+        self.lines
+            .read_line(&mut self.scratch, PEEK)
+            .map_err(|e| e.to_string())?;
+        if !self.scratch.starts_with(b"From ") {
+            return Err(format!("no message starts at byte {offset} of it any more"));
+        }
+        self.read_message(offset).map_err(|e| e.error)?;
+        Ok(())
+    }
 }
 
 impl<R: Read> MboxItems<R> {
     pub(crate) fn from_reader(reader: R, path: String, limit: usize) -> Self {
+        Self::with_lines(Lines::new(reader, BUFFER_SIZE), path, limit)
+    }
+
+    fn with_lines(lines: Lines<R>, path: String, limit: usize) -> Self {
         MboxItems {
-            lines: Lines::new(reader, BUFFER_SIZE),
+            lines,
             path,
             limit,
             index: 0,

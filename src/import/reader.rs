@@ -174,6 +174,60 @@ pub fn detect(path: &Path) -> Result<Format, ReaderError> {
     Ok(Format::Eml)
 }
 
+/// Opens `path` as `format` to read on after the `index`th message, stored before: at byte
+/// `offset` of an mbox, or the file `at` of a folder's listing. `Err` says why that message
+/// cannot be found again (the caller then reads the archive from the start).
+pub fn open_after(
+    path: &Path,
+    format: Format,
+    max_bytes: usize,
+    index: u64,
+    offset: u64,
+    at: &str,
+) -> Result<Items, String> {
+    let inner = match format {
+        Format::Mbox => Inner::Mbox(mbox::MboxItems::open_after(path, max_bytes, offset, index)?),
+        _ => match open(path, format, max_bytes).map_err(|e| e.to_string())?.0 {
+            Inner::Files(files) => Inner::Files(files.after(index, at)?),
+            Inner::Mbox(_) => return Err("it is not an mbox file".to_string()),
+        },
+    };
+    Ok(Items(inner))
+}
+
+impl Items {
+    /// Files of a folder that were not read because they are not mail (not `*.eml`).
+    pub fn not_mail(&self) -> &NotMail {
+        static NONE: NotMail = NotMail {
+            count: 0,
+            examples: Vec::new(),
+        };
+        match &self.0 {
+            Inner::Files(files) => &files.not_mail,
+            Inner::Mbox(_) => &NONE,
+        }
+    }
+}
+
+/// Files a folder listing passed over, with the first few names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NotMail {
+    pub count: u64,
+    pub examples: Vec<String>,
+}
+
+impl NotMail {
+    /// Names kept to show; the count stays exact.
+    const EXAMPLES: usize = 1000;
+
+    pub(crate) fn add(&mut self, path: &Path) {
+        self.count += 1;
+        if self.examples.len() < Self::EXAMPLES {
+            self.examples.push(path.display().to_string());
+        }
+    }
+}
+
 /// Opens `path` as `format` and returns its messages in archive order. A message over
 /// `max_bytes` is never read whole: it comes as its header, with its size.
 pub fn open(path: &Path, format: Format, max_bytes: usize) -> Result<Items, ReaderError> {
@@ -185,11 +239,13 @@ pub fn open(path: &Path, format: Format, max_bytes: usize) -> Result<Items, Read
             });
         }
         Format::Mbox => Inner::Mbox(mbox::MboxItems::open(path, max_bytes)?),
-        Format::Maildir => Inner::Files(maildir::list(path)?.limited_to(max_bytes)),
-        Format::Eml if meta.is_dir() => Inner::Files(eml_dir::list(path)?.limited_to(max_bytes)),
-        Format::Eml => {
-            Inner::Files(FileItems::new(vec![path.to_path_buf()], Vec::new()).limited_to(max_bytes))
-        }
+        Format::Maildir => Inner::Files(maildir::list(path)?),
+        Format::Eml if meta.is_dir() => Inner::Files(eml_dir::list(path)?),
+        Format::Eml => Inner::Files(FileItems::new(vec![path.to_path_buf()], Vec::new())),
+    };
+    let inner = match inner {
+        Inner::Files(files) => Inner::Files(files.limited_to(max_bytes).rooted_at(path)),
+        mbox => mbox,
     };
     Ok(Items(inner))
 }
@@ -202,6 +258,9 @@ pub(crate) struct FileItems {
     index: u64,
     /// Files longer than this are read as their header only.
     max_bytes: usize,
+    not_mail: NotMail,
+    /// The folder (or single file) listed: checkpoints name files relative to it.
+    root: PathBuf,
 }
 
 impl FileItems {
@@ -211,11 +270,41 @@ impl FileItems {
             files: files.into_iter(),
             index: 0,
             max_bytes: usize::MAX,
+            not_mail: NotMail::default(),
+            root: PathBuf::new(),
+        }
+    }
+
+    fn rooted_at(self, root: &Path) -> Self {
+        FileItems {
+            root: root.to_path_buf(),
+            ..self
         }
     }
 
     fn limited_to(self, max_bytes: usize) -> Self {
         FileItems { max_bytes, ..self }
+    }
+
+    pub(crate) fn passing_over(self, not_mail: NotMail) -> Self {
+        FileItems { not_mail, ..self }
+    }
+
+    /// The listing after its `index`th file, which must still be `at`.
+    fn after(mut self, index: u64, at: &str) -> Result<Self, String> {
+        let files = self.files.as_slice();
+        let position = usize::try_from(index).unwrap_or(usize::MAX);
+        match position.checked_sub(1).and_then(|i| files.get(i)) {
+            Some(file) if relative_to(&self.root, file) == at => {}
+            _ => {
+                return Err(format!(
+                    "its listing changed: file {index} is no longer {at}"
+                ));
+            }
+        }
+        self.files.nth(position - 1);
+        self.index = index;
+        Ok(self)
     }
 }
 
@@ -247,6 +336,15 @@ impl Iterator for FileItems {
             Err(e) => Err(ItemError::new(display, e)),
         })
     }
+}
+
+/// How a checkpoint names a file of the archive at `root`: relative to it, so the same
+/// archive reached by another spelling of its path is still recognised.
+pub fn relative_to(root: &Path, file: &Path) -> String {
+    file.strip_prefix(root)
+        .unwrap_or(file)
+        .display()
+        .to_string()
 }
 
 /// Whether a directory entry name is hidden (`.`-prefixed): skipped everywhere.
@@ -298,6 +396,26 @@ From c Mon Jan  1 00:00:00 2024\nSubject: 3\n\n3\n";
         assert_eq!(items.len(), 3);
         let dir_err = open(dir.path(), Format::Mbox, usize::MAX).err().unwrap();
         assert!(dir_err.to_string().contains("is a directory"));
+    }
+
+    #[test]
+    fn a_folder_reads_on_after_a_file_that_is_still_where_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["1.eml", "2.eml", "3.eml"] {
+            std::fs::write(dir.path().join(name), name).unwrap();
+        }
+        let rest: Vec<_> = open_after(dir.path(), Format::Eml, usize::MAX, 2, 0, "2.eml")
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(rest.len(), 1);
+        assert_eq!(rest[0].bytes, b"3.eml");
+        assert!(matches!(rest[0].source, Source::File { index: 3, .. }));
+        let refused = open_after(dir.path(), Format::Eml, usize::MAX, 2, 0, "1.eml")
+            .err()
+            .unwrap();
+        assert!(refused.contains("listing changed"), "{refused}");
+        assert!(open_after(dir.path(), Format::Eml, usize::MAX, 9, 0, "3.eml").is_err());
     }
 
     /// Throughput on a generated ~512 MB archive:

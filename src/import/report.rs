@@ -1,5 +1,6 @@
-//! `ImportReport`: the counts an import ends with (SPEC 8, 9: stable snake_case names) and the
-//! per-message errors with their position.
+//! `ImportReport`: the counts an import ends with (SPEC 8, 9: stable snake_case names), the
+//! per-message errors with their position, what was skipped, and where a resumed or stopped
+//! run began and ended.
 
 use std::fmt;
 
@@ -22,9 +23,38 @@ pub struct ImportReport {
     pub failures: Vec<Failure>,
     /// Quarantined messages with their position and reason.
     pub quarantine: Vec<Failure>,
+    /// Entries and files passed over as no mail (empty, or not `*.eml` in a folder): not
+    /// counted as read.
+    pub skipped: u64,
+    /// The skipped entries with their position and why (the first [`MAX_LISTED`]).
+    pub skips: Vec<Skip>,
     pub dry_run: bool,
     /// Set when the run was interrupted (SIGINT/SIGTERM) before the end of the archive.
     pub interrupted: bool,
+    /// The archive, as given.
+    pub path: String,
+    /// This run read on after messages an earlier, stopped run stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resumed: Option<Position>,
+    /// Why this run read the archive from the start although an earlier run had stopped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_over: Option<String>,
+    /// Where an interrupted run stopped: the last message stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<Position>,
+}
+
+/// A message of the archive and how many of its messages are stored up to it (all runs).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Position {
+    pub messages: u64,
+    pub at: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Skip {
+    pub position: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -72,6 +102,19 @@ impl ImportReport {
         }
     }
 
+    /// An entry or file passed over as no mail.
+    pub fn skip(&mut self, skip: Skip) {
+        self.skipped += 1;
+        if self.skips.len() < MAX_LISTED {
+            self.skips.push(skip);
+        }
+    }
+
+    /// Messages the archive yielded in this run (read, less those that could not be read).
+    pub fn messages(&self) -> u64 {
+        self.read - self.errors
+    }
+
     /// Every message read got a decision (or an error entry).
     pub fn balanced(&self) -> bool {
         self.read
@@ -85,6 +128,9 @@ impl ImportReport {
     }
 }
 
+/// Skip lines shown for people; `--json` lists up to [`MAX_LISTED`].
+const SKIPS_SHOWN: usize = 10;
+
 impl fmt::Display for ImportReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let title = if self.dry_run {
@@ -93,11 +139,26 @@ impl fmt::Display for ImportReport {
             "Import"
         };
         let state = if self.interrupted {
-            " — interrupted, run again to continue"
+            " — interrupted"
         } else {
             ""
         };
-        writeln!(f, "{title}{state}")?;
+        writeln!(f, "{title} of {}{state}", safe(&self.path))?;
+        if let Some(resumed) = &self.resumed {
+            writeln!(
+                f,
+                "  resumed after message {} ({} stored before)",
+                safe(&resumed.at),
+                resumed.messages
+            )?;
+        }
+        if let Some(reason) = &self.started_over {
+            writeln!(
+                f,
+                "  read from the start: {} (mail already stored counts as duplicates)",
+                safe(reason)
+            )?;
+        }
         for (label, n) in [
             ("read", self.read),
             ("created", self.created),
@@ -107,6 +168,7 @@ impl fmt::Display for ImportReport {
             ("quarantined", self.quarantined),
             ("ignored", self.ignored),
             ("errors", self.errors),
+            ("skipped", self.skipped),
         ] {
             writeln!(f, "  {label:<12} {n:>8}")?;
         }
@@ -115,6 +177,44 @@ impl fmt::Display for ImportReport {
         }
         for e in &self.failures {
             writeln!(f, "  error {}: {}", safe(&e.position), safe(&e.error))?;
+        }
+        for s in self.skips.iter().take(SKIPS_SHOWN) {
+            writeln!(f, "  skipped {}: {}", safe(&s.position), safe(&s.reason))?;
+        }
+        if self.skipped > SKIPS_SHOWN as u64 {
+            writeln!(
+                f,
+                "  … and {} more skipped (--json lists them)",
+                self.skipped - SKIPS_SHOWN as u64
+            )?;
+        }
+        if let (Some(stopped), true) = (&self.stopped, self.dry_run) {
+            writeln!(
+                f,
+                "Stopped by a signal after message {} ({} decided, nothing stored).",
+                safe(&stopped.at),
+                stopped.messages
+            )?;
+        } else if let Some(stopped) = &self.stopped {
+            writeln!(
+                f,
+                "Stopped by a signal after message {}: {} messages of this archive are stored.",
+                safe(&stopped.at),
+                stopped.messages
+            )?;
+            writeln!(
+                f,
+                "Run the same command again to continue after it (same file, unchanged)."
+            )?;
+        } else if self.interrupted {
+            writeln!(f, "Stopped by a signal before any message was stored.")?;
+        }
+        if self.messages() == 0 && self.resumed.is_none() && !self.interrupted {
+            let skipped = match self.skipped {
+                0 => String::new(),
+                n => format!(" ({n} skipped as no mail)"),
+            };
+            writeln!(f, "No mail found in {}{skipped}.", safe(&self.path))?;
         }
         Ok(())
     }

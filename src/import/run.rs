@@ -12,6 +12,11 @@
 //! The channel into stage 2 holds one batch, the one into stage 3 two (stage 3 takes a
 //! waiting batch along into its transaction: group commit). So at most six batches are in
 //! memory (one per stage, three in channels), whatever the size of the archive.
+//!
+//! Before stage 1 the archive's checkpoint decides where the run starts ([`Archive`]): after
+//! the last message a stopped run stored, or at the start. A run read to the end stores that
+//! too, so the next import of the archive reads it whole. A dry run always reads everything,
+//! and lets the pipeline decide re-deliveries too, so each message gets a listed decision.
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -23,14 +28,17 @@ use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::reader::{self, Format, ItemError, RawItem};
-use super::report::ImportReport;
+use super::archive::Archive;
+use super::read_stage::{self, ReadBatch};
+use super::reader::{self, Format, ItemError};
+use super::report::{ImportReport, Position, Skip};
+use super::resume::SavedPoint;
 use crate::cpu_priority::on_parse_pool;
 use crate::decide::Seen;
 use crate::domain::{MessageId, Source};
 use crate::parse;
 use crate::pipeline::{
-    MessageSize, Pipeline, Prepared, RawMessage, prepare_hashed, prepare_header_only,
+    Outcome, Pipeline, Prepared, RawMessage, prepare_hashed, prepare_header_only,
 };
 use crate::store::{Checkpoint, Store};
 
@@ -41,14 +49,6 @@ pub struct ImportRequest {
     pub progress: bool,
 }
 
-/// A batch as the reader produced it.
-struct ReadBatch {
-    items: Vec<RawItem>,
-    errors: Vec<ItemError>,
-    /// Bytes of the archive read so far (mbox) or files read so far (folders).
-    progress: u64,
-}
-
 /// A batch ready for the pipeline, with what was settled without parsing.
 struct ParsedBatch {
     prepared: Vec<Prepared>,
@@ -56,8 +56,10 @@ struct ParsedBatch {
     /// pipeline would only count them as duplicates, storing nothing.
     redeliveries: u64,
     errors: Vec<ItemError>,
+    skipped: Vec<Skip>,
     progress: u64,
-    last_position: Option<String>,
+    /// The last message of the batch.
+    last: Option<Source>,
     count: u64,
 }
 
@@ -67,8 +69,9 @@ impl ParsedBatch {
         self.prepared.extend(next.prepared);
         self.redeliveries += next.redeliveries;
         self.errors.extend(next.errors);
+        self.skipped.extend(next.skipped);
         self.progress = next.progress;
-        self.last_position = next.last_position.or(self.last_position.take());
+        self.last = next.last.or(self.last.take());
         self.count += next.count;
     }
 }
@@ -79,12 +82,39 @@ pub async fn import(
     request: ImportRequest,
     shutdown: CancellationToken,
 ) -> anyhow::Result<ImportReport> {
+    import_listing(pipeline, store, request, shutdown, |_| {}).await
+}
+
+/// [`import`], handing the decisions of each batch to `listen` as they are taken (a dry run
+/// lists them; exact re-deliveries are then decided by the pipeline too, not settled early).
+pub async fn import_listing(
+    pipeline: &mut Pipeline,
+    store: &Store,
+    request: ImportRequest,
+    shutdown: CancellationToken,
+    mut listen: impl FnMut(&[Outcome]),
+) -> anyhow::Result<ImportReport> {
     let format = match request.format {
         Some(f) => f,
         None => reader::detect(&request.path)?,
     };
+    let dry_run = pipeline.options().dry_run;
+    let mut report = ImportReport {
+        dry_run,
+        path: request.path.display().to_string(),
+        ..ImportReport::default()
+    };
+    let archive = Archive::new(&request.path, format, pipeline.options())?;
     let max_bytes = pipeline.settings().max_message_bytes;
-    let items = reader::open(&request.path, format, max_bytes)?;
+    let (items, resumed) = archive.open(store, max_bytes, dry_run, &mut report).await?;
+    let not_mail = items.not_mail().clone();
+    for example in not_mail.examples.iter() {
+        report.skip(Skip {
+            position: example.clone(),
+            reason: "not mail: only *.eml files are read from a folder".to_string(),
+        });
+    }
+    report.skipped += not_mail.count - not_mail.examples.len() as u64;
     let total = if format == Format::Mbox {
         std::fs::metadata(&request.path).map(|m| m.len()).ok()
     } else {
@@ -93,55 +123,11 @@ pub async fn import(
     let bar = progress_bar(request.progress, total, format);
     let batch_size = request.batch_size.max(1);
     let max_bytes = pipeline.settings().limits();
-    let archive_path = request.path.display().to_string();
 
     // Stage 1: split the archive into messages, on a plain low-priority thread (the readers
     // are blocking iterators). It does nothing else: on a re-import it is what limits the run.
     let (read_tx, mut read_rx) = mpsc::channel::<ReadBatch>(1);
-    let reader_stop = shutdown.clone();
-    let reader = std::thread::spawn(move || {
-        crate::cpu_priority::lower_this_thread();
-        let mut items = items;
-        let mut progress = 0u64;
-        loop {
-            if reader_stop.is_cancelled() {
-                break;
-            }
-            let mut raw = Vec::with_capacity(batch_size);
-            let mut errors = Vec::new();
-            for next in items.by_ref() {
-                match next {
-                    Ok(item) => {
-                        progress = match (&item.source, item.oversized) {
-                            (Source::Mbox { offset, .. }, Some(MessageSize::Exactly(size))) => {
-                                *offset + size
-                            }
-                            (Source::Mbox { offset, .. }, _) => *offset + item.bytes.len() as u64,
-                            _ => progress + 1,
-                        };
-                        raw.push(item);
-                    }
-                    Err(e) => errors.push(e),
-                }
-                if raw.len() + errors.len() >= batch_size {
-                    break;
-                }
-            }
-            if raw.is_empty() && errors.is_empty() {
-                break;
-            }
-            if read_tx
-                .blocking_send(ReadBatch {
-                    items: raw,
-                    errors,
-                    progress,
-                })
-                .is_err()
-            {
-                break;
-            }
-        }
-    });
+    let reader = read_stage::spawn(items, batch_size, shutdown.clone(), read_tx);
 
     // Stage 2: hash each message and peek at its Message-ID (in parallel), drop exact
     // re-deliveries, parse the rest (in parallel).
@@ -151,7 +137,7 @@ pub async fn import(
         // Time spent waiting for the reader (else stage 2 is what limits the run).
         let mut waiting = std::time::Duration::ZERO;
         while let Some(batch) = recv_timed(&mut read_rx, &mut waiting).await {
-            let result = settle(&store2, batch, max_bytes).await;
+            let result = settle(&store2, batch, max_bytes, !dry_run).await;
             let failed = result.is_err();
             if parsed_tx.send(result).await.is_err() || failed {
                 break;
@@ -167,13 +153,12 @@ pub async fn import(
     let checkpointer_stop = CancellationToken::new();
     let checkpointer = store.start_checkpointer(checkpointer_stop.clone());
 
-    // Stage 3: decide and store.
-    let mut report = ImportReport {
-        dry_run: pipeline.options().dry_run,
-        ..ImportReport::default()
-    };
-    let mut messages_done = 0i64;
+    // Stage 3: decide and store. Messages of this archive stored, by all runs.
+    let mut messages_done = resumed.as_ref().map_or(0, |(_, n)| *n as i64);
+    let mut last_point = resumed.map(|(point, _)| point);
+    let mut last_source = None;
     let mut failure = None;
+    let mut stopped_early = false;
     // Whether storing (stage 3) or reading and parsing (stages 1-2) limits the run.
     let mut waiting = std::time::Duration::ZERO;
     while let Some(batch) = recv_timed(&mut parsed_rx, &mut waiting).await {
@@ -195,10 +180,17 @@ pub async fn import(
             }
         }
         messages_done += batch.count as i64;
-        let checkpoint = batch.last_position.map(|position| Checkpoint::Import {
-            path: archive_path.clone(),
-            position,
-            messages: messages_done,
+        // The checkpoint names the batch's last message, stored in the batch's transaction.
+        let checkpoint = batch.last.take().map(|source| {
+            let point = archive.point_at(&source);
+            let checkpoint = Checkpoint::Import {
+                path: archive.key.clone(),
+                position: point.to_position(),
+                messages: messages_done,
+            };
+            last_point = Some(point);
+            last_source = Some(source.to_string());
+            checkpoint
         });
         let outcomes = match pipeline.process(batch.prepared, checkpoint).await {
             Ok(o) => o,
@@ -207,12 +199,16 @@ pub async fn import(
                 break;
             }
         };
+        listen(&outcomes);
         for o in &outcomes {
             report.count(o);
         }
         report.count_redeliveries(batch.redeliveries);
         for e in batch.errors {
             report.error(e.position, e.error);
+        }
+        for s in batch.skipped {
+            report.skip(s);
         }
         if let Some(bar) = &bar {
             bar.set_position(batch.progress);
@@ -226,7 +222,7 @@ pub async fn import(
             break;
         }
         if shutdown.is_cancelled() {
-            report.interrupted = true;
+            stopped_early = true;
             break;
         }
     }
@@ -238,14 +234,38 @@ pub async fn import(
     let _ = checkpointer.await;
     drop(parsed_rx);
     stage2.abort();
-    let _ = reader.join();
+    let read_to_the_end = reader.join().unwrap_or(false);
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
     if let Some(e) = failure {
         return Err(e.context(format!(
-            "import of {archive_path} stopped; batches before this point are stored"
+            "import of {} stopped; batches before this point are stored",
+            report.path
         )));
+    }
+    report.interrupted = stopped_early || !read_to_the_end;
+    if report.interrupted {
+        let messages = if dry_run {
+            report.read
+        } else {
+            messages_done as u64
+        };
+        report.stopped = last_source.map(|at| Position { messages, at });
+    } else if let (Some(point), false) = (last_point, dry_run) {
+        // Read to the end: the next import of this archive reads it all again.
+        let done = SavedPoint {
+            done: true,
+            ..point
+        };
+        store
+            .save_checkpoint(&Checkpoint::Import {
+                path: archive.key.clone(),
+                position: done.to_position(),
+                messages: messages_done,
+            })
+            .await
+            .context("storing the end of the import")?;
     }
     Ok(report)
 }
@@ -258,10 +278,13 @@ async fn recv_timed<T>(rx: &mut mpsc::Receiver<T>, waiting: &mut std::time::Dura
     batch
 }
 
+/// Hashes a batch, settles exact re-deliveries without parsing them (when `settle_known`)
+/// and parses the rest.
 async fn settle(
     store: &Store,
     batch: ReadBatch,
     max_bytes: crate::config::Limits,
+    settle_known: bool,
 ) -> anyhow::Result<ParsedBatch> {
     // One pass over the batch: each message's Message-ID (a quick look at its headers) and
     // the hash of its bytes. Then which of them are already known, with those bytes.
@@ -281,10 +304,14 @@ async fn settle(
     .await
     .context("reading Message-IDs and hashing a batch")?;
     let ids: Vec<&MessageId> = peeked.iter().map(|(id, _)| id).collect();
-    let known = store
-        .known_messages(&ids)
-        .await
-        .context("looking up known messages")?;
+    let known = if settle_known {
+        store
+            .known_messages(&ids)
+            .await
+            .context("looking up known messages")?
+    } else {
+        HashMap::new()
+    };
     // A mail whose Message-ID is known with other bytes may be one kept under the synthetic
     // id of its bytes (the Message-ID is another stored mail's): asked only for such mail.
     let synthetic: Vec<MessageId> = peeked
@@ -312,7 +339,7 @@ async fn settle(
             .context("looking up logged copies")?;
         (kept, logged)
     };
-    let last_position = items.last().map(|item| item.source.to_string());
+    let last = items.last().map(|item| item.source.clone());
     let count = items.len() as u64;
     let mut redeliveries = 0;
     let mut to_parse = Vec::with_capacity(items.len());
@@ -358,8 +385,9 @@ async fn settle(
         prepared,
         redeliveries,
         errors: batch.errors,
+        skipped: batch.skipped,
         progress: batch.progress,
-        last_position,
+        last,
         count,
     })
 }

@@ -9,6 +9,7 @@ pub mod agent;
 mod apply;
 mod checkpointer;
 mod decisions;
+mod import_checkpoint;
 mod lookup;
 mod mailbox_state;
 mod outbox;

@@ -18,6 +18,7 @@ mod hostile;
 mod huge_mail;
 mod imap;
 mod import;
+mod import_runs;
 mod log_secrets;
 mod machine_mail;
 mod mailstack_harness;

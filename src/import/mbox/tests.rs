@@ -181,3 +181,38 @@ fn a_huge_entry_without_newlines_is_streamed_past() {
     assert_eq!(items[2].source, at(third, 3));
     assert_eq!(items[2].bytes, b"Subject: three\n\n3\n");
 }
+
+#[test]
+fn open_after_reads_on_after_the_message_at_an_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.mbox");
+    std::fs::write(&path, THREE).unwrap();
+    let second = THREE.windows(7).position(|w| w == b"From b@").unwrap() as u64;
+    let third = THREE.windows(7).position(|w| w == b"From c@").unwrap() as u64;
+    let shown = path.display().to_string();
+    let rest: Vec<_> = MboxItems::open_after(&path, usize::MAX, second, 2)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(rest.len(), 1);
+    assert_eq!(
+        rest[0].source,
+        Source::Mbox {
+            path: shown,
+            offset: third,
+            index: 3
+        }
+    );
+    assert_eq!(rest[0].bytes, b"Subject: three\n\nbody 3\n");
+    // After the last message: nothing left.
+    let after_last = MboxItems::open_after(&path, usize::MAX, third, 3).unwrap();
+    assert_eq!(after_last.count(), 0);
+    // An offset where no message starts is refused, with the reason.
+    let refused = MboxItems::open_after(&path, usize::MAX, second + 1, 2)
+        .err()
+        .unwrap();
+    assert!(
+        refused.contains(&format!("byte {}", second + 1)),
+        "{refused}"
+    );
+}
