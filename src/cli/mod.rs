@@ -3,6 +3,7 @@
 //! 1 error, 2 bad usage (clap's own).
 
 mod bench;
+mod closed_stdout;
 mod config_check;
 mod decisions;
 mod escalations;
@@ -17,6 +18,8 @@ mod tickets;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+
+pub use closed_stdout::{exit_quietly_when_stdout_closes, is_broken_pipe};
 
 use crate::config::Settings;
 use crate::store::{Durability, Store};

@@ -5,6 +5,7 @@
 mod atomicity;
 mod bounces;
 mod cli;
+mod closed_stdout;
 mod config_secrets;
 mod content;
 mod corpus;
