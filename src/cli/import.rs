@@ -17,7 +17,7 @@ pub struct ImportArgs {
     /// An mbox file, a Maildir, a folder of .eml files, or one .eml file.
     pub path: PathBuf,
     /// The archive format (detected when omitted).
-    #[arg(long, value_parser = parse_format)]
+    #[arg(long, value_enum, ignore_case = true)]
     pub format: Option<Format>,
     /// The configured mailbox the mail counts as arriving at; default: support.
     #[arg(long, value_name = "NAME")]
@@ -31,10 +31,6 @@ pub struct ImportArgs {
     /// Print the summary as one JSON object.
     #[arg(long)]
     pub json: bool,
-}
-
-fn parse_format(s: &str) -> Result<Format, String> {
-    s.parse::<Format>().map_err(|e| e.to_string())
 }
 
 pub async fn run(args: ImportArgs, settings: Settings, store: Store) -> anyhow::Result<()> {
