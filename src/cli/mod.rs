@@ -127,9 +127,9 @@ fn access(command: &Command) -> Access {
         | Command::Decisions(_)
         | Command::Quarantine(_)
         | Command::Outbox(_)
-        | Command::Escalations(_)
-        | Command::Config(_)
-        | Command::Bench(_) => Access::Existing,
+        | Command::Escalations(_) => Access::Existing,
+        // Neither opens the configured database (`bench` makes its own).
+        Command::Config(_) | Command::Bench(_) => Access::Existing,
     }
 }
 
