@@ -1,10 +1,10 @@
 //! The `mailgate` binary: parse the command line, set up logging, dispatch, map errors to
-//! exit codes (0 success, 1 error, 2 bad usage).
+//! exit codes (0 success, 1 error, 2 bad usage; 0 too when stdout's reader went away).
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use mailgate::cli::{Cli, run};
+use mailgate::cli::{Cli, exit_quietly_when_stdout_closes, is_broken_pipe, run};
 
 /// mimalloc: parsing allocates many short-lived strings on every core at once, where the
 /// system allocator's arena locks and consolidation cost about a tenth of an import's time.
@@ -16,6 +16,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     limit_c_heap_arenas();
     no_transparent_huge_pages();
+    exit_quietly_when_stdout_closes();
     let cli = Cli::parse();
     // The daemon says what it does; one-shot commands only warn.
     mailgate::logging::init(match cli.command {
@@ -35,6 +36,7 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE

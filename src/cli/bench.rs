@@ -69,6 +69,7 @@ pub struct OutboxBenchArgs {
 
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
+    /// The mbox file to write.
     pub file: PathBuf,
     #[command(flatten)]
     pub size: SizeArgs,
@@ -82,6 +83,7 @@ pub struct SizeArgs {
     /// Approximate archive size in MB (overrides --messages).
     #[arg(long)]
     pub size_mb: Option<u64>,
+    /// Seed of the generator: the same seed writes the same archive.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
 }

@@ -1,14 +1,16 @@
-//! `mailgate config check`: validate the configuration and name the line of each mistake.
+//! `mailgate config check`: validate the configuration and name the line of each mistake,
+//! all of them in one run.
 
 use std::path::Path;
 
 use clap::Subcommand;
 
-use crate::config::Settings;
+use crate::config::{HttpSettings, SecretSource, Settings, SlaSettings, show_duration};
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
-    /// Validate the configuration file and the secrets it names.
+    /// Validate the configuration file, the secrets it names and MAILGATE_DATABASE_URL,
+    /// reporting every mistake with its line.
     Check,
 }
 
@@ -67,6 +69,12 @@ pub fn run(cmd: &ConfigCommand, path: Option<&Path>) -> anyhow::Result<()> {
                 "  rate cap      {} automatic mails per recipient per hour",
                 settings.notify.rate_cap.max
             );
+            if let Some(sla) = &settings.sla {
+                println!("  sla           {}", describe_sla(sla));
+            }
+            if let Some(http) = &settings.http {
+                println!("  http          {}", describe_http(http));
+            }
             if let Ok(text) = std::fs::read_to_string(&settings.origin) {
                 for section in Settings::unused_sections(&text) {
                     println!("  note: [{section}] is accepted but not used by this version yet");
@@ -74,5 +82,33 @@ pub fn run(cmd: &ConfigCommand, path: Option<&Path>) -> anyhow::Result<()> {
             }
             Ok(())
         }
+    }
+}
+
+fn describe_sla(sla: &SlaSettings) -> String {
+    let parts: Vec<String> = [
+        ("open update every", sla.open_update_every),
+        ("pending reminder after", sla.pending_reminder_after),
+        ("auto-close pending after", sla.auto_close_pending_after),
+    ]
+    .into_iter()
+    .filter_map(|(what, duration)| Some(format!("{what} {}", show_duration(duration?))))
+    .collect();
+    if parts.is_empty() {
+        "(empty)".to_string()
+    } else {
+        parts.join(", ")
+    }
+}
+
+fn describe_http(http: &HttpSettings) -> String {
+    let listen = http
+        .listen
+        .map(|a| format!("listen {a}"))
+        .unwrap_or_else(|| "no listen address".to_string());
+    match &http.token {
+        Some(SecretSource::Env(name)) => format!("{listen}, token from ${name}"),
+        Some(SecretSource::File(path)) => format!("{listen}, token from {path}"),
+        None => listen,
     }
 }

@@ -11,10 +11,21 @@ use crate::store::{DecisionRow, Store};
 
 #[derive(Debug, Args)]
 pub struct DecisionsArgs {
-    #[arg(long, default_value_t = 50)]
+    /// How many decisions to show, newest first (at least 1).
+    #[arg(long, default_value_t = 50, value_parser = parse_limit)]
     pub limit: i64,
+    /// Print the decisions as a JSON array.
     #[arg(long)]
     pub json: bool,
+}
+
+/// A count of decisions: 0 would show nothing and say there are none.
+fn parse_limit(text: &str) -> Result<i64, String> {
+    match text.trim().parse::<i64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        Ok(_) => Err("the limit must be at least 1 (how many decisions to show)".into()),
+        Err(_) => Err("the limit must be a whole number, at least 1".into()),
+    }
 }
 
 #[derive(Serialize)]
@@ -49,7 +60,7 @@ impl DecisionJson {
 }
 
 pub async fn run(args: DecisionsArgs, settings: &Settings, store: &Store) -> anyhow::Result<()> {
-    let rows = store.recent_decisions(args.limit.max(0)).await?;
+    let rows = store.recent_decisions(args.limit).await?;
     let prefix = &settings.tickets.prefix;
     let rows: Vec<DecisionJson> = rows
         .into_iter()

@@ -37,6 +37,7 @@ pub struct CheckArgs {
     /// The escalation mail (RFC 5322 file), or - for standard input.
     #[arg(value_name = "FILE|-")]
     pub file: PathBuf,
+    /// Print the verdict as one JSON object.
     #[arg(long)]
     pub json: bool,
 }

@@ -9,7 +9,6 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use sqlx::sqlite::SqliteConnectOptions;
 use tokio_util::sync::CancellationToken;
 
 use super::ingest::mailbox_and_role;
@@ -17,7 +16,7 @@ use super::output::print_json;
 use crate::config::Settings;
 use crate::import::{Format, ImportReport, ImportRequest, PlannedDecision, import_listing};
 use crate::pipeline::{Outcome, Pipeline, RunOptions};
-use crate::store::{Durability, Store};
+use crate::store::{Access, Durability, Store};
 
 /// The exit status of an import a signal stopped (128 + SIGINT, as shells report it).
 const EXIT_STOPPED: i32 = 130;
@@ -27,7 +26,7 @@ pub struct ImportArgs {
     /// An mbox file, a Maildir, a folder of .eml files, or one .eml file.
     pub path: PathBuf,
     /// The archive format (detected when omitted).
-    #[arg(long, value_parser = parse_format)]
+    #[arg(long, value_enum, ignore_case = true)]
     pub format: Option<Format>,
     /// The configured mailbox the mail counts as arriving at; default: support.
     #[arg(long, value_name = "NAME")]
@@ -41,10 +40,6 @@ pub struct ImportArgs {
     /// Print the summary as one JSON object (a dry run adds its `decisions`).
     #[arg(long)]
     pub json: bool,
-}
-
-fn parse_format(s: &str) -> Result<Format, String> {
-    s.parse::<Format>().map_err(|e| e.to_string())
 }
 
 /// Runs the import on its own database connection: a dry run must not create the database.
@@ -69,23 +64,17 @@ pub async fn run(args: ImportArgs, settings: Settings) -> anyhow::Result<()> {
 /// The store an import writes to. A dry run on a database that does not exist yet decides
 /// against an empty one in memory instead of creating the file.
 async fn open_store(url: &str, dry_run: bool) -> anyhow::Result<Store> {
-    let missing_file = url.starts_with("sqlite:")
-        && std::str::FromStr::from_str(url)
-            .is_ok_and(|o: SqliteConnectOptions| !o.get_filename().exists());
-    let url_used = if dry_run && missing_file {
+    let missing_file = matches!(
+        crate::config::database_location(url),
+        Ok(crate::config::DatabaseLocation::File(path)) if !path.exists()
+    );
+    let url = if dry_run && missing_file {
         "sqlite::memory:"
     } else {
         url
     };
-    Store::open_with(url_used, Durability::Import)
-        .await
-        // The store's messages quote the URL: never its password.
-        .map_err(|e| match crate::config::redact_url(url) {
-            std::borrow::Cow::Owned(shown) => {
-                anyhow::anyhow!("{}", format!("{e:#}").replace(url, &shown))
-            }
-            std::borrow::Cow::Borrowed(_) => e,
-        })
+    let (store, _) = super::open_store(url, Durability::Import, Access::Create).await?;
+    Ok(store)
 }
 
 async fn import_with(

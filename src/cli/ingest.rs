@@ -21,6 +21,7 @@ pub struct IngestArgs {
     /// The configured mailbox it arrived at (its role decides escalation); default: support.
     #[arg(long, value_name = "NAME")]
     pub mailbox: Option<String>,
+    /// Print the decision as one JSON object.
     #[arg(long)]
     pub json: bool,
 }

@@ -3,6 +3,7 @@
 //! 1 error, 2 bad usage (clap's own).
 
 mod bench;
+mod closed_stdout;
 mod config_check;
 mod decisions;
 mod escalations;
@@ -13,16 +14,25 @@ pub(crate) mod output;
 mod quarantine;
 mod run;
 mod tickets;
+mod values;
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+pub use closed_stdout::{exit_quietly_when_stdout_closes, is_broken_pipe};
+
 use crate::config::Settings;
-use crate::store::{Durability, Store};
+use crate::store::{Access, Durability, OpenReport, Store};
 
 #[derive(Debug, Parser)]
-#[command(name = "mailgate", version, about = "Email gateway for support desks")]
+#[command(
+    name = "mailgate",
+    version,
+    about = "Email gateway for support desks",
+    after_help = "Developer command: bench (synthetic archives, throughput and peak memory; \
+                  `mailgate bench --help`)."
+)]
 pub struct Cli {
     /// Config file (else $MAILGATE_CONFIG, else ./mailgate.toml, else built-in defaults).
     #[arg(long, global = true, value_name = "FILE")]
@@ -33,13 +43,17 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Poll every configured mailbox and feed the pipeline, until SIGINT/SIGTERM.
+    /// Poll every configured mailbox and send the outbox, until SIGINT/SIGTERM.
+    ///
+    /// One poller per [[mailboxes]] entry feeds the pipeline; the outbox sender delivers the
+    /// notifications, replies and alerts waiting in the outbox through [smtp] (without [smtp]
+    /// they wait there: `mailgate outbox list`).
     Run,
     /// Put one raw message through the pipeline.
     Ingest(ingest::IngestArgs),
     /// Import an mbox file, a Maildir or a folder of .eml files.
     Import(import::ImportArgs),
-    /// List and show tickets.
+    /// Tickets: list and show them, reply to the customer, change status and priority.
     #[command(subcommand)]
     Tickets(tickets::TicketsCommand),
     /// The decision log, newest first: why each mail went where it went.
@@ -47,19 +61,19 @@ pub enum Command {
     /// Mail that could not be processed: list it, or put it through the pipeline again.
     #[command(subcommand)]
     Quarantine(quarantine::QuarantineCommand),
-    /// Outgoing notifications: list them, or retry a failed one.
+    /// Outgoing notifications: list them, or retry a failed or held one.
     #[command(subcommand)]
     Outbox(outbox::OutboxCommand),
     /// The escalation gate: check a mail against the rules without storing it.
     #[command(subcommand)]
     Escalations(escalations::EscalationsCommand),
-    /// Apply database migrations.
+    /// Create the database if needed and apply its pending migrations, saying which.
     Migrate,
-    /// Configuration commands.
+    /// Configuration: check the file, the secrets it names and the database URL.
     #[command(subcommand)]
     Config(config_check::ConfigCommand),
-    /// Benchmarks: synthetic archives, throughput and peak memory.
-    #[command(subcommand)]
+    /// Benchmarks: synthetic archives, throughput and peak memory (a developer command).
+    #[command(subcommand, hide = true)]
     Bench(bench::BenchCommand),
 }
 
@@ -75,20 +89,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         // Opens the database itself: a dry run creates none.
         return import::run(args, settings).await;
     }
-    let durability = match cli.command {
-        Command::Import(_) => Durability::Import,
-        _ => Durability::Full,
-    };
-    let url = &settings.database_url;
-    let store = Store::open_with(url, durability)
-        .await
-        // The store's messages quote the URL: never its password.
-        .map_err(|e| match crate::config::redact_url(url) {
-            std::borrow::Cow::Owned(shown) => {
-                anyhow::anyhow!("{}", format!("{e:#}").replace(url.as_str(), &shown))
-            }
-            std::borrow::Cow::Borrowed(_) => e,
-        })?;
+    let (store, opened) = open_store(
+        &settings.database_url,
+        Durability::Full,
+        access(&cli.command),
+    )
+    .await?;
     let result = match cli.command {
         Command::Run => run::run(settings, store.clone()).await,
         Command::Ingest(args) => ingest::run(args, settings, store.clone()).await,
@@ -98,14 +104,86 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Outbox(cmd) => outbox::run(cmd, &settings, &store).await,
         Command::Escalations(cmd) => escalations::run(cmd, &settings, &store).await,
         Command::Migrate => {
-            eprintln!(
-                "database {} is up to date",
-                crate::config::redact_url(&settings.database_url)
-            );
+            report_migrate(&settings.database_url, &opened);
             Ok(())
         }
         Command::Config(_) | Command::Bench(_) | Command::Import(_) => Ok(()),
     };
     store.close().await;
     result
+}
+
+/// Opens the database at `url` as `access` says. The store's messages quote the URL: never
+/// its password.
+pub(crate) async fn open_store(
+    url: &str,
+    durability: Durability,
+    access: Access,
+) -> anyhow::Result<(Store, OpenReport)> {
+    Store::open_as(url, durability, access).await.map_err(|e| {
+        match crate::config::redact_url(url) {
+            std::borrow::Cow::Owned(shown) => {
+                anyhow::anyhow!("{}", format!("{e:#}").replace(url, &shown))
+            }
+            std::borrow::Cow::Borrowed(_) => e,
+        }
+    })
+}
+
+/// Commands that store mail (and `migrate`) may create the database; every other command
+/// shows or changes what is stored, and a missing database is an error naming its path.
+fn access(command: &Command) -> Access {
+    match command {
+        Command::Run | Command::Ingest(_) | Command::Import(_) | Command::Migrate => Access::Create,
+        Command::Tickets(_)
+        | Command::Decisions(_)
+        | Command::Quarantine(_)
+        | Command::Outbox(_)
+        | Command::Escalations(_) => Access::Existing,
+        // Neither opens the configured database (`bench` makes its own).
+        Command::Config(_) | Command::Bench(_) => Access::Existing,
+    }
+}
+
+/// `migrate`'s report, on stderr: whether the database was created, and each migration applied.
+fn report_migrate(url: &str, opened: &OpenReport) {
+    let shown = crate::config::redact_url(url);
+    if opened.created {
+        eprintln!("created database {shown}");
+    }
+    if opened.applied.is_empty() {
+        eprintln!("database {shown} is up to date");
+        return;
+    }
+    eprintln!("applied {} migration(s) to {shown}:", opened.applied.len());
+    for (version, description) in &opened.applied {
+        eprintln!("  {version:04} {description}");
+    }
+}
+
+#[cfg(test)]
+mod help_tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    /// `path arg` of every argument, in every subcommand, that `--help` shows without a word.
+    fn undescribed(command: &clap::Command, path: &str, out: &mut Vec<String>) {
+        for arg in command.get_arguments() {
+            let builtin = matches!(arg.get_id().as_str(), "help" | "version");
+            if !builtin && !arg.is_hide_set() && arg.get_help().is_none() {
+                out.push(format!("{path} {}", arg.get_id()));
+            }
+        }
+        for sub in command.get_subcommands() {
+            undescribed(sub, &format!("{path} {}", sub.get_name()), out);
+        }
+    }
+
+    #[test]
+    fn every_argument_of_every_command_is_described() {
+        let mut missing = Vec::new();
+        undescribed(&Cli::command(), "mailgate", &mut missing);
+        assert_eq!(missing, Vec::<String>::new());
+    }
 }

@@ -21,15 +21,17 @@ pub enum OutboxCommand {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// Only rows in this status: pending, sending, sent, failed, held.
+    /// Only rows in this status.
     #[arg(long, value_parser = STATUSES)]
     pub status: Option<String>,
+    /// Print the rows as a JSON array.
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct RetryArgs {
+    /// The row's number, as `outbox list` shows it (#12 is 12).
     pub id: i64,
 }
 

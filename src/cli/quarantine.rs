@@ -27,13 +27,16 @@ pub struct ListArgs {
     /// Include entries already reprocessed.
     #[arg(long)]
     pub all: bool,
+    /// Print the entries as a JSON array.
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct ReprocessArgs {
+    /// The entry's number, as `quarantine list` shows it (#7 is 7).
     pub id: i64,
+    /// Print the new decision as one JSON object.
     #[arg(long)]
     pub json: bool,
 }

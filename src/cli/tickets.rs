@@ -28,8 +28,10 @@ pub enum TicketsCommand {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    #[arg(long, value_parser = parse_status)]
+    /// Only the tickets with this status.
+    #[arg(long, value_enum, ignore_case = true)]
     pub status: Option<Status>,
+    /// Print the tickets as a JSON array.
     #[arg(long)]
     pub json: bool,
 }
@@ -37,13 +39,11 @@ pub struct ListArgs {
 #[derive(Debug, Args)]
 pub struct ShowArgs {
     /// The ticket reference, e.g. SUP-42.
+    #[arg(value_name = "REF")]
     pub reference: String,
+    /// Print the ticket, its messages, notifications and decisions as one JSON object.
     #[arg(long)]
     pub json: bool,
-}
-
-fn parse_status(s: &str) -> Result<Status, String> {
-    s.parse::<Status>().map_err(|e| e.to_string())
 }
 
 #[derive(Serialize)]

@@ -23,9 +23,10 @@ pub struct FileConfig {
     pub import: ImportFile,
     /// The outbox sender (`mailgate run`); absent: notifications wait in the outbox.
     pub smtp: Option<SmtpFile>,
-    /// Sections read by later parts of mailgate (SLA, HTTP API).
-    pub sla: Option<toml::Table>,
-    pub http: Option<toml::Table>,
+    /// SLA pings (SPEC 7): checked, not acted on by this version yet.
+    pub sla: Option<SlaFile>,
+    /// The HTTP API (SPEC 9): checked, not served by this version yet.
+    pub http: Option<HttpFile>,
     /// The escalation gate's rules (`config::escalation`); absent: nobody may escalate.
     pub escalation: Option<super::escalation::EscalationFile>,
     /// Whose Authentication-Results are believed (`config::security`).
@@ -171,4 +172,22 @@ pub struct SmtpFile {
     /// First retry delay; doubles per attempt up to `retry_max_secs` (defaults 30 s, 30 min).
     pub retry_base_secs: Option<Spanned<u64>>,
     pub retry_max_secs: Option<Spanned<u64>>,
+}
+
+/// `[sla]` (SPEC 7): durations such as `"24h"` or `"3d"`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlaFile {
+    pub open_update_every: Option<Spanned<String>>,
+    pub pending_reminder_after: Option<Spanned<String>>,
+    pub auto_close_pending_after: Option<Spanned<String>>,
+}
+
+/// `[http]` (SPEC 10): the API's address and where its bearer token comes from.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpFile {
+    pub listen: Option<Spanned<String>>,
+    pub token_env: Option<Spanned<String>>,
+    pub token_file: Option<Spanned<String>>,
 }

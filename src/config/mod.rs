@@ -2,28 +2,35 @@
 //!
 //! Lookup order: `--config FILE`, `$MAILGATE_CONFIG`, `./mailgate.toml`, built-in defaults.
 //! `$MAILGATE_DATABASE_URL` overrides `database.url` (and `url_env` / `url_file`). Every
-//! mistake is reported with its line.
+//! mistake is reported with its line, all of them in one run (see [`file_parse`]).
 
 mod database;
 mod escalation;
 mod file;
+mod file_parse;
+mod http;
 mod limits;
 mod loopback;
 mod mailbox;
 mod secret;
 mod security;
+mod sla;
 mod smtp;
 
 use std::{collections::HashMap, path::Path};
 
-pub use database::redact_url;
+pub use database::{
+    ACCEPTED_DATABASE_URLS, DatabaseLocation, DatabaseUrlError, database_location, redact_url,
+};
 pub use file::{Role, TlsMode};
+pub use http::HttpSettings;
 pub use limits::{Limits, MAX_MESSAGE_BYTES_CEILING};
 pub use loopback::{LOOPBACK_HOSTS, is_loopback};
 pub use mailbox::MailboxSettings;
 use mailbox::mailbox_settings;
 pub use secret::{Secret, SecretError, SecretSource};
 pub use security::SecuritySettings;
+pub use sla::{SlaSettings, parse_duration, show_duration};
 pub use smtp::{DEFAULT_SMTP_POOL_SIZE, SmtpSettings};
 
 use crate::domain::{AddressPatterns, EmailAddress, Mailbox};
@@ -64,6 +71,10 @@ pub struct Settings {
     /// `[limits]`: the header, address, References and MIME budgets of one mail.
     pub parse_limits: crate::parse::ParseLimits,
     pub import_batch_size: usize,
+    /// `[sla]`, checked; not acted on by this version yet.
+    pub sla: Option<SlaSettings>,
+    /// `[http]`, checked; not served by this version yet.
+    pub http: Option<HttpSettings>,
 }
 
 #[derive(Debug, Clone)]
@@ -107,7 +118,18 @@ pub enum ConfigError {
     },
 }
 
+/// The origin of settings read from no file.
+const BUILT_IN_DEFAULTS: &str = "built-in defaults";
+
 fn render_issues(origin: &str, issues: &[ConfigIssue]) -> String {
+    if origin == BUILT_IN_DEFAULTS {
+        // Without a file, the mistakes are in the environment (MAILGATE_DATABASE_URL).
+        let mut out = format!("{} mistake(s) in the configuration:", issues.len());
+        for i in issues {
+            out.push_str(&format!("\n  {}", i.message));
+        }
+        return out;
+    }
     let mut out = format!("{} mistake(s) in {origin}:", issues.len());
     for i in issues {
         match i.line {
@@ -128,38 +150,51 @@ impl Settings {
                 let local = Path::new("mailgate.toml");
                 local.exists().then(|| local.to_path_buf())
             });
-        let mut settings = match path {
+        let database_override = std::env::var("MAILGATE_DATABASE_URL")
+            .ok()
+            .filter(|url| !url.trim().is_empty());
+        let database_override = database_override.as_deref();
+        match path {
             Some(path) => {
                 let text = std::fs::read_to_string(&path).map_err(|error| ConfigError::Read {
                     path: path.display().to_string(),
                     error,
                 })?;
-                Settings::from_toml(&text, &path.display().to_string())?
+                Settings::parse(&text, &path.display().to_string(), database_override)
             }
-            None => Settings::from_toml("", "built-in defaults")?,
-        };
-        if let Ok(url) = std::env::var("MAILGATE_DATABASE_URL")
-            && !url.trim().is_empty()
-        {
-            settings.database_url = url;
+            None => Settings::parse("", BUILT_IN_DEFAULTS, database_override),
         }
-        Ok(settings)
     }
 
     /// Parses and validates a config text. Collects every mistake rather than stopping at
     /// the first, so `mailgate config check` can list them all.
     pub fn from_toml(text: &str, origin: &str) -> Result<Settings, ConfigError> {
+        Settings::parse(text, origin, None)
+    }
+
+    /// [`Settings::from_toml`], with `$MAILGATE_DATABASE_URL` (when set) in force over the
+    /// file's database URL and checked the same way.
+    fn parse(
+        text: &str,
+        origin: &str,
+        database_override: Option<&str>,
+    ) -> Result<Settings, ConfigError> {
         let invalid = |issues| ConfigError::Invalid {
             origin: origin.to_string(),
             issues,
         };
-        let raw: FileConfig = toml::from_str(text).map_err(|e| {
-            invalid(vec![ConfigIssue {
-                line: e.span().map(|s| line_of(text, s.start)),
-                message: e.message().trim().to_string(),
-            }])
-        })?;
-        let mut issues = Vec::new();
+        let (raw, shape_mistakes) = file_parse::parse_file_config(text);
+        let mut issues: Vec<ConfigIssue> = shape_mistakes
+            .into_iter()
+            .map(|m| ConfigIssue {
+                line: m.span.map(|s| line_of(text, s.start)),
+                message: m.message,
+            })
+            .collect();
+        let Some(raw) = raw else {
+            issues.sort_by_key(|i| i.line.unwrap_or(usize::MAX));
+            return Err(invalid(issues));
+        };
         let mut issue = |span: Option<std::ops::Range<usize>>, message: String| {
             issues.push(ConfigIssue {
                 line: span.map(|s| line_of(text, s.start)),
@@ -258,7 +293,7 @@ impl Settings {
             }
         }
 
-        let database_url = database::database_url(&raw.database, &mut issue);
+        let database_url = database::database_url(&raw.database, database_override, &mut issue);
         let max_message_bytes = limits::message_limit(
             raw.limits.max_message_bytes.as_ref(),
             "limits.max_message_bytes",
@@ -289,6 +324,11 @@ impl Settings {
         let escalation =
             escalation::escalation_rules(raw.escalation.as_ref(), &raw.mailboxes, &mut issue);
         let security = security::security_settings(&raw.security, &mut issue);
+        let sla = raw.sla.as_ref().map(|s| sla::sla_settings(s, &mut issue));
+        let http = raw
+            .http
+            .as_ref()
+            .map(|h| http::http_settings(h, &mut issue));
         if let Some(dmarc) = raw
             .escalation
             .as_ref()
@@ -318,6 +358,8 @@ impl Settings {
         );
 
         let (true, Some(support_address)) = (issues.is_empty(), support_address) else {
+            // Top to bottom, as the file is read; those of no line (the environment) last.
+            issues.sort_by_key(|i| i.line.unwrap_or(usize::MAX));
             return Err(invalid(issues));
         };
         Ok(Settings {
@@ -353,6 +395,8 @@ impl Settings {
             max_automatic_recipients,
             parse_limits,
             import_batch_size,
+            sla,
+            http,
         })
     }
 

@@ -1,5 +1,7 @@
 //! Upgrading a database that holds mail: every migration must keep what is stored.
 
+use std::str::FromStr;
+
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 
 use super::*;

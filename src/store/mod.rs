@@ -12,23 +12,21 @@ mod decisions;
 mod import_checkpoint;
 mod lookup;
 mod mailbox_state;
+mod open;
 mod outbox;
 mod participants;
 mod quarantine;
 mod stored_raw;
 mod tickets;
 
-use std::{str::FromStr, time::Duration};
-
 use anyhow::Context;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::SqlitePool;
 
 pub use apply::{Checkpoint, apply, insert_outbox};
 
 pub use decisions::DecisionRow;
 pub use lookup::{auto_sent_counts, load_snapshot, logged_copy};
+pub use open::{Access, OpenReport};
 pub use outbox::{OutboxFinish, OutboxRow, OutboxUpdate, Refusal, RetryOutcome};
 pub use quarantine::QuarantineRow;
 pub use stored_raw::{RawCodec, RawDecodeError, StoredRaw};
@@ -64,45 +62,9 @@ impl Store {
         Self::open_with(url, Durability::Full).await
     }
 
+    /// [`Store::open`] with the durability of commits chosen.
     pub async fn open_with(url: &str, durability: Durability) -> anyhow::Result<Store> {
-        if url.starts_with("postgres") {
-            anyhow::bail!(
-                "database url {url:?}: PostgreSQL support is not built into this version yet; \
-                 use sqlite://FILE"
-            );
-        }
-        let options = SqliteConnectOptions::from_str(url)
-            .with_context(|| format!("invalid database url {url:?}"))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(match durability {
-                Durability::Full => SqliteSynchronous::Full,
-                Durability::Import => SqliteSynchronous::Normal,
-            })
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(30))
-            .pragma("cache_size", "-16000")
-            .page_size(32768)
-            .pragma("temp_store", "memory")
-            // 32 KB pages: a compressed mail (typically 1–10 KB) fits one page without an
-            // overflow chain, and the WAL is written in few, large frames (measured faster
-            // than 16 and 64 KB with `bench import`). The background checkpointer keeps the
-            // WAL short; SQLite's own checkpoint at 4096 pages (128 MB) is the fallback.
-            .pragma("wal_autocheckpoint", "4096")
-            .pragma("journal_size_limit", "67108864");
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            // A local file needs no liveness ping before every use.
-            .test_before_acquire(false)
-            .connect_with(options)
-            .await
-            .with_context(|| format!("cannot open database {url}"))?;
-        let store = Store {
-            pool,
-            checkpoint_signal: Default::default(),
-        };
-        store.migrate().await?;
-        Ok(store)
+        Ok(Self::open_as(url, durability, Access::Create).await?.0)
     }
 
     pub async fn migrate(&self) -> anyhow::Result<()> {

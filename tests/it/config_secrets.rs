@@ -86,11 +86,14 @@ fn database_url_from_url_env_or_url_file_is_shown_redacted() {
         }
         cmd.output().unwrap()
     };
+    // PostgreSQL is not supported by this version yet: refused as `run` refuses it, and the
+    // refusal shows the URL redacted.
     let out = check(&[]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(!text(&out).contains(password), "{}", text(&out));
     assert!(
-        text(&out).contains("database      postgres://mg:[redacted]@db.example/mg"),
+        text(&out)
+            .contains("\"postgres://mg:[redacted]@db.example/mg\": PostgreSQL is not supported"),
         "{}",
         text(&out)
     );
@@ -98,7 +101,7 @@ fn database_url_from_url_env_or_url_file_is_shown_redacted() {
     // MAILGATE_DATABASE_URL still overrides, and is redacted just the same.
     let other = "postgres://ops:Env-pw-55x@db2.example/mg";
     let out = check(&[("MAILGATE_DATABASE_URL", other)]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(!text(&out).contains("Env-pw-55x"), "{}", text(&out));
     assert!(
         text(&out).contains("postgres://ops:[redacted]@db2.example/mg"),
@@ -122,7 +125,7 @@ fn database_url_from_url_env_or_url_file_is_shown_redacted() {
         file.display().to_string()
     ));
     let out = check(&[]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(!text(&out).contains(password), "{}", text(&out));
     assert!(
         text(&out).contains("[redacted]@db.example"),

@@ -9,7 +9,6 @@ use clap::Args;
 use serde::Serialize;
 
 use super::super::output::{print_json, safe};
-use super::parse_status;
 use crate::config::Settings;
 use crate::domain::{Priority, Status, TicketRef};
 use crate::outbox::enqueue::{
@@ -26,6 +25,7 @@ use crate::store::agent::{
 #[derive(Debug, Args)]
 pub struct ReplyArgs {
     /// The ticket reference, e.g. SUP-42.
+    #[arg(value_name = "REF")]
     pub reference: String,
     /// The reply text.
     #[arg(
@@ -37,38 +37,41 @@ pub struct ReplyArgs {
     /// A file with the reply text (- for standard input).
     #[arg(long, value_name = "FILE")]
     pub body_file: Option<PathBuf>,
-    /// Also set the status (pending, resolved, closed, open).
-    #[arg(long, value_parser = parse_status)]
+    /// Also set the status.
+    #[arg(long, value_enum, ignore_case = true)]
     pub status: Option<Status>,
+    /// Print the change as one JSON object.
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct SetStatusArgs {
+    /// The ticket reference, e.g. SUP-42.
+    #[arg(value_name = "REF")]
     pub reference: String,
-    /// pending, resolved, closed or open.
-    #[arg(value_parser = parse_status)]
+    /// The new status.
+    #[arg(value_enum, ignore_case = true)]
     pub status: Status,
     /// A note for the customer; required to resolve a critical ticket (what was verified).
     #[arg(long)]
     pub note: Option<String>,
+    /// Print the change as one JSON object.
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct SetPriorityArgs {
+    /// The ticket reference, e.g. SUP-42.
+    #[arg(value_name = "REF")]
     pub reference: String,
-    /// low, normal, high or critical.
-    #[arg(value_parser = parse_priority)]
+    /// The new priority; critical alerts every technician.
+    #[arg(value_enum, ignore_case = true)]
     pub priority: Priority,
+    /// Print the change as one JSON object.
     #[arg(long)]
     pub json: bool,
-}
-
-fn parse_priority(s: &str) -> Result<Priority, String> {
-    s.parse::<Priority>().map_err(|e| e.to_string())
 }
 
 #[derive(Serialize)]
