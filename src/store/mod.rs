@@ -11,6 +11,7 @@ mod checkpointer;
 mod decisions;
 mod lookup;
 mod mailbox_state;
+mod outbound_attachments;
 mod outbox;
 mod quarantine;
 mod stored_raw;
@@ -27,6 +28,7 @@ pub use apply::{Checkpoint, apply, insert_outbox};
 
 pub use decisions::DecisionRow;
 pub use lookup::{auto_sent_counts, load_snapshot, logged_copy};
+pub use outbound_attachments::store_outbound_files;
 pub use outbox::{OutboxFinish, OutboxRow, OutboxUpdate, Refusal, RetryOutcome};
 pub use quarantine::QuarantineRow;
 pub use stored_raw::{RawCodec, RawDecodeError, StoredRaw};
