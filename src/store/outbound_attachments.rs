@@ -13,7 +13,8 @@ use super::{Store, Tx};
 
 /// What an agent's relayed mail sent, on its ticket: the relay's rows carry the agent's files
 /// (not their signature images, at most `max_files_bytes`), and an outbound message (the text
-/// the customers read, with those files) records it, as `tickets reply` does.
+/// the customers read, with exactly those files) records it, as `tickets reply` does. A relay
+/// without files stores no outbound message (the agent's own mail is on the ticket).
 pub async fn record_relay(
     tx: &mut Tx,
     t: &AgentTicket,
@@ -33,6 +34,10 @@ pub async fn record_relay(
             reason = %l.reason,
             "an agent's file is not relayed"
         );
+    }
+    if files.is_empty() {
+        // Text only: the agent's stored mail and the outbox row say what was sent, as before.
+        return Ok(());
     }
     insert_outbound(
         tx,
