@@ -2,6 +2,7 @@
 //! commands `tickets reply`, `set-status`, `set-priority` (in [`agent`]).
 
 mod agent;
+mod attach;
 
 use clap::{Args, Subcommand};
 use serde::Serialize;

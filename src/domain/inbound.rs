@@ -133,6 +133,10 @@ pub struct Attachment {
     pub sha256: String,
     #[serde(skip)]
     pub content: Vec<u8>,
+    /// An image shown inside the mail's text (a signature logo): referenced by `cid:` from
+    /// its HTML, or a small inline image. Kept on the ticket, never relayed as a file.
+    #[serde(skip)]
+    pub embedded: bool,
 }
 
 impl std::fmt::Debug for Attachment {
@@ -142,6 +146,7 @@ impl std::fmt::Debug for Attachment {
             .field("content_type", &self.content_type)
             .field("size", &self.size)
             .field("sha256", &self.sha256)
+            .field("embedded", &self.embedded)
             .finish()
     }
 }

@@ -8,17 +8,21 @@
 //! block that names the agent (their name, first name or address) at the end. The relay is
 //! never made for machine mail (bounces, auto-replies) and never for mail that leaves nothing
 //! to say. Recipients are those of an `agent_reply` (requester, Cc, primary contact; never
-//! staff, see `recipients`), In-Reply-To the newest customer mail of the ticket.
+//! staff, see `recipients`), In-Reply-To the newest customer mail of the ticket. The agent's
+//! files go with it, never the images of their signature (see `super::attachments`).
 
 use crate::domain::{AddressPatterns, Classification, EmailAddress, InboundEmail};
 
 /// An agent's mail that is to be relayed to the ticket's customers.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AgentRelay {
     pub ticket: i64,
     pub agent: EmailAddress,
     /// What the customer reads (see [`relay_body`]).
     pub body: String,
+    /// The agent's files, signature images included: which are sent is decided with the size
+    /// limit when the relay is enqueued (`super::attachments::relayed`).
+    pub attachments: Vec<crate::domain::Attachment>,
 }
 
 /// The sign-off block looked at: at most this many lines at the end of the text.
@@ -43,6 +47,7 @@ pub fn agent_relay(
         ticket,
         agent: agent.clone(),
         body,
+        attachments: email.attachments.clone(),
     })
 }
 

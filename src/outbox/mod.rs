@@ -12,13 +12,15 @@
 //! - [`agent_mail`]: which agent mail is relayed to the customers, and what of it.
 //! - [`escalation_mail`]: the refusal / confirmation of an escalation, to its tier-1 sender.
 //! - [`intl`]: non-ASCII addresses: A-labels, SMTPUTF8 or a refusal, per recipient (pure).
-//! - [`render`]: an outbox row → the RFC 5322 message bytes (pure).
+//! - [`render`]: an outbox row → the RFC 5322 message bytes (pure); [`attachments`]: the files
+//!   a mail carries (which of an agent's are relayed, `multipart/mixed`).
 //! - [`sender`]: the sender task of `mailgate run` (claim, send, record, retry);
 //!   [`smtp`]: its pooled SMTP connections.
 //!
 //! The SMTP sender, the outbox table and the templates build on these functions.
 
 pub mod agent_mail;
+pub mod attachments;
 pub mod enqueue;
 pub mod escalation_mail;
 pub mod headers;

@@ -6,7 +6,8 @@
 //! Auto-Submitted from the row, `X-Auto-Response-Suppress: All`. Then `MIME-Version: 1.0` and
 //! the body: `text/plain; charset=utf-8` in quoted-printable, or `multipart/alternative` with a
 //! quoted-printable HTML part too when the row has `body_html`. The multipart boundary is
-//! derived from the Message-ID, so a row renders to the same bytes on every attempt.
+//! derived from the Message-ID, so a row renders to the same bytes on every attempt. A row
+//! with files ([`render_with_files`]) is `multipart/mixed`: that body first, then the files.
 //!
 //! Addresses go in the form the server can take ([`super::intl`]): a non-ASCII domain as its
 //! A-label; a non-ASCII local part as UTF-8 when the server offers SMTPUTF8 (the header is then
@@ -21,6 +22,7 @@ use crate::domain::{EmailAddress, Mailbox, MessageId, TicketRef};
 use crate::reply_token::ReplyTokens;
 use crate::store::OutboxRow;
 
+use super::attachments::{OutgoingAttachment, mixed_body};
 use super::headers::{AutoSubmitted, OutgoingHeaders, reply_to_address};
 use super::intl::{address_form, own_address_form};
 use super::subject::sanitise;
@@ -64,11 +66,31 @@ pub fn recipients(row: &OutboxRow) -> Result<Vec<EmailAddress>, RenderError> {
 
 /// The message bytes of `row` (CRLF line ends throughout).
 pub fn render(row: &OutboxRow, ctx: RenderContext<'_>) -> Result<Vec<u8>, RenderError> {
+    render_with_files(row, &[], ctx)
+}
+
+/// [`render`] with `files` attached: the text (or text and HTML) first, then each file
+/// (`multipart/mixed`, see [`super::attachments`]). Without files the mail is as [`render`]'s.
+pub fn render_with_files(
+    row: &OutboxRow,
+    files: &[OutgoingAttachment],
+    ctx: RenderContext<'_>,
+) -> Result<Vec<u8>, RenderError> {
     let headers = headers(row, ctx)?;
     let mut out = headers.render().into_bytes();
     out.extend_from_slice(b"MIME-Version: 1.0\r\n");
     let text = text_part(ContentType::TEXT_PLAIN, &row.body_text);
-    match row.body_html.as_deref().filter(|h| !h.trim().is_empty()) {
+    let html = row.body_html.as_deref().filter(|h| !h.trim().is_empty());
+    if !files.is_empty() {
+        let entity = match html {
+            None => text.formatted(),
+            Some(html) => alternative(&headers.message_id, text, html).formatted(),
+        };
+        let boundary = boundary("mailgate-mix", &headers.message_id);
+        out.extend_from_slice(&mixed_body(&entity, files, &boundary));
+        return Ok(out);
+    }
+    match html {
         None => {
             // Not `formatted()`: that adds a line break after the body, which only a
             // multipart's boundary needs.
@@ -80,14 +102,17 @@ pub fn render(row: &OutboxRow, ctx: RenderContext<'_>) -> Result<Vec<u8>, Render
             }
         }
         Some(html) => {
-            let body = MultiPart::alternative()
-                .boundary(boundary(&headers.message_id))
-                .singlepart(text)
-                .singlepart(text_part(ContentType::TEXT_HTML, html));
-            out.extend_from_slice(&body.formatted());
+            out.extend_from_slice(&alternative(&headers.message_id, text, html).formatted());
         }
     }
     Ok(out)
+}
+
+fn alternative(message_id: &MessageId, text: SinglePart, html: &str) -> MultiPart {
+    MultiPart::alternative()
+        .boundary(boundary("mailgate-alt", message_id))
+        .singlepart(text)
+        .singlepart(text_part(ContentType::TEXT_HTML, html))
 }
 
 /// The header set of `row`.
@@ -150,9 +175,9 @@ fn text_part(content_type: ContentType, text: &str) -> SinglePart {
 }
 
 /// Unique per mail (a hash of its Message-ID, which no body quotes) and stable per row.
-fn boundary(message_id: &MessageId) -> String {
+fn boundary(kind: &str, message_id: &MessageId) -> String {
     let digest = Sha256::digest(message_id.as_str().as_bytes());
-    format!("mailgate-alt-{}", hex::encode(&digest[..12]))
+    format!("{kind}-{}", hex::encode(&digest[..12]))
 }
 
 #[cfg(test)]
@@ -305,6 +330,49 @@ mod tests {
         assert_eq!(
             m.header("Auto-Submitted").unwrap().as_text(),
             Some("auto-generated")
+        );
+    }
+
+    #[test]
+    fn files_make_multipart_mixed_with_the_text_first() {
+        let pdf = b"%PDF-1.4\n\x00\xff binary \r\n end".to_vec();
+        let files = [OutgoingAttachment {
+            filename: "Lösung.pdf".into(),
+            content_type: "application/pdf".into(),
+            content: pdf.clone(),
+        }];
+        let support = support();
+        let ctx = RenderContext {
+            support: &support,
+            reply_tokens: None,
+            prefix: "SUP",
+            smtputf8: false,
+        };
+        for html in [None, Some("<p>Hallo <b>Jane</b></p>".to_string())] {
+            let mut r = row();
+            r.body_html = html.clone();
+            let bytes = render_with_files(&r, &files, ctx).unwrap();
+            assert!(bytes.is_ascii());
+            assert_eq!(bytes, render_with_files(&r, &files, ctx).unwrap(), "stable");
+            let m = MessageParser::default().parse(&bytes).unwrap();
+            assert_eq!(
+                m.content_type().map(|c| (c.ctype(), c.subtype())),
+                Some(("multipart", Some("mixed")))
+            );
+            assert_eq!(m.message_id(), Some("SUP-12.n1.abc@example.test"));
+            assert!(m.body_text(0).unwrap().contains("wir kümmern uns darum."));
+            if html.is_some() {
+                assert!(m.body_html(0).unwrap().contains("<b>Jane</b>"));
+            }
+            let attachment = m.attachment(0).unwrap();
+            assert_eq!(attachment.attachment_name(), Some("Lösung.pdf"));
+            assert_eq!(attachment.contents(), pdf.as_slice());
+            assert_eq!(m.attachment_count(), 1);
+        }
+        // No files: exactly the plain rendering.
+        assert_eq!(
+            render_with_files(&row(), &[], ctx).unwrap(),
+            render(&row(), ctx).unwrap()
         );
     }
 

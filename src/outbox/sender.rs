@@ -48,8 +48,9 @@ use crate::domain::Mailbox;
 use crate::reply_token::ReplyTokens;
 use crate::store::{OutboxFinish, OutboxRow, OutboxUpdate, Refusal, Store};
 
+use super::attachments::OutgoingAttachment;
 use super::intl::{envelope_address, own_address_form};
-use super::render::{RenderContext, render};
+use super::render::{RenderContext, render_with_files};
 use super::smtp::{SendError, SmtpPool};
 
 /// How often an idle sender looks for due rows.
@@ -298,8 +299,19 @@ impl OutboxSender {
             prefix: &self.prefix,
             smtputf8: false,
         };
+        // The files it carries (issue 18 item 11); a database hiccup is retried like SMTP's.
+        let files = match self.store.outbox_files(&row.message_id).await {
+            Ok(files) => files,
+            Err(e) => {
+                let update = OutboxUpdate::RetryAt {
+                    at: unix_now() + 1,
+                    error: format!("reading the files of the mail: {e:#}"),
+                };
+                return (delivered, refused, update);
+            }
+        };
         // Rendered once up front so a row that cannot become a mail fails without a connection.
-        let bytes = match render(row, ctx) {
+        let bytes = match render_with_files(row, &files, ctx) {
             Ok(bytes) => bytes,
             Err(e) => {
                 let update = OutboxUpdate::Failed {
@@ -311,7 +323,14 @@ impl OutboxSender {
         };
         let result = tokio::time::timeout(
             self.mail_deadline,
-            self.deliver(row, bytes, ctx, &pending, &mut delivered, &mut refused),
+            self.deliver(
+                row,
+                (bytes, &files),
+                ctx,
+                &pending,
+                &mut delivered,
+                &mut refused,
+            ),
         )
         .await;
         let (remaining, temporary) = match result {
@@ -375,7 +394,7 @@ impl OutboxSender {
     async fn deliver(
         &self,
         row: &OutboxRow,
-        mut bytes: Vec<u8>,
+        (mut bytes, files): (Vec<u8>, &[OutgoingAttachment]),
         ctx: RenderContext<'_>,
         pending: &[String],
         delivered: &mut Vec<String>,
@@ -392,7 +411,7 @@ impl OutboxSender {
                 }
             }
             if smtputf8 {
-                match render(row, RenderContext { smtputf8, ..ctx }) {
+                match render_with_files(row, files, RenderContext { smtputf8, ..ctx }) {
                     Ok(utf8) => bytes = utf8,
                     Err(e) => return (pending.to_vec(), Some(e.to_string())),
                 }

@@ -21,13 +21,45 @@ const MAX_EXTENSION_BYTES: usize = 16;
 /// The attachments of `message`, in MIME order. Attachments of attached messages stay inside
 /// their `.eml`.
 pub(super) fn attachments(message: &Message<'_>) -> Vec<Attachment> {
+    let html: Vec<String> = message
+        .parts
+        .iter()
+        .filter_map(|p| match &p.body {
+            PartType::Html(text) => Some(text.to_ascii_lowercase()),
+            _ => None,
+        })
+        .collect();
     message
         .attachments()
-        .filter_map(|part| attachment(message, part))
+        .filter_map(|part| attachment(message, part, &html))
         .collect()
 }
 
-fn attachment(message: &Message<'_>, part: &MessagePart<'_>) -> Option<Attachment> {
+/// Inline images at most this large are taken for part of the text (a logo, a signature).
+pub const SMALL_INLINE_IMAGE_BYTES: usize = 32 * 1024;
+
+/// An image shown inside the text rather than a file sent: referenced by `cid:` from the HTML
+/// of the mail, or a small image not marked as an attachment.
+fn is_embedded(part: &MessagePart<'_>, content_type: &str, size: usize, html: &[String]) -> bool {
+    if !content_type.starts_with("image/") {
+        return false;
+    }
+    let referenced = part.content_id().is_some_and(|id| {
+        let id = id.trim().trim_start_matches('<').trim_end_matches('>');
+        let needle = format!("cid:{}", id.to_ascii_lowercase());
+        !id.is_empty() && html.iter().any(|h| h.contains(&needle))
+    });
+    let marked_attachment = part
+        .content_disposition()
+        .is_some_and(|d| d.is_attachment());
+    referenced || (!marked_attachment && size <= SMALL_INLINE_IMAGE_BYTES)
+}
+
+fn attachment(
+    message: &Message<'_>,
+    part: &MessagePart<'_>,
+    html: &[String],
+) -> Option<Attachment> {
     let (content, default_type): (Cow<'_, [u8]>, &str) = match &part.body {
         PartType::Binary(bytes) | PartType::InlineBinary(bytes) => {
             (Cow::Borrowed(bytes.as_ref()), "application/octet-stream")
@@ -63,6 +95,7 @@ fn attachment(message: &Message<'_>, part: &MessagePart<'_>) -> Option<Attachmen
     };
 
     Some(Attachment {
+        embedded: is_embedded(part, &content_type, content.len(), html),
         filename,
         size: content.len(),
         sha256: hex::encode(Sha256::digest(&content)),
@@ -276,5 +309,44 @@ mod tests {
             "attachment"
         );
         assert_eq!(sanitise_filename_for("a.bin", "application/pdf"), "a.bin");
+    }
+
+    #[test]
+    fn signature_images_are_embedded_files_are_not() {
+        let big = "QUJD".repeat(SMALL_INLINE_IMAGE_BYTES / 3 + 10);
+        let raw = format!(
+            "From: ann@agents.example.test\r\nSubject: x\r\nMIME-Version: 1.0\r\n\
+             Content-Type: multipart/mixed; boundary=M\r\n\r\n--M\r\n\
+             Content-Type: multipart/related; boundary=R\r\n\r\n--R\r\n\
+             Content-Type: text/html\r\n\r\n<p>Hi</p><img src=\"cid:Logo@x\">\r\n--R\r\n\
+             Content-Type: image/png; name=big-logo.png\r\nContent-ID: <logo@x>\r\n\
+             Content-Disposition: inline\r\nContent-Transfer-Encoding: base64\r\n\r\n{big}\r\n\
+             --R--\r\n--M\r\n\
+             Content-Type: image/gif; name=tiny.gif\r\nContent-Transfer-Encoding: base64\r\n\r\n\
+             R0lGODlhAQABAAAAACw=\r\n--M\r\n\
+             Content-Type: image/png; name=screenshot.png\r\nContent-Disposition: attachment\r\n\
+             Content-Transfer-Encoding: base64\r\n\r\nQUJD\r\n--M\r\n\
+             Content-Type: image/jpeg; name=photo.jpg\r\nContent-Disposition: inline\r\n\
+             Content-Transfer-Encoding: base64\r\n\r\n{big}\r\n--M\r\n\
+             Content-Type: application/pdf; name=a.pdf\r\nContent-Disposition: inline\r\n\
+             Content-Transfer-Encoding: base64\r\n\r\nJVBERg==\r\n--M--\r\n"
+        );
+        let message = mail_parser::MessageParser::default()
+            .parse(raw.as_bytes())
+            .unwrap();
+        let found: Vec<(String, bool)> = attachments(&message)
+            .into_iter()
+            .map(|a| (a.filename, a.embedded))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("big-logo.png".to_string(), true),
+                ("tiny.gif".to_string(), true),
+                ("screenshot.png".to_string(), false),
+                ("photo.jpg".to_string(), false),
+                ("a.pdf".to_string(), false),
+            ]
+        );
     }
 }

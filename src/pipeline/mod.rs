@@ -230,7 +230,11 @@ impl Pipeline {
             && let Some(settings) = self.plan_context(now).notify
         {
             let prefix = &self.settings.tickets.prefix;
-            crate::store::agent::relay_agent_mail(&mut tx, relays, &settings, prefix, now).await?;
+            let max_files = self.settings.max_message_bytes;
+            crate::store::agent::relay_agent_mail(
+                &mut tx, relays, &settings, prefix, max_files, now,
+            )
+            .await?;
         }
         let applied = started.elapsed();
         tx.commit().await.context("committing a batch")?;

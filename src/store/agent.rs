@@ -127,13 +127,15 @@ pub async fn load_agent_ticket(tx: &mut Tx, number: i64) -> anyhow::Result<Optio
 
 /// Relays the agents' mail of a batch (SPEC 6), inside the batch's transaction once its
 /// messages and participants are stored: one `agent_reply` per relay, from the support address
-/// to the ticket's customers (never staff), In-Reply-To the newest customer mail. Returns how
-/// many rows were enqueued.
+/// to the ticket's customers (never staff), In-Reply-To the newest customer mail, with the
+/// agent's files (at most `max_files_bytes`), stored on the ticket as an outbound message.
+/// Returns how many rows were enqueued.
 pub async fn relay_agent_mail(
     tx: &mut Tx,
     relays: Vec<crate::outbox::agent_mail::AgentRelay>,
     settings: &crate::outbox::enqueue::EnqueueSettings<'_>,
     prefix: &str,
+    max_files_bytes: usize,
     now: i64,
 ) -> anyhow::Result<usize> {
     use crate::outbox::enqueue::{Change, Notification, SentCounts, TicketInfo, enqueue};
@@ -156,7 +158,9 @@ pub async fn relay_agent_mail(
                 priority: t.priority,
                 requester: t.requester.clone(),
             },
-            change: Change::AgentReply { body: relay.body },
+            change: Change::AgentReply {
+                body: relay.body.clone(),
+            },
             participants: &t.participants,
             answering: t.latest_customer.as_ref(),
             thread: &t.thread,
@@ -164,6 +168,8 @@ pub async fn relay_agent_mail(
         };
         let rows = enqueue(&n, &SentCounts::new(), settings, &mut nonce);
         super::insert_outbox(tx, &rows).await?;
+        super::outbound_attachments::record_relay(tx, &t, &relay, &rows, settings, max_files_bytes)
+            .await?;
         touch_agent(tx, t.number, now).await?;
         enqueued += rows.len();
     }

@@ -173,7 +173,8 @@ impl Store {
     }
 
     /// The content of a message's attachment, read from the stored mail (mailgate keeps each
-    /// received mail once; attachments are parts of it). Checked against the SHA-256 recorded
+    /// received mail once; attachments are parts of it), or for a file mailgate sent, from
+    /// `outbound_attachment_contents`. Checked against the SHA-256 recorded
     /// when the mail arrived, so what is returned is exactly what was received.
     pub async fn attachment_content(
         &self,
@@ -192,7 +193,18 @@ impl Store {
         let Some((sha256, raw, codec)) = row else {
             anyhow::bail!("message {message_id} has no attachment at position {position}");
         };
-        let raw = raw.with_context(|| format!("message {message_id} has no stored mail"))?;
+        let Some(raw) = raw else {
+            // A file mailgate sent (issue 18 item 11): stored by its SHA-256.
+            let sent: Option<(Vec<u8>,)> = sqlx::query_as(
+                "SELECT content FROM outbound_attachment_contents WHERE sha256 = ?1",
+            )
+            .bind(&sha256)
+            .fetch_optional(self.pool())
+            .await?;
+            return sent
+                .map(|(content,)| content)
+                .with_context(|| format!("message {message_id} has no stored mail"));
+        };
         let raw = StoredRaw::decode(&codec, raw)
             .with_context(|| format!("reading the stored mail {message_id}"))?;
         let email = crate::parse::parse_stored(&raw)

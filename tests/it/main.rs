@@ -3,6 +3,7 @@
 //! `fixtures/cases/` and the sample archive `fixtures/sample-archive.mbox`.
 
 mod atomicity;
+mod attachments;
 mod bounces;
 mod cli;
 mod closed_stdout;

@@ -40,6 +40,9 @@ pub struct ReplyArgs {
     /// Also set the status.
     #[arg(long, value_enum, ignore_case = true)]
     pub status: Option<Status>,
+    /// Send this file with the reply (repeatable; at most limits.max_message_bytes in total).
+    #[arg(long, value_name = "FILE")]
+    pub attach: Vec<PathBuf>,
     /// Print the change as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -227,6 +230,7 @@ pub async fn reply(args: ReplyArgs, settings: &Settings, store: &Store) -> anyho
     let prefix = &settings.tickets.prefix;
     let r = TicketRef::parse(&args.reference, prefix)?;
     let body = read_body(&args)?;
+    let files = super::attach::read_files(&args.attach, settings.max_message_bytes)?;
     let outgoing = Outgoing::new(settings);
     let es = outgoing.settings(settings);
     let now = crate::pipeline::now();
@@ -283,6 +287,7 @@ pub async fn reply(args: ReplyArgs, settings: &Settings, store: &Store) -> anyho
     )
     .await?;
     crate::store::insert_outbox(&mut tx, &rows).await?;
+    crate::store::store_outbound_files(&mut tx, &files, &rows, Some(&stored_id)).await?;
     touch_agent(&mut tx, r.number(), now).await?;
     tx.commit().await.context("committing the reply")?;
     report(
@@ -292,7 +297,18 @@ pub async fn reply(args: ReplyArgs, settings: &Settings, store: &Store) -> anyho
         &rows,
         args.json,
         "reply stored",
-    )
+    )?;
+    if !args.json {
+        for f in &files {
+            println!(
+                "  attached {} ({}, {} bytes)",
+                safe(&f.filename),
+                f.content_type,
+                f.size()
+            );
+        }
+    }
+    Ok(())
 }
 
 pub async fn set_status(

@@ -80,6 +80,7 @@ fn odd_input_never_panics() {
             size: input.len(),
             sha256: String::new(),
             content: input.as_bytes().to_vec(),
+            embedded: false,
         }];
         let _ = find_forwarded(&mail);
     }

@@ -354,6 +354,7 @@ fn an_attachment_that_does_not_parse_falls_back_to_the_text() {
         size: 0,
         sha256: String::new(),
         content: Vec::new(),
+        embedded: false,
     }];
     let original = find_forwarded(&mail).unwrap();
     assert_eq!(original.form, ForwardForm::InlineOutlook);
