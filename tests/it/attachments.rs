@@ -239,8 +239,9 @@ fn tickets_reply_attach_refuses_bad_files_and_stores_contents_once() {
             .contains("attached Überblick.log (text/plain, 14 bytes)"),
         "{run}"
     );
-    // The same report again: a second mail, the content still stored once.
-    app.run(&[
+    // The same report again: a second mail, the content still stored once; `--json` lists
+    // what was attached.
+    let again = app.ok_json(&[
         "tickets",
         "reply",
         "SUP-1",
@@ -248,8 +249,13 @@ fn tickets_reply_attach_refuses_bad_files_and_stores_contents_once() {
         "Again.",
         "--attach",
         &path(&report),
-    ])
-    .expect_success();
+        "--json",
+    ]);
+    let attached = items(&again, "attachments");
+    assert_eq!(attached.len(), 1, "{again:#}");
+    assert_eq!(str_of(&attached[0], "filename"), "report.pdf");
+    assert_eq!(str_of(&attached[0], "content_type"), "application/pdf");
+    assert!(u64_of(&attached[0], "size") > 0, "{again:#}");
     let show = app.show("SUP-1");
     let sent = outbound_files(&show);
     let names: Vec<Vec<&str>> = sent

@@ -85,6 +85,15 @@ struct ChangeJson {
     /// The outbound message stored on the ticket (replies).
     message_id: Option<String>,
     notifications: Vec<QueuedJson>,
+    /// The files sent with a reply (`tickets reply --attach`); empty otherwise.
+    attachments: Vec<AttachedJson>,
+}
+
+#[derive(Serialize, Clone)]
+struct AttachedJson {
+    filename: String,
+    content_type: String,
+    size: usize,
 }
 
 #[derive(Serialize)]
@@ -290,25 +299,22 @@ pub async fn reply(args: ReplyArgs, settings: &Settings, store: &Store) -> anyho
     crate::store::store_outbound_files(&mut tx, &files, &rows, Some(&stored_id)).await?;
     touch_agent(&mut tx, r.number(), now).await?;
     tx.commit().await.context("committing the reply")?;
+    let attached: Vec<AttachedJson> = files
+        .iter()
+        .map(|f| AttachedJson {
+            filename: f.filename.clone(),
+            content_type: f.content_type.to_string(),
+            size: f.size(),
+        })
+        .collect();
     report(
         &t,
         &r,
         Some(stored_id.to_string()),
         &rows,
-        args.json,
+        (args.json, &attached),
         "reply stored",
-    )?;
-    if !args.json {
-        for f in &files {
-            println!(
-                "  attached {} ({}, {} bytes)",
-                safe(&f.filename),
-                f.content_type,
-                f.size()
-            );
-        }
-    }
-    Ok(())
+    )
 }
 
 pub async fn set_status(
@@ -388,7 +394,7 @@ pub async fn set_status(
         &r,
         None,
         &rows,
-        args.json,
+        (args.json, &[]),
         &format!("status {old} → {}", args.status),
     )
 }
@@ -437,7 +443,7 @@ pub async fn set_priority(
         &r,
         None,
         &rows,
-        args.json,
+        (args.json, &[]),
         &format!("priority {old} → {}", args.priority),
     )
 }
@@ -447,7 +453,7 @@ fn report(
     r: &TicketRef,
     message_id: Option<String>,
     rows: &[NewOutboxRow],
-    json: bool,
+    (json, attached): (bool, &[AttachedJson]),
     what: &str,
 ) -> anyhow::Result<()> {
     let queued: Vec<QueuedJson> = rows
@@ -467,6 +473,7 @@ fn report(
             priority: t.priority.as_str().to_string(),
             message_id,
             notifications: queued,
+            attachments: attached.to_vec(),
         });
     }
     println!("{r}: {what} (status {}, priority {})", t.status, t.priority);
@@ -483,6 +490,14 @@ fn report(
                 safe(&reason)
             ),
         }
+    }
+    for a in attached {
+        println!(
+            "  attached {} ({}, {} bytes)",
+            safe(&a.filename),
+            a.content_type,
+            a.size
+        );
     }
     Ok(())
 }
