@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, exactly as CI runs it (.ci/run calls this script).
 # Formatting, lints, unit tests, golden fixture tests and the integration tests that drive the
-# real binary. Builds with --locked: Cargo.lock is the source of truth.
+# real binary. Builds with --locked: Cargo.lock is the source of truth. The whole Cargo workspace
+# (--workspace): the product crate `mailgate`, `crates/mailgate-bench` and
+# `crates/mailgate-test-support`.
 #
 # The integration tests of the IMAP/SMTP side need the project's test mail stack (Dovecot +
 # Postfix on 127.0.0.1, scripts/mailstack.sh, docs/mailstack.md). Before `cargo test` this script
@@ -19,8 +21,8 @@ cd "$(dirname "$0")/.."
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 
-echo "== cargo clippy (all targets, warnings are errors)"
-cargo clippy --locked --all-targets -- -D warnings
+echo "== cargo clippy (whole workspace, all targets, warnings are errors)"
+cargo clippy --locked --workspace --all-targets -- -D warnings
 
 echo "== GNU time (the hostile-mail test measures peak memory with it)"
 if [[ ! -x /usr/bin/time ]]; then
@@ -39,6 +41,6 @@ else
     scripts/mailstack.sh start
 fi
 
-echo "== cargo test"
-cargo test --locked --all-targets 2>&1 | tee target/test-output.txt
+echo "== cargo test (whole workspace)"
+cargo test --locked --workspace --all-targets 2>&1 | tee target/test-output.txt
 grep -q "test result: ok" target/test-output.txt

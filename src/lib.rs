@@ -52,9 +52,15 @@
 //!   LOGIN at trace level) are never shown.
 //! - [`cli`]: one file per subcommand; `main.rs` only dispatches. [`shutdown`]: SIGINT/SIGTERM
 //!   become a cancellation token; work stops between batches.
-//! - [`bench`](mod@bench): `mailgate bench`, a synthetic archive and throughput / peak-memory figures.
+//! - [`process_memory`]: process-wide memory settings made at start (C heap arenas, huge pages).
+//!
+//! Around this crate, in the same Cargo workspace: `crates/mailgate-bench` (the `mailgate-bench`
+//! binary: synthetic archives, import / IMAP / outbox throughput and peak memory; it uses this
+//! crate's public API) and `crates/mailgate-test-support` (`publish = false`: the test mail
+//! stack's env file, locks, users and an SMTP sender, the synthetic archive generator; used by
+//! `tests/it` and the bench, independent of this crate). The product binary contains no bench
+//! code.
 
-pub mod bench;
 pub mod bounce;
 pub mod classify;
 pub mod cli;
@@ -69,6 +75,7 @@ pub mod logging;
 pub mod outbox;
 pub mod parse;
 pub mod pipeline;
+pub mod process_memory;
 pub mod reply_token;
 pub mod shutdown;
 pub mod store;

@@ -2,7 +2,6 @@
 //! stdout (for people, or JSON with `--json`), logs to stderr. Exit status: 0 success,
 //! 1 error, 2 bad usage (clap's own).
 
-mod bench;
 mod closed_stdout;
 mod config_check;
 mod decisions;
@@ -30,8 +29,8 @@ use crate::store::{Access, Durability, OpenReport, Store};
     name = "mailgate",
     version,
     about = "Email gateway for support desks",
-    after_help = "Developer command: bench (synthetic archives, throughput and peak memory; \
-                  `mailgate bench --help`)."
+    after_help = "Benchmarks (synthetic archives, throughput and peak memory) are a separate \
+                  developer binary: `cargo run --release -p mailgate-bench -- --help`."
 )]
 pub struct Cli {
     /// Config file (else $MAILGATE_CONFIG, else ./mailgate.toml, else built-in defaults).
@@ -72,17 +71,11 @@ pub enum Command {
     /// Configuration: check the file, the secrets it names and the database URL.
     #[command(subcommand)]
     Config(config_check::ConfigCommand),
-    /// Benchmarks: synthetic archives, throughput and peak memory (a developer command).
-    #[command(subcommand, hide = true)]
-    Bench(bench::BenchCommand),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Config(cmd) = &cli.command {
         return config_check::run(cmd, cli.config.as_deref());
-    }
-    if let Command::Bench(cmd) = cli.command {
-        return bench::run(cmd).await;
     }
     let settings = Settings::load(cli.config.as_deref())?;
     if let Command::Import(args) = cli.command {
@@ -107,7 +100,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             report_migrate(&settings.database_url, &opened);
             Ok(())
         }
-        Command::Config(_) | Command::Bench(_) | Command::Import(_) => Ok(()),
+        Command::Config(_) | Command::Import(_) => Ok(()),
     };
     store.close().await;
     result
@@ -140,8 +133,8 @@ fn access(command: &Command) -> Access {
         | Command::Quarantine(_)
         | Command::Outbox(_)
         | Command::Escalations(_) => Access::Existing,
-        // Neither opens the configured database (`bench` makes its own).
-        Command::Config(_) | Command::Bench(_) => Access::Existing,
+        // Does not open the configured database.
+        Command::Config(_) => Access::Existing,
     }
 }
 

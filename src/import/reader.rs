@@ -426,7 +426,7 @@ From c Mon Jan  1 00:00:00 2024\nSubject: 3\n\n3\n";
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("big.mbox");
         let mut file = io::BufWriter::new(std::fs::File::create(&path).unwrap());
-        let stats = crate::bench::write_mbox_of_size(512 << 20, 1, &mut file).unwrap();
+        let stats = mailgate_test_support::write_mbox_of_size(512 << 20, 1, &mut file).unwrap();
         drop(file);
         for _ in 0..3 {
             let started = std::time::Instant::now();
@@ -442,7 +442,7 @@ From c Mon Jan  1 00:00:00 2024\nSubject: 3\n\n3\n";
                  peak RSS {:?} MB",
                 stats.bytes as f64 / 1e6,
                 stats.bytes as f64 / 1e6 / seconds,
-                crate::bench::memory::peak_rss_bytes().map(|b| b >> 20),
+                mailgate_test_support::memory::peak_rss_bytes().map(|b| b >> 20),
             );
         }
     }

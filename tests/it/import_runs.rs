@@ -106,15 +106,7 @@ fn import_stopped_by_sigint(app: &App, mbox: &Path) -> Run {
 fn sigint_stops_an_import_with_130_and_the_rerun_reads_only_the_rest() {
     let app = App::new();
     let mbox = app.dir().join("big.mbox");
-    let messages = GENERATED.to_string();
-    app.run(&[
-        "bench",
-        "generate",
-        "--messages",
-        &messages,
-        mbox.to_str().unwrap(),
-    ])
-    .expect_success();
+    generate_archive(&mbox, GENERATED as usize);
     let url = app.db_url();
 
     // Stopped by SIGINT: exit 130, the summary says where and how to go on.

@@ -18,6 +18,8 @@ mod archives;
 pub use archives::*;
 mod mailstack;
 pub use mailstack::*;
+mod mailstack_imap;
+pub use mailstack_imap::*;
 mod poller;
 pub use poller::*;
 

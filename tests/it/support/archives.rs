@@ -148,3 +148,17 @@ pub fn ticket_summary(tickets: &[Value]) -> Vec<(String, String, String, u64, St
         })
         .collect()
 }
+
+/// Writes the synthetic support archive of `mailgate-bench generate FILE --messages N` (its
+/// default seed, 42) to `path`, with the generator library the benchmark itself calls.
+pub fn generate_archive(path: &Path, messages: usize) -> mailgate_test_support::ArchiveStats {
+    let file = std::fs::File::create(path)
+        .unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
+    let mut out = std::io::BufWriter::new(file);
+    let spec = mailgate_test_support::ArchiveSpec::new(messages, 42);
+    let stats = mailgate_test_support::write_mbox(&spec, &mut out)
+        .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+    std::io::Write::flush(&mut out)
+        .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+    stats
+}

@@ -1,4 +1,5 @@
-//! A deterministic synthetic support-desk archive in mbox format, for `mailgate bench`.
+//! A deterministic synthetic support-desk archive in mbox format, for `mailgate-bench` and the
+//! tests that need a large realistic archive.
 //!
 //! Per message: 2–20 KB (biased small), ~30% replies with In-Reply-To/References and quoted
 //! history (~5% of customer replies carrying their `[SUP-n]` tag), ~10% attachments, ~10%
@@ -9,8 +10,12 @@
 use std::collections::VecDeque;
 use std::io::{self, Write};
 
-use super::corpus::{self, Customer, Rng};
-use super::message::{self, Author, Compose, Generated, Thread};
+mod corpus;
+mod message;
+mod mime;
+
+use corpus::{Customer, Rng};
+use message::{Author, Compose, Generated, Thread};
 
 /// What to generate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -230,7 +235,7 @@ mod tests {
     use mail_parser::{HeaderValue, MessageParser};
 
     use super::*;
-    use crate::import::{Format, open};
+    use mailgate::import::{Format, open};
 
     fn generate(messages: usize, seed: u64) -> (Vec<u8>, ArchiveStats) {
         let mut out = Vec::new();

@@ -1,4 +1,4 @@
-//! `mailgate bench imap`: the IMAP poller against the test mail stack (`scripts/mailstack.sh`),
+//! `mailgate-bench imap`: the IMAP poller against the test mail stack (`scripts/mailstack.sh`),
 //! in-process, exactly as `mailgate run` builds it (TLS, Settings, a SQLite store with full
 //! durability).
 //!
@@ -30,8 +30,6 @@ use events::{Events, stop};
 mod latency;
 mod reference;
 mod report;
-mod smtp;
-pub(crate) mod stack;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -47,19 +45,18 @@ use tokio_util::sync::CancellationToken;
 
 pub use report::{
     BacklogReport, DrainReport, FetchOnlyReport, ImapBenchReport, LatencyReport, PhaseFigures,
-    TargetCheck, percentile,
 };
 
-use crate::bench::{ArchiveSpec, memory};
-use crate::config::{Secret, Settings, TlsMode};
-use crate::imap::acknowledge::{Acknowledgement, Target};
-use crate::imap::connect::{connect, tls_config};
-use crate::imap::session::MailboxSession;
-use crate::imap::{Endpoint, Poller, PollerEvent, UidBatch, batches};
-use crate::store::Store;
+use mailgate::config::{Secret, Settings, TlsMode};
+use mailgate::imap::acknowledge::{Acknowledgement, Target};
+use mailgate::imap::connect::{connect, tls_config};
+use mailgate::imap::session::MailboxSession;
+use mailgate::imap::{Endpoint, Poller, PollerEvent, UidBatch, batches};
+use mailgate::store::Store;
+use mailgate_test_support::{ArchiveSpec, memory};
 
+use crate::stack::{self, Stack};
 use cpu::CpuSample;
-use stack::Stack;
 
 /// The mailbox name in the benchmark's settings (and its decisions' source).
 const MAILBOX: &str = "bench";
@@ -569,4 +566,4 @@ fn progress(line: &str) {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -1,4 +1,4 @@
-//! `mailgate bench outbox`: the outbox drain rate to the test mail stack's Postfix.
+//! `mailgate-bench outbox`: the outbox drain rate to the test mail stack's Postfix.
 //!
 //! Enqueues N rows (one transaction, like a burst of notifications) for a fresh user of the
 //! stack, then drains them with the real [`OutboxSender`] (pooled SMTP, `pool_size` mails in
@@ -13,11 +13,12 @@ use anyhow::Context;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use crate::bench::imap::stack::{Stack, find_script};
-use crate::bench::memory;
-use crate::config::Settings;
-use crate::outbox::sender::OutboxSender;
-use crate::store::Store;
+use mailgate::config::Settings;
+use mailgate::outbox::sender::OutboxSender;
+use mailgate::store::Store;
+use mailgate_test_support::memory;
+
+use crate::stack::{Stack, find_script};
 
 #[derive(Debug, Clone)]
 pub struct OutboxBenchOptions {

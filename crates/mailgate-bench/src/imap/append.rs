@@ -13,10 +13,10 @@ use std::time::Instant;
 use anyhow::Context;
 use tokio::sync::mpsc;
 
-use crate::bench::{ArchiveSpec, ArchiveStats, write_mbox};
-use crate::imap::Endpoint;
-use crate::imap::connect::{ImapSession, connect};
-use crate::import::{Format, open};
+use mailgate::imap::Endpoint;
+use mailgate::imap::connect::{ImapSession, connect};
+use mailgate::import::{Format, open};
+use mailgate_test_support::{ArchiveSpec, ArchiveStats, write_mbox};
 
 /// Messages per MULTIAPPEND command, and bytes after which a command is sent anyway.
 const BATCH_MESSAGES: usize = 100;

@@ -1,6 +1,8 @@
 //! The latency phase of `bench imap`: mails sent over SMTP one at a time to the idle poller,
 //! from the SMTP server's 250 to the commit of their decision.
 
+use mailgate_test_support::smtp::SmtpConnection;
+
 use super::*;
 
 impl Bench<'_> {
@@ -24,11 +26,11 @@ impl Bench<'_> {
                 .unwrap_or(0)
         );
         let prefix = format!("latency-{run_tag}-");
-        let addr = format!("{}:{}", self.stack.host, self.stack.smtp_port);
+        let addr = self.stack.smtp_addr();
         let to = self.user.clone();
         let sender_prefix = prefix.clone();
         let mut sender: JoinHandle<anyhow::Result<Sent>> = tokio::spawn(async move {
-            let mut client = smtp::SmtpClient::connect(&addr).await?;
+            let mut client = SmtpConnection::connect(&addr, "bench.mailgate.test").await?;
             let mut accepted = Vec::with_capacity(n);
             let started = Instant::now();
             for i in 0..n {
@@ -36,7 +38,7 @@ impl Bench<'_> {
                 let from = format!("customer{}@latency.example.test", i % 40);
                 let message = latency_mail(i, &id, &from, &to);
                 client
-                    .send(&from, &to, message.as_bytes())
+                    .send(&from, &[&to], message.as_bytes())
                     .await
                     .with_context(|| format!("sending latency mail {i} to {to}"))?;
                 accepted.push((id, Instant::now()));
