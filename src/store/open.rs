@@ -62,8 +62,8 @@ impl Store {
             .pragma("temp_store", "memory")
             // 32 KB pages: a compressed mail (typically 1–10 KB) fits one page without an
             // overflow chain, and the WAL is written in few, large frames (measured faster
-            // than 16 and 64 KB with `bench import`). The background checkpointer keeps the
-            // WAL short; SQLite's own checkpoint at 4096 pages (128 MB) is the fallback.
+            // than 16 and 64 KB with `mailgate-bench import`). The background checkpointer
+            // keeps the WAL short; SQLite's own checkpoint at 4096 pages (128 MB) is the fallback.
             .pragma("wal_autocheckpoint", "4096")
             .pragma("journal_size_limit", "67108864");
         let pool = SqlitePoolOptions::new()

@@ -2,16 +2,15 @@
 //! in-process, exactly as `mailgate run` builds it (TLS, Settings, a SQLite store with full
 //! durability).
 //!
-//! 1. **Drain**: a synthetic backlog (`bench generate`'s archive, default 10,000 messages) is
-//!    APPENDed to the INBOX of a fresh user (setup, reported but not the figure). A fetch-only
+//! 1. **Drain**: a synthetic backlog (`mailgate-bench generate`'s archive, default 10,000 messages)
+//!    is APPENDed to the INBOX of a fresh user (setup, reported but not the figure). A fetch-only
 //!    pass over it is the ceiling: connect, SELECT, UID SEARCH, then per batch UID FETCH
-//!    RFC822.SIZE and BODY.PEEK[], the bytes discarded. Then the poller drains it (fetch,
-//!    parse, decide, commit, MOVE to `Processed`), timed from its start to its Idle event.
-//!    Then, as a second reference, the drain's IMAP work alone: the same batches fetched on one
-//!    connection while the previous one is MOVEd on a second (as the poller does), from
-//!    `Processed` to a scratch folder.
-//!    Checked: every message handled once, INBOX empty, all of it in `Processed`, one decision
-//!    row per message, as many tickets as `created` decisions.
+//!    RFC822.SIZE and BODY.PEEK[], the bytes discarded. Then the poller drains it (fetch, parse,
+//!    decide, commit, MOVE to `Processed`), timed from its start to its Idle event. Then, as a
+//!    second reference, the drain's IMAP work alone: the same batches fetched on one connection
+//!    while the previous one is MOVEd on a second (as the poller does), from `Processed` to a
+//!    scratch folder. Checked: every message handled once, INBOX empty, all of it in `Processed`,
+//!    one decision row per message, as many tickets as `created` decisions.
 //! 2. **Latency**: with the poller in IDLE, mails are sent over SMTP one at a time; each one's
 //!    latency runs from the SMTP server's 250 after DATA to the poller's commit of its ticket
 //!    (its `Handled` event, matched by Message-ID). Dovecot's own IDLE notify delay (~0.5 s)
@@ -66,7 +65,7 @@ const STALL: Duration = Duration::from_secs(120);
 /// Reconnects after which the figures mean nothing and the run stops.
 const MAX_DISCONNECTS: usize = 3;
 
-/// What `mailgate bench imap` was asked to do.
+/// What `mailgate-bench imap` was asked to do.
 #[derive(Debug, Clone)]
 pub struct ImapBenchOptions {
     /// The stack's state directory (its `env` file has the ports, CA and password).

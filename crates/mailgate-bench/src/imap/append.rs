@@ -1,6 +1,6 @@
-//! Filling the backlog: the synthetic archive of `bench generate` APPENDed into a folder, in
-//! archive order, so UIDs follow the order the mail was written in (replies after the mail
-//! they answer, as in a real mailbox).
+//! Filling the backlog: the synthetic archive of `mailgate-bench generate` APPENDed into a
+//! folder, in archive order, so UIDs follow the order the mail was written in (replies after
+//! the mail they answer, as in a real mailbox).
 //!
 //! One connection, MULTIAPPEND (RFC 3502) with LITERAL+ (RFC 7888) literals: up to
 //! [`BATCH_MESSAGES`] messages per command and one round trip per command. Several connections

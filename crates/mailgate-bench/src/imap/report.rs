@@ -1,4 +1,4 @@
-//! The figures of `mailgate bench imap`, their targets, and the table printed for people
+//! The figures of `mailgate-bench imap`, their targets, and the table printed for people
 //! (`--json` prints the same structure, snake_case fields).
 
 use std::collections::BTreeMap;
@@ -222,7 +222,7 @@ impl ImapBenchReport {
     /// The table for people.
     pub fn print_table(&self) {
         println!(
-            "mailgate bench imap: user {}, IMAP {} (poller and fetch-only), SMTP {}, batch size {}, {} threads",
+            "mailgate-bench imap: user {}, IMAP {} (poller and fetch-only), SMTP {}, batch size {}, {} threads",
             self.user, self.imap_server, self.smtp_server, self.batch_size, self.threads
         );
         if let Some(b) = &self.backlog {
