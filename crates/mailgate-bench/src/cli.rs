@@ -253,3 +253,32 @@ fn print_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
+
+#[cfg(test)]
+mod help_tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    /// `path arg` of every argument, in every subcommand, that `--help` shows without a word.
+    fn undescribed(command: &clap::Command, path: &str, out: &mut Vec<String>) {
+        for arg in command.get_arguments() {
+            let builtin = matches!(arg.get_id().as_str(), "help" | "version");
+            if !builtin && !arg.is_hide_set() && arg.get_help().is_none() {
+                out.push(format!("{path} {}", arg.get_id()));
+            }
+        }
+        for sub in command.get_subcommands() {
+            undescribed(sub, &format!("{path} {}", sub.get_name()), out);
+        }
+    }
+
+    /// As `mailgate`'s (src/cli/mod.rs), which covered these arguments when they were
+    /// `mailgate bench`'s.
+    #[test]
+    fn every_argument_of_every_command_is_described() {
+        let mut missing = Vec::new();
+        undescribed(&Cli::command(), "mailgate-bench", &mut missing);
+        assert_eq!(missing, Vec::<String>::new());
+    }
+}
