@@ -35,9 +35,8 @@ pub mod smtp;
 pub mod subject;
 pub mod templates;
 
-pub use headers::{AutoSubmitted, OutgoingHeaders};
-pub use loop_guard::{HoldReason, OwnMail, RateCap, Verdict};
-pub use message_id::{OwnMessageIdError, OwnMessageIds};
+pub use headers::AutoSubmitted;
+pub use loop_guard::RateCap;
+pub use message_id::OwnMessageIds;
 pub use own_addresses::OwnAddresses;
-pub use recipients::{Audience, NotificationKind, Participants, Recipients};
-pub use subject::SubjectMode;
+pub use recipients::{Audience, NotificationKind, Participants};
