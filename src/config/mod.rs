@@ -26,8 +26,8 @@ pub use http::HttpSettings;
 pub use limits::{Limits, MAX_MESSAGE_BYTES_CEILING};
 pub use loopback::{LOOPBACK_HOSTS, is_loopback};
 pub use mailbox::MailboxSettings;
-pub use role::Role;
 use mailbox::mailbox_settings;
+pub use role::Role;
 pub use secret::{Secret, SecretSource};
 pub use security::SecuritySettings;
 pub use sla::{SlaSettings, show_duration};
@@ -326,11 +326,8 @@ impl Settings {
             .iter()
             .filter(|m| m.role == Role::Escalation)
             .map(|m| &m.name);
-        let escalation = escalation::escalation_rules(
-            raw.escalation.as_ref(),
-            escalation_mailboxes,
-            &mut issue,
-        );
+        let escalation =
+            escalation::escalation_rules(raw.escalation.as_ref(), escalation_mailboxes, &mut issue);
         let security = security::security_settings(&raw.security, &mut issue);
         let sla = raw.sla.as_ref().map(|s| sla::sla_settings(s, &mut issue));
         let http = raw
