@@ -41,11 +41,13 @@
 //! - [`imap`]: the IMAP edge. `Poller` per mailbox (`mailgate run`): fetch new mail by UID in
 //!   batches → pipeline (commit with the UID checkpoint) → only then move/flag it; IDLE or
 //!   poll; reconnect with backoff. Pure planning in `imap::sync_plan` / `imap::acknowledge`.
-//! - [`outbox`]: outgoing mail (SPEC 5, 6): the pure core (signed Message-IDs, subjects,
+//! - [`outbox`]: outgoing mail (SPEC 5, 6), the pure core: signed Message-IDs, subjects,
 //!   headers, recipients, loop guard, non-ASCII addresses (A-label, SMTPUTF8 or refused),
-//!   rendering of a row into a message), the enqueue side, and
-//!   the sender of `mailgate run` (`outbox::sender`: claim with a lease → send over pooled SMTP
-//!   connections, `outbox::smtp` → record; retries with backoff, 5xx fails per recipient).
+//!   rendering of a row into a message, and the enqueue side (which notifications a decision
+//!   queues). No I/O: it imports neither the store nor the network.
+//! - [`delivery`]: the edge that sends the outbox, in `mailgate run` (`delivery::sender`:
+//!   claim with a lease → render with `outbox::render` → send over pooled SMTP connections,
+//!   `delivery::smtp` → record; retries with backoff, 5xx fails per recipient).
 //! - [`tls`]: rustls client configuration (ring, system roots + optional CA file).
 //! - [`config`]: TOML + environment → typed settings.
 //! - [`logging`]: `MAILGATE_LOG` → stderr; dependencies that log credentials (async-imap's
@@ -61,6 +63,7 @@ pub mod cli;
 pub mod config;
 pub mod cpu_priority;
 pub mod decide;
+pub mod delivery;
 pub mod domain;
 pub mod escalation;
 pub mod imap;

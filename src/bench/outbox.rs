@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use crate::bench::imap::stack::{Stack, find_script};
 use crate::bench::memory;
 use crate::config::Settings;
-use crate::outbox::sender::OutboxSender;
+use crate::delivery::sender::OutboxSender;
 use crate::store::Store;
 
 #[derive(Debug, Clone)]

@@ -14,10 +14,11 @@
 //! - [`intl`]: non-ASCII addresses: A-labels, SMTPUTF8 or a refusal, per recipient (pure).
 //! - [`render`]: an outbox row → the RFC 5322 message bytes (pure); [`attachments`]: the files
 //!   a mail carries (which of an agent's are relayed, `multipart/mixed`).
-//! - [`sender`]: the sender task of `mailgate run` (claim, send, record, retry);
-//!   [`smtp`]: its pooled SMTP connections.
+//! - [`enqueue`]: which notifications a stored decision queues (pure; the store writes them);
+//!   [`templates`]: their bodies.
 //!
-//! The SMTP sender, the outbox table and the templates build on these functions.
+//! No I/O here: the SMTP sender and its connections are the delivery edge (`delivery` at the
+//! crate root), the outbox table is the store's; both build on these functions.
 
 pub mod agent_mail;
 pub mod attachments;
@@ -30,8 +31,6 @@ pub mod message_id;
 pub mod own_addresses;
 pub mod recipients;
 pub mod render;
-pub mod sender;
-pub mod smtp;
 pub mod subject;
 pub mod templates;
 
