@@ -401,6 +401,82 @@ async fn mail_committed_but_not_moved_is_moved_at_the_next_start() {
     assert_eq!(test.tickets().len(), 2);
 }
 
+/// A stored decision the crash repair does not know (a decision renamed since it was stored) is
+/// reported and its mail left where it is: never moved to Processed by guess. The mail with a
+/// known decision is still repaired, and nothing is decided again.
+#[tokio::test]
+async fn mail_with_an_unknown_stored_decision_is_reported_and_left_in_place() {
+    let stack = MailStack::get();
+    let _lock = stack.shared().await;
+    let test = PollerTest::new("poller-unknown-decision", |mb| mb.flags_only());
+    let local = local_part(&test.user);
+    test.user
+        .append_many(
+            "INBOX",
+            &[
+                customer_mail(&local, 0, None),
+                customer_mail(&local, 1, None),
+            ],
+        )
+        .await;
+    let mut run = test.start_connected().await;
+    test.wait_decisions(2, ONE_MAIL).await;
+    run.stop(SHUTDOWN).await;
+
+    // Mail 1's decision under a name the repair does not know.
+    {
+        use sqlx::Connection;
+        let mut db = sqlx::SqliteConnection::connect(&test.app.db_url())
+            .await
+            .expect("open the test database");
+        let renamed =
+            sqlx::query("UPDATE decisions SET decision = 'escalated' WHERE message_id = ?1")
+                .bind(mid(&local, 1))
+                .execute(&mut db)
+                .await
+                .expect("rename the decision")
+                .rows_affected();
+        assert_eq!(renamed, 1);
+    }
+    // Committed but not acknowledged: the keywords go.
+    let mut session = test.user.session().await;
+    session.select("INBOX").await.expect("SELECT INBOX");
+    let _: Vec<_> = session
+        .uid_store("1:*", "-FLAGS.SILENT ($MailgateProcessed)")
+        .await
+        .expect("UID STORE -FLAGS")
+        .try_collect()
+        .await
+        .expect("UID STORE -FLAGS");
+    session.logout().await.ok();
+
+    test.configure(&MailboxToml::for_user(stack, &test.user));
+    let mut run = test.start_connected().await;
+    run.wait_log("cannot repair this mail", 1, ONE_MAIL).await;
+    test.wait_folder_len("Processed", 1, ONE_MAIL).await;
+    run.stop(SHUTDOWN).await;
+    let reported = run.lines("cannot repair this mail");
+    assert_eq!(reported.len(), 1, "{reported:#?}");
+    assert!(
+        reported[0].contains("ERROR") && reported[0].contains(r#"unknown decision "escalated""#),
+        "{}",
+        reported[0]
+    );
+    assert_eq!(
+        run.count("repairing mail handled before a crash acknowledged=1 without_decision=0"),
+        1,
+        "only the mail with a known decision is acknowledged"
+    );
+    assert_eq!(run.handled(), 0, "nothing is decided again");
+    assert_eq!(folder_ids(&test.user, "INBOX").await, vec![mid(&local, 1)]);
+    assert_eq!(
+        folder_ids(&test.user, "Processed").await,
+        vec![mid(&local, 0)]
+    );
+    assert!(folder_ids(&test.user, "Quarantine").await.is_empty());
+    assert_eq!(test.decisions().len(), 2);
+}
+
 /// A folder deleted and re-created (new UIDVALIDITY) with the same mail in it: the poller
 /// re-scans it, stores nothing twice (an exact copy leaves no trace, a copy with one more trace
 /// header is a `duplicate`), opens no ticket for old mail, moves it all out and handles new mail.
