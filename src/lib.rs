@@ -35,7 +35,8 @@
 //!   database file off the writer's path.
 //! - [`cpu_priority`]: the parse pool and archive reader run at a lower priority than the
 //!   serial decide/store chain they feed; `on_parse_pool` awaits work on that pool.
-//! - [`import`]: mbox / Maildir / .eml-folder readers and the import run with its report. Mail
+//! - [`import`]: mbox / Maildir / .eml-folder readers (what they yield in `import::item`, the
+//!   choice of reader in `import::reader`) and the import run with its report. Mail
 //!   over the size limit is never read whole (`import::oversized`): its header is quarantined
 //!   with a reference to where it is.
 //! - [`imap`]: the IMAP edge. `Poller` per mailbox (`mailgate run`): fetch new mail by UID in
@@ -49,7 +50,8 @@
 //!   claim with a lease → render with `outbox::render` → send over pooled SMTP connections,
 //!   `delivery::smtp` → record; retries with backoff, 5xx fails per recipient).
 //! - [`tls`]: rustls client configuration (ring, system roots + optional CA file).
-//! - [`config`]: TOML + environment → typed settings.
+//! - [`config`]: TOML + environment → typed settings (`config::file` the file as written,
+//!   one file per section turning it into settings).
 //! - [`logging`]: `MAILGATE_LOG` → stderr; dependencies that log credentials (async-imap's
 //!   LOGIN at trace level) are never shown.
 //! - [`cli`]: one file per subcommand; `main.rs` only dispatches. [`shutdown`]: SIGINT/SIGTERM
