@@ -45,7 +45,8 @@
 //! - [`outbox`]: outgoing mail (SPEC 5, 6), the pure core: signed Message-IDs, subjects,
 //!   headers, recipients, loop guard, non-ASCII addresses (A-label, SMTPUTF8 or refused),
 //!   rendering of a row into a message, and the enqueue side (which notifications a decision
-//!   queues). No I/O: it imports neither the store nor the network.
+//!   queues). It imports neither the store nor the network; its only I/O is reading the
+//!   template overrides (`outbox::templates`) when the config is loaded.
 //! - [`delivery`]: the edge that sends the outbox, in `mailgate run` (`delivery::sender`:
 //!   claim with a lease → render with `outbox::render` → send over pooled SMTP connections,
 //!   `delivery::smtp` → record; retries with backoff, 5xx fails per recipient).

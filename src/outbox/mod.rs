@@ -17,8 +17,9 @@
 //! - [`enqueue`]: which notifications a stored decision queues (pure; the store writes them);
 //!   [`templates`]: their bodies.
 //!
-//! No I/O here: the SMTP sender and its connections are the delivery edge (`delivery` at the
-//! crate root), the outbox table is the store's; both build on these functions.
+//! No network or database here (the only I/O is reading the template overrides at start): the
+//! SMTP sender and its connections are the delivery edge (`delivery` at the crate root), the
+//! outbox table is the store's; both build on these functions.
 
 pub mod agent_mail;
 pub mod attachments;
