@@ -35,19 +35,24 @@
 //!   database file off the writer's path.
 //! - [`cpu_priority`]: the parse pool and archive reader run at a lower priority than the
 //!   serial decide/store chain they feed; `on_parse_pool` awaits work on that pool.
-//! - [`import`]: mbox / Maildir / .eml-folder readers and the import run with its report. Mail
+//! - [`import`]: mbox / Maildir / .eml-folder readers (what they yield in `import::item`, the
+//!   choice of reader in `import::reader`) and the import run with its report. Mail
 //!   over the size limit is never read whole (`import::oversized`): its header is quarantined
 //!   with a reference to where it is.
 //! - [`imap`]: the IMAP edge. `Poller` per mailbox (`mailgate run`): fetch new mail by UID in
 //!   batches → pipeline (commit with the UID checkpoint) → only then move/flag it; IDLE or
 //!   poll; reconnect with backoff. Pure planning in `imap::sync_plan` / `imap::acknowledge`.
-//! - [`outbox`]: outgoing mail (SPEC 5, 6): the pure core (signed Message-IDs, subjects,
+//! - [`outbox`]: outgoing mail (SPEC 5, 6), the pure core: signed Message-IDs, subjects,
 //!   headers, recipients, loop guard, non-ASCII addresses (A-label, SMTPUTF8 or refused),
-//!   rendering of a row into a message), the enqueue side, and
-//!   the sender of `mailgate run` (`outbox::sender`: claim with a lease → send over pooled SMTP
-//!   connections, `outbox::smtp` → record; retries with backoff, 5xx fails per recipient).
+//!   rendering of a row into a message, and the enqueue side (which notifications a decision
+//!   queues). It imports neither the store nor the network; its only I/O is reading the
+//!   template overrides (`outbox::templates`) when the config is loaded.
+//! - [`delivery`]: the edge that sends the outbox, in `mailgate run` (`delivery::sender`:
+//!   claim with a lease → render with `outbox::render` → send over pooled SMTP connections,
+//!   `delivery::smtp` → record; retries with backoff, 5xx fails per recipient).
 //! - [`tls`]: rustls client configuration (ring, system roots + optional CA file).
-//! - [`config`]: TOML + environment → typed settings.
+//! - [`config`]: TOML + environment → typed settings (`config::file` the file as written,
+//!   one file per section turning it into settings).
 //! - [`logging`]: `MAILGATE_LOG` → stderr; dependencies that log credentials (async-imap's
 //!   LOGIN at trace level) are never shown.
 //! - [`cli`]: one file per subcommand; `main.rs` only dispatches. [`shutdown`]: SIGINT/SIGTERM
@@ -67,6 +72,7 @@ pub mod cli;
 pub mod config;
 pub mod cpu_priority;
 pub mod decide;
+pub mod delivery;
 pub mod domain;
 pub mod escalation;
 pub mod imap;

@@ -10,7 +10,8 @@ use super::ingest::{live_pipeline, print_outcome};
 use super::output::{cut, print_json, safe, short_time, time};
 use crate::config::Settings;
 use crate::domain::{Action, Source};
-use crate::import::oversized::{self, Body};
+use crate::import::oversized::Body;
+use crate::import::reference;
 use crate::pipeline::{Outcome, RawMessage, prepare_header_only};
 use crate::store::{QuarantineRow, Store};
 
@@ -150,9 +151,9 @@ fn follow_reference(
             entry.id
         )
     };
-    let at = oversized::locate(&entry.source)
+    let at = reference::locate(&entry.source)
         .ok_or_else(|| refused(where_the_message_is(&entry.source, &entry.mailbox)))?;
-    let body = oversized::reread(&at, limit)
+    let body = reference::reread(&at, limit)
         .map_err(|e| refused(format!("{} cannot be read: {e}", safe(&entry.source))))?;
     let same = match &body {
         Some(Body::Whole(bytes)) => bytes.starts_with(header),

@@ -12,8 +12,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::Settings;
+use crate::delivery::sender::OutboxSender;
 use crate::imap::Poller;
-use crate::outbox::sender::OutboxSender;
 use crate::store::Store;
 
 pub async fn run(settings: Settings, store: Store) -> anyhow::Result<()> {

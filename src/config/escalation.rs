@@ -37,7 +37,6 @@ use std::ops::Range;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::file::{MailboxFile, Role};
 use crate::domain::AddressPatterns;
 use crate::domain::Priority;
 use crate::escalation::rules::{
@@ -115,22 +114,23 @@ pub struct PriorityGateFile {
     pub on_violation: Option<Spanned<String>>,
 }
 
-/// Converts `[escalation]` (absent: the defaults) and checks that escalation mailboxes have
-/// someone allowed to write to them. Each mistake goes to `issue` with its span.
-pub(super) fn escalation_rules(
+/// Converts `[escalation]` (absent: the defaults) and checks that the escalation mailboxes
+/// (their names as written) have someone allowed to write to them. Each mistake goes to
+/// `issue` with its span.
+pub(super) fn escalation_rules<'a>(
     raw: Option<&EscalationFile>,
-    mailboxes: &[MailboxFile],
+    escalation_mailboxes: impl IntoIterator<Item = &'a Spanned<String>>,
     issue: &mut impl FnMut(Option<Range<usize>>, String),
 ) -> EscalationRules {
     let rules = raw.map(|raw| rules_from(raw, issue)).unwrap_or_default();
     if rules.allowed_senders.patterns().is_empty() {
-        for mb in mailboxes.iter().filter(|m| m.role == Role::Escalation) {
+        for name in escalation_mailboxes {
             issue(
-                Some(mb.name.span()),
+                Some(name.span()),
                 format!(
                     "mailbox {}: role escalation, but every escalation would be refused as \
                      unauthorised: set [escalation] allowed_senders",
-                    mb.name.get_ref()
+                    name.get_ref()
                 ),
             );
         }

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::role::Role;
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
@@ -59,13 +61,6 @@ pub struct TicketsFile {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Role {
-    Support,
-    Escalation,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
 pub enum TlsMode {
     Implicit,
     Starttls,
@@ -76,7 +71,7 @@ pub enum TlsMode {
 #[serde(deny_unknown_fields)]
 pub struct MailboxFile {
     pub name: Spanned<String>,
-    #[serde(default = "default_role")]
+    #[serde(default)]
     pub role: Role,
     pub host: Option<Spanned<String>>,
     pub port: Option<u16>,
@@ -98,10 +93,6 @@ pub struct MailboxFile {
     pub poll_interval_secs: Option<Spanned<u64>>,
     pub batch_size: Option<Spanned<usize>>,
     pub max_message_bytes: Option<Spanned<u64>>,
-}
-
-fn default_role() -> Role {
-    Role::Support
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -7,10 +7,11 @@
 //! without one, for `mailgate config check`.
 
 use super::file::MailboxFile;
+use super::role::Role;
 use crate::domain::EmailAddress;
 
 use super::{
-    DEFAULT_IDLE_RENEW_SECS, DEFAULT_IMAP_BATCH, LOOPBACK_HOSTS, Role, SecretSource, TlsMode,
+    DEFAULT_IDLE_RENEW_SECS, DEFAULT_IMAP_BATCH, LOOPBACK_HOSTS, SecretSource, TlsMode,
     is_loopback, limits,
 };
 

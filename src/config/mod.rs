@@ -12,6 +12,7 @@ mod http;
 mod limits;
 mod loopback;
 mod mailbox;
+mod role;
 mod secret;
 mod security;
 mod sla;
@@ -19,18 +20,17 @@ mod smtp;
 
 use std::{collections::HashMap, path::Path};
 
-pub use database::{
-    ACCEPTED_DATABASE_URLS, DatabaseLocation, DatabaseUrlError, database_location, redact_url,
-};
-pub use file::{Role, TlsMode};
+pub use database::{DatabaseLocation, database_location, redact_url};
+pub use file::TlsMode;
 pub use http::HttpSettings;
 pub use limits::{Limits, MAX_MESSAGE_BYTES_CEILING};
 pub use loopback::{LOOPBACK_HOSTS, is_loopback};
 pub use mailbox::MailboxSettings;
 use mailbox::mailbox_settings;
-pub use secret::{Secret, SecretError, SecretSource};
+pub use role::Role;
+pub use secret::{Secret, SecretSource};
 pub use security::SecuritySettings;
-pub use sla::{SlaSettings, parse_duration, show_duration};
+pub use sla::{SlaSettings, show_duration};
 pub use smtp::{DEFAULT_SMTP_POOL_SIZE, SmtpSettings};
 
 use crate::domain::{AddressPatterns, EmailAddress, Mailbox};
@@ -321,8 +321,13 @@ impl Settings {
             .smtp
             .as_ref()
             .map(|s| smtp::smtp_settings(s, &mut issue));
+        let escalation_mailboxes = raw
+            .mailboxes
+            .iter()
+            .filter(|m| m.role == Role::Escalation)
+            .map(|m| &m.name);
         let escalation =
-            escalation::escalation_rules(raw.escalation.as_ref(), &raw.mailboxes, &mut issue);
+            escalation::escalation_rules(raw.escalation.as_ref(), escalation_mailboxes, &mut issue);
         let security = security::security_settings(&raw.security, &mut issue);
         let sla = raw.sla.as_ref().map(|s| sla::sla_settings(s, &mut issue));
         let http = raw

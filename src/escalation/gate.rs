@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::domain::{Classification, InboundEmail, TicketRef};
+use crate::domain::{InboundEmail, TicketRef};
 use crate::trust::SenderTrust;
 
 use super::evidence::parse_evidence;
@@ -59,11 +59,6 @@ pub fn named_tickets(email: &InboundEmail, prefix: &str) -> Vec<TicketRef> {
         .and_then(|f| TicketRef::parse(f.value.trim(), prefix).ok())
         .into_iter()
         .collect()
-}
-
-/// Whether the gate judges a mail of this classification: only people's mail.
-pub fn is_judged(classification: &Classification) -> bool {
-    !classification.is_machine_generated()
 }
 
 #[cfg(test)]

@@ -17,9 +17,7 @@ use serde::Serialize;
 use super::{EvidenceBlock, FieldKey};
 use crate::domain::{AddressPatterns, EmailAddress, Priority, TicketRef};
 
-pub use fields::{
-    EvidenceAlternatives, FieldType, FileGlobError, FileGlobs, Phrase, UnknownFieldType,
-};
+pub use fields::{EvidenceAlternatives, FieldType, FileGlobs, Phrase};
 pub use judge::judge;
 
 /// The base fields every escalation needs when the config does not say otherwise.

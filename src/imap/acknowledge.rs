@@ -28,12 +28,15 @@ impl Handled {
         }
     }
 
-    /// From a stored decision name (`Action::name`), for repairs after a crash.
-    pub fn from_decision_name(name: &str) -> Handled {
+    /// From a stored decision name (`Action::name`), for repairs after a crash. Total over the
+    /// names `Action::name` gives (a test ties the two); any other name is an error, never a
+    /// guess: a renamed decision must not move quarantined mail to the processed folder.
+    pub fn from_decision_name(name: &str) -> Result<Handled, UnknownDecision> {
         match name {
-            "quarantined" => Handled::Quarantined,
-            "rejected" => Handled::Rejected,
-            _ => Handled::Processed,
+            "created" | "threaded" | "duplicate" | "ignored" => Ok(Handled::Processed),
+            "rejected" => Ok(Handled::Rejected),
+            "quarantined" => Ok(Handled::Quarantined),
+            other => Err(UnknownDecision(other.to_string())),
         }
     }
 
@@ -49,6 +52,11 @@ impl Handled {
 
     pub const ALL: [Handled; 3] = [Handled::Processed, Handled::Rejected, Handled::Quarantined];
 }
+
+/// A stored decision name the crash repair does not know: the mail is left where it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown decision {0:?}: not acknowledged, left in the folder")]
+pub struct UnknownDecision(pub String);
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Target {
@@ -146,7 +154,85 @@ pub fn repair_query(last_uid: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::IgnoreReason;
+    use crate::domain::{IgnoreReason, Priority, Status, TicketRef};
+
+    /// One action of every kind, every ignore reason included. The match below has no
+    /// wildcard, so a new kind of action does not compile until it is listed here.
+    fn every_action() -> Vec<Action> {
+        let every = vec![
+            Action::CreateTicket {
+                status: Status::New,
+                priority: Priority::Normal,
+                escalation: false,
+            },
+            Action::AppendToTicket {
+                ticket: TicketRef::new("SUP", 1),
+                new_status: None,
+            },
+            Action::Ignore {
+                reason: IgnoreReason::Duplicate,
+            },
+            Action::Ignore {
+                reason: IgnoreReason::MachineUnthreaded,
+            },
+            Action::Ignore {
+                reason: IgnoreReason::OwnMail,
+            },
+            Action::RejectEscalation { answer: true },
+            Action::Quarantine,
+        ];
+        for action in &every {
+            match action {
+                Action::CreateTicket { .. }
+                | Action::AppendToTicket { .. }
+                | Action::Ignore {
+                    reason:
+                        IgnoreReason::Duplicate
+                        | IgnoreReason::MachineUnthreaded
+                        | IgnoreReason::OwnMail,
+                }
+                | Action::RejectEscalation { .. }
+                | Action::Quarantine => {}
+            }
+        }
+        every
+    }
+
+    #[test]
+    fn every_decision_name_maps_back_to_where_its_action_goes() {
+        for action in every_action() {
+            assert_eq!(
+                Handled::from_decision_name(action.name()),
+                Ok(Handled::of(&action)),
+                "decision {:?}",
+                action.name()
+            );
+        }
+        // The names stored in databases today: renaming one breaks this test on purpose,
+        // since mail decided under the old name must still be repaired.
+        let mut names: Vec<&str> = every_action().iter().map(Action::name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(
+            names,
+            [
+                "created",
+                "duplicate",
+                "ignored",
+                "quarantined",
+                "rejected",
+                "threaded"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unknown_decision_name_is_an_error_not_processed() {
+        let err = Handled::from_decision_name("escalated").unwrap_err();
+        assert_eq!(err, UnknownDecision("escalated".into()));
+        assert!(err.to_string().contains("\"escalated\""), "{err}");
+        assert!(Handled::from_decision_name("").is_err());
+    }
 
     fn dest(processed: Option<&str>, quarantine: Option<&str>) -> Destinations {
         Destinations {

@@ -226,7 +226,10 @@ impl Poller {
         let mut unknown = Vec::new();
         for (uid, source) in uids.iter().zip(&sources) {
             match decisions.get(source) {
-                Some(name) => known.push((*uid, Handled::from_decision_name(name))),
+                Some(name) => match Handled::from_decision_name(name) {
+                    Ok(handled) => known.push((*uid, handled)),
+                    Err(error) => tracing::error!(uid, %error, "cannot repair this mail"),
+                },
                 None => unknown.push(*uid),
             }
         }

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
+use super::file_items::relative_to;
+use super::item::ReaderError;
 use super::reader::{self, Format, Items};
 use super::report::{ImportReport, Position};
 use super::resume::{self, Fingerprint, ResumePlan, SavedPoint};
@@ -29,7 +31,7 @@ impl Archive {
         options: &RunOptions,
     ) -> anyhow::Result<Archive> {
         let meta = std::fs::metadata(path)
-            .map_err(|e| reader::ReaderError::io(path, e))
+            .map_err(|e| ReaderError::io(path, e))
             .context("reading the archive")?;
         // A folder is checked by its listing when resuming, not by its own size and time.
         let (size, mtime_ns) = if meta.is_file() {
@@ -110,9 +112,7 @@ impl Archive {
     pub(super) fn point_at(&self, source: &Source) -> SavedPoint {
         let (index, offset, at) = match source {
             Source::Mbox { offset, index, .. } => (*index, *offset, source.to_string()),
-            Source::File { path, index } => {
-                (*index, 0, reader::relative_to(&self.path, Path::new(path)))
-            }
+            Source::File { path, index } => (*index, 0, relative_to(&self.path, Path::new(path))),
             other => (0, 0, other.to_string()),
         };
         SavedPoint {

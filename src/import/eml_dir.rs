@@ -6,7 +6,8 @@
 use std::fs;
 use std::path::Path;
 
-use super::reader::{FileItems, ItemError, NotMail, ReaderError, is_hidden};
+use super::file_items::FileItems;
+use super::item::{ItemError, NotMail, ReaderError, is_hidden};
 
 /// Lists the .eml files under `root`, sorted by path.
 pub(crate) fn list(root: &Path) -> Result<FileItems, ReaderError> {

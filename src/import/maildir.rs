@@ -8,7 +8,8 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::reader::{FileItems, ItemError, ReaderError, is_hidden};
+use super::file_items::FileItems;
+use super::item::{ItemError, ReaderError, is_hidden};
 
 /// A directory is a Maildir if it has `cur/` and `new/`, or holds Maildir++ `.Name/cur`
 /// subfolders.

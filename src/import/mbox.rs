@@ -15,9 +15,9 @@ use std::path::Path;
 use crate::domain::Source;
 use crate::pipeline::MessageSize;
 
+use super::item::{ItemError, RawItem, ReaderError};
 use super::lines::Lines;
 use super::oversized::header_of;
-use super::reader::{ItemError, RawItem, ReaderError};
 
 const BUFFER_SIZE: usize = 256 * 1024;
 /// How much of a line is looked at to tell a `From ` line (or an escaped `>>From `) from

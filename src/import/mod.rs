@@ -2,6 +2,8 @@
 
 mod archive;
 mod eml_dir;
+mod file_items;
+mod item;
 mod lines;
 mod listing;
 mod maildir;
@@ -9,13 +11,12 @@ mod mbox;
 pub mod oversized;
 mod read_stage;
 pub mod reader;
+pub mod reference;
 mod report;
 pub mod resume;
 mod run;
 
 pub use listing::PlannedDecision;
-pub use reader::{
-    Format, ItemError, Items, NotMail, RawItem, ReaderError, detect, open, open_after,
-};
-pub use report::{Failure, ImportReport, Position, Skip};
+pub use reader::{Format, open};
+pub use report::ImportReport;
 pub use run::{ImportRequest, import, import_listing};

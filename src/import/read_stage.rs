@@ -5,7 +5,8 @@
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::reader::{ItemError, Items, RawItem};
+use super::item::{ItemError, RawItem};
+use super::reader::Items;
 use super::report::Skip;
 use crate::domain::Source;
 use crate::pipeline::MessageSize;

@@ -1,21 +1,15 @@
-//! The archive reader: detect the format of a path, open it, and stream its messages as
-//! [`RawItem`]s in archive order.
-//!
-//! Errors come in two kinds. [`ReaderError`] means the archive cannot be opened at all.
-//! [`ItemError`] is one bad entry (an unreadable Maildir file, an I/O error mid-mbox): it is
-//! yielded as an item and the iteration goes on where it can, so one bad file does not abort an
-//! import of thousands.
+//! The archive reader: detect the format of a path, open it with the reader of that format
+//! (`mbox`, `maildir`, `eml_dir`), and stream its messages as [`RawItem`]s in archive order.
+//! What the readers yield and how they fail is `import::item`, re-exported here.
 
 use std::fmt;
 use std::fs;
-use std::io::{self, BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
 use std::str::FromStr;
 
-use crate::domain::Source;
-use crate::pipeline::MessageSize;
-
-use super::oversized::{self, Body};
+use super::file_items::FileItems;
+pub use super::item::{ItemError, NotMail, RawItem, ReaderError};
 use super::{eml_dir, maildir, mbox};
 
 /// The archive layouts `mailgate import` understands.
@@ -56,64 +50,6 @@ impl FromStr for Format {
             _ => Err(ReaderError::UnknownFormat(s.to_string())),
         }
     }
-}
-
-/// The archive cannot be read at all.
-#[derive(Debug, thiserror::Error)]
-pub enum ReaderError {
-    #[error("unknown archive format {0:?} (expected mbox, maildir or eml)")]
-    UnknownFormat(String),
-    #[error("{path}: no such file or directory")]
-    NotFound { path: PathBuf },
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: io::Error },
-    #[error("{path}: not a Maildir (no cur/ and new/, no Maildir++ .Folder/cur)")]
-    NotMaildir { path: PathBuf },
-    #[error("{path}: is a directory, expected an mbox file")]
-    MboxIsDirectory { path: PathBuf },
-}
-
-impl ReaderError {
-    pub(crate) fn io(path: &Path, source: io::Error) -> Self {
-        if source.kind() == io::ErrorKind::NotFound {
-            ReaderError::NotFound {
-                path: path.to_path_buf(),
-            }
-        } else {
-            ReaderError::Io {
-                path: path.to_path_buf(),
-                source,
-            }
-        }
-    }
-}
-
-/// One entry of the archive that could not be read; the iteration continues after it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{position}: {error}")]
-pub struct ItemError {
-    /// Where: a file path, or `path@offset` inside an mbox.
-    pub position: String,
-    pub error: String,
-}
-
-impl ItemError {
-    pub(crate) fn new(position: impl Into<String>, error: impl fmt::Display) -> Self {
-        ItemError {
-            position: position.into(),
-            error: error.to_string(),
-        }
-    }
-}
-
-/// One raw message and where it came from (`Source::Mbox` or `Source::File`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawItem {
-    pub source: Source,
-    /// The message, or only its header when it is over the size limit.
-    pub bytes: Vec<u8>,
-    /// `Some`: the message is over the size limit and was not read (`bytes` is its header).
-    pub oversized: Option<MessageSize>,
 }
 
 /// The stream of items of an opened archive. `Send`, lazy, memory bounded by one message
@@ -209,25 +145,6 @@ impl Items {
     }
 }
 
-/// Files a folder listing passed over, with the first few names.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NotMail {
-    pub count: u64,
-    pub examples: Vec<String>,
-}
-
-impl NotMail {
-    /// Names kept to show; the count stays exact.
-    const EXAMPLES: usize = 1000;
-
-    pub(crate) fn add(&mut self, path: &Path) {
-        self.count += 1;
-        if self.examples.len() < Self::EXAMPLES {
-            self.examples.push(path.display().to_string());
-        }
-    }
-}
-
 /// Opens `path` as `format` and returns its messages in archive order. A message over
 /// `max_bytes` is never read whole: it comes as its header, with its size.
 pub fn open(path: &Path, format: Format, max_bytes: usize) -> Result<Items, ReaderError> {
@@ -250,111 +167,11 @@ pub fn open(path: &Path, format: Format, max_bytes: usize) -> Result<Items, Read
     Ok(Items(inner))
 }
 
-/// A sorted list of one-message files, read one at a time. Listing problems found while
-/// walking the directories come first, as items.
-pub(crate) struct FileItems {
-    listing_errors: std::vec::IntoIter<ItemError>,
-    files: std::vec::IntoIter<PathBuf>,
-    index: u64,
-    /// Files longer than this are read as their header only.
-    max_bytes: usize,
-    not_mail: NotMail,
-    /// The folder (or single file) listed: checkpoints name files relative to it.
-    root: PathBuf,
-}
-
-impl FileItems {
-    pub(crate) fn new(files: Vec<PathBuf>, listing_errors: Vec<ItemError>) -> Self {
-        FileItems {
-            listing_errors: listing_errors.into_iter(),
-            files: files.into_iter(),
-            index: 0,
-            max_bytes: usize::MAX,
-            not_mail: NotMail::default(),
-            root: PathBuf::new(),
-        }
-    }
-
-    fn rooted_at(self, root: &Path) -> Self {
-        FileItems {
-            root: root.to_path_buf(),
-            ..self
-        }
-    }
-
-    fn limited_to(self, max_bytes: usize) -> Self {
-        FileItems { max_bytes, ..self }
-    }
-
-    pub(crate) fn passing_over(self, not_mail: NotMail) -> Self {
-        FileItems { not_mail, ..self }
-    }
-
-    /// The listing after its `index`th file, which must still be `at`.
-    fn after(mut self, index: u64, at: &str) -> Result<Self, String> {
-        let files = self.files.as_slice();
-        let position = usize::try_from(index).unwrap_or(usize::MAX);
-        match position.checked_sub(1).and_then(|i| files.get(i)) {
-            Some(file) if relative_to(&self.root, file) == at => {}
-            _ => {
-                return Err(format!(
-                    "its listing changed: file {index} is no longer {at}"
-                ));
-            }
-        }
-        self.files.nth(position - 1);
-        self.index = index;
-        Ok(self)
-    }
-}
-
-impl Iterator for FileItems {
-    type Item = Result<RawItem, ItemError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if let Some(err) = self.listing_errors.next() {
-            return Some(Err(err));
-        }
-        let path = self.files.next()?;
-        self.index += 1;
-        let display = path.display().to_string();
-        let source = Source::File {
-            path: display.clone(),
-            index: self.index,
-        };
-        Some(match oversized::read_file(&path, self.max_bytes) {
-            Ok(Body::Whole(bytes)) => Ok(RawItem {
-                source,
-                bytes,
-                oversized: None,
-            }),
-            Ok(Body::HeaderOnly { header, size }) => Ok(RawItem {
-                source,
-                bytes: header,
-                oversized: Some(size),
-            }),
-            Err(e) => Err(ItemError::new(display, e)),
-        })
-    }
-}
-
-/// How a checkpoint names a file of the archive at `root`: relative to it, so the same
-/// archive reached by another spelling of its path is still recognised.
-pub fn relative_to(root: &Path, file: &Path) -> String {
-    file.strip_prefix(root)
-        .unwrap_or(file)
-        .display()
-        .to_string()
-}
-
-/// Whether a directory entry name is hidden (`.`-prefixed): skipped everywhere.
-pub(crate) fn is_hidden(name: &std::ffi::OsStr) -> bool {
-    name.as_encoded_bytes().first() == Some(&b'.')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Source;
+    use std::io;
 
     const THREE_MESSAGES: &[u8] = b"From a Mon Jan  1 00:00:00 2024\nSubject: 1\n\n1\n\n\
 From b Mon Jan  1 00:00:00 2024\nSubject: 2\n\n2\n\n\

@@ -14,10 +14,12 @@
 //! - [`intl`]: non-ASCII addresses: A-labels, SMTPUTF8 or a refusal, per recipient (pure).
 //! - [`render`]: an outbox row → the RFC 5322 message bytes (pure); [`attachments`]: the files
 //!   a mail carries (which of an agent's are relayed, `multipart/mixed`).
-//! - [`sender`]: the sender task of `mailgate run` (claim, send, record, retry);
-//!   [`smtp`]: its pooled SMTP connections.
+//! - [`enqueue`]: which notifications a stored decision queues (pure; the store writes them);
+//!   [`templates`]: their bodies.
 //!
-//! The SMTP sender, the outbox table and the templates build on these functions.
+//! No network or database here (the only I/O is reading the template overrides at start): the
+//! SMTP sender and its connections are the delivery edge (`delivery` at the crate root), the
+//! outbox table is the store's; both build on these functions.
 
 pub mod agent_mail;
 pub mod attachments;
@@ -30,14 +32,11 @@ pub mod message_id;
 pub mod own_addresses;
 pub mod recipients;
 pub mod render;
-pub mod sender;
-pub mod smtp;
 pub mod subject;
 pub mod templates;
 
-pub use headers::{AutoSubmitted, OutgoingHeaders};
-pub use loop_guard::{HoldReason, OwnMail, RateCap, Verdict};
-pub use message_id::{OwnMessageIdError, OwnMessageIds};
+pub use headers::AutoSubmitted;
+pub use loop_guard::RateCap;
+pub use message_id::OwnMessageIds;
 pub use own_addresses::OwnAddresses;
-pub use recipients::{Audience, NotificationKind, Participants, Recipients};
-pub use subject::SubjectMode;
+pub use recipients::{Audience, NotificationKind, Participants};

@@ -20,7 +20,6 @@ use sha2::{Digest, Sha256};
 
 use crate::domain::{EmailAddress, Mailbox, MessageId, TicketRef};
 use crate::reply_token::ReplyTokens;
-use crate::store::OutboxRow;
 
 use super::attachments::{OutgoingAttachment, mixed_body};
 use super::headers::{AutoSubmitted, OutgoingHeaders, reply_to_address};
@@ -52,8 +51,31 @@ pub enum RenderError {
     BadMessageId { field: &'static str, value: String },
 }
 
+/// What of an outbox row becomes the message: the columns of `store::OutboxRow` that are
+/// rendered, handed over by the delivery edge (`delivery::sender`), so this pure core needs
+/// nothing of the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingMail {
+    pub ticket_id: Option<i64>,
+    /// JSON array of addresses (envelope recipients and `To`).
+    pub recipients: String,
+    pub subject: String,
+    /// Without `<>`.
+    pub message_id: String,
+    pub in_reply_to: Option<String>,
+    /// Space separated, without `<>`.
+    pub references_ids: String,
+    pub auto_submitted: String,
+    pub body_text: String,
+    pub body_html: Option<String>,
+    /// The row's creation time: the Date header.
+    pub created_at: i64,
+    /// Reply-To when it is not the ticket's plus-address (mail to tier 1 about an escalation).
+    pub reply_to: Option<String>,
+}
+
 /// The recipients of a row as validated addresses, in order.
-pub fn recipients(row: &OutboxRow) -> Result<Vec<EmailAddress>, RenderError> {
+pub fn recipients(row: &OutgoingMail) -> Result<Vec<EmailAddress>, RenderError> {
     let list: Vec<String> = serde_json::from_str(&row.recipients)
         .map_err(|e| RenderError::BadRecipientList(e.to_string()))?;
     if list.is_empty() {
@@ -65,14 +87,14 @@ pub fn recipients(row: &OutboxRow) -> Result<Vec<EmailAddress>, RenderError> {
 }
 
 /// The message bytes of `row` (CRLF line ends throughout).
-pub fn render(row: &OutboxRow, ctx: RenderContext<'_>) -> Result<Vec<u8>, RenderError> {
+pub fn render(row: &OutgoingMail, ctx: RenderContext<'_>) -> Result<Vec<u8>, RenderError> {
     render_with_files(row, &[], ctx)
 }
 
 /// [`render`] with `files` attached: the text (or text and HTML) first, then each file
 /// (`multipart/mixed`, see [`super::attachments`]). Without files the mail is as [`render`]'s.
 pub fn render_with_files(
-    row: &OutboxRow,
+    row: &OutgoingMail,
     files: &[OutgoingAttachment],
     ctx: RenderContext<'_>,
 ) -> Result<Vec<u8>, RenderError> {
@@ -116,7 +138,7 @@ fn alternative(message_id: &MessageId, text: SinglePart, html: &str) -> MultiPar
 }
 
 /// The header set of `row`.
-pub fn headers(row: &OutboxRow, ctx: RenderContext<'_>) -> Result<OutgoingHeaders, RenderError> {
+pub fn headers(row: &OutgoingMail, ctx: RenderContext<'_>) -> Result<OutgoingHeaders, RenderError> {
     let message_id = |field: &'static str, value: &str| {
         MessageId::parse(value).map_err(|_| RenderError::BadMessageId {
             field,
@@ -187,11 +209,9 @@ mod tests {
     use super::*;
     use crate::config::Secret;
 
-    fn row() -> OutboxRow {
-        OutboxRow {
-            id: 7,
+    fn row() -> OutgoingMail {
+        OutgoingMail {
             ticket_id: Some(12),
-            kind: "agent_reply".into(),
             recipients: r#"["jane@acme.test","it-lead@acme.test"]"#.into(),
             subject: "Re: [SUP-12] Drucker brennt — schon wieder".into(),
             message_id: "SUP-12.n1.abc@example.test".into(),
@@ -200,16 +220,7 @@ mod tests {
             auto_submitted: "auto-replied".into(),
             body_text: "Hallo Jane,\n\nwir kümmern uns darum.\n.\nA line that is quite long, longer than seventy-six characters, so QP must wrap it softly.\n".into(),
             body_html: None,
-            status: "sending".into(),
-            attempts: 1,
-            next_attempt_at: 1_700_000_000,
-            lease_owner: None,
-            lease_until: None,
-            last_error: None,
             created_at: 1_700_000_000,
-            sent_at: None,
-            delivered_to: "[]".into(),
-            refused: "[]".into(),
             reply_to: None,
         }
     }
@@ -218,7 +229,7 @@ mod tests {
         Mailbox::parse("Exämple Support <support@example.test>").unwrap()
     }
 
-    fn render_row(row: &OutboxRow, tokens: Option<&ReplyTokens>) -> Vec<u8> {
+    fn render_row(row: &OutgoingMail, tokens: Option<&ReplyTokens>) -> Vec<u8> {
         let support = support();
         render(
             row,
@@ -385,7 +396,7 @@ mod tests {
             prefix: "SUP",
             smtputf8: false,
         };
-        type Case = (fn(&mut OutboxRow), RenderError);
+        type Case = (fn(&mut OutgoingMail), RenderError);
         let cases: [Case; 4] = [
             (|r| r.recipients = "[]".into(), RenderError::NoRecipients),
             (

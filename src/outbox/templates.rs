@@ -319,14 +319,6 @@ impl Templates {
         self.dir.as_deref()
     }
 
-    /// Which file each template comes from, for `config check`.
-    pub fn origins(&self) -> Vec<(String, String)> {
-        self.sources
-            .iter()
-            .map(|(file, s)| (file.clone(), s.origin.clone()))
-            .collect()
-    }
-
     /// The body of one notification.
     pub fn render(
         &self,

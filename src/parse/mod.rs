@@ -39,8 +39,8 @@ use std::sync::LazyLock;
 
 use mail_parser::{HeaderName, MessageParser};
 
-pub use attachments::{sanitise_filename, sanitise_filename_for};
-pub use fingerprint::{TRACE_HEADER_PREFIXES, TRACE_HEADERS, content_fingerprint, is_trace_header};
+pub use attachments::sanitise_filename;
+pub use fingerprint::content_fingerprint;
 pub use limits::*;
 pub use reply::extract_reply;
 

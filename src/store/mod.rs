@@ -1,9 +1,24 @@
-//! The database edge. SQLite today (one file, WAL); the schema and queries are kept portable
-//! for the PostgreSQL backend. Queries are built at run time (`query_as` + `FromRow`) with
-//! bound parameters only, so the build needs no database.
+//! The database edge. SQLite today (one file, WAL), schema in `migrations/sqlite/`. Queries
+//! are built at run time (`query_as` + `FromRow`) with bound parameters only, so the build
+//! needs no database.
 //!
 //! One file per aggregate: `lookup` (what a batch must know), `apply` (what a batch writes),
-//! `tickets`, `decisions`.
+//! `tickets`, `decisions`, `outbox`, ….
+//!
+//! The SQL is SQLite's, not portable: a PostgreSQL backend needs its own version of
+//! - every query: the numbered `?1` placeholders (PostgreSQL: `$1`) and the `sqlx::Sqlite`
+//!   types (`Tx`, `QueryBuilder<Sqlite>` in `apply` and `participants`);
+//! - `lookup`: key lists bound as one JSON array read with `json_each(?1)`, answers folded
+//!   into one value with `json_group_array(json_array(…))`;
+//! - `apply`: `json_each` over bound JSON arrays with SQLite's `->> '$.field'` paths, the
+//!   two-argument scalar `MAX(a, b)` (PostgreSQL: `GREATEST`), and multi-row inserts sized to
+//!   SQLite's limit on bound parameters (`statement_chunks`);
+//! - `decisions` and `outbox`: `json_each` over a bound list; `outbox` and `agent`: scalar
+//!   `MAX(a, b)`;
+//! - `open` and `checkpointer`: PRAGMAs (WAL, synchronous, cache) and `wal_checkpoint`.
+//!
+//! Portable as written: `ON CONFLICT … DO UPDATE SET … = excluded.…`, `RETURNING`, and
+//! `UPDATE … FROM`, which PostgreSQL has too.
 
 pub mod agent;
 mod apply;

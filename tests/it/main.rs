@@ -26,6 +26,7 @@ mod import;
 mod import_runs;
 mod log_secrets;
 mod machine_mail;
+mod mailbox_roles;
 mod mailstack_harness;
 mod notifications;
 mod outbox;

@@ -14,7 +14,7 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use mailgate::config::Settings;
-use mailgate::outbox::sender::OutboxSender;
+use mailgate::delivery::sender::OutboxSender;
 use mailgate::store::Store;
 use mailgate_test_support::memory;
 

@@ -3,7 +3,7 @@
 //! SMTPUTF8), so its EHLO offers no SMTPUTF8: a non-ASCII domain goes as its A-label and is
 //! delivered; a non-ASCII local part is refused for that recipient, before any RCPT, with the
 //! reason, and the others still get the mail. (The SMTPUTF8 side — UTF-8 header, `MAIL FROM:<…>
-//! SMTPUTF8` — is unit-tested in src/outbox/render.rs and src/outbox/smtp.rs.)
+//! SMTPUTF8` — is unit-tested in src/outbox/render.rs and src/delivery/smtp.rs.)
 
 use std::time::{Duration, Instant};
 

@@ -17,7 +17,7 @@
 //! ([`mail_parameters`]): `SMTPUTF8` when an address or the header is UTF-8 (RFC 6531),
 //! `BODY=8BITMIME` for 8-bit content, each only when the connection's EHLO offered it. What the
 //! last EHLO offered is remembered ([`SmtpPool::offers_smtputf8`]), so the sender can decide per
-//! recipient before it renders a mail (see [`super::intl`]).
+//! recipient before it renders a mail (see [`crate::outbox::intl`]).
 
 use std::io;
 use std::net::SocketAddr;

@@ -1,7 +1,7 @@
 //! The outbox sender (SPEC 5): part of `mailgate run` when `[smtp]` is configured.
 //!
 //! Loop: claim due rows with a lease (one UPDATE, no transaction held across the network) →
-//! render each ([`super::render`]) → send over a pooled lettre SMTP transport, up to
+//! render each ([`crate::outbox::render`]) → send over a pooled lettre SMTP transport, up to
 //! `pool_size` mails at once → record each outcome while still holding its lease. Idle, it
 //! looks for due rows every 250 ms (one read, no write lock). On cancellation it stops at a
 //! safe point: mails in flight are finished and recorded, claimed rows not yet started are
@@ -20,7 +20,7 @@
 //! - a recipient whose local part is not ASCII needs SMTPUTF8: to a server whose EHLO does not
 //!   offer it, it is refused like a 5xx for that recipient ("recipient josé@… needs SMTPUTF8,
 //!   which the server does not offer"); a non-ASCII domain goes as its A-label to any server
-//!   ([`super::intl`]).
+//!   ([`crate::outbox::intl`]).
 //!
 //! A row ends `sent` when every recipient was served or refused and at least one was served;
 //! `failed` when none was. Failures and partial refusals are recorded on the ticket (a decision
@@ -48,10 +48,10 @@ use crate::domain::Mailbox;
 use crate::reply_token::ReplyTokens;
 use crate::store::{OutboxFinish, OutboxRow, OutboxUpdate, Refusal, Store};
 
-use super::attachments::OutgoingAttachment;
-use super::intl::{envelope_address, own_address_form};
-use super::render::{RenderContext, render_with_files};
 use super::smtp::{SendError, SmtpPool};
+use crate::outbox::attachments::OutgoingAttachment;
+use crate::outbox::intl::{envelope_address, own_address_form};
+use crate::outbox::render::{self, OutgoingMail, RenderContext, render_with_files};
 
 /// How often an idle sender looks for due rows.
 pub const IDLE_POLL: Duration = Duration::from_millis(250);
@@ -310,8 +310,9 @@ impl OutboxSender {
                 return (delivered, refused, update);
             }
         };
+        let mail = outgoing_mail(row);
         // Rendered once up front so a row that cannot become a mail fails without a connection.
-        let bytes = match render_with_files(row, &files, ctx) {
+        let bytes = match render_with_files(&mail, &files, ctx) {
             Ok(bytes) => bytes,
             Err(e) => {
                 let update = OutboxUpdate::Failed {
@@ -324,7 +325,7 @@ impl OutboxSender {
         let result = tokio::time::timeout(
             self.mail_deadline,
             self.deliver(
-                row,
+                &mail,
                 (bytes, &files),
                 ctx,
                 &pending,
@@ -386,14 +387,14 @@ impl OutboxSender {
         (delivered, refused, update)
     }
 
-    /// Sends `row` (rendered as `bytes` for a server without SMTPUTF8) to `pending`, pushing
+    /// Sends `mail` (rendered as `bytes` for a server without SMTPUTF8) to `pending`, pushing
     /// onto `delivered` / `refused`. When a recipient's address is not ASCII, the server's
-    /// SMTPUTF8 decides ([`super::intl`]): the mail is rendered again for a server that offers
+    /// SMTPUTF8 decides ([`crate::outbox::intl`]): the mail is rendered again for a server that offers
     /// it, and without it a recipient with a non-ASCII local part is refused with the reason.
     /// Returns the recipients still to try later and the temporary error that stopped them.
     async fn deliver(
         &self,
-        row: &OutboxRow,
+        mail: &OutgoingMail,
         (mut bytes, files): (Vec<u8>, &[OutgoingAttachment]),
         ctx: RenderContext<'_>,
         pending: &[String],
@@ -401,8 +402,8 @@ impl OutboxSender {
         refused: &mut Vec<Refusal>,
     ) -> (Vec<String>, Option<String>) {
         let mut smtputf8 = false;
-        let non_ascii = super::render::recipients(row)
-            .is_ok_and(|all| all.iter().any(|a| !a.as_str().is_ascii()));
+        let non_ascii =
+            render::recipients(mail).is_ok_and(|all| all.iter().any(|a| !a.as_str().is_ascii()));
         if non_ascii {
             match self.pool.offers_smtputf8().await {
                 Ok(offered) => smtputf8 = offered,
@@ -411,7 +412,7 @@ impl OutboxSender {
                 }
             }
             if smtputf8 {
-                match render_with_files(row, files, RenderContext { smtputf8, ..ctx }) {
+                match render_with_files(mail, files, RenderContext { smtputf8, ..ctx }) {
                     Ok(utf8) => bytes = utf8,
                     Err(e) => return (pending.to_vec(), Some(e.to_string())),
                 }
@@ -503,6 +504,23 @@ pub fn retry_delay(base: Duration, max: Duration, attempts: u32, random: f64) ->
 
 fn unix_now() -> i64 {
     chrono::Utc::now().timestamp()
+}
+
+/// What of `row` the pure core renders ([`OutgoingMail`]).
+fn outgoing_mail(row: &OutboxRow) -> OutgoingMail {
+    OutgoingMail {
+        ticket_id: row.ticket_id,
+        recipients: row.recipients.clone(),
+        subject: row.subject.clone(),
+        message_id: row.message_id.clone(),
+        in_reply_to: row.in_reply_to.clone(),
+        references_ids: row.references_ids.clone(),
+        auto_submitted: row.auto_submitted.clone(),
+        body_text: row.body_text.clone(),
+        body_html: row.body_html.clone(),
+        created_at: row.created_at,
+        reply_to: row.reply_to.clone(),
+    }
 }
 
 #[cfg(test)]
