@@ -7,13 +7,15 @@
 //! quarantined with its reason and never blocks the others.
 
 mod bounce;
+mod context;
 mod escalation;
 mod plan;
 mod prepared;
 mod snapshot;
 mod writes;
 
-pub use plan::{Outcome, PlanContext};
+pub use context::PlanContext;
+pub use plan::Outcome;
 pub use prepared::{
     Content, MessageSize, Prepared, RawMessage, prepare, prepare_hashed, prepare_header_only,
     prepare_oversized,

@@ -1,8 +1,9 @@
 use super::*;
 use crate::config::Settings;
+use crate::decide::DecideContext;
 use crate::domain::Source;
 use crate::outbox::enqueue::EnqueueSettings;
-use crate::outbox::{Audience, RateCap};
+use crate::outbox::{Audience, OwnAddresses, RateCap};
 use crate::pipeline::{RawMessage, prepare};
 use crate::thread::ThreadContext;
 
