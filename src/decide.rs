@@ -2,8 +2,10 @@
 //! store is reached only through the lookup traits, so every rule is unit-tested without I/O.
 
 mod escalation;
+mod redelivery;
 
-use crate::config::Role;
+pub use redelivery::{is_redelivery, needs_synthetic};
+
 use crate::domain::{
     Action, Classification, Decision, IgnoreReason, InboundEmail, MessageId, Priority, Rule,
     Status, TicketRef,
@@ -131,19 +133,20 @@ fn author_of(
     }
 }
 
-/// `content`: the mail's [`crate::parse::content_fingerprint`], given only when its Message-ID
-/// is stored with other bytes and that mail's content is known (see [`Seen::content`]).
+/// `classification`: what the mail is, as it was classified when it was prepared
+/// (`pipeline::Preparer`, for the mailbox it arrived at). `content`: the mail's
+/// [`crate::parse::content_fingerprint`], given only when its Message-ID is stored with other
+/// bytes and that mail's content is known (see [`Seen::content`]).
 #[allow(clippy::too_many_arguments)]
 pub fn evaluate(
     email: &InboundEmail,
     trust: &SenderTrust,
     raw_sha256: &str,
     content: Option<&str>,
-    role: Role,
+    classification: Classification,
     lookup: &impl DecideLookup,
     ctx: &DecideContext,
 ) -> Evaluation {
-    let classification = crate::classify::classify(email, role);
     let prefix = ctx.thread.prefix;
     if let Some(seen) = lookup.seen(&email.message_id) {
         let bytes = Bytes {
@@ -264,26 +267,23 @@ fn seen_before(
 ) -> Evaluation {
     let (id, prefix) = (&email.message_id, ctx.thread.prefix);
     let raw_sha256 = bytes.sha256;
-    let repeated = |seen: &Seen, kept_as: Option<&MessageId>| {
-        let redelivery = seen.raw_sha256 == raw_sha256;
-        Evaluation {
-            decision: duplicate(
-                id,
-                classification.clone(),
-                seen,
-                redelivery,
-                kept_as,
-                prefix,
-            ),
-            ticket: seen.ticket,
+    let repeated = |seen: &Seen, kept_as: Option<&MessageId>, redelivery: bool| Evaluation {
+        decision: duplicate(
+            id,
+            classification.clone(),
+            seen,
             redelivery,
-            escalation: None,
-            author: Author::Participant,
-        }
+            kept_as,
+            prefix,
+        ),
+        ticket: seen.ticket,
+        redelivery,
+        escalation: None,
+        author: Author::Participant,
     };
     let ticket = match seen.ticket {
-        Some(t) if seen.received && seen.raw_sha256 != raw_sha256 => t,
-        _ => return repeated(&seen, None),
+        Some(t) if needs_synthetic(&seen, raw_sha256) => t,
+        _ => return repeated(&seen, None, is_redelivery(raw_sha256, &seen, None)),
     };
     // The same mail as the stored one with other trace headers: a duplicate.
     let trace = |redelivery: bool| Evaluation {
@@ -295,11 +295,12 @@ fn seen_before(
     };
     let synthetic = MessageId::synthetic_for_sha256(raw_sha256);
     if let Some(kept) = lookup.seen(&synthetic) {
-        if !kept.received && kept.raw_sha256 == raw_sha256 {
+        let redelivery = is_redelivery(raw_sha256, &seen, Some(&kept));
+        if !kept.received && redelivery {
             // These bytes were logged before as such a copy.
             return trace(true);
         }
-        return repeated(&kept, Some(&synthetic));
+        return repeated(&kept, Some(&synthetic), redelivery);
     }
     if bytes.content.is_some() && bytes.content == seen.content.as_deref() {
         return trace(false);

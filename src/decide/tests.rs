@@ -3,6 +3,7 @@ use std::collections::HashMap;
 mod author;
 
 use super::*;
+use crate::config::Role;
 use crate::domain::test_support::{addr, email, mid};
 use crate::domain::{AddressPatterns, EmailAddress};
 
@@ -82,7 +83,8 @@ fn eval_content(
         escalation: &rules,
     };
     let trust = crate::trust::SenderTrust::of(e, &[]);
-    evaluate(e, &trust, sha, content, role, f, &ctx)
+    let classification = crate::classify::classify(e, role);
+    evaluate(e, &trust, sha, content, classification, f, &ctx)
 }
 
 fn eval(e: &InboundEmail, status: Status) -> Evaluation {

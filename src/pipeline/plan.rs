@@ -76,17 +76,19 @@ pub fn plan_message(
                 &p.raw_sha256,
                 snapshot,
             );
-            let ev = own_mail(&email, snapshot, ctx).unwrap_or_else(|| {
-                evaluate(
+            let classification = p.classification;
+            let ev = match own_mail(&email, &classification, snapshot, ctx) {
+                Some(own) => own,
+                None => evaluate(
                     &email,
                     &trust,
                     &p.raw_sha256,
                     content.as_deref(),
-                    ctx.role,
+                    classification,
                     snapshot,
                     &ctx.decide,
-                )
-            });
+                ),
+            };
             let mut ev = match &p.bounce {
                 Some(report) => super::bounce::bounce_of_own_mail(report, ev, snapshot, ctx, w),
                 None => ev,
@@ -417,7 +419,12 @@ fn join_addresses<'a>(addrs: impl Iterator<Item = &'a EmailAddress>) -> String {
 /// Our own mail coming back in (SPEC 5): a Message-ID we signed, or a From that is one of our
 /// addresses. Checked before threading, after the duplicate check (a re-delivery stays a
 /// duplicate); never a new ticket, never a notification.
-fn own_mail(email: &InboundEmail, snapshot: &Snapshot, ctx: &PlanContext) -> Option<Evaluation> {
+fn own_mail(
+    email: &InboundEmail,
+    classification: &Classification,
+    snapshot: &Snapshot,
+    ctx: &PlanContext,
+) -> Option<Evaluation> {
     if snapshot.seen(&email.message_id).is_some() {
         return None;
     }
@@ -435,7 +442,7 @@ fn own_mail(email: &InboundEmail, snapshot: &Snapshot, ctx: &PlanContext) -> Opt
             action: Action::Ignore {
                 reason: IgnoreReason::OwnMail,
             },
-            classification: crate::classify::classify(email, ctx.role),
+            classification: classification.clone(),
             rule: Rule::OwnMail,
             reason: format!(
                 "mailgate's own mail coming back: {why}; logged, never a customer's message"
