@@ -160,7 +160,10 @@ mod tests {
             .expect("the batch survives");
         assert_eq!(prepared.len(), 3);
         for (p, uid) in prepared.iter().zip(1..) {
-            assert_eq!(p.source.to_string(), format!("imap:support;uidvalidity=1;uid={uid}"));
+            assert_eq!(
+                p.source.to_string(),
+                format!("imap:support;uidvalidity=1;uid={uid}")
+            );
             assert_eq!(p.message_id().as_str(), format!("m{uid}@acme.test"));
         }
         for good in [&prepared[0], &prepared[2]] {

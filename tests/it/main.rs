@@ -29,6 +29,7 @@ mod machine_mail;
 mod mailstack_harness;
 mod notifications;
 mod outbox;
+mod prepare;
 mod quarantine;
 mod quickstart;
 mod reused_message_id;
