@@ -4,7 +4,7 @@
 mod escalation;
 mod redelivery;
 
-pub use redelivery::{is_redelivery, needs_synthetic};
+pub use redelivery::{Seen, is_redelivery, needs_synthetic};
 
 use crate::domain::{
     Action, Classification, Decision, IgnoreReason, InboundEmail, MessageId, Priority, Rule,
@@ -14,20 +14,6 @@ use crate::escalation::gate::GateReport;
 use crate::escalation::rules::{EscalationRules, TicketLookup};
 use crate::thread::{Standing, ThreadContext, ThreadLookup, Threading, thread};
 use crate::trust::SenderTrust;
-
-/// A Message-ID the installation has already decided on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Seen {
-    pub ticket: Option<i64>,
-    pub raw_sha256: String,
-    /// A mail received and stored (on `ticket`), not one only logged nor one mailgate sent: a
-    /// different mail reusing its Message-ID is kept (see [`evaluate`]).
-    pub received: bool,
-    /// The stored mail's [`crate::parse::content_fingerprint`], loaded only when a mail of the
-    /// batch reuses its Message-ID with other bytes (`None` otherwise, or when unknown): a copy
-    /// with the same content (only trace headers differ) is a duplicate, not a different mail.
-    pub content: Option<String>,
-}
 
 /// Everything deciding needs from the store (the escalation gate's ticket lookup included).
 pub trait DecideLookup: ThreadLookup + TicketLookup {

@@ -1,6 +1,6 @@
 //! Step 1–2 of the pipeline for one message: size check, hash, parse, classify. Pure CPU work
-//! with no shared state, so every source runs it on the parse pool ([`super::Preparer`]) while
-//! the store writes the previous batch.
+//! with no shared state, so every source runs it on the parse pool (`Preparer`) while the
+//! store writes the previous batch.
 
 use sha2::{Digest, Sha256};
 
@@ -58,14 +58,8 @@ impl Prepared {
     }
 }
 
-/// Hashes and parses `raw` within `limits`, as a mail at a support mailbox (the benchmark's
-/// parse-only figure). Sources, which know their mailbox, use [`super::Preparer`].
-pub fn prepare(raw: RawMessage, limits: impl Into<Limits>) -> Prepared {
-    super::Preparer::new(Role::Support, limits).prepare(super::Unprepared::whole(raw))
-}
-
 /// What reading a mail's bytes found: the part of preparing that runs the parser (and so the
-/// part a panic is caught around, see [`super::Preparer`]).
+/// part a panic is caught around, see `Preparer`).
 #[derive(Debug)]
 pub(super) struct Examined {
     pub content: Content,

@@ -109,6 +109,12 @@ impl Preparer {
     }
 }
 
+/// Hashes and parses `raw` within `limits`, as a mail at a support mailbox (the benchmark's
+/// parse-only figure). Sources, which know their mailbox, use [`Preparer`].
+pub fn prepare(raw: RawMessage, limits: impl Into<Limits>) -> Prepared {
+    Preparer::new(Role::Support, limits).prepare(Unprepared::whole(raw))
+}
+
 /// What a panic said (its message when it was a string).
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = panic.downcast_ref::<&str>() {
@@ -124,7 +130,7 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 mod tests {
     use super::*;
     use crate::domain::{Classification, Rule};
-    use crate::pipeline::Content;
+    use crate::pipeline::prepared::Content;
 
     fn mail(uid: u32, subject: &str) -> Unprepared {
         Unprepared::whole(RawMessage {
