@@ -42,8 +42,13 @@ impl Unprepared {
     }
 }
 
-/// What a mail's bytes are read with: the step that may panic, injectable for tests.
-type ExamineFn = fn(&[u8], Role, &Limits) -> Examined;
+/// What a mail's bytes are read with ([`examine`]): the step that may panic, injectable for
+/// tests.
+pub(super) trait Examine:
+    Fn(&[u8], Role, &Limits) -> Examined + Copy + Send + Sync + 'static
+{
+}
+impl<F: Fn(&[u8], Role, &Limits) -> Examined + Copy + Send + Sync + 'static> Examine for F {}
 
 /// Prepares the mail of one mailbox: classified for its `role`, within its `limits`.
 #[derive(Debug, Clone, Copy)]
@@ -74,7 +79,7 @@ impl Preparer {
     async fn prepare_batch_with(
         &self,
         items: Vec<Unprepared>,
-        examine: ExamineFn,
+        examine: impl Examine,
     ) -> anyhow::Result<Vec<Prepared>> {
         let preparer = *self;
         on_parse_pool(move || {
@@ -86,7 +91,7 @@ impl Preparer {
         .await
     }
 
-    fn prepare_with(&self, item: Unprepared, examine: ExamineFn) -> Prepared {
+    fn prepare_with(&self, item: Unprepared, examine: impl Examine) -> Prepared {
         match item {
             Unprepared::HeaderOnly {
                 source,
