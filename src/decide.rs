@@ -2,91 +2,20 @@
 //! store is reached only through the lookup traits, so every rule is unit-tested without I/O.
 
 mod escalation;
+mod evaluation;
+mod redelivery;
 
-use crate::config::Role;
+pub use evaluation::{Author, DecideContext, DecideLookup, Evaluation};
+pub use redelivery::{Seen, is_redelivery, needs_synthetic};
+
+use evaluation::reopens;
+
 use crate::domain::{
     Action, Classification, Decision, IgnoreReason, InboundEmail, MessageId, Priority, Rule,
     Status, TicketRef,
 };
-use crate::escalation::gate::GateReport;
-use crate::escalation::rules::{EscalationRules, TicketLookup};
-use crate::thread::{Standing, ThreadContext, ThreadLookup, Threading, thread};
+use crate::thread::{Standing, Threading, thread};
 use crate::trust::SenderTrust;
-
-/// A Message-ID the installation has already decided on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Seen {
-    pub ticket: Option<i64>,
-    pub raw_sha256: String,
-    /// A mail received and stored (on `ticket`), not one only logged nor one mailgate sent: a
-    /// different mail reusing its Message-ID is kept (see [`evaluate`]).
-    pub received: bool,
-    /// The stored mail's [`crate::parse::content_fingerprint`], loaded only when a mail of the
-    /// batch reuses its Message-ID with other bytes (`None` otherwise, or when unknown): a copy
-    /// with the same content (only trace headers differ) is a duplicate, not a different mail.
-    pub content: Option<String>,
-}
-
-/// Everything deciding needs from the store (the escalation gate's ticket lookup included).
-pub trait DecideLookup: ThreadLookup + TicketLookup {
-    fn seen(&self, id: &MessageId) -> Option<Seen>;
-}
-
-pub struct DecideContext<'a> {
-    pub thread: ThreadContext<'a>,
-    /// `import --archive`: history, so tickets are created closed and never reopened.
-    pub archive: bool,
-    /// The escalation gate's rules (SPEC 4), for mail at an escalation mailbox.
-    pub escalation: &'a EscalationRules,
-}
-
-/// A decision plus what the store needs to apply it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Evaluation {
-    pub decision: Decision,
-    /// The ticket the mail lands on, for appends and duplicates.
-    pub ticket: Option<i64>,
-    /// The very same bytes were decided before (a re-run or re-delivery): nothing at all is
-    /// stored, not even a decision row, so re-running an import changes nothing.
-    pub redelivery: bool,
-    /// What the escalation gate found and decided, for mail it judged.
-    pub escalation: Option<Box<GateReport>>,
-    /// Who wrote a mail that lands on an existing ticket, as far as it is proven.
-    pub author: Author,
-}
-
-/// Who wrote a mail threaded onto an existing ticket, as far as anything proves it (SPEC 2,
-/// Trust; 2.4.1; 6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Author {
-    /// A participant (the customer side), or any mail that opens a ticket.
-    Participant,
-    /// Not a participant of the ticket it threaded onto by Message-ID, or unverified: the
-    /// mail is stored and flagged; it makes nobody a participant and changes no status.
-    NonParticipant,
-    /// An agent, authenticated by the trusted Authentication-Results or by the reply address
-    /// mailgate signed for them: their mail is relayed to the customers.
-    Agent,
-    /// From an agent's address but not authenticated: an internal note marked unverified,
-    /// never relayed, no status change.
-    UnverifiedAgent,
-}
-
-impl Author {
-    /// The flag stored on the message (`messages.flag`), `None` for unflagged mail.
-    pub fn flag(self) -> Option<&'static str> {
-        match self {
-            Author::NonParticipant => Some("non_participant"),
-            Author::UnverifiedAgent => Some("unverified_agent"),
-            Author::Participant | Author::Agent => None,
-        }
-    }
-
-    /// Whether the mail may change the ticket's status (reopen it).
-    fn may_change_status(self) -> bool {
-        matches!(self, Author::Participant | Author::Agent)
-    }
-}
 
 /// The [`Author`] of a threaded mail, and what the decision's reason says about it.
 fn author_of(
@@ -131,19 +60,20 @@ fn author_of(
     }
 }
 
-/// `content`: the mail's [`crate::parse::content_fingerprint`], given only when its Message-ID
-/// is stored with other bytes and that mail's content is known (see [`Seen::content`]).
+/// `classification`: what the mail is, as it was classified when it was prepared
+/// (`pipeline::Preparer`, for the mailbox it arrived at). `content`: the mail's
+/// [`crate::parse::content_fingerprint`], given only when its Message-ID is stored with other
+/// bytes and that mail's content is known (see [`Seen::content`]).
 #[allow(clippy::too_many_arguments)]
 pub fn evaluate(
     email: &InboundEmail,
     trust: &SenderTrust,
     raw_sha256: &str,
     content: Option<&str>,
-    role: Role,
+    classification: Classification,
     lookup: &impl DecideLookup,
     ctx: &DecideContext,
 ) -> Evaluation {
-    let classification = crate::classify::classify(email, role);
     let prefix = ctx.thread.prefix;
     if let Some(seen) = lookup.seen(&email.message_id) {
         let bytes = Bytes {
@@ -264,26 +194,23 @@ fn seen_before(
 ) -> Evaluation {
     let (id, prefix) = (&email.message_id, ctx.thread.prefix);
     let raw_sha256 = bytes.sha256;
-    let repeated = |seen: &Seen, kept_as: Option<&MessageId>| {
-        let redelivery = seen.raw_sha256 == raw_sha256;
-        Evaluation {
-            decision: duplicate(
-                id,
-                classification.clone(),
-                seen,
-                redelivery,
-                kept_as,
-                prefix,
-            ),
-            ticket: seen.ticket,
+    let repeated = |seen: &Seen, kept_as: Option<&MessageId>, redelivery: bool| Evaluation {
+        decision: duplicate(
+            id,
+            classification.clone(),
+            seen,
             redelivery,
-            escalation: None,
-            author: Author::Participant,
-        }
+            kept_as,
+            prefix,
+        ),
+        ticket: seen.ticket,
+        redelivery,
+        escalation: None,
+        author: Author::Participant,
     };
     let ticket = match seen.ticket {
-        Some(t) if seen.received && seen.raw_sha256 != raw_sha256 => t,
-        _ => return repeated(&seen, None),
+        Some(t) if needs_synthetic(&seen, raw_sha256) => t,
+        _ => return repeated(&seen, None, is_redelivery(raw_sha256, &seen, None)),
     };
     // The same mail as the stored one with other trace headers: a duplicate.
     let trace = |redelivery: bool| Evaluation {
@@ -295,11 +222,12 @@ fn seen_before(
     };
     let synthetic = MessageId::synthetic_for_sha256(raw_sha256);
     if let Some(kept) = lookup.seen(&synthetic) {
-        if !kept.received && kept.raw_sha256 == raw_sha256 {
+        let redelivery = is_redelivery(raw_sha256, &seen, Some(&kept));
+        if !kept.received && redelivery {
             // These bytes were logged before as such a copy.
             return trace(true);
         }
-        return repeated(&kept, Some(&synthetic));
+        return repeated(&kept, Some(&synthetic), redelivery);
     }
     if bytes.content.is_some() && bytes.content == seen.content.as_deref() {
         return trace(false);
@@ -408,22 +336,6 @@ fn duplicate_of(classification: Classification, reason: String) -> Decision {
         classification,
         rule: Rule::Duplicate,
         reason,
-    }
-}
-
-/// A person's reply to a resolved, closed or pending ticket opens it again; machine mail and
-/// imported history never change a status.
-pub(crate) fn reopens(
-    classification: &Classification,
-    status: Option<Status>,
-    ctx: &DecideContext,
-) -> Option<Status> {
-    if classification.is_machine_generated() || ctx.archive {
-        return None;
-    }
-    match status? {
-        Status::Resolved | Status::Closed | Status::Pending => Some(Status::Open),
-        Status::New | Status::Open => None,
     }
 }
 

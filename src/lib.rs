@@ -25,7 +25,8 @@
 //! - [`bounce`]: reads a bounce (pure): failed DSN recipients and the Message-IDs it refers to;
 //!   a bounce of our own mail marks those recipients bouncing on the ticket (`pipeline`).
 //! - [`pipeline`]: glue from raw bytes to stored decisions, in batches; used by every source.
-//!   Per batch: load a snapshot of what the store knows → decide each mail in order (pure) →
+//!   One `Preparer` parses and classifies a batch on the parse pool (a panic on one mail is
+//!   that mail's quarantine reason). Per batch: load a snapshot of what the store knows → decide each mail in order (pure) →
 //!   write everything plus the source checkpoint in one transaction. A batch the database
 //!   refuses is retried mail by mail; the mail at fault goes to quarantine with its reason.
 //! - [`store`]: the database edge (SQLite now, WAL, 32 KB pages), migrations under

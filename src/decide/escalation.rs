@@ -9,7 +9,7 @@ use crate::escalation::gate::run_gate;
 use crate::escalation::rules::{Accepted, GateVerdict};
 use crate::trust::SenderTrust;
 
-use super::{DecideContext, DecideLookup, Evaluation, reopens};
+use super::evaluation::{Author, DecideContext, DecideLookup, Evaluation, reopens};
 
 pub(super) fn evaluate(
     email: &InboundEmail,
@@ -65,7 +65,7 @@ pub(super) fn evaluate(
         ticket,
         redelivery: false,
         escalation: Some(Box::new(report)),
-        author: super::Author::Participant,
+        author: Author::Participant,
     }
 }
 

@@ -3,8 +3,10 @@ use std::collections::HashMap;
 mod author;
 
 use super::*;
+use crate::config::Role;
 use crate::domain::test_support::{addr, email, mid};
 use crate::domain::{AddressPatterns, EmailAddress};
+use crate::thread::{ThreadContext, ThreadLookup};
 
 #[derive(Default)]
 pub(super) struct Fake {
@@ -82,7 +84,8 @@ fn eval_content(
         escalation: &rules,
     };
     let trust = crate::trust::SenderTrust::of(e, &[]);
-    evaluate(e, &trust, sha, content, role, f, &ctx)
+    let classification = crate::classify::classify(e, role);
+    evaluate(e, &trust, sha, content, classification, f, &ctx)
 }
 
 fn eval(e: &InboundEmail, status: Status) -> Evaluation {

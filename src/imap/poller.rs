@@ -12,7 +12,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use rayon::prelude::*;
 use rustls::ClientConfig;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -21,7 +20,7 @@ use tracing::Instrument;
 use crate::config::{MailboxSettings, Settings};
 use crate::domain::Source;
 use crate::pipeline::{
-    Outcome, Pipeline, Prepared, RawMessage, RunOptions, prepare, prepare_oversized,
+    MessageSize, Outcome, Pipeline, Prepared, Preparer, RawMessage, RunOptions, Unprepared,
 };
 use crate::store::{Checkpoint, Store};
 
@@ -319,10 +318,13 @@ impl Poller {
         let Some(first) = all.first() else {
             return Ok(false);
         };
-        let preparer = Preparer {
+        let preparer = BatchPreparer {
             mailbox: self.mailbox.name.clone(),
             uid_validity,
-            max_bytes: self.pipeline.settings().limits_with_size(self.max_bytes),
+            preparer: Preparer::new(
+                self.mailbox.role,
+                self.pipeline.settings().limits_with_size(self.max_bytes),
+            ),
         };
         let first = fetch_batch(session, first, limit).await?;
         let mut ready = Some(preparer.prepare(first).await?);
@@ -478,44 +480,45 @@ async fn fetch_batch(
     Ok(FetchedBatch { bodies, oversized })
 }
 
-/// Hashes and parses the messages of a batch on all cores, in UID order.
-struct Preparer {
+/// Puts the messages of a fetched batch through the pipeline's [`Preparer`], in UID order.
+struct BatchPreparer {
     mailbox: String,
     uid_validity: u32,
-    max_bytes: crate::config::Limits,
+    preparer: Preparer,
 }
 
-impl Preparer {
+impl BatchPreparer {
     async fn prepare(&self, fetched: FetchedBatch) -> anyhow::Result<Vec<Prepared>> {
         let FetchedBatch { bodies, oversized } = fetched;
-        let (mailbox, uid_validity, max) =
-            (self.mailbox.clone(), self.uid_validity, self.max_bytes);
-        let source = move |uid: u32| Source::Imap {
-            mailbox: mailbox.clone(),
-            uid_validity,
+        let source = |uid: u32| Source::Imap {
+            mailbox: self.mailbox.clone(),
+            uid_validity: self.uid_validity,
             uid,
         };
-        tokio::task::spawn_blocking(move || {
-            let mut prepared: Vec<Prepared> = bodies
-                .into_par_iter()
-                .map(|f| {
-                    let raw = RawMessage {
-                        source: source(f.uid),
-                        bytes: f.bytes,
-                    };
-                    prepare(raw, max)
-                })
-                .collect();
-            prepared.extend(
-                oversized
-                    .into_iter()
-                    .map(|(h, size)| prepare_oversized(source(h.uid), h.bytes, size, max)),
-            );
-            prepared.sort_by_key(|p| imap_uid(&p.source).unwrap_or(0));
-            prepared
-        })
-        .await
-        .context("preparing a batch of mail")
+        let mut items: Vec<(u32, Unprepared)> = bodies
+            .into_iter()
+            .map(|f| {
+                let raw = RawMessage {
+                    source: source(f.uid),
+                    bytes: f.bytes,
+                };
+                (f.uid, Unprepared::whole(raw))
+            })
+            .chain(oversized.into_iter().map(|(h, size)| {
+                let item = Unprepared::HeaderOnly {
+                    source: source(h.uid),
+                    header: h.bytes,
+                    size: MessageSize::Exactly(size),
+                };
+                (h.uid, item)
+            }))
+            .collect();
+        items.sort_by_key(|(uid, _)| *uid);
+        let items = items.into_iter().map(|(_, item)| item).collect();
+        self.preparer
+            .prepare_batch(items)
+            .await
+            .context("preparing a batch of mail")
     }
 }
 

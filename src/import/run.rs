@@ -18,7 +18,7 @@
 //! too, so the next import of the archive reads it whole. A dry run always reads everything,
 //! and lets the pipeline decide re-deliveries too, so each message gets a listed decision.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -34,12 +34,10 @@ use super::reader::{self, Format, ItemError};
 use super::report::{ImportReport, Position, Skip};
 use super::resume::SavedPoint;
 use crate::cpu_priority::on_parse_pool;
-use crate::decide::Seen;
+use crate::decide::{Seen, is_redelivery, needs_synthetic};
 use crate::domain::{MessageId, Source};
 use crate::parse;
-use crate::pipeline::{
-    Outcome, Pipeline, Prepared, RawMessage, prepare_hashed, prepare_header_only,
-};
+use crate::pipeline::{Outcome, Pipeline, Prepared, Preparer, RawMessage, Unprepared};
 use crate::store::{Checkpoint, Store};
 
 pub struct ImportRequest {
@@ -122,7 +120,7 @@ pub async fn import_listing(
     };
     let bar = progress_bar(request.progress, total, format);
     let batch_size = request.batch_size.max(1);
-    let max_bytes = pipeline.settings().limits();
+    let preparer = pipeline.preparer();
 
     // Stage 1: split the archive into messages, on a plain low-priority thread (the readers
     // are blocking iterators). It does nothing else: on a re-import it is what limits the run.
@@ -137,7 +135,7 @@ pub async fn import_listing(
         // Time spent waiting for the reader (else stage 2 is what limits the run).
         let mut waiting = std::time::Duration::ZERO;
         while let Some(batch) = recv_timed(&mut read_rx, &mut waiting).await {
-            let result = settle(&store2, batch, max_bytes, !dry_run).await;
+            let result = settle(&store2, batch, preparer, !dry_run).await;
             let failed = result.is_err();
             if parsed_tx.send(result).await.is_err() || failed {
                 break;
@@ -283,7 +281,7 @@ async fn recv_timed<T>(rx: &mut mpsc::Receiver<T>, waiting: &mut std::time::Dura
 async fn settle(
     store: &Store,
     batch: ReadBatch,
-    max_bytes: crate::config::Limits,
+    preparer: Preparer,
     settle_known: bool,
 ) -> anyhow::Result<ParsedBatch> {
     // One pass over the batch: each message's Message-ID (a quick look at its headers) and
@@ -312,75 +310,59 @@ async fn settle(
     } else {
         HashMap::new()
     };
-    // A mail whose Message-ID is known with other bytes may be one kept under the synthetic
-    // id of its bytes (the Message-ID is another stored mail's): asked only for such mail.
-    let synthetic: Vec<MessageId> = peeked
+    // A mail whose Message-ID is a stored mail's with other bytes may have been kept or logged
+    // under the synthetic id of its bytes: looked up only for such mail (rare).
+    let reusing: Vec<(&MessageId, &String)> = peeked
         .iter()
-        .filter(|(id, sha)| known.get(id.as_str()).is_some_and(|s| s.raw_sha256 != *sha))
-        .map(|(_, sha)| MessageId::synthetic_for_sha256(sha))
+        .filter(|(id, sha)| {
+            known
+                .get(id.as_str())
+                .is_some_and(|seen| needs_synthetic(seen, sha))
+        })
+        .map(|(id, sha)| (id, sha))
         .collect();
-    // Or one logged as the same mail with other trace headers (a duplicate of other bytes).
-    let (kept, logged) = if synthetic.is_empty() {
-        (HashMap::new(), HashSet::new())
+    let synthetic = if reusing.is_empty() {
+        HashMap::new()
     } else {
-        let ids: Vec<&MessageId> = synthetic.iter().collect();
-        let kept = store
-            .known_messages(&ids)
-            .await
-            .context("looking up known messages")?;
-        let originals: Vec<&MessageId> = peeked
-            .iter()
-            .filter(|(id, sha)| known.get(id.as_str()).is_some_and(|s| s.raw_sha256 != *sha))
-            .map(|(id, _)| id)
-            .collect();
-        let logged = store
-            .logged_copies(&originals)
-            .await
-            .context("looking up logged copies")?;
-        (kept, logged)
+        synthetic_seen(store, &reusing).await?
     };
     let last = items.last().map(|item| item.source.clone());
     let count = items.len() as u64;
     let mut redeliveries = 0;
-    let mut to_parse = Vec::with_capacity(items.len());
+    let mut to_prepare = Vec::with_capacity(items.len());
     for (item, (message_id, sha256)) in items.into_iter().zip(peeked) {
-        let same = |seen: &Seen| seen.raw_sha256 == sha256;
-        let redelivery = match known.get(message_id.as_str()) {
-            Some(seen) if same(seen) => true,
-            Some(_) if !kept.is_empty() || !logged.is_empty() => {
-                kept.get(MessageId::synthetic_for_sha256(&sha256).as_str())
-                    .is_some_and(same)
-                    || logged.contains(&(message_id.to_string(), sha256.clone()))
-            }
-            _ => false,
-        };
+        let redelivery = known.get(message_id.as_str()).is_some_and(|seen| {
+            let kept = || synthetic.get(MessageId::synthetic_for_sha256(&sha256).as_str());
+            is_redelivery(
+                &sha256,
+                seen,
+                needs_synthetic(seen, &sha256).then(kept).flatten(),
+            )
+        });
         if redelivery {
             redeliveries += 1;
-        } else {
-            to_parse.push((item, sha256));
+            continue;
         }
+        to_prepare.push(match item.oversized {
+            // Over the limit, never read: quarantined by reference, with its header.
+            Some(size) => Unprepared::HeaderOnly {
+                source: item.source,
+                header: item.bytes,
+                size,
+            },
+            None => Unprepared::Whole {
+                raw: RawMessage {
+                    source: item.source,
+                    bytes: item.bytes,
+                },
+                sha256: Some(sha256),
+            },
+        });
     }
-    let prepared = on_parse_pool(move || {
-        to_parse
-            .into_par_iter()
-            .map(|(item, sha256)| match item.oversized {
-                // Over the limit, never read: quarantined by reference, with its header.
-                Some(size) => {
-                    prepare_header_only(item.source, item.bytes, size, max_bytes.max_message_bytes)
-                }
-                None => prepare_hashed(
-                    RawMessage {
-                        source: item.source,
-                        bytes: item.bytes,
-                    },
-                    sha256,
-                    max_bytes,
-                ),
-            })
-            .collect::<Vec<_>>()
-    })
-    .await
-    .context("parsing a batch")?;
+    let prepared = preparer
+        .prepare_batch(to_prepare)
+        .await
+        .context("parsing a batch")?;
     Ok(ParsedBatch {
         prepared,
         redeliveries,
@@ -390,6 +372,34 @@ async fn settle(
         last,
         count,
     })
+}
+
+/// What was decided under the synthetic ids of `reusing` (Message-ID, SHA-256 of the bytes):
+/// mail kept there, and copies logged as the same mail with other trace headers.
+async fn synthetic_seen(
+    store: &Store,
+    reusing: &[(&MessageId, &String)],
+) -> anyhow::Result<HashMap<String, Seen>> {
+    let ids: Vec<MessageId> = reusing
+        .iter()
+        .map(|(_, sha)| MessageId::synthetic_for_sha256(sha))
+        .collect();
+    let mut seen = store
+        .known_messages(&ids.iter().collect::<Vec<_>>())
+        .await
+        .context("looking up known messages")?;
+    let originals: Vec<&MessageId> = reusing.iter().map(|(id, _)| *id).collect();
+    let logged = store
+        .logged_copies(&originals)
+        .await
+        .context("looking up logged copies")?;
+    for (id, sha) in reusing {
+        if logged.contains(&(id.to_string(), (*sha).clone())) {
+            let (synthetic, copy) = crate::store::logged_copy(None, (*sha).clone());
+            seen.entry(synthetic.to_string()).or_insert(copy);
+        }
+    }
+    Ok(seen)
 }
 
 fn progress_bar(enabled: bool, total: Option<u64>, format: Format) -> Option<ProgressBar> {

@@ -12,7 +12,7 @@ use crate::decide::Evaluation;
 use crate::domain::{Action, Classification, EmailAddress, MessageId, Rule, TicketRef};
 use crate::thread::ThreadLookup;
 
-use super::plan::PlanContext;
+use super::context::PlanContext;
 use super::snapshot::{SentMail, Snapshot};
 use super::writes::Writes;
 

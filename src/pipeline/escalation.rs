@@ -14,7 +14,7 @@ use crate::outbox::enqueue::{
 use crate::outbox::escalation_mail::{Escalation, confirmation_row, refusal_row};
 use crate::outbox::loop_guard::HoldReason;
 
-use super::plan::{PlanContext, add_participant, decision_row};
+use super::context::{PlanContext, add_participant, decision_row};
 use super::snapshot::Snapshot;
 use super::writes::{Escalated, Writes};
 

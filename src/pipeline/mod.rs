@@ -1,5 +1,5 @@
-//! The one pipeline every source uses (SPEC 2): raw bytes → [`prepare`] (parse, pure,
-//! parallel) → batch: load a [`Snapshot`] → decide and plan each message in order (pure) →
+//! The one pipeline every source uses (SPEC 2): raw bytes → [`Preparer`] (parse, classify,
+//! pure, parallel) → batch: load a [`Snapshot`] → decide and plan each message in order (pure) →
 //! store the [`Writes`] and the source checkpoint in ONE transaction → commit. Only then may
 //! the source acknowledge (IMAP move, import progress).
 //!
@@ -7,17 +7,18 @@
 //! quarantined with its reason and never blocks the others.
 
 mod bounce;
+mod context;
 mod escalation;
 mod plan;
 mod prepared;
+mod preparer;
 mod snapshot;
 mod writes;
 
-pub use plan::{Outcome, PlanContext};
-pub use prepared::{
-    Content, MessageSize, Prepared, RawMessage, prepare, prepare_hashed, prepare_header_only,
-    prepare_oversized,
-};
+pub use context::PlanContext;
+pub use plan::Outcome;
+pub use prepared::{Content, MessageSize, Prepared, RawMessage, prepare_header_only};
+pub use preparer::{Preparer, Unprepared, prepare};
 pub use snapshot::{Keys, SentMail, Snapshot, TicketState};
 pub use writes::Writes;
 
@@ -104,10 +105,16 @@ impl Pipeline {
         &self.options
     }
 
+    /// The preparer of this run's mail: classified for its mailbox's role, within the
+    /// configured limits.
+    pub fn preparer(&self) -> Preparer {
+        Preparer::new(self.options.role, self.settings.limits())
+    }
+
     /// One live message (ingest, reprocess; later one IMAP message): prepared, decided and
     /// stored in its own transaction.
     pub async fn process_message(&mut self, raw: RawMessage) -> anyhow::Result<Outcome> {
-        let prepared = prepare(raw, self.settings.limits());
+        let prepared = self.preparer().prepare(Unprepared::whole(raw));
         self.process(vec![prepared], None)
             .await?
             .pop()
@@ -153,7 +160,10 @@ impl Pipeline {
                 None
             };
             match self
-                .try_batch(vec![copy.prepared(self.settings.parse_limits)], cp)
+                .try_batch(
+                    vec![copy.prepared(self.options.role, self.settings.parse_limits)],
+                    cp,
+                )
                 .await
             {
                 Ok(mut one) => outcomes.append(&mut one),
@@ -424,7 +434,7 @@ impl RetryCopy {
         }
     }
 
-    fn prepared(&self, parse_limits: crate::parse::ParseLimits) -> Prepared {
+    fn prepared(&self, role: Role, parse_limits: crate::parse::ParseLimits) -> Prepared {
         match &self.failed {
             Some((message_id, rule, reason)) => Prepared {
                 source: self.source.clone(),
@@ -436,22 +446,26 @@ impl RetryCopy {
                     reason: reason.clone(),
                 },
                 header_only: self.header_only,
+                classification: Classification::Plain,
                 bounce: None,
                 stored_raw: StoredRaw::compress(&self.raw),
                 size: self.size,
             },
             // Its size was checked when it was first prepared (with its mailbox's limit).
-            None => prepare_hashed(
-                RawMessage {
-                    source: self.source.clone(),
-                    bytes: self.raw.clone(),
-                },
-                self.sha.clone(),
+            None => Preparer::new(
+                role,
                 crate::config::Limits {
                     max_message_bytes: usize::MAX,
                     parse: parse_limits,
                 },
-            ),
+            )
+            .prepare(Unprepared::Whole {
+                raw: RawMessage {
+                    source: self.source.clone(),
+                    bytes: self.raw.clone(),
+                },
+                sha256: Some(self.sha.clone()),
+            }),
         }
     }
 }

@@ -3,45 +3,21 @@
 //! The snapshot is updated as it goes so later messages of the batch see this one.
 
 use crate::config::Role;
-use crate::decide::{Author, DecideContext, DecideLookup, Evaluation, evaluate};
+use crate::decide::{Author, DecideLookup, Evaluation, evaluate};
 use crate::domain::{
-    Action, AddressPatterns, Classification, Decision, EmailAddress, IgnoreReason, InboundEmail,
-    MessageId, Rule, TicketRef,
+    Action, Classification, Decision, EmailAddress, IgnoreReason, InboundEmail, MessageId, Rule,
+    TicketRef,
 };
-use crate::outbox::enqueue::{
-    Answering, Change, EnqueueSettings, Notification, TicketInfo, count_planned, enqueue,
-};
+use crate::outbox::Participants;
+use crate::outbox::enqueue::{Answering, Change, Notification, TicketInfo, count_planned, enqueue};
 use crate::outbox::loop_guard::{OwnMail, recognise_own_mail};
-use crate::outbox::{OwnAddresses, OwnMessageIds, Participants};
 use crate::store::StoredRaw;
 use crate::trust::SenderTrust;
 
+use super::context::{PlanContext, add_participant, decision_row};
 use super::prepared::{Content, Prepared};
 use super::snapshot::{Snapshot, TicketState};
-use super::writes::{
-    NewAttachment, NewDecision, NewMessage, NewParticipant, NewQuarantine, NewTicket, Writes,
-};
-
-/// What a batch is applied with.
-pub struct PlanContext<'a> {
-    pub decide: DecideContext<'a>,
-    pub mailbox: &'a str,
-    pub role: Role,
-    pub now: i64,
-    pub agents: &'a AddressPatterns,
-    /// `[security] trusted_authserv_ids`: whose Authentication-Results are believed.
-    pub trusted_authserv_ids: &'a [String],
-    /// `limits.max_new_participants`: Cc addresses one mail may make participants.
-    pub max_new_participants: usize,
-    /// Our own addresses: never recorded as customer participants; mail from them is our own
-    /// mail coming back in (never a customer's message).
-    pub own: &'a OwnAddresses,
-    pub own_ids: Option<&'a OwnMessageIds>,
-    /// `Some`: acknowledge new tickets (live mail only: never archive, import or dry run).
-    pub notify: Option<EnqueueSettings<'a>>,
-    /// Makes the nonces of this batch's Message-IDs unique across batches and processes.
-    pub nonce_seed: u64,
-}
+use super::writes::{NewAttachment, NewMessage, NewQuarantine, NewTicket, Writes};
 
 /// The outcome of one message, for reports and the CLI.
 #[derive(Debug, Clone)]
@@ -100,17 +76,19 @@ pub fn plan_message(
                 &p.raw_sha256,
                 snapshot,
             );
-            let ev = own_mail(&email, snapshot, ctx).unwrap_or_else(|| {
-                evaluate(
+            let classification = p.classification;
+            let ev = match own_mail(&email, &classification, snapshot, ctx) {
+                Some(own) => own,
+                None => evaluate(
                     &email,
                     &trust,
                     &p.raw_sha256,
                     content.as_deref(),
-                    ctx.role,
+                    classification,
                     snapshot,
                     &ctx.decide,
-                )
-            });
+                ),
+            };
             let mut ev = match &p.bounce {
                 Some(report) => super::bounce::bounce_of_own_mail(report, ev, snapshot, ctx, w),
                 None => ev,
@@ -406,28 +384,6 @@ fn new_participants<'m>(
     (kept, left_out)
 }
 
-pub(super) fn add_participant(
-    ticket: i64,
-    address: &EmailAddress,
-    name: Option<String>,
-    role: &'static str,
-    snapshot: &mut Snapshot,
-    w: &mut Writes,
-) {
-    if snapshot
-        .ticket_mut(ticket)
-        .participants
-        .insert(address.clone())
-    {
-        w.add_participant(NewParticipant {
-            ticket,
-            address: address.to_string(),
-            name,
-            role,
-        });
-    }
-}
-
 /// The content fingerprint of a mail ([`crate::parse::content_fingerprint`]), computed only
 /// when it may be compared: its Message-ID is stored with other bytes and that mail's content is
 /// known, or another mail of the batch carries it with other bytes ([`Snapshot::rivals`]).
@@ -460,32 +416,15 @@ fn join_addresses<'a>(addrs: impl Iterator<Item = &'a EmailAddress>) -> String {
     addrs.map(|a| a.as_str()).collect::<Vec<_>>().join(", ")
 }
 
-pub(super) fn decision_row(
-    source: &str,
-    message_id: Option<String>,
-    raw_sha256: &str,
-    d: &Decision,
-    ticket: Option<i64>,
-    ctx: &PlanContext,
-) -> NewDecision {
-    NewDecision {
-        created_at: ctx.now,
-        source: source.to_string(),
-        mailbox: ctx.mailbox.to_string(),
-        message_id,
-        raw_sha256: raw_sha256.to_string(),
-        classification: d.classification.as_str(),
-        decision: d.action.name(),
-        rule: d.rule.as_str(),
-        reason: d.reason.clone(),
-        ticket,
-    }
-}
-
 /// Our own mail coming back in (SPEC 5): a Message-ID we signed, or a From that is one of our
 /// addresses. Checked before threading, after the duplicate check (a re-delivery stays a
 /// duplicate); never a new ticket, never a notification.
-fn own_mail(email: &InboundEmail, snapshot: &Snapshot, ctx: &PlanContext) -> Option<Evaluation> {
+fn own_mail(
+    email: &InboundEmail,
+    classification: &Classification,
+    snapshot: &Snapshot,
+    ctx: &PlanContext,
+) -> Option<Evaluation> {
     if snapshot.seen(&email.message_id).is_some() {
         return None;
     }
@@ -503,7 +442,7 @@ fn own_mail(email: &InboundEmail, snapshot: &Snapshot, ctx: &PlanContext) -> Opt
             action: Action::Ignore {
                 reason: IgnoreReason::OwnMail,
             },
-            classification: crate::classify::classify(email, ctx.role),
+            classification: classification.clone(),
             rule: Rule::OwnMail,
             reason: format!(
                 "mailgate's own mail coming back: {why}; logged, never a customer's message"

@@ -1,10 +1,11 @@
-//! Step 1–2 of the pipeline for one message: size check, hash, parse. Pure CPU work with no
-//! shared state, so import runs it on every core while the store writes the previous batch.
+//! Step 1–2 of the pipeline for one message: size check, hash, parse, classify. Pure CPU work
+//! with no shared state, so every source runs it on the parse pool (`Preparer`) while the
+//! store writes the previous batch.
 
 use sha2::{Digest, Sha256};
 
-use crate::config::Limits;
-use crate::domain::{InboundEmail, MessageId, Rule, Source};
+use crate::config::{Limits, Role};
+use crate::domain::{Classification, InboundEmail, MessageId, Rule, Source};
 use crate::parse;
 use crate::store::StoredRaw;
 
@@ -22,6 +23,9 @@ pub struct Prepared {
     pub raw: Vec<u8>,
     pub raw_sha256: String,
     pub content: Content,
+    /// What the mail is (SPEC 2.3), classified once, here, for the mailbox it arrived at;
+    /// `Plain` for mail that failed.
+    pub classification: Classification,
     /// `raw` is only the header: the message was too big to download.
     pub header_only: bool,
     /// What a bounce says (failed recipients, the mails it refers to); `None` for other mail.
@@ -54,60 +58,82 @@ impl Prepared {
     }
 }
 
-/// Hashes and parses `raw` within `limits` (the configured ones: `Settings::limits`).
-pub fn prepare(raw: RawMessage, limits: impl Into<Limits>) -> Prepared {
-    let raw_sha256 = hex::encode(Sha256::digest(&raw.bytes));
-    prepare_hashed(raw, raw_sha256, limits)
+/// What reading a mail's bytes found: the part of preparing that runs the parser (and so the
+/// part a panic is caught around, see `Preparer`).
+#[derive(Debug)]
+pub(super) struct Examined {
+    pub content: Content,
+    pub classification: Classification,
+    pub bounce: Option<crate::bounce::BounceReport>,
 }
 
-/// [`prepare`] for bytes whose hex SHA-256 the caller already computed.
-pub fn prepare_hashed(raw: RawMessage, raw_sha256: String, limits: impl Into<Limits>) -> Prepared {
-    let limits = limits.into();
-    let content = if raw.bytes.len() > limits.max_message_bytes {
+/// Checks the size of `bytes`, parses them within `limits` and classifies the mail as one
+/// arriving at a mailbox of `role`: the only place a mail is classified.
+pub(super) fn examine(bytes: &[u8], role: Role, limits: &Limits) -> Examined {
+    let content = if bytes.len() > limits.max_message_bytes {
         Content::Failed {
-            message_id: parse::peek_message_id(&raw.bytes),
+            message_id: parse::peek_message_id(bytes),
             rule: Rule::OverSize,
             reason: format!(
                 "message is {} bytes, over the limit of {} bytes (limits.max_message_bytes)",
-                raw.bytes.len(),
+                bytes.len(),
                 limits.max_message_bytes
             ),
         }
     } else {
-        match parse::parse_with(&raw.bytes, &limits.parse) {
+        match parse::parse_with(bytes, &limits.parse) {
             Ok(email) => Content::Parsed(Box::new(email)),
             Err(e) if e.is_over_budget() => Content::Failed {
-                message_id: parse::peek_message_id(&raw.bytes),
+                message_id: parse::peek_message_id(bytes),
                 rule: Rule::OverBudget,
                 reason: e.to_string(),
             },
             Err(e) => Content::Failed {
-                message_id: parse::peek_message_id(&raw.bytes),
+                message_id: parse::peek_message_id(bytes),
                 rule: Rule::Unparseable,
                 reason: format!("cannot be used as a mail: {e}"),
             },
         }
     };
-    let bounce = match &content {
-        Content::Parsed(email)
-            if matches!(
-                crate::classify::classify(email, crate::config::Role::Support),
-                crate::domain::Classification::Bounce(_)
-            ) =>
-        {
-            Some(crate::bounce::read_bounce(&raw.bytes))
-        }
-        _ => None,
+    let classification = match &content {
+        Content::Parsed(email) => crate::classify::classify(email, role),
+        Content::Failed { .. } => Classification::Plain,
     };
+    let bounce = matches!(classification, Classification::Bounce(_))
+        .then(|| crate::bounce::read_bounce(bytes));
+    Examined {
+        content,
+        classification,
+        bounce,
+    }
+}
+
+/// What is kept of a mail whose examination panicked: quarantined as unparseable, with what
+/// the panic said, instead of taking its batch down with it.
+pub(super) fn panicked(bytes: &[u8], panic: &str) -> Examined {
+    Examined {
+        content: Content::Failed {
+            message_id: parse::peek_message_id(bytes),
+            rule: Rule::Unparseable,
+            reason: format!("cannot be used as a mail: the parser panicked: {panic}"),
+        },
+        classification: Classification::Plain,
+        bounce: None,
+    }
+}
+
+/// A whole message as [`Prepared`], from what [`examine`] found.
+pub(super) fn assemble(raw: RawMessage, raw_sha256: String, examined: Examined) -> Prepared {
     let stored_raw = StoredRaw::compress(&raw.bytes);
     Prepared {
         source: raw.source,
         size: Some(raw.bytes.len() as u64),
         raw: raw.bytes,
         raw_sha256,
-        content,
+        content: examined.content,
+        classification: examined.classification,
         header_only: false,
-        bounce,
+        bounce: examined.bounce,
         stored_raw,
     }
 }
@@ -119,19 +145,6 @@ pub enum MessageSize {
     Exactly(u64),
     /// Only known to be over this many bytes (standard input, read no further).
     MoreThan(u64),
-}
-
-/// A message too big to download (its size known from the server, e.g. IMAP RFC822.SIZE):
-/// only its header was fetched. It is quarantined with the header as its stored bytes; the
-/// message itself stays in the source's quarantine folder.
-pub fn prepare_oversized(
-    source: Source,
-    header: Vec<u8>,
-    size: u64,
-    limits: impl Into<Limits>,
-) -> Prepared {
-    let max_bytes = limits.into().max_message_bytes;
-    prepare_header_only(source, header, MessageSize::Exactly(size), max_bytes)
 }
 
 /// A message over the size limit that was never read whole: only `header` is kept, and the
@@ -159,6 +172,7 @@ pub fn prepare_header_only(
         raw: header,
         raw_sha256,
         header_only: true,
+        classification: Classification::Plain,
         bounce: None,
     }
 }

@@ -30,6 +30,7 @@ mod mailbox_roles;
 mod mailstack_harness;
 mod notifications;
 mod outbox;
+mod prepare;
 mod quarantine;
 mod quickstart;
 mod reused_message_id;

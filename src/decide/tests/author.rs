@@ -19,7 +19,8 @@ fn eval_agents(e: &InboundEmail, status: Status, tokens: Option<&ReplyTokens>) -
         escalation: &rules,
     };
     let trust = SenderTrust::of(e, &[TRUSTED.to_string()]);
-    evaluate(e, &trust, "bbb", None, Role::Support, &store(status), &ctx)
+    let classification = crate::classify::classify(e, Role::Support);
+    evaluate(e, &trust, "bbb", None, classification, &store(status), &ctx)
 }
 
 fn new_status(ev: &Evaluation) -> Option<Status> {

@@ -1,10 +1,12 @@
 use super::*;
 use crate::config::Settings;
+use crate::decide::DecideContext;
 use crate::domain::Source;
 use crate::outbox::enqueue::EnqueueSettings;
-use crate::outbox::{Audience, RateCap};
+use crate::outbox::{Audience, OwnAddresses, RateCap};
 use crate::pipeline::{RawMessage, prepare};
 use crate::thread::ThreadContext;
+use sha2::Digest;
 
 fn raw(from: &str, subject: &str, id: &str, extra: &str) -> RawMessage {
     RawMessage {
@@ -19,6 +21,16 @@ fn raw(from: &str, subject: &str, id: &str, extra: &str) -> RawMessage {
 
 /// Plans `mails` as ONE batch, notifying or not; returns the outbox rows planned.
 fn plan_batch(settings: &Settings, mails: Vec<RawMessage>, notify: bool) -> (Vec<Outcome>, Writes) {
+    let prepared = mails.into_iter().map(|m| prepare(m, 1 << 20)).collect();
+    plan_prepared(settings, prepared, notify)
+}
+
+/// [`plan_batch`] of mail already prepared.
+fn plan_prepared(
+    settings: &Settings,
+    mails: Vec<Prepared>,
+    notify: bool,
+) -> (Vec<Outcome>, Writes) {
     let own = OwnAddresses::new(&settings.tickets.support_address.address, []);
     let cap = RateCap {
         max: 3,
@@ -62,7 +74,7 @@ fn plan_batch(settings: &Settings, mails: Vec<RawMessage>, notify: bool) -> (Vec
     let mut w = Writes::default();
     let outcomes = mails
         .into_iter()
-        .map(|m| plan_message(prepare(m, 1 << 20), &mut snapshot, &ctx, &mut w))
+        .map(|m| plan_message(m, &mut snapshot, &ctx, &mut w))
         .collect();
     (outcomes, w)
 }
@@ -146,4 +158,27 @@ fn only_plain_new_tickets_are_acknowledged() {
         w.outbox.is_empty(),
         "no notification when the run does not notify"
     );
+}
+
+#[test]
+fn a_mail_the_parser_panicked_on_is_quarantined_with_that_reason() {
+    let settings = settings();
+    let bad = raw("jane@acme.test", "boom", "bad@acme.test", "");
+    let sha = hex::encode(sha2::Sha256::digest(&bad.bytes));
+    let examined =
+        crate::pipeline::prepared::panicked(&bad.bytes, "attempt to subtract with overflow");
+    let bad = crate::pipeline::prepared::assemble(bad, sha, examined);
+    let good = prepare(raw("joe@acme.test", "fine", "good@acme.test", ""), 1 << 20);
+    let (outcomes, w) = plan_prepared(&settings, vec![bad, good], false);
+    assert_eq!(outcomes[0].decision.action, Action::Quarantine);
+    assert_eq!(outcomes[0].message_id, "bad@acme.test");
+    assert_eq!(
+        w.quarantine[0].reason,
+        "unparseable: cannot be used as a mail: the parser panicked: attempt to subtract with overflow"
+    );
+    assert_eq!(w.quarantine.len(), 1);
+    assert!(matches!(
+        outcomes[1].decision.action,
+        Action::CreateTicket { .. }
+    ));
 }

@@ -1,0 +1,87 @@
+//! What deciding takes (the store's answers, the context of the run) and gives (an
+//! [`Evaluation`]: the decision, the ticket, who wrote the mail), shared by the rules of every
+//! mailbox (`decide`, `decide::escalation`).
+
+use crate::domain::{Classification, Decision, MessageId, Status};
+use crate::escalation::gate::GateReport;
+use crate::escalation::rules::{EscalationRules, TicketLookup};
+use crate::thread::{ThreadContext, ThreadLookup};
+
+use super::redelivery::Seen;
+
+/// Everything deciding needs from the store (the escalation gate's ticket lookup included).
+pub trait DecideLookup: ThreadLookup + TicketLookup {
+    fn seen(&self, id: &MessageId) -> Option<Seen>;
+}
+
+pub struct DecideContext<'a> {
+    pub thread: ThreadContext<'a>,
+    /// `import --archive`: history, so tickets are created closed and never reopened.
+    pub archive: bool,
+    /// The escalation gate's rules (SPEC 4), for mail at an escalation mailbox.
+    pub escalation: &'a EscalationRules,
+}
+
+/// A decision plus what the store needs to apply it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evaluation {
+    pub decision: Decision,
+    /// The ticket the mail lands on, for appends and duplicates.
+    pub ticket: Option<i64>,
+    /// The very same bytes were decided before (a re-run or re-delivery): nothing at all is
+    /// stored, not even a decision row, so re-running an import changes nothing.
+    pub redelivery: bool,
+    /// What the escalation gate found and decided, for mail it judged.
+    pub escalation: Option<Box<GateReport>>,
+    /// Who wrote a mail that lands on an existing ticket, as far as it is proven.
+    pub author: Author,
+}
+
+/// Who wrote a mail threaded onto an existing ticket, as far as anything proves it (SPEC 2,
+/// Trust; 2.4.1; 6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Author {
+    /// A participant (the customer side), or any mail that opens a ticket.
+    Participant,
+    /// Not a participant of the ticket it threaded onto by Message-ID, or unverified: the
+    /// mail is stored and flagged; it makes nobody a participant and changes no status.
+    NonParticipant,
+    /// An agent, authenticated by the trusted Authentication-Results or by the reply address
+    /// mailgate signed for them: their mail is relayed to the customers.
+    Agent,
+    /// From an agent's address but not authenticated: an internal note marked unverified,
+    /// never relayed, no status change.
+    UnverifiedAgent,
+}
+
+impl Author {
+    /// The flag stored on the message (`messages.flag`), `None` for unflagged mail.
+    pub fn flag(self) -> Option<&'static str> {
+        match self {
+            Author::NonParticipant => Some("non_participant"),
+            Author::UnverifiedAgent => Some("unverified_agent"),
+            Author::Participant | Author::Agent => None,
+        }
+    }
+
+    /// Whether the mail may change the ticket's status (reopen it).
+    pub(super) fn may_change_status(self) -> bool {
+        matches!(self, Author::Participant | Author::Agent)
+    }
+}
+
+/// A person's reply to a resolved, closed or pending ticket opens it again; machine mail and
+/// imported history never change a status.
+pub(super) fn reopens(
+    classification: &Classification,
+    status: Option<Status>,
+    ctx: &DecideContext,
+) -> Option<Status> {
+    if classification.is_machine_generated() || ctx.archive {
+        return None;
+    }
+    match status? {
+        Status::Resolved | Status::Closed | Status::Pending => Some(Status::Open),
+        Status::New | Status::Open => None,
+    }
+}
