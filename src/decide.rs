@@ -27,6 +27,18 @@ fn author_of(
 ) -> (Author, String) {
     let sender = &email.from.address;
     match standing {
+        Standing::NonParticipant { .. }
+            if ctx.technicians.contains(sender) && trust.authenticated() =>
+        {
+            (
+                Author::Technician,
+                format!(
+                    "; technician {sender} authenticated: {}; now involved in {ticket} \
+                     (a participant with the technician role)",
+                    trust.describe()
+                ),
+            )
+        }
         Standing::NonParticipant { why } => (
             Author::NonParticipant,
             format!(

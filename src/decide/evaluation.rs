@@ -2,7 +2,7 @@
 //! [`Evaluation`]: the decision, the ticket, who wrote the mail), shared by the rules of every
 //! mailbox (`decide`, `decide::escalation`).
 
-use crate::domain::{Classification, Decision, MessageId, Status};
+use crate::domain::{Classification, Decision, EmailAddress, MessageId, Status};
 use crate::escalation::gate::GateReport;
 use crate::escalation::rules::{EscalationRules, TicketLookup};
 use crate::thread::{ThreadContext, ThreadLookup};
@@ -20,6 +20,8 @@ pub struct DecideContext<'a> {
     pub archive: bool,
     /// The escalation gate's rules (SPEC 4), for mail at an escalation mailbox.
     pub escalation: &'a EscalationRules,
+    /// `notify.technicians`: staff whose authenticated mail involves them in a ticket.
+    pub technicians: &'a [EmailAddress],
 }
 
 /// A decision plus what the store needs to apply it.
@@ -52,6 +54,12 @@ pub enum Author {
     /// From an agent's address but not authenticated: an internal note marked unverified,
     /// never relayed, no status change.
     UnverifiedAgent,
+    /// A technician of `notify.technicians`, authenticated by the trusted
+    /// Authentication-Results, writing onto a ticket they were not yet part of (by its
+    /// Message-ID): stored unflagged, and they become a participant with the technician role
+    /// (involved, SPEC 6: the resolution of a critical ticket reaches them). Staff mail: it
+    /// changes no status and is not customer activity.
+    Technician,
 }
 
 impl Author {
@@ -60,7 +68,7 @@ impl Author {
         match self {
             Author::NonParticipant => Some("non_participant"),
             Author::UnverifiedAgent => Some("unverified_agent"),
-            Author::Participant | Author::Agent => None,
+            Author::Participant | Author::Agent | Author::Technician => None,
         }
     }
 

@@ -82,6 +82,7 @@ fn eval_content(
         },
         archive,
         escalation: &rules,
+        technicians: &[],
     };
     let trust = crate::trust::SenderTrust::of(e, &[]);
     let classification = crate::classify::classify(e, role);

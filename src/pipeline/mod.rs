@@ -370,6 +370,7 @@ impl Pipeline {
                 },
                 archive: self.options.archive,
                 escalation: &self.settings.escalation,
+                technicians: &self.settings.notify.technicians,
             },
             mailbox: &self.options.mailbox,
             role: self.options.role,

@@ -276,6 +276,17 @@ fn apply_evaluation(
             if let Some(s) = new_status {
                 snapshot.ticket_mut(number).status = *s;
             }
+            // An authenticated technician writing is involved from now on (SPEC 6).
+            if ev.author == Author::Technician {
+                add_participant(
+                    number,
+                    &email.from.address,
+                    email.from.name.clone(),
+                    "technician",
+                    snapshot,
+                    w,
+                );
+            }
             // Only an authenticated agent's mail is relayed to the customers (SPEC 6).
             if ev.author == Author::Agent {
                 add_participant(

@@ -378,3 +378,53 @@ fn placeholder_evidence_is_refused_as_a_placeholder() {
         "the block to copy keeps the placeholder: {body}"
     );
 }
+
+/// A technician who writes to a ticket they were never alerted about is involved too, once our
+/// receiving server authenticates them: a participant with the technician role, their mail
+/// stored unflagged. Without that proof the address is a claim, and the mail is flagged.
+#[test]
+fn a_technician_who_writes_to_a_ticket_is_involved_when_authenticated() {
+    let trusted = "[security]\ntrusted_authserv_ids = [\"mx.example.test\"]\n";
+    let app = App::with_config(&config(WITH_ADDRESS, trusted));
+    ingest(&app, "high.eml", &escalation("h1", &evidence("high", 1)));
+    assert!(participants(&app, "SUP-1").iter().all(|(a, _)| a != TECH));
+    let from_tech = |id: &str, auth: &str| {
+        format!(
+            "{auth}From: On call <{TECH}>\r\nTo: support@example.test\r\nSubject: Re: no mail\r\n\
+             Date: Mon, 16 Nov 2026 10:00:00 +0100\r\nMessage-ID: <{id}@ops.example.test>\r\n\
+             In-Reply-To: <h1@tier1.example.test>\r\n\r\nLooking at the MX now.\r\n"
+        )
+        .into_bytes()
+    };
+
+    let claimed = app.ingest_bytes("claim.eml", &from_tech("t1", ""));
+    assert!(
+        str_of(&claimed, "reason").contains("non-participant"),
+        "{claimed:#}"
+    );
+    assert!(participants(&app, "SUP-1").iter().all(|(a, _)| a != TECH));
+
+    let proven = app.ingest_bytes(
+        "proven.eml",
+        &from_tech(
+            "t2",
+            "Authentication-Results: mx.example.test; dmarc=pass header.from=ops.example.test\r\n",
+        ),
+    );
+    assert_eq!(str_of(&proven, "decision"), "threaded", "{proven:#}");
+    assert!(
+        str_of(&proven, "reason").contains(&format!("technician {TECH} authenticated")),
+        "{proven:#}"
+    );
+    assert!(
+        participants(&app, "SUP-1").contains(&(TECH.to_string(), "technician".to_string())),
+        "{:?}",
+        participants(&app, "SUP-1")
+    );
+    let show = app.show("SUP-1");
+    let flags: Vec<&Value> = items(&show, "messages")
+        .iter()
+        .map(|m| &m["flag"])
+        .collect();
+    assert_eq!(flags.last(), Some(&&Value::Null), "{show:#}");
+}

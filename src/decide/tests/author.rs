@@ -8,6 +8,7 @@ const TRUSTED: &str = "mx.example.test";
 
 fn eval_agents(e: &InboundEmail, status: Status, tokens: Option<&ReplyTokens>) -> Evaluation {
     let agents = AddressPatterns::new(&["*@agents.example.test"]).unwrap();
+    let technicians = [addr("oncall@example.test")];
     let rules = crate::escalation::rules::EscalationRules::default();
     let ctx = DecideContext {
         thread: ThreadContext {
@@ -17,6 +18,7 @@ fn eval_agents(e: &InboundEmail, status: Status, tokens: Option<&ReplyTokens>) -
         },
         archive: false,
         escalation: &rules,
+        technicians: &technicians,
     };
     let trust = SenderTrust::of(e, &[TRUSTED.to_string()]);
     let classification = crate::classify::classify(e, Role::Support);
@@ -126,5 +128,36 @@ fn a_fallback_requester_is_named_unverified() {
             .contains("requester jane@acme.test is unverified (Return-Path)"),
         "{}",
         ev.decision.reason
+    );
+}
+
+#[test]
+fn an_authenticated_technician_is_involved_without_changing_the_status() {
+    let mut e = reply("oncall@example.test");
+    e.headers.authentication_results =
+        vec!["mx.example.test; dmarc=pass header.from=example.test".into()];
+    let ev = eval_agents(&e, Status::Resolved, None);
+    assert_eq!(ev.author, Author::Technician);
+    assert_eq!(ev.author.flag(), None);
+    assert_eq!(new_status(&ev), None, "staff mail reopens nothing");
+    assert!(
+        ev.decision
+            .reason
+            .contains("technician oncall@example.test authenticated")
+            && ev.decision.reason.contains("now involved in SUP-"),
+        "{}",
+        ev.decision.reason
+    );
+
+    // Without proof the technician's address is a claim like any other.
+    let ev = eval_agents(&reply("oncall@example.test"), Status::Resolved, None);
+    assert_eq!(ev.author, Author::NonParticipant);
+    // A participant stays a participant, whatever the lists say.
+    let mut e = reply("jane@acme.test");
+    e.headers.authentication_results =
+        vec!["mx.example.test; dmarc=pass header.from=acme.test".into()];
+    assert_eq!(
+        eval_agents(&e, Status::Open, None).author,
+        Author::Participant
     );
 }

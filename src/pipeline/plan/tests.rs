@@ -45,6 +45,7 @@ fn plan_prepared(
             },
             archive: false,
             escalation: &settings.escalation,
+            technicians: &settings.notify.technicians,
         },
         mailbox: "support",
         role: Role::Support,
