@@ -2,39 +2,16 @@
 //! command quietly with exit 0, never a panic's 101 and "Broken pipe"; what the command did
 //! before it printed stays done.
 
-use std::io::Read;
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+use mailgate_test_support::closed_stdout;
 
 use crate::support::{App, DEFAULT_TIMEOUT, fixture_path, sample_archive};
 
 /// Runs `args` with a stdout whose reading end is already closed: every write to it fails.
 /// Returns the exit code and stderr.
 fn run_with_closed_stdout(app: &App, args: &[&str]) -> (Option<i32>, String) {
-    let (reader, writer) = std::io::pipe().unwrap();
-    drop(reader);
-    let mut child = app
-        .command(args)
-        .stdin(Stdio::null())
-        .stdout(writer)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr_pipe = child.stderr.take().unwrap();
-    let stderr = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr_pipe.read_to_string(&mut text);
-        text
-    });
-    let deadline = Instant::now() + DEFAULT_TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "mailgate {args:?} hangs");
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    (status.code(), stderr.join().unwrap())
+    let run = closed_stdout::run_with_closed_stdout(app.command(args), DEFAULT_TIMEOUT)
+        .unwrap_or_else(|e| panic!("mailgate {args:?}: {e}"));
+    (run.code, run.stderr)
 }
 
 #[track_caller]

@@ -2,10 +2,11 @@
 //! generator writes, byte for byte), and a reader that goes away (moved here from
 //! tests/it/closed_stdout.rs and tests/it/help_texts.rs when the benchmarks left `mailgate`).
 
-use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use mailgate_test_support::closed_stdout;
 
 const BIN: &str = env!("CARGO_BIN_EXE_mailgate-bench");
 
@@ -92,30 +93,11 @@ fn generate_ends_quietly_when_its_reader_goes_away() {
 
 /// Runs `args` with a stdout whose reading end is already closed: every write to it fails.
 fn run_with_closed_stdout(args: &[&str]) -> (Option<i32>, String) {
-    let (reader, writer) = std::io::pipe().unwrap();
-    drop(reader);
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(writer)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr_pipe = child.stderr.take().unwrap();
-    let stderr = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr_pipe.read_to_string(&mut text);
-        text
-    });
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "mailgate-bench {args:?} hangs");
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    (status.code(), stderr.join().unwrap())
+    let mut cmd = Command::new(BIN);
+    cmd.args(args);
+    let run = closed_stdout::run_with_closed_stdout(cmd, Duration::from_secs(120))
+        .unwrap_or_else(|e| panic!("mailgate-bench {args:?}: {e}"));
+    (run.code, run.stderr)
 }
 
 fn assert_archive(path: &Path, messages: usize) {

@@ -10,11 +10,13 @@
 //! - [`users`]: the stack's script (`mailstack.sh add-user`, ...) and fresh user addresses.
 //! - [`smtp`]: a small SMTP sender for the stack's SMTP port (no TLS, no AUTH).
 //! - [`memory`]: the process's (peak) resident set size.
+//! - [`closed_stdout`]: running a command whose stdout's reader went away.
 //!
 //! Errors are returned, never panicked: the tests turn them into panics with context, the
 //! benchmark into error messages.
 
 pub mod archive;
+pub mod closed_stdout;
 pub mod locks;
 pub mod memory;
 pub mod smtp;
