@@ -160,23 +160,10 @@ mod help_tests {
 
     use super::*;
 
-    /// `path arg` of every argument, in every subcommand, that `--help` shows without a word.
-    fn undescribed(command: &clap::Command, path: &str, out: &mut Vec<String>) {
-        for arg in command.get_arguments() {
-            let builtin = matches!(arg.get_id().as_str(), "help" | "version");
-            if !builtin && !arg.is_hide_set() && arg.get_help().is_none() {
-                out.push(format!("{path} {}", arg.get_id()));
-            }
-        }
-        for sub in command.get_subcommands() {
-            undescribed(sub, &format!("{path} {}", sub.get_name()), out);
-        }
-    }
-
     #[test]
     fn every_argument_of_every_command_is_described() {
-        let mut missing = Vec::new();
-        undescribed(&Cli::command(), "mailgate", &mut missing);
+        let missing =
+            mailgate_test_support::cli_help::undescribed_arguments(&Cli::command(), "mailgate");
         assert_eq!(missing, Vec::<String>::new());
     }
 }

@@ -11,11 +11,13 @@
 //! - [`smtp`]: a small SMTP sender for the stack's SMTP port (no TLS, no AUTH).
 //! - [`memory`]: the process's (peak) resident set size.
 //! - [`closed_stdout`]: running a command whose stdout's reader went away.
+//! - [`cli_help`]: every argument of a clap command line is described.
 //!
 //! Errors are returned, never panicked: the tests turn them into panics with context, the
 //! benchmark into error messages.
 
 pub mod archive;
+pub mod cli_help;
 pub mod closed_stdout;
 pub mod locks;
 pub mod memory;
