@@ -302,23 +302,9 @@ async fn relay_and_reply_deliver_the_files_intact() {
     let agent = stack.new_user("attach-e2e-agent");
     let support = test.user.address.clone();
     let agent_domain = agent.address.split_once('@').unwrap().1.to_string();
-    let s = |v: &str| toml::Value::String(v.to_string()).to_string();
-    let key = test.app.write_file("hmac.key", b"attach-e2e-secret");
-    let tickets = format!(
-        "support_address = {}\nsecret_file = {}\n",
-        s(&format!("Support <{support}>")),
-        s(&key.display().to_string())
-    );
-    let extra = format!(
-        "[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\ntimeout_secs = 5\n\
-         retry_base_secs = 1\nretry_max_secs = 1\n\n[notify]\nagents = [{}]\n\n\
-         [security]\ntrusted_authserv_ids = [\"mx.example.test\"]\n",
-        stack.smtp_port,
-        s(&agent.address),
-    );
-    let mailbox = MailboxToml::for_user(stack, &test.user);
-    test.configure_with(std::slice::from_ref(&mailbox), &tickets, &extra);
-    let mut run = test.start_connected().await;
+    let mut run = test
+        .start_relaying_for(&agent.address, b"attach-e2e-secret")
+        .await;
     let pid = std::process::id();
 
     let first = format!("attach-{pid}-1@cust.it.test");

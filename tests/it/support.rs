@@ -14,6 +14,7 @@ use std::{
 use serde_json::Value;
 use tempfile::TempDir;
 
+mod agent_relay;
 mod archives;
 pub use archives::*;
 mod mailstack;

@@ -40,24 +40,9 @@ async fn only_an_authenticated_agent_speaks_to_customers() {
     let agent = stack.new_user("trust-relay-agent");
     let forger = stack.new_user("trust-relay-forger");
     let support = test.user.address.clone();
-    let s = |v: &str| toml::Value::String(v.to_string()).to_string();
-    let key = test.app.write_file("hmac.key", b"trust-e2e-secret");
-    let tickets = format!(
-        "support_address = {}\nsecret_file = {}\n",
-        s(&format!("Support <{support}>")),
-        s(&key.display().to_string())
-    );
-    let extra = format!(
-        "[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\ntimeout_secs = 5\n\
-         retry_base_secs = 1\nretry_max_secs = 1\n\n\
-         [notify]\nagents = [{}]\n\n\
-         [security]\ntrusted_authserv_ids = [\"mx.example.test\"]\n",
-        stack.smtp_port,
-        s(&agent.address),
-    );
-    let mailbox = MailboxToml::for_user(stack, &test.user);
-    test.configure_with(std::slice::from_ref(&mailbox), &tickets, &extra);
-    let mut run = test.start_connected().await;
+    let mut run = test
+        .start_relaying_for(&agent.address, b"trust-e2e-secret")
+        .await;
     let pid = std::process::id();
 
     // The customer opens SUP-1 with the agent in Cc (so the agent is involved).
