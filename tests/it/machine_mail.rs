@@ -121,19 +121,6 @@ fn customer_reply_reopens_a_closed_ticket_but_auto_reply_does_not() {
     assert!(app.tickets_with_status("closed").is_empty());
 }
 
-const ESCALATION_CONFIG: &str = r#"
-[[mailboxes]]
-name = "support"
-role = "support"
-
-[[mailboxes]]
-name = "escalations"
-role = "escalation"
-
-[escalation]
-allowed_senders = ["*@tier1.example.test"]
-"#;
-
 #[test]
 fn escalation_mailbox_marks_the_ticket() {
     let app = App::with_config(ESCALATION_CONFIG);

@@ -6,19 +6,6 @@ use serde_json::Value;
 
 use crate::support::*;
 
-const CONFIG: &str = r#"
-[[mailboxes]]
-name = "support"
-role = "support"
-
-[[mailboxes]]
-name = "escalations"
-role = "escalation"
-
-[escalation]
-allowed_senders = ["*@tier1.example.test"]
-"#;
-
 /// A mail without any sender address: it cannot be used (`unparseable`).
 const NO_SENDER: &[u8] = b"To: support@example.test\nSubject: who wrote this?\n\
     Message-ID: <nobody-1@acme.test>\n\nNo From, Sender, Reply-To nor Return-Path.\n";
@@ -38,7 +25,7 @@ fn decided(decisions: &[Value], file: &str) -> (String, String, String) {
 
 #[test]
 fn one_import_batch_is_classified_for_its_mailbox_and_outlives_a_bad_mail() {
-    let app = App::with_config(CONFIG);
+    let app = App::with_config(ESCALATION_CONFIG);
     let folder = app.dir().join("mail");
     write_eml_dir(
         &folder,
@@ -82,7 +69,7 @@ fn one_import_batch_is_classified_for_its_mailbox_and_outlives_a_bad_mail() {
     );
 
     // The same mail at the support mailbox: the escalation is a plain customer mail there.
-    let support = App::with_config(CONFIG);
+    let support = App::with_config(ESCALATION_CONFIG);
     let report = support.import(&folder, &["--format", "eml", "--mailbox", "support"]);
     assert_eq!(u64_of(&report, "created"), 1, "{report:#}");
     let decisions = support.decisions();
