@@ -45,9 +45,10 @@ pub enum BenchCommand {
     Outbox(OutboxBenchArgs),
 }
 
+/// Which test mail stack a benchmark runs against.
 #[derive(Debug, Args)]
-pub struct OutboxBenchArgs {
-    /// The test mail stack's state directory.
+pub struct StackArgs {
+    /// The test mail stack's state directory (ports, CA and password in its env file).
     #[arg(
         long,
         env = "MAILSTACK_STATE_DIR",
@@ -55,15 +56,21 @@ pub struct OutboxBenchArgs {
         value_name = "DIR"
     )]
     pub state_dir: PathBuf,
+    /// The stack's script (default: scripts/mailstack.sh here or in the source tree).
+    #[arg(long, value_name = "PATH")]
+    pub mailstack: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct OutboxBenchArgs {
+    #[command(flatten)]
+    pub stack: StackArgs,
     /// Mails enqueued, then drained.
     #[arg(long, default_value_t = 2000)]
     pub messages: usize,
     /// SMTP connections (mails in flight).
     #[arg(long, default_value_t = mailgate::config::DEFAULT_SMTP_POOL_SIZE)]
     pub pool_size: u32,
-    /// The stack's script (default: scripts/mailstack.sh here or in the source tree).
-    #[arg(long, value_name = "PATH")]
-    pub mailstack: Option<PathBuf>,
     /// Work directory for the database (default: a temporary folder, removed after).
     #[arg(long)]
     pub dir: Option<PathBuf>,
@@ -110,14 +117,8 @@ pub struct ImportBenchArgs {
 
 #[derive(Debug, Args)]
 pub struct ImapBenchArgs {
-    /// The test mail stack's state directory (ports, CA and password in its env file).
-    #[arg(
-        long,
-        env = "MAILSTACK_STATE_DIR",
-        default_value = ".state/mailstack",
-        value_name = "DIR"
-    )]
-    pub state_dir: PathBuf,
+    #[command(flatten)]
+    pub stack: StackArgs,
     /// Messages in the backlog the poller drains.
     #[arg(long, default_value_t = 10_000)]
     pub messages: usize,
@@ -146,9 +147,6 @@ pub struct ImapBenchArgs {
     /// one created with `mailstack.sh add-user`.
     #[arg(long, value_name = "ADDRESS")]
     pub user: Option<String>,
-    /// The stack's script (default: scripts/mailstack.sh here or in the source tree).
-    #[arg(long, value_name = "PATH")]
-    pub mailstack: Option<PathBuf>,
     /// Work directory for the database (default: a fresh folder under the system temp dir,
     /// removed after).
     #[arg(long)]
@@ -183,8 +181,8 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
 
 async fn outbox_bench(args: OutboxBenchArgs) -> anyhow::Result<()> {
     let report = crate::outbox::run(crate::outbox::OutboxBenchOptions {
-        state_dir: args.state_dir,
-        mailstack_script: args.mailstack,
+        state_dir: args.stack.state_dir,
+        mailstack_script: args.stack.mailstack,
         messages: args.messages,
         pool_size: args.pool_size,
         dir: args.dir,
@@ -208,8 +206,8 @@ async fn outbox_bench(args: OutboxBenchArgs) -> anyhow::Result<()> {
 async fn imap_bench(args: ImapBenchArgs) -> anyhow::Result<()> {
     let json = args.json;
     let report = crate::imap::run(ImapBenchOptions {
-        state_dir: args.state_dir,
-        mailstack_script: args.mailstack,
+        state_dir: args.stack.state_dir,
+        mailstack_script: args.stack.mailstack,
         user: args.user,
         messages: args.messages,
         seed: args.seed,
