@@ -11,10 +11,11 @@ use anyhow::Context;
 use clap::Args;
 use tokio_util::sync::CancellationToken;
 
+use super::decisions::PlannedDecision;
 use super::ingest::mailbox_and_role;
 use super::output::print_json;
 use crate::config::Settings;
-use crate::import::{Format, ImportReport, ImportRequest, PlannedDecision, import_listing};
+use crate::import::{Format, ImportReport, ImportRequest, import_listing};
 use crate::pipeline::{Outcome, Pipeline, RunOptions};
 use crate::store::{Access, Durability, Store};
 

@@ -5,7 +5,6 @@ mod eml_dir;
 mod file_items;
 mod item;
 mod lines;
-mod listing;
 mod maildir;
 mod mbox;
 pub mod oversized;
@@ -16,7 +15,6 @@ mod report;
 pub mod resume;
 mod run;
 
-pub use listing::PlannedDecision;
 pub use reader::{Format, open};
 pub use report::ImportReport;
 pub use run::{ImportRequest, import, import_listing};
