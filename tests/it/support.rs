@@ -17,6 +17,8 @@ use tempfile::TempDir;
 mod agent_relay;
 mod archives;
 pub use archives::*;
+mod configs;
+pub use configs::*;
 mod mailstack;
 pub use mailstack::*;
 mod mailstack_imap;
@@ -29,21 +31,6 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_mailgate");
 
 /// Any command taking longer than this is a hang and fails the test.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
-
-/// A support mailbox and an escalation mailbox to which tier 1 (`*@tier1.example.test`) may
-/// write: the smallest config where the mailbox a mail arrives at decides what it is.
-pub const ESCALATION_CONFIG: &str = r#"
-[[mailboxes]]
-name = "support"
-role = "support"
-
-[[mailboxes]]
-name = "escalations"
-role = "escalation"
-
-[escalation]
-allowed_senders = ["*@tier1.example.test"]
-"#;
 
 pub fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
