@@ -14,7 +14,7 @@ use toml::Spanned;
 use super::file::LimitsFile;
 use crate::parse::{self, ParseLimits};
 
-/// The limits a mail is prepared with (`pipeline::prepare`): its size and the parser's
+/// The limits a mail is prepared with (`pipeline::Preparer`): its size and the parser's
 /// budgets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {

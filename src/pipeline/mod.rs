@@ -18,7 +18,7 @@ mod writes;
 pub use context::PlanContext;
 pub use plan::Outcome;
 pub use prepared::{Content, MessageSize, Prepared, RawMessage, prepare_header_only};
-pub use preparer::{Preparer, Unprepared, prepare};
+pub use preparer::{Preparer, Unprepared};
 pub use snapshot::{Keys, SentMail, Snapshot, TicketState};
 pub use writes::Writes;
 

@@ -114,12 +114,6 @@ impl Preparer {
     }
 }
 
-/// Hashes and parses `raw` within `limits`, as a mail at a support mailbox (the benchmark's
-/// parse-only figure). Sources, which know their mailbox, use [`Preparer`].
-pub fn prepare(raw: RawMessage, limits: impl Into<Limits>) -> Prepared {
-    Preparer::new(Role::Support, limits).prepare(Unprepared::whole(raw))
-}
-
 /// What a panic said (its message when it was a string).
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = panic.downcast_ref::<&str>() {

@@ -1,9 +1,11 @@
 //! The command line of `mailgate-bench`: performance is measured by benchmarks, not timed tests.
 //!
-//! - `generate FILE [--messages N | --size-mb M]`: a synthetic support archive (mbox).
-//! - `import [--messages N | --size-mb M]`: generate an archive, then measure a
-//!   parse-only pass (the ceiling), a first import into a fresh SQLite database and a
-//!   re-import of the same archive; prints messages/s, MB/s and peak RSS of each phase.
+//! - `generate FILE [--messages N | --size-mb M | --archive-size S] [--message-size S]`: a
+//!   synthetic support archive (mbox).
+//! - `import [--messages N | --size-mb M | --archive-size S] [--message-size S] [--archive F]`:
+//!   generate an archive (or take one), then measure mail-parser alone on it (the ceiling, one
+//!   thread and every core), and `mailgate import` of it into a fresh SQLite database and again
+//!   (the real binary, process start included: wall time and peak RSS); see [`crate::import`].
 //! - `imap [--messages N] [--latency-mails M]`: the IMAP poller against the test mail
 //!   stack: drain of an APPENDed backlog against a fetch-only ceiling, and SMTP-to-commit
 //!   latency with IDLE (see [`crate::imap`]).
@@ -16,7 +18,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use mailgate_test_support::{ArchiveSpec, ArchiveStats, write_mbox, write_mbox_of_size};
+use mailgate_test_support::{ArchiveSpec, ArchiveStats, write_mbox, write_mbox_sized};
 use serde::Serialize;
 
 use crate::imap::ImapBenchOptions;
@@ -37,7 +39,7 @@ pub struct Cli {
 pub enum BenchCommand {
     /// Write a synthetic support archive (mbox).
     Generate(GenerateArgs),
-    /// Measure parse-only, import and re-import throughput and peak memory.
+    /// Measure the mail-parser ceiling, then `mailgate import` and re-import: speed, peak RSS.
     Import(ImportBenchArgs),
     /// Measure the IMAP poller against the test mail stack: backlog drain and IDLE latency.
     Imap(ImapBenchArgs),
@@ -93,24 +95,86 @@ pub struct SizeArgs {
     #[arg(long, default_value_t = 20_000)]
     pub messages: usize,
     /// Approximate archive size in MB (overrides --messages).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "archive_size")]
     pub size_mb: Option<u64>,
+    /// Approximate archive size, e.g. 216M or 1G (decimal units; KiB, MiB, GiB binary;
+    /// overrides --messages).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub archive_size: Option<u64>,
+    /// Average size of a message, e.g. 10.8K or 100K (each within ±25% of it); default: the
+    /// realistic mix of 2-20 KB messages (~6.6 KB on average).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub message_size: Option<u64>,
     /// Seed of the generator: the same seed writes the same archive.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+}
+
+impl SizeArgs {
+    /// The archive size asked for, if any.
+    fn archive_bytes(&self) -> Option<u64> {
+        self.archive_size
+            .or(self.size_mb.map(|mb| mb.saturating_mul(1_000_000)))
+    }
+
+    fn spec(&self) -> ArchiveSpec {
+        let spec = ArchiveSpec::new(self.messages, self.seed);
+        match self.message_size {
+            Some(size) => spec.with_message_size(usize::try_from(size).unwrap_or(usize::MAX)),
+            None => spec,
+        }
+    }
+}
+
+/// `10800`, `10.8K`, `216MB`, `1G`, `4MiB`: bytes (K, M, G decimal; Ki, Mi, Gi binary).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size such as 10800, 10.8K, 216M or 1G"))?;
+    let unit = unit.trim().to_ascii_lowercase();
+    let scale = match unit.trim_end_matches('b') {
+        "" => 1.0,
+        "k" => 1e3,
+        "m" => 1e6,
+        "g" => 1e9,
+        "ki" => 1024.0,
+        "mi" => 1024.0 * 1024.0,
+        "gi" => 1024.0 * 1024.0 * 1024.0,
+        _ => {
+            return Err(format!(
+                "{text:?}: unknown unit {unit:?} (K, M, G, KiB, MiB, GiB)"
+            ));
+        }
+    };
+    let bytes = (number * scale).round();
+    if !(1.0..=1e15).contains(&bytes) {
+        return Err(format!("{text:?} is out of range"));
+    }
+    Ok(bytes as u64)
 }
 
 #[derive(Debug, Args)]
 pub struct ImportBenchArgs {
     #[command(flatten)]
     pub size: SizeArgs,
+    /// Measure this existing mbox instead of generating one (it is not removed).
+    #[arg(long, value_name = "FILE")]
+    pub archive: Option<PathBuf>,
+    /// The `mailgate` binary to run (default: the one next to this binary).
+    #[arg(long, value_name = "PATH")]
+    pub mailgate: Option<PathBuf>,
     /// Work directory (default: a fresh folder under the system temp dir, removed after).
     #[arg(long)]
     pub dir: Option<PathBuf>,
-    /// Skip the parse-only and re-import phases.
+    /// Skip the ceiling and the re-import.
     #[arg(long)]
     pub import_only: bool,
-    /// Messages per import transaction (default: the configured import.batch_size).
+    /// Messages per import transaction at most (`[import] batch_size`; default: its default).
     #[arg(long)]
     pub batch_size: Option<usize>,
 }
@@ -164,10 +228,11 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Generate(args) => {
             let stats = generate(&args.file, &args.size)?;
             println!(
-                "wrote {}: {} messages, {:.1} MB, {} replies, {} attachments",
+                "wrote {}: {} messages, {:.1} MB (average {:.1} KB), {} replies, {} attachments",
                 args.file.display(),
                 stats.messages,
                 stats.bytes as f64 / 1e6,
+                stats.bytes as f64 / 1e3 / stats.messages.max(1) as f64,
                 stats.replies,
                 stats.attachments
             );
@@ -239,9 +304,9 @@ pub fn generate(file: &Path, size: &SizeArgs) -> anyhow::Result<ArchiveStats> {
     let f =
         std::fs::File::create(file).with_context(|| format!("cannot create {}", file.display()))?;
     let mut w = BufWriter::with_capacity(1 << 20, f);
-    let stats = match size.size_mb {
-        Some(mb) => write_mbox_of_size(mb * 1_000_000, size.seed, &mut w)?,
-        None => write_mbox(&ArchiveSpec::new(size.messages, size.seed), &mut w)?,
+    let stats = match size.archive_bytes() {
+        Some(bytes) => write_mbox_sized(&size.spec(), bytes, &mut w)?,
+        None => write_mbox(&size.spec(), &mut w)?,
     };
     std::io::Write::flush(&mut w)?;
     Ok(stats)
@@ -257,6 +322,21 @@ mod help_tests {
     use clap::CommandFactory;
 
     use super::*;
+
+    #[test]
+    fn sizes_read_with_their_units() {
+        assert_eq!(parse_size("10800"), Ok(10_800));
+        assert_eq!(parse_size("10.8K"), Ok(10_800));
+        assert_eq!(parse_size("100kb"), Ok(100_000));
+        assert_eq!(parse_size("216M"), Ok(216_000_000));
+        assert_eq!(parse_size("1G"), Ok(1_000_000_000));
+        assert_eq!(parse_size("4MiB"), Ok(4 << 20));
+        assert_eq!(parse_size("1 GiB"), Ok(1 << 30));
+        assert!(parse_size("").is_err());
+        assert!(parse_size("ten").is_err());
+        assert!(parse_size("5X").is_err());
+        assert!(parse_size("0").is_err());
+    }
 
     #[test]
     fn every_argument_of_every_command_is_described() {

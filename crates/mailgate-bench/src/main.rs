@@ -4,7 +4,8 @@
 //!
 //! - [`cli`]: the command line; `generate` writes the synthetic archive of
 //!   `mailgate-test-support`.
-//! - [`import`]: parse-only ceiling, import and re-import of a generated archive.
+//! - [`import`]: the mail-parser ceiling, and `mailgate import` and re-import of a generated
+//!   archive (the real binary).
 //! - [`imap`]: the IMAP poller against the test mail stack: backlog drain and IDLE latency.
 //! - [`outbox`]: the outbox sender's drain rate to the test mail stack's Postfix.
 //! - [`stack`]: the test mail stack as the benchmarks see it.

@@ -25,7 +25,7 @@ pub mod smtp;
 pub mod stack_env;
 pub mod users;
 
-pub use archive::{ArchiveSpec, ArchiveStats, write_mbox, write_mbox_of_size};
+pub use archive::{ArchiveSpec, ArchiveStats, write_mbox, write_mbox_of_size, write_mbox_sized};
 pub use stack_env::{StackEnv, StackError};
 
 /// The root of the source tree (the workspace) this crate was built from.

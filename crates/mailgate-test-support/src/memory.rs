@@ -1,5 +1,68 @@
 //! Process memory figures for the benchmark, read from `/proc/self/status` (Linux only;
-//! `None` elsewhere or when the file cannot be read).
+//! `None` elsewhere or when the file cannot be read), and the wall time and peak RSS of a
+//! child process ([`run_measured`]).
+
+use std::io;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// How a child process run by [`run_measured`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Measured {
+    /// Its exit code (`None` when a signal ended it).
+    pub code: Option<i32>,
+    /// From spawning it to reaping it.
+    pub wall: Duration,
+    /// Its own peak resident set size (`ru_maxrss` of `wait4`), in bytes.
+    pub peak_rss: u64,
+}
+
+/// Runs `cmd` to its end (its stdio as set on `cmd`) and measures it: wall time, process
+/// start included, and the peak RSS of that process alone. Past `timeout` it is killed and an
+/// error returned.
+#[cfg(unix)]
+pub fn run_measured(cmd: &mut Command, timeout: Duration) -> io::Result<Measured> {
+    let started = Instant::now();
+    // Reaped by wait4 below, which also reports its peak RSS (Child::wait cannot).
+    #[allow(clippy::zombie_processes)]
+    let child = cmd.spawn()?;
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value of this plain C struct.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let mut pause = Duration::from_micros(200);
+    loop {
+        // SAFETY: wait4 on our own child with valid pointers to locals; WNOHANG returns 0
+        // while it runs.
+        let done = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        if done < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        if done == pid {
+            break;
+        }
+        if started.elapsed() > timeout {
+            // SAFETY: the child has not been reaped, so the pid is still ours.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            // SAFETY: as above; reaps the killed child.
+            unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("killed after {timeout:?}"),
+            ));
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(5));
+    }
+    let wall = started.elapsed();
+    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    Ok(Measured {
+        code,
+        wall,
+        // Linux reports kilobytes.
+        peak_rss: u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024,
+    })
+}
 
 /// Peak resident set size so far (`VmHWM`), in bytes.
 pub fn peak_rss_bytes() -> Option<u64> {
@@ -61,6 +124,28 @@ mod tests {
         assert_eq!(parse_field(status, "VmRSS:"), Some(1000 * 1024));
         assert_eq!(parse_field(status, "VmSwap:"), None);
         assert_eq!(parse_field("VmHWM: x kB\n", "VmHWM:"), None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn measures_a_child_alone() {
+        // A child that touches 64 MB: its peak is at least that, and exit codes come back.
+        let mut touch = Command::new("sh");
+        touch.args([
+            "-c",
+            "head -c 67108864 /dev/zero | tail -c 1 >/dev/null; exit 3",
+        ]);
+        let measured = run_measured(&mut touch, Duration::from_secs(30)).unwrap();
+        assert_eq!(measured.code, Some(3));
+        assert!(measured.wall > Duration::ZERO);
+        let mut small = Command::new("true");
+        let small = run_measured(&mut small, Duration::from_secs(30)).unwrap();
+        assert_eq!(small.code, Some(0));
+        assert!(small.peak_rss > 0 && small.peak_rss < 32 << 20, "{small:?}");
+        let mut slow = Command::new("sleep");
+        slow.arg("10");
+        let err = run_measured(&mut slow, Duration::from_millis(100)).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
     }
 
     #[cfg(target_os = "linux")]

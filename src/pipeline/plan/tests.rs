@@ -4,7 +4,7 @@ use crate::decide::DecideContext;
 use crate::domain::Source;
 use crate::outbox::enqueue::EnqueueSettings;
 use crate::outbox::{Audience, OwnAddresses, RateCap};
-use crate::pipeline::{RawMessage, prepare};
+use crate::pipeline::{Prepared, Preparer, RawMessage, Unprepared};
 use crate::thread::ThreadContext;
 use sha2::Digest;
 
@@ -17,6 +17,11 @@ fn raw(from: &str, subject: &str, id: &str, extra: &str) -> RawMessage {
         )
         .into_bytes(),
     }
+}
+
+/// `raw` prepared as a mail at a support mailbox, within `limit` bytes.
+fn prepare(raw: RawMessage, limit: usize) -> Prepared {
+    Preparer::new(Role::Support, limit).prepare(Unprepared::whole(raw))
 }
 
 /// Plans `mails` as ONE batch, notifying or not; returns the outbox rows planned.

@@ -50,16 +50,19 @@ pub(crate) struct Compose<'r> {
     pub(crate) rng: &'r mut Rng,
     seq: usize,
     time: i64,
+    /// The average message size asked for (see `ArchiveSpec::message_size`).
+    size: Option<usize>,
     out: String,
 }
 
 impl<'r> Compose<'r> {
-    pub(crate) fn new(rng: &'r mut Rng, seq: usize, time: i64) -> Self {
+    pub(crate) fn new(rng: &'r mut Rng, seq: usize, time: i64, size: Option<usize>) -> Self {
         Compose {
             rng,
             seq,
             time,
-            out: String::with_capacity(24 * 1024),
+            size,
+            out: String::with_capacity(size.unwrap_or(0).max(24 * 1024) * 5 / 4),
         }
     }
 
@@ -196,16 +199,10 @@ impl<'r> Compose<'r> {
     /// The MIME body, sized towards a random target; returns the plain text and whether there
     /// is an attachment.
     fn body(&mut self, author: &Author, utf8: bool, quote: String) -> (String, bool) {
-        let u = self.rng.unit();
-        let mut target = 2300 + (16_500.0 * u * u * u) as usize;
-        let attachment = self
-            .rng
-            .chance(100)
-            .then(|| mime::attachment(self.rng, self.seq));
-        if let Some(a) = &attachment {
-            target = target.max(a.data.len() + 2600);
-        }
-        let target = target.min(MAX_SIZE - 1500);
+        let (target, attachment) = match self.size {
+            None => self.realistic_target(),
+            Some(size) => self.sized_target(size),
+        };
         let html = self.rng.chance(100);
         let headers = self.out.len();
         let greetings: &[&str] = if utf8 {
@@ -249,6 +246,31 @@ impl<'r> Compose<'r> {
             paragraph(self.rng, &mut text);
         }
         (text, attachment.is_some())
+    }
+
+    /// A target size of the realistic mix (2–20 KB, biased small), and maybe an attachment.
+    fn realistic_target(&mut self) -> (usize, Option<mime::Attachment>) {
+        let u = self.rng.unit();
+        let mut target = 2300 + (16_500.0 * u * u * u) as usize;
+        let attachment = self
+            .rng
+            .chance(100)
+            .then(|| mime::attachment(self.rng, self.seq, 1024..=8192));
+        if let Some(a) = &attachment {
+            target = target.max(a.data.len() + 2600);
+        }
+        (target.min(MAX_SIZE - 1500), attachment)
+    }
+
+    /// A target within ±25% of `size`, and maybe an attachment of a third to half of it.
+    fn sized_target(&mut self, size: usize) -> (usize, Option<mime::Attachment>) {
+        let target = (size * self.rng.range(75, 125) / 100).max(MIN_SIZE);
+        let raw = target * 3 / 4;
+        let attachment = self
+            .rng
+            .chance(100)
+            .then(|| mime::attachment(self.rng, self.seq, raw / 3..=raw / 2));
+        (target, attachment)
     }
 
     fn record(&mut self, thread: &mut Thread, author: &Author, id: String, text: &str) {

@@ -12,9 +12,13 @@ pub(crate) struct Attachment {
     pub(crate) data: String,
 }
 
-/// A small PDF-ish or PNG-ish file of 1–8 KB.
-pub(crate) fn attachment(rng: &mut Rng, seq: usize) -> Attachment {
-    let size = rng.range(1024, 8192);
+/// A PDF-ish or PNG-ish file of a size within `sizes` (bytes before encoding).
+pub(crate) fn attachment(
+    rng: &mut Rng,
+    seq: usize,
+    sizes: std::ops::RangeInclusive<usize>,
+) -> Attachment {
+    let size = rng.range(*sizes.start(), *sizes.end());
     let pdf = rng.chance(500);
     let (magic, trailer, content_type, stems, ext): (&[u8], &[u8], _, &[&str], _) = if pdf {
         (
@@ -145,7 +149,7 @@ mod tests {
     #[test]
     fn attachment_round_trips_through_mail_parser() {
         let mut rng = Rng::new(7);
-        let a = attachment(&mut rng, 3);
+        let a = attachment(&mut rng, 3, 1024..=8192);
         let mut out = String::from("From: a@b\nSubject: x\n");
         write_body(
             &mut out,

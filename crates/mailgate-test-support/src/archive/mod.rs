@@ -27,6 +27,9 @@ pub struct ArchiveSpec {
     /// Date of the first message, Unix seconds.
     pub start_unix: i64,
     pub span_days: u32,
+    /// Average size of a message in bytes (each within ±25% of it, attachments scaled to it);
+    /// `None`: the realistic mix of 2–20 KB messages.
+    pub message_size: Option<usize>,
 }
 
 impl ArchiveSpec {
@@ -39,6 +42,15 @@ impl ArchiveSpec {
             domains: 60,
             start_unix: 1_672_531_200,
             span_days: 730,
+            message_size: None,
+        }
+    }
+
+    /// The same archive with messages of about `bytes` each.
+    pub fn with_message_size(self, bytes: usize) -> Self {
+        ArchiveSpec {
+            message_size: Some(bytes),
+            ..self
         }
     }
 }
@@ -94,11 +106,31 @@ pub fn write_mbox_of_size(
     seed: u64,
     w: &mut impl Write,
 ) -> io::Result<ArchiveStats> {
+    write_mbox_sized(&ArchiveSpec::new(0, seed), target_bytes, w)
+}
+
+/// Writes the archive of `spec` (its message count aside) of about `target_bytes`, the count
+/// estimated from a sample of the same spec's messages.
+pub fn write_mbox_sized(
+    spec: &ArchiveSpec,
+    target_bytes: u64,
+    w: &mut impl Write,
+) -> io::Result<ArchiveStats> {
     const SAMPLE: usize = 500;
-    let sample = write_mbox(&ArchiveSpec::new(SAMPLE, seed), &mut io::sink())?;
+    let sample_spec = ArchiveSpec {
+        messages: SAMPLE,
+        ..spec.clone()
+    };
+    let sample = write_mbox(&sample_spec, &mut io::sink())?;
     let average = (sample.bytes / SAMPLE as u64).max(1);
     let messages = usize::try_from((target_bytes / average).max(1)).unwrap_or(usize::MAX);
-    write_mbox(&ArchiveSpec::new(messages, seed), w)
+    write_mbox(
+        &ArchiveSpec {
+            messages,
+            ..spec.clone()
+        },
+        w,
+    )
 }
 
 /// mboxrd escaping: a line that is `From ` behind any number of `>` gets one more `>`.
@@ -163,7 +195,7 @@ impl<'a> Generator<'a> {
         });
         let thread = &mut self.threads[len - 1 - self.rng.below(window)];
         let customer = author_of(&self.customers[thread.customer]);
-        let compose = Compose::new(&mut self.rng, i, time);
+        let compose = Compose::new(&mut self.rng, i, time, self.spec.message_size);
         if roll < 10 {
             stats.bounces += 1;
             return compose.bounce(thread, &customer);
@@ -210,7 +242,8 @@ impl<'a> Generator<'a> {
             last: None,
             last_text: String::new(),
         };
-        let generated = Compose::new(&mut self.rng, i, time).first(&mut thread, &author);
+        let generated = Compose::new(&mut self.rng, i, time, self.spec.message_size)
+            .first(&mut thread, &author);
         if self.threads.len() == OPEN_THREADS {
             self.threads.pop_front();
         }
@@ -360,6 +393,33 @@ mod tests {
         assert_eq!(stats.bytes, sink.len() as u64);
         assert!(
             (1_600_000..=2_400_000).contains(&stats.bytes),
+            "{}",
+            stats.bytes
+        );
+    }
+
+    #[test]
+    fn messages_of_a_given_size_average_that_size_and_parse() {
+        for size in [10_800, 100_000] {
+            let spec = ArchiveSpec::new(300, 5).with_message_size(size);
+            let mut out = Vec::new();
+            let stats = write_mbox(&spec, &mut out).unwrap();
+            let average = stats.bytes as usize / 300;
+            assert!(
+                (size * 85 / 100..=size * 115 / 100).contains(&average),
+                "{size}: average {average}"
+            );
+            let items = read_back(&out);
+            assert_eq!(items.len(), 300);
+            let parser = MessageParser::default();
+            assert!(items.iter().all(|raw| parser.parse(raw).is_some()));
+            assert!(stats.attachments > 10, "{size}: {stats:?}");
+        }
+        let mut sink = Vec::new();
+        let spec = ArchiveSpec::new(0, 1).with_message_size(50_000);
+        let stats = write_mbox_sized(&spec, 5_000_000, &mut sink).unwrap();
+        assert!(
+            (4_000_000..=6_000_000).contains(&stats.bytes),
             "{}",
             stats.bytes
         );
