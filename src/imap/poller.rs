@@ -20,7 +20,8 @@ use tracing::Instrument;
 use crate::config::{MailboxSettings, Settings};
 use crate::domain::Source;
 use crate::pipeline::{
-    MessageSize, Outcome, Pipeline, Prepared, Preparer, RawMessage, RunOptions, Unprepared,
+    BatchLimit, MessageSize, Outcome, Pipeline, Prepared, Preparer, RawMessage, RunOptions,
+    Unprepared,
 };
 use crate::store::{Checkpoint, Store};
 
@@ -29,10 +30,6 @@ use super::backoff::Backoff;
 use super::connect::{ConnectError, Endpoint, tls_config};
 use super::session::{Fetched, MailboxSession, Wake};
 use super::sync_plan::{self, Sized, SyncPlan, UidBatch, new_uids, sized_batches};
-
-/// At most this many bytes of mail are downloaded for one batch (a batch of big mail is cut
-/// short), so memory stays bounded with up to three batches in flight.
-const BATCH_BYTES: u64 = 32 * 1024 * 1024;
 
 /// New mail is sized (RFC822.SIZE) this many UIDs at a time.
 const SIZE_WINDOW: usize = 5000;
@@ -314,7 +311,11 @@ impl Poller {
         cancel: Option<&CancellationToken>,
     ) -> anyhow::Result<bool> {
         let limit = self.max_bytes as u64;
-        let all = sized_batches(messages, self.mailbox.batch_size, BATCH_BYTES, limit);
+        // At most `batch_size` messages and BATCH_BYTES of mail are downloaded for one batch
+        // (a batch of big mail is cut short): memory stays bounded with three batches in
+        // flight (one fetched, one committing, one moving).
+        let batch = BatchLimit::new(self.mailbox.batch_size);
+        let all = sized_batches(messages, batch, limit);
         let Some(first) = all.first() else {
             return Ok(false);
         };

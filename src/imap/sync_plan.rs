@@ -2,6 +2,8 @@
 //! (UIDVALIDITY, last handled UID) and what SELECT reports, decide what to fetch. Sync goes by
 //! UID, never by \Seen, so a person reading the mailbox cannot make mailgate skip mail.
 
+use crate::pipeline::BatchLimit;
+
 /// What the store remembers of a mailbox (written in the same transaction as its mail).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StoredState {
@@ -120,35 +122,27 @@ pub struct Sized {
 /// Bytes a message over the size limit is counted as: only its header is downloaded.
 const HEADER_ESTIMATE: u64 = 8 * 1024;
 
-/// Splits sorted messages into batches of at most `max_count` messages and (unless a single
-/// message is bigger) `max_bytes` of download, so memory stays bounded whatever the mail size.
-/// Messages over `limit` are counted as their header only.
-pub fn sized_batches(
-    messages: &[Sized],
-    max_count: usize,
-    max_bytes: u64,
-    limit: u64,
-) -> Vec<Vec<Sized>> {
-    let mut out: Vec<Vec<Sized>> = Vec::new();
-    let mut current: Vec<Sized> = Vec::new();
-    let mut bytes = 0u64;
-    for m in messages {
-        let cost = if u64::from(m.size) > limit {
+/// Splits sorted messages into batches within `batch` (messages and bytes of download, a
+/// single message bigger than its bytes going alone), so memory stays bounded whatever the
+/// mail size. Messages over `limit` are counted as their header only.
+pub fn sized_batches(messages: &[Sized], batch: BatchLimit, limit: u64) -> Vec<Vec<Sized>> {
+    let cost = |m: &Sized| {
+        if u64::from(m.size) > limit {
             HEADER_ESTIMATE
         } else {
             u64::from(m.size)
-        };
-        if !current.is_empty() && (current.len() >= max_count.max(1) || bytes + cost > max_bytes) {
-            out.push(std::mem::take(&mut current));
-            bytes = 0;
         }
-        current.push(*m);
-        bytes += cost;
-    }
-    if !current.is_empty() {
-        out.push(current);
-    }
-    out
+    };
+    let mut rest = messages;
+    batch
+        .split(messages.iter().map(cost))
+        .into_iter()
+        .map(|length| {
+            let (this, after) = rest.split_at(length);
+            rest = after;
+            this.to_vec()
+        })
+        .collect()
 }
 
 /// Splits sorted new UIDs into batches of at most `size`.
@@ -231,23 +225,24 @@ mod tests {
                 .map(|v| v.iter().map(|s| s.uid).collect())
                 .collect()
         };
+        let limit = BatchLimit::with_bytes;
         // By count.
         assert_eq!(
-            uids(&sized_batches(&msgs, 2, u64::MAX, u64::MAX)),
+            uids(&sized_batches(&msgs, limit(2, u64::MAX), u64::MAX)),
             vec![vec![1, 2], vec![3, 4], vec![5, 6]]
         );
         // By bytes: a message bigger than the budget still goes, alone.
         assert_eq!(
-            uids(&sized_batches(&msgs, 100, 60, u64::MAX)),
+            uids(&sized_batches(&msgs, limit(100, 60), u64::MAX)),
             vec![vec![1, 2, 3], vec![4], vec![5], vec![6]]
         );
         // Over the size limit: counted as a header only.
         let big = [m(1, u32::MAX), m(2, u32::MAX)];
         assert_eq!(
-            uids(&sized_batches(&big, 100, 20_000, 1000)),
+            uids(&sized_batches(&big, limit(100, 20_000), 1000)),
             vec![vec![1, 2]]
         );
-        assert!(sized_batches(&[], 10, 10, 10).is_empty());
+        assert!(sized_batches(&[], limit(10, 10), 10).is_empty());
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Stage 1 of an import run: a plain low-priority thread splits the archive into batches of
-//! raw messages. Empty entries (an empty file, a `From ` line with nothing after it) are not
+//! raw messages, each within a [`BatchLimit`] of messages and bytes. Empty entries (an empty file, a `From ` line with nothing after it) are not
 //! messages: they are passed over and reported as skipped, never quarantined.
 
 use tokio::sync::mpsc;
@@ -9,7 +9,7 @@ use super::item::{ItemError, RawItem};
 use super::reader::Items;
 use super::report::Skip;
 use crate::domain::Source;
-use crate::pipeline::MessageSize;
+use crate::pipeline::{BatchLimit, MessageSize};
 
 /// A batch as the reader produced it.
 pub(super) struct ReadBatch {
@@ -21,10 +21,11 @@ pub(super) struct ReadBatch {
 }
 
 /// Starts the reader thread. It ends at the end of the archive (returning true), when `stop`
-/// is cancelled or when the receiving end is gone (false).
+/// is cancelled or when the receiving end is gone (false). A batch holds at most `limit`'s
+/// entries (messages, unreadable and skipped entries alike) and bytes of mail.
 pub(super) fn spawn(
     items: Items,
-    batch_size: usize,
+    limit: BatchLimit,
     stop: CancellationToken,
     batches: mpsc::Sender<ReadBatch>,
 ) -> std::thread::JoinHandle<bool> {
@@ -32,14 +33,31 @@ pub(super) fn spawn(
         crate::cpu_priority::lower_this_thread();
         let mut items = items;
         let mut progress = 0u64;
+        // The entry read that did not fit the batch before: the first of the next one.
+        let mut pending = None;
         loop {
             if stop.is_cancelled() {
                 return false;
             }
-            let mut raw = Vec::with_capacity(batch_size);
-            let mut errors = Vec::new();
-            let mut skipped = Vec::new();
-            for next in items.by_ref() {
+            let mut batch = ReadBatch {
+                items: Vec::new(),
+                errors: Vec::new(),
+                skipped: Vec::new(),
+                progress,
+            };
+            let mut entries = 0;
+            let mut bytes = 0u64;
+            while let Some(next) = pending.take().or_else(|| items.next()) {
+                let size = match &next {
+                    Ok(item) => item.bytes.len() as u64,
+                    Err(_) => 0,
+                };
+                if limit.closes_before(entries, bytes, size) {
+                    pending = Some(next);
+                    break;
+                }
+                entries += 1;
+                bytes += size;
                 match next {
                     Ok(item) => {
                         progress = match (&item.source, item.oversized) {
@@ -50,25 +68,17 @@ pub(super) fn spawn(
                             _ => progress + 1,
                         };
                         match empty_entry(&item) {
-                            Some(skip) => skipped.push(skip),
-                            None => raw.push(item),
+                            Some(skip) => batch.skipped.push(skip),
+                            None => batch.items.push(item),
                         }
                     }
-                    Err(e) => errors.push(e),
-                }
-                if raw.len() + errors.len() + skipped.len() >= batch_size {
-                    break;
+                    Err(e) => batch.errors.push(e),
                 }
             }
-            if raw.is_empty() && errors.is_empty() && skipped.is_empty() {
+            if entries == 0 {
                 return true;
             }
-            let batch = ReadBatch {
-                items: raw,
-                errors,
-                skipped,
-                progress,
-            };
+            batch.progress = progress;
             if batches.blocking_send(batch).is_err() {
                 return false;
             }

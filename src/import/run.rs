@@ -9,9 +9,10 @@
 //!    duplicates without being parsed, the rest is parsed on the pool;
 //! 3. the pipeline decides and stores each batch in one transaction with its checkpoint.
 //!
-//! The channel into stage 2 holds one batch, the one into stage 3 two (stage 3 takes a
+//! A batch holds at most `[import] batch_size` messages and [`crate::pipeline::BATCH_BYTES`] of
+//! mail. The channel into stage 2 holds one batch, the one into stage 3 two (stage 3 takes a
 //! waiting batch along into its transaction: group commit). So at most six batches are in
-//! memory (one per stage, three in channels), whatever the size of the archive.
+//! memory (one per stage, three in channels), whatever the size of the archive or its mail.
 //!
 //! Before stage 1 the archive's checkpoint decides where the run starts ([`Archive`]): after
 //! the last message a stopped run stored, or at the start. A run read to the end stores that
@@ -37,7 +38,7 @@ use crate::cpu_priority::on_parse_pool;
 use crate::decide::{Seen, is_redelivery, needs_synthetic};
 use crate::domain::{MessageId, Source};
 use crate::parse;
-use crate::pipeline::{Outcome, Pipeline, Prepared, Preparer, RawMessage, Unprepared};
+use crate::pipeline::{BatchLimit, Outcome, Pipeline, Prepared, Preparer, RawMessage, Unprepared};
 use crate::store::{Checkpoint, Store};
 
 pub struct ImportRequest {
@@ -119,13 +120,13 @@ pub async fn import_listing(
         None
     };
     let bar = progress_bar(request.progress, total, format);
-    let batch_size = request.batch_size.max(1);
+    let limit = BatchLimit::new(request.batch_size);
     let preparer = pipeline.preparer();
 
     // Stage 1: split the archive into messages, on a plain low-priority thread (the readers
     // are blocking iterators). It does nothing else: on a re-import it is what limits the run.
     let (read_tx, mut read_rx) = mpsc::channel::<ReadBatch>(1);
-    let reader = read_stage::spawn(items, batch_size, shutdown.clone(), read_tx);
+    let reader = read_stage::spawn(items, limit, shutdown.clone(), read_tx);
 
     // Stage 2: hash each message and peek at its Message-ID (in parallel), drop exact
     // re-deliveries, parse the rest (in parallel).

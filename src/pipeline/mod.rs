@@ -6,6 +6,7 @@
 //! A batch whose write fails is retried one message at a time, so one bad message is
 //! quarantined with its reason and never blocks the others.
 
+mod batch_limit;
 mod bounce;
 mod context;
 mod escalation;
@@ -15,6 +16,7 @@ mod preparer;
 mod snapshot;
 mod writes;
 
+pub use batch_limit::{BATCH_BYTES, BatchLimit};
 pub use context::PlanContext;
 pub use plan::Outcome;
 pub use prepared::{Content, MessageSize, Prepared, RawMessage, prepare_header_only};

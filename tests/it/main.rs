@@ -23,6 +23,7 @@ mod hostile;
 mod huge_mail;
 mod imap;
 mod import;
+mod import_memory;
 mod import_runs;
 mod log_secrets;
 mod machine_mail;
