@@ -7,7 +7,7 @@
 //! A batch is never empty: a single message over the byte budget is a batch of its own.
 
 /// Bytes of mail in one batch at most (unless a single message is bigger).
-pub const BATCH_BYTES: u64 = 4 << 20;
+pub const BATCH_BYTES: u64 = 8 << 20;
 
 /// The most a batch may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,10 +68,11 @@ mod tests {
 
     #[test]
     fn bigger_mail_is_batched_by_bytes() {
-        // 10.8 KB messages: 388 fit in 4 MiB; 100 KB ones: 41.
+        // 20 KB messages: 419 fit in 8 MiB; 100 KB ones: 83.
         let limit = BatchLimit::new(500);
-        assert_eq!(limit.split([10_800; 800]), vec![388, 388, 24]);
-        assert_eq!(limit.split([100_000; 100]), vec![41, 41, 18]);
+        assert_eq!(limit.split([20_000; 1000]), vec![419, 419, 162]);
+        assert_eq!(limit.split([100_000; 100]), vec![83, 17]);
+        assert_eq!(limit.split([10_800; 800]), vec![500, 300], "by count");
     }
 
     #[test]
