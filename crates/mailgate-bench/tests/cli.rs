@@ -108,3 +108,87 @@ fn assert_archive(path: &Path, messages: usize) {
         .count();
     assert_eq!(from_lines, messages, "{}", path.display());
 }
+
+#[test]
+fn generate_writes_messages_of_the_size_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big.mbox");
+    let out = run(&[
+        "generate",
+        file.to_str().unwrap(),
+        "--archive-size",
+        "2M",
+        "--message-size",
+        "40K",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let bytes = std::fs::metadata(&file).unwrap().len();
+    assert!((1_600_000..=2_400_000).contains(&bytes), "{bytes}");
+    let messages = std::fs::read(&file)
+        .unwrap()
+        .split(|&b| b == b'\n')
+        .filter(|line| line.starts_with(b"From "))
+        .count() as u64;
+    let average = bytes / messages;
+    assert!((32_000..=46_000).contains(&average), "average {average}");
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains(&format!("{messages} messages")), "{stdout}");
+}
+
+/// `import` runs the real `mailgate` binary: the one the workspace build put next to this one.
+#[test]
+fn import_measures_the_ceiling_and_the_cli_import() {
+    let mailgate = Path::new(BIN).with_file_name("mailgate");
+    assert!(
+        mailgate.is_file(),
+        "{} is missing: build the workspace (cargo build --workspace)",
+        mailgate.display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("work");
+    let out = run(&[
+        "import",
+        "--messages",
+        "60",
+        "--message-size",
+        "12K",
+        "--dir",
+        work.to_str().unwrap(),
+        "--mailgate",
+        mailgate.to_str().unwrap(),
+    ]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    for phase in [
+        "mail-parser, 1 thread ".to_string(),
+        format!("mail-parser, {cores} threads "),
+        "import (CLI) ".to_string(),
+        "re-import (CLI) ".to_string(),
+    ] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.starts_with(&phase) && l.contains(" 60 msgs ")),
+            "{phase:?} of 60 messages in\n{stdout}"
+        );
+    }
+    for line in [
+        "re-import: 0 new tickets, 60 duplicates of 60 read",
+        "of the 1-thread mail-parser ceiling",
+    ] {
+        assert!(stdout.contains(line), "{line:?} in\n{stdout}");
+    }
+    let rss = stdout
+        .lines()
+        .find(|l| l.starts_with("import (CLI)"))
+        .and_then(|l| l.split("peak RSS ").nth(1))
+        .and_then(|v| v.trim_end_matches(" MB").parse::<f64>().ok())
+        .unwrap_or_else(|| panic!("no peak RSS in\n{stdout}"));
+    assert!(rss > 1.0 && rss < 500.0, "{rss}");
+    assert!(work.join("bench.db").is_file(), "the database of the runs");
+    assert!(
+        work.join("archive.mbox").is_file(),
+        "a work directory given is kept"
+    );
+}
