@@ -6,7 +6,7 @@ mod evaluation;
 mod redelivery;
 
 pub use evaluation::{Author, DecideContext, DecideLookup, Evaluation};
-pub use redelivery::{Seen, is_redelivery, needs_synthetic};
+pub use redelivery::{is_redelivery, needs_synthetic};
 
 use evaluation::reopens;
 
@@ -14,6 +14,7 @@ use crate::domain::{
     Action, Classification, Decision, IgnoreReason, InboundEmail, MessageId, Priority, Rule,
     Status, TicketRef,
 };
+use crate::store::Seen;
 use crate::thread::{Standing, Threading, thread};
 use crate::trust::SenderTrust;
 

@@ -188,7 +188,7 @@ pub async fn run(cmd: TicketsCommand, settings: &Settings, store: &Store) -> any
                             sha256: a.sha256,
                         })
                         .collect();
-                    let texts = m.texts();
+                    let texts = crate::pipeline::message_texts(&m);
                     MessageJson {
                         message_id: m.message_id,
                         direction: m.direction,

@@ -34,10 +34,11 @@ use super::reader::{self, Format, ItemError};
 use super::report::{ImportReport, Position, Skip};
 use super::resume::SavedPoint;
 use crate::cpu_priority::on_parse_pool;
-use crate::decide::{Seen, is_redelivery, needs_synthetic};
+use crate::decide::{is_redelivery, needs_synthetic};
 use crate::domain::{MessageId, Source};
 use crate::parse;
 use crate::pipeline::{Outcome, Pipeline, Prepared, Preparer, RawMessage, Unprepared};
+use crate::store::Seen;
 use crate::store::{Checkpoint, Store};
 
 pub struct ImportRequest {

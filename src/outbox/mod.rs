@@ -35,8 +35,7 @@ pub mod render;
 pub mod subject;
 pub mod templates;
 
-pub use headers::AutoSubmitted;
 pub use loop_guard::RateCap;
 pub use message_id::OwnMessageIds;
 pub use own_addresses::OwnAddresses;
-pub use recipients::{Audience, NotificationKind, Participants};
+pub use recipients::{Audience, Participants};

@@ -10,43 +10,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::domain::{AddressPatterns, EmailAddress};
+use crate::domain::{AddressPatterns, EmailAddress, NotificationKind};
 
 use super::OwnAddresses;
-
-/// The kinds of notification and their audience.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NotificationKind {
-    /// A new ticket was opened (customer-facing).
-    Acknowledgement,
-    /// An agent answered (customer-facing).
-    AgentReply,
-    /// The status changed to pending, resolved or closed (customer-facing).
-    StatusChange,
-    /// A pending ticket waits on the customer (customer-facing, SPEC 7).
-    PendingReminder,
-    /// A critical escalation was accepted: every configured technician.
-    CriticalAlert,
-    /// A critical ticket was resolved: requester, primary contact, involved agents and
-    /// technicians.
-    CriticalResolution,
-    /// An escalation passed the gate: its tier-1 sender (`outbox::escalation_mail`).
-    EscalationAccepted,
-    /// An escalation was refused for missing evidence: its tier-1 sender.
-    EscalationRefused,
-}
-
-impl NotificationKind {
-    pub fn is_customer_facing(self) -> bool {
-        matches!(
-            self,
-            NotificationKind::Acknowledgement
-                | NotificationKind::AgentReply
-                | NotificationKind::StatusChange
-                | NotificationKind::PendingReminder
-        )
-    }
-}
 
 /// The people on one ticket, as stored.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

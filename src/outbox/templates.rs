@@ -20,7 +20,7 @@ use std::{
 use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 
-use super::NotificationKind;
+use crate::domain::NotificationKind;
 
 /// Each kind's template file stem and its compiled-in default text.
 const DEFAULTS: &[(&str, &str)] = &[
@@ -61,20 +61,6 @@ const DEFAULTS: &[(&str, &str)] = &[
 /// Lines and characters of the customer's text quoted in an acknowledgement.
 pub const SUMMARY_MAX_LINES: usize = 8;
 pub const SUMMARY_MAX_CHARS: usize = 600;
-
-/// The name of a kind as stored in `outbox.kind` and used for its template files.
-pub fn kind_name(kind: NotificationKind) -> &'static str {
-    match kind {
-        NotificationKind::Acknowledgement => "acknowledgement",
-        NotificationKind::AgentReply => "agent_reply",
-        NotificationKind::StatusChange => "status_change",
-        NotificationKind::PendingReminder => "pending_reminder",
-        NotificationKind::CriticalAlert => "critical_alert",
-        NotificationKind::CriticalResolution => "critical_resolution",
-        NotificationKind::EscalationAccepted => "escalation_accepted",
-        NotificationKind::EscalationRefused => "escalation_refused",
-    }
-}
 
 /// What the ticket looks like to a template.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -325,7 +311,7 @@ impl Templates {
         kind: NotificationKind,
         ctx: &TemplateContext,
     ) -> Result<Rendered, TemplateError> {
-        let name = kind_name(kind);
+        let name = kind.as_str();
         let text = self.render_file(&format!("{name}.txt"), ctx)?;
         let html_file = format!("{name}.html");
         let html = if self.sources.contains_key(&html_file) {

@@ -13,8 +13,7 @@ use crate::domain::{Action, Classification, EmailAddress, MessageId, Rule, Ticke
 use crate::thread::ThreadLookup;
 
 use super::context::PlanContext;
-use super::snapshot::{SentMail, Snapshot};
-use super::writes::Writes;
+use crate::store::{SentMail, Snapshot, Writes};
 
 /// Turns the evaluation of a bounce that refers to our mail into one that stores it on that
 /// mail's ticket, and plans the bouncing marks. Any other evaluation is returned unchanged.

@@ -6,6 +6,7 @@
 //! A batch whose write fails is retried one message at a time, so one bad message is
 //! quarantined with its reason and never blocks the others.
 
+mod agent_ticket;
 mod bounce;
 mod context;
 mod escalation;
@@ -13,24 +14,25 @@ mod plan;
 mod prepared;
 mod preparer;
 mod snapshot;
-mod writes;
+mod stored_mail;
 
+pub use agent_ticket::{AgentTicket, load_agent_ticket, relay_agent_mail};
 pub use context::PlanContext;
 pub use plan::Outcome;
 pub use prepared::{Content, MessageSize, Prepared, RawMessage, prepare_header_only};
 pub use preparer::{Preparer, Unprepared, prepare};
-pub use snapshot::{Keys, SentMail, Snapshot, TicketState};
-pub use writes::Writes;
+pub use stored_mail::{MessageTexts, attachment_content, message_texts};
 
 use anyhow::Context;
 
 use crate::config::{Role, Settings};
 use crate::decide::DecideContext;
 use crate::domain::{Action, Classification, Decision, Rule, Source};
+use crate::outbox::agent_mail::AgentRelay;
 use crate::outbox::enqueue::EnqueueSettings;
 use crate::outbox::{Audience, OwnAddresses, OwnMessageIds};
 use crate::reply_token::ReplyTokens;
-use crate::store::{Checkpoint, Store, StoredRaw};
+use crate::store::{Checkpoint, Keys, Snapshot, Store, StoredRaw, Writes};
 use crate::thread::ThreadContext;
 
 /// How a run feeds the pipeline.
@@ -230,21 +232,18 @@ impl Pipeline {
         let keys_len = keys.message_ids.len() + keys.tickets.len();
         let mut tx = self.store.begin_write().await?;
         let begun = started.elapsed();
-        let mut snapshot = crate::store::load_snapshot(&mut tx, &keys).await?;
+        let mut snapshot =
+            crate::store::load_snapshot(&mut tx, &keys, crate::parse::content_fingerprint).await?;
         let loaded = started.elapsed();
-        let (mut writes, outcomes) = self.plan(batch, &mut snapshot, now);
+        let (writes, relays, outcomes) = self.plan(batch, &mut snapshot, now);
         let planned = started.elapsed();
-        let relays = std::mem::take(&mut writes.agent_relays);
         crate::store::apply(&mut tx, writes, checkpoint, now).await?;
         if !relays.is_empty()
             && let Some(settings) = self.plan_context(now).notify
         {
             let prefix = &self.settings.tickets.prefix;
             let max_files = self.settings.max_message_bytes;
-            crate::store::agent::relay_agent_mail(
-                &mut tx, relays, &settings, prefix, max_files, now,
-            )
-            .await?;
+            relay_agent_mail(&mut tx, relays, &settings, prefix, max_files, now).await?;
         }
         let applied = started.elapsed();
         tx.commit().await.context("committing a batch")?;
@@ -266,12 +265,13 @@ impl Pipeline {
         let now = now();
         let keys = self.keys(&batch, now);
         let mut tx = self.store.begin_write().await?;
-        let stored = crate::store::load_snapshot(&mut tx, &keys).await?;
+        let stored =
+            crate::store::load_snapshot(&mut tx, &keys, crate::parse::content_fingerprint).await?;
         tx.rollback().await?;
         // What earlier batches of this dry run would have stored wins over the database.
         let mut snapshot = self.dry_overlay.take().unwrap_or_default();
         snapshot.absorb(stored);
-        let (_writes, outcomes) = self.plan(batch, &mut snapshot, now);
+        let (_writes, _relays, outcomes) = self.plan(batch, &mut snapshot, now);
         self.dry_overlay = Some(snapshot);
         Ok(outcomes)
     }
@@ -299,7 +299,8 @@ impl Pipeline {
             }
             match &p.content {
                 Content::Parsed(email) => {
-                    keys.add(
+                    snapshot::add_mail_keys(
+                        &mut keys,
                         email,
                         &self.settings.tickets.prefix,
                         self.reply_tokens.as_ref(),
@@ -307,7 +308,11 @@ impl Pipeline {
                     keys.hashes
                         .push((email.message_id.clone(), p.raw_sha256.clone()));
                     if self.options.role == Role::Escalation {
-                        keys.add_escalation(email, &self.settings.tickets.prefix);
+                        snapshot::add_escalation_keys(
+                            &mut keys,
+                            email,
+                            &self.settings.tickets.prefix,
+                        );
                     }
                     if notifies {
                         // Who an acknowledgement may go to: requester, Cc, primary contact.
@@ -338,15 +343,16 @@ impl Pipeline {
         batch: Vec<Prepared>,
         snapshot: &mut Snapshot,
         now: i64,
-    ) -> (Writes, Vec<Outcome>) {
+    ) -> (Writes, Vec<AgentRelay>, Vec<Outcome>) {
         let ctx = self.plan_context(now);
         let mut writes = Writes::default();
+        let mut relays = Vec::new();
         let outcomes = batch
             .into_iter()
             .map(|p| {
                 let trimmed = trim_note(&p);
                 let rows_before = writes.decisions.len();
-                let mut outcome = plan::plan_message(p, snapshot, &ctx, &mut writes);
+                let mut outcome = plan::plan_message(p, snapshot, &ctx, &mut writes, &mut relays);
                 if let Some(note) = trimmed {
                     outcome.decision.reason.push_str(&note);
                     for row in &mut writes.decisions[rows_before..] {
@@ -357,7 +363,7 @@ impl Pipeline {
             })
             .collect();
         writes.ticket_counter = snapshot.ticket_counter;
-        (writes, outcomes)
+        (writes, relays, outcomes)
     }
 
     fn plan_context(&self, now: i64) -> PlanContext<'_> {

@@ -1,29 +1,38 @@
-//! What the agent commands (`tickets reply`, `set-status`, `set-priority`) read and write, each
-//! inside ONE transaction: the ticket and its thread, the change, the outbound message and the
-//! notifications it causes.
+//! What the agent commands (`tickets reply`, `set-status`, `set-priority`) and the relay of
+//! agents' mail read and write, each inside ONE transaction of the caller: the ticket with its
+//! participants and thread, the change, and the outbound message stored on the ticket.
 
 use serde::Serialize;
 use sqlx::FromRow;
 
-use crate::domain::{Classification, EmailAddress, MessageId, Priority, Status};
-use crate::outbox::Participants;
-use crate::outbox::enqueue::Answering;
+use crate::domain::{EmailAddress, MessageDirection, MessageId, ParticipantRole, Priority, Status};
 
 use super::{MessageRow, Store, Tx};
 
-/// A ticket as the agent commands need it.
+/// A ticket as the agent commands need it, as stored.
 #[derive(Debug, Clone)]
-pub struct AgentTicket {
+pub struct StoredTicket {
     pub number: i64,
     pub subject: String,
     pub status: Status,
     pub priority: Priority,
     pub requester: String,
-    pub participants: Participants,
+    /// In the order they joined.
+    pub participants: Vec<StoredParticipant>,
     /// Every Message-ID of the ticket, oldest first.
     pub thread: Vec<MessageId>,
-    /// The newest mail a customer wrote (what an agent's reply answers).
-    pub latest_customer: Option<Answering>,
+    /// The newest mail a customer wrote: received, plain or an escalation, not flagged, not
+    /// from one of the ticket's agents or technicians.
+    pub latest_customer: Option<MessageRow>,
+}
+
+/// One participant of a ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredParticipant {
+    pub address: EmailAddress,
+    pub role: ParticipantRole,
+    /// A bounce of our mail failed for this address on this ticket.
+    pub bouncing: bool,
 }
 
 #[derive(FromRow)]
@@ -43,7 +52,7 @@ struct ParticipantCore {
 }
 
 /// The ticket `number` with its participants and thread, read inside `tx`.
-pub async fn load_agent_ticket(tx: &mut Tx, number: i64) -> anyhow::Result<Option<AgentTicket>> {
+pub async fn load_ticket(tx: &mut Tx, number: i64) -> anyhow::Result<Option<StoredTicket>> {
     let Some(t): Option<TicketCore> = sqlx::query_as(
         "SELECT id, subject, status, priority, requester FROM tickets WHERE id = ?1",
     )
@@ -59,24 +68,17 @@ pub async fn load_agent_ticket(tx: &mut Tx, number: i64) -> anyhow::Result<Optio
     .bind(number)
     .fetch_all(&mut **tx)
     .await?;
-    let mut participants = Participants::default();
-    for r in rows {
-        let Ok(a) = EmailAddress::parse(&r.address) else {
-            continue;
-        };
-        if r.bouncing {
-            participants.bouncing.push(a.clone());
-        }
-        match r.role.as_str() {
-            "requester" => participants.requester = Some(a),
-            "agent" => participants.agents.push(a),
-            "technician" => participants.technicians.push(a),
-            _ => participants.cc.push(a),
-        }
-    }
-    if participants.requester.is_none() {
-        participants.requester = EmailAddress::parse(&t.requester).ok();
-    }
+    let participants = rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(StoredParticipant {
+                address: EmailAddress::parse(&r.address).ok()?,
+                // A role this version does not know is read as a Cc'd customer's.
+                role: r.role.parse().unwrap_or(ParticipantRole::Cc),
+                bouncing: r.bouncing,
+            })
+        })
+        .collect();
     let ids: Vec<(String,)> =
         sqlx::query_as("SELECT message_id FROM messages WHERE ticket_id = ?1 ORDER BY id")
             .bind(number)
@@ -86,7 +88,7 @@ pub async fn load_agent_ticket(tx: &mut Tx, number: i64) -> anyhow::Result<Optio
         .into_iter()
         .filter_map(|(id,)| MessageId::parse(&id).ok())
         .collect();
-    let latest: Option<MessageRow> = sqlx::query_as(
+    let latest_customer: Option<MessageRow> = sqlx::query_as(
         "SELECT message_id, direction, classification, from_addr, from_name, subject, \
          sent_date, received_at, body_text, reply_text, source, raw_codec, flag, \
          CASE WHEN reply_text IS NULL THEN raw END AS raw FROM messages \
@@ -99,21 +101,7 @@ pub async fn load_agent_ticket(tx: &mut Tx, number: i64) -> anyhow::Result<Optio
     .bind(number)
     .fetch_optional(&mut **tx)
     .await?;
-    let latest_customer = latest.and_then(|l| {
-        let reply_text = l.texts().reply;
-        Some(Answering {
-            message_id: MessageId::parse(&l.message_id).ok()?,
-            classification: if l.classification == "escalation" {
-                Classification::Escalation
-            } else {
-                Classification::Plain
-            },
-            reply_text,
-            // An agent's action answers it, not an automatic response to the mail.
-            addressed_to_us: true,
-        })
-    });
-    Ok(Some(AgentTicket {
+    Ok(Some(StoredTicket {
         number: t.id,
         subject: t.subject,
         status: t.status.parse()?,
@@ -125,64 +113,13 @@ pub async fn load_agent_ticket(tx: &mut Tx, number: i64) -> anyhow::Result<Optio
     }))
 }
 
-/// Relays the agents' mail of a batch (SPEC 6), inside the batch's transaction once its
-/// messages and participants are stored: one `agent_reply` per relay, from the support address
-/// to the ticket's customers (never staff), In-Reply-To the newest customer mail, with the
-/// agent's files (at most `max_files_bytes`), stored on the ticket as an outbound message.
-/// Returns how many rows were enqueued.
-pub async fn relay_agent_mail(
-    tx: &mut Tx,
-    relays: Vec<crate::outbox::agent_mail::AgentRelay>,
-    settings: &crate::outbox::enqueue::EnqueueSettings<'_>,
-    prefix: &str,
-    max_files_bytes: usize,
-    now: i64,
-) -> anyhow::Result<usize> {
-    use crate::outbox::enqueue::{Change, Notification, SentCounts, TicketInfo, enqueue};
-    let seed = fastrand::u64(..);
-    let mut i = 0;
-    let mut nonce = || {
-        i += 1;
-        format!("a{now}.{seed:x}.{i}")
-    };
-    let mut enqueued = 0;
-    for relay in relays {
-        let Some(t) = load_agent_ticket(tx, relay.ticket).await? else {
-            continue;
-        };
-        let n = Notification {
-            ticket: TicketInfo {
-                reference: crate::domain::TicketRef::new(prefix, t.number),
-                subject: t.subject.clone(),
-                status: t.status,
-                priority: t.priority,
-                requester: t.requester.clone(),
-            },
-            change: Change::AgentReply {
-                body: relay.body.clone(),
-            },
-            participants: &t.participants,
-            answering: t.latest_customer.as_ref(),
-            thread: &t.thread,
-            now,
-        };
-        let rows = enqueue(&n, &SentCounts::new(), settings, &mut nonce);
-        super::insert_outbox(tx, &rows).await?;
-        super::outbound_attachments::record_relay(tx, &t, &relay, &rows, settings, max_files_bytes)
-            .await?;
-        touch_agent(tx, t.number, now).await?;
-        enqueued += rows.len();
-    }
-    Ok(enqueued)
-}
-
 /// A mail mailgate sends on a ticket, stored with the ticket's messages (direction outbound).
 #[derive(Debug, Clone)]
 pub struct OutboundMessage {
     pub ticket: i64,
     pub message_id: MessageId,
-    /// `outbound` (sent to the customer) or `note` (internal, never sent).
-    pub direction: &'static str,
+    /// `Outbound` (sent to the customer) or `Note` (internal, never sent).
+    pub direction: MessageDirection,
     pub from_addr: String,
     pub from_name: Option<String>,
     pub to: Vec<EmailAddress>,
@@ -226,7 +163,7 @@ pub async fn insert_outbound(tx: &mut Tx, m: &OutboundMessage) -> anyhow::Result
     .bind(&m.body)
     .bind(&m.source)
     .bind(sha)
-    .bind(m.direction)
+    .bind(m.direction.as_str())
     .execute(&mut **tx)
     .await?;
     Ok(())

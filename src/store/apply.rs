@@ -3,25 +3,10 @@
 
 use sqlx::{QueryBuilder, Sqlite};
 
-use crate::outbox::enqueue::NewOutboxRow;
-use crate::pipeline::Writes;
+use crate::domain::MessageFlag;
 
-use super::{Tx, statement_chunks, statement_sizes};
-
-/// How far a source has got, stored in the same transaction as the mail it produced.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Checkpoint {
-    Import {
-        path: String,
-        position: String,
-        messages: i64,
-    },
-    Imap {
-        mailbox: String,
-        uid_validity: u32,
-        last_uid: u32,
-    },
-}
+use super::source_checkpoint::write_checkpoint;
+use super::{Checkpoint, NewOutboxRow, Tx, Writes, statement_chunks, statement_sizes};
 
 pub async fn apply(
     tx: &mut Tx,
@@ -102,7 +87,7 @@ pub async fn apply(
             b.push_bind(p.ticket)
                 .push_bind(p.address.clone())
                 .push_bind(p.name.clone())
-                .push_bind(p.role);
+                .push_bind(p.role.as_str());
         });
         q.push(" ON CONFLICT (ticket_id, address) DO NOTHING");
         q.build().execute(&mut **tx).await?;
@@ -136,8 +121,8 @@ pub async fn apply(
         q.push_values(messages, |mut b, m| {
             b.push_bind(m.ticket)
                 .push_bind(m.message_id)
-                .push_bind(m.direction)
-                .push_bind(m.classification)
+                .push_bind(m.direction.as_str())
+                .push_bind(m.classification.as_str())
                 .push_bind(m.from_addr)
                 .push_bind(m.from_name)
                 .push_bind(m.to_addrs)
@@ -151,7 +136,7 @@ pub async fn apply(
                 .push_bind(m.raw_sha256)
                 .push_bind(m.raw.bytes)
                 .push_bind(m.raw.codec.as_str())
-                .push_bind(m.flag);
+                .push_bind(m.flag.map(MessageFlag::as_str));
         });
         q.build().execute(&mut **tx).await?;
         messages = rest;
@@ -181,9 +166,9 @@ pub async fn apply(
                 .push_bind(d.mailbox.clone())
                 .push_bind(d.message_id.clone())
                 .push_bind(d.raw_sha256.clone())
-                .push_bind(d.classification)
-                .push_bind(d.decision)
-                .push_bind(d.rule)
+                .push_bind(d.classification.as_str())
+                .push_bind(d.decision.name())
+                .push_bind(d.rule.as_str())
                 .push_bind(d.reason.clone())
                 .push_bind(d.ticket);
         });
@@ -211,42 +196,8 @@ pub async fn apply(
         .execute(&mut **tx)
         .await?;
     }
-    match checkpoint {
-        Some(Checkpoint::Import {
-            path,
-            position,
-            messages,
-        }) => {
-            sqlx::query(
-                "INSERT INTO import_checkpoints (path, position, messages, updated_at) VALUES (?1, ?2, ?3, ?4) \
-                 ON CONFLICT (path) DO UPDATE SET position = excluded.position, \
-                 messages = excluded.messages, updated_at = excluded.updated_at",
-            )
-            .bind(path)
-            .bind(position)
-            .bind(messages)
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
-        }
-        Some(Checkpoint::Imap {
-            mailbox,
-            uid_validity,
-            last_uid,
-        }) => {
-            sqlx::query(
-                "INSERT INTO mailbox_state (mailbox, uid_validity, last_uid, updated_at) VALUES (?1, ?2, ?3, ?4) \
-                 ON CONFLICT (mailbox) DO UPDATE SET uid_validity = excluded.uid_validity, \
-                 last_uid = excluded.last_uid, updated_at = excluded.updated_at",
-            )
-            .bind(mailbox)
-            .bind(i64::from(*uid_validity))
-            .bind(i64::from(*last_uid))
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
-        }
-        None => {}
+    if let Some(checkpoint) = checkpoint {
+        write_checkpoint(tx, checkpoint, now).await?;
     }
     Ok(())
 }

@@ -9,12 +9,9 @@ use std::collections::{HashMap, HashSet};
 
 use sqlx::FromRow;
 
-use crate::decide::Seen;
 use crate::domain::{EmailAddress, MessageId, Status};
-use crate::outbox::enqueue::SentCounts;
-use crate::pipeline::{Keys, SentMail, Snapshot};
 
-use super::{Store, StoredRaw, Tx};
+use super::{Keys, Seen, SentCounts, SentMail, Snapshot, Store, StoredRaw, Tx};
 
 /// Every Message-ID of the list already decided on: stored on a ticket (`messages`), or only
 /// logged because it belonged to no ticket (`decisions` with decision `ignored`), or sent
@@ -169,7 +166,14 @@ fn record(snapshot: &mut Snapshot, tickets: &mut HashSet<i64>, message_id: Strin
     snapshot.seen.entry(id).or_insert(seen);
 }
 
-pub async fn load_snapshot(tx: &mut Tx, keys: &Keys) -> anyhow::Result<Snapshot> {
+/// Loads what `keys` ask for. `fingerprint` gives the content fingerprint of a stored mail's
+/// bytes (`parse::content_fingerprint`), for the rare mail that reuses a stored Message-ID with
+/// other bytes.
+pub async fn load_snapshot(
+    tx: &mut Tx,
+    keys: &Keys,
+    fingerprint: impl Fn(&[u8]) -> String,
+) -> anyhow::Result<Snapshot> {
     let mut snapshot = Snapshot::default();
     let ids: Vec<&str> = keys.message_ids.iter().map(MessageId::as_str).collect();
     let mut ticket_ids: HashSet<i64> = keys.tickets.clone();
@@ -211,7 +215,7 @@ pub async fn load_snapshot(tx: &mut Tx, keys: &Keys) -> anyhow::Result<Snapshot>
                 // Undecodable: content unknown, the mail is compared by its bytes only.
                 s.content = StoredRaw::decode(&r.raw_codec, raw)
                     .ok()
-                    .map(|raw| crate::parse::content_fingerprint(&raw));
+                    .map(|raw| fingerprint(&raw));
             }
         }
         for (message_id, ticket, sha) in logged_copies(&mut **tx, &originals).await? {

@@ -1,47 +1,34 @@
-//! IMAP sync checkpoints: UIDVALIDITY and the last handled UID per mailbox. Written by
-//! `apply` in the transaction of the batch that handled those UIDs; read here to plan a sync.
+//! IMAP sync checkpoints: UIDVALIDITY and the last handled UID per mailbox. Written with the
+//! batch that handled those UIDs (`store::source_checkpoint`); read here to plan a sync.
 
-use anyhow::Context;
+use super::Store;
 
-use crate::imap::StoredState;
-use crate::pipeline::Writes;
-
-use super::{Checkpoint, Store, apply};
+/// What the store remembers of a mailbox (written in the same transaction as its mail).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailboxState {
+    pub uid_validity: u32,
+    pub last_uid: u32,
+}
 
 impl Store {
-    pub async fn mailbox_state(&self, mailbox: &str) -> anyhow::Result<Option<StoredState>> {
+    pub async fn mailbox_state(&self, mailbox: &str) -> anyhow::Result<Option<MailboxState>> {
         let row: Option<(i64, i64)> =
             sqlx::query_as("SELECT uid_validity, last_uid FROM mailbox_state WHERE mailbox = ?1")
                 .bind(mailbox)
                 .fetch_optional(self.pool())
                 .await?;
         Ok(row.and_then(|(validity, last)| {
-            Some(StoredState {
+            Some(MailboxState {
                 uid_validity: u32::try_from(validity).ok()?,
                 last_uid: u32::try_from(last).ok()?,
             })
         }))
     }
-
-    /// Stores a checkpoint that no message comes with (an empty folder seen under a new
-    /// UIDVALIDITY), so the next sync does not re-scan it.
-    pub async fn save_checkpoint(&self, checkpoint: &Checkpoint) -> anyhow::Result<()> {
-        let mut tx = self.begin_write().await?;
-        apply(
-            &mut tx,
-            Writes::default(),
-            Some(checkpoint),
-            crate::pipeline::now(),
-        )
-        .await?;
-        tx.commit().await.context("committing a mailbox checkpoint")
-    }
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::pipeline::Writes;
-    use crate::store::{Checkpoint, Store, apply};
+    use crate::store::{Checkpoint, Store, Writes, apply};
 
     #[tokio::test]
     async fn checkpoint_round_trip() {
@@ -64,5 +51,15 @@ mod tests {
         }
         let state = store.mailbox_state("support").await.unwrap().unwrap();
         assert_eq!((state.uid_validity, state.last_uid), (7, 42));
+        store
+            .save_checkpoint(&Checkpoint::Imap {
+                mailbox: "support".into(),
+                uid_validity: 8,
+                last_uid: 0,
+            })
+            .await
+            .unwrap();
+        let state = store.mailbox_state("support").await.unwrap().unwrap();
+        assert_eq!((state.uid_validity, state.last_uid), (8, 0));
     }
 }

@@ -32,22 +32,32 @@ mod outbound_attachments;
 mod outbox;
 mod participants;
 mod quarantine;
+mod snapshot;
+mod source_checkpoint;
 mod stored_raw;
 mod tickets;
+mod writes;
 
 use anyhow::Context;
 use sqlx::sqlite::SqlitePool;
 
-pub use apply::{Checkpoint, apply, insert_outbox};
+pub use apply::{apply, insert_outbox};
 
 pub use decisions::DecisionRow;
 pub use lookup::{auto_sent_counts, load_snapshot, logged_copy};
+pub use mailbox_state::MailboxState;
 pub use open::{Access, OpenReport};
 pub use outbound_attachments::store_outbound_files;
 pub use outbox::{OutboxFinish, OutboxRow, OutboxUpdate, Refusal, RetryOutcome};
 pub use quarantine::QuarantineRow;
+pub use snapshot::{Keys, Seen, SentCounts, SentMail, Snapshot, TicketState};
+pub use source_checkpoint::Checkpoint;
 pub use stored_raw::{RawCodec, RawDecodeError, StoredRaw};
-pub use tickets::{AttachmentRow, MessageRow, ParticipantRow, TicketRow};
+pub use tickets::{AttachmentRow, AttachmentSource, MessageRow, ParticipantRow, TicketRow};
+pub use writes::{
+    Escalated, NewAttachment, NewDecision, NewMessage, NewOutboxRow, NewParticipant, NewQuarantine,
+    NewTicket, TicketUpdate, Writes,
+};
 
 pub type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;
 

@@ -3,62 +3,9 @@
 //! `outbox_attachments` (by the row's Message-ID), and the outbound message stored on the ticket
 //! listing them in `attachments` like a received mail's (what `tickets show` prints).
 
-use crate::domain::MessageId;
-use crate::outbox::agent_mail::AgentRelay;
-use crate::outbox::attachments::{OutgoingAttachment, relayed};
-use crate::outbox::enqueue::{EnqueueSettings, NewOutboxRow};
+use crate::domain::{MessageId, OutgoingAttachment};
 
-use super::agent::{AgentTicket, OutboundMessage, insert_outbound};
-use super::{Store, Tx};
-
-/// What an agent's relayed mail sent, on its ticket: the relay's rows carry the agent's files
-/// (not their signature images, at most `max_files_bytes`), and an outbound message (the text
-/// the customers read, with exactly those files) records it, as `tickets reply` does. A relay
-/// without files stores no outbound message (the agent's own mail is on the ticket).
-pub async fn record_relay(
-    tx: &mut Tx,
-    t: &AgentTicket,
-    relay: &AgentRelay,
-    rows: &[NewOutboxRow],
-    settings: &EnqueueSettings<'_>,
-    max_files_bytes: usize,
-) -> anyhow::Result<()> {
-    let Some(first) = rows.first() else {
-        return Ok(());
-    };
-    let (files, left_out) = relayed(&relay.attachments, max_files_bytes);
-    for l in &left_out {
-        tracing::info!(
-            ticket = t.number,
-            file = %l.filename,
-            reason = %l.reason,
-            "an agent's file is not relayed"
-        );
-    }
-    if files.is_empty() {
-        // Text only: the agent's stored mail and the outbox row say what was sent, as before.
-        return Ok(());
-    }
-    insert_outbound(
-        tx,
-        &OutboundMessage {
-            ticket: t.number,
-            message_id: first.message_id.clone(),
-            direction: "outbound",
-            from_addr: settings.support.address.to_string(),
-            from_name: settings.support.name.clone(),
-            to: rows.iter().flat_map(|r| r.recipients.clone()).collect(),
-            subject: first.subject.clone(),
-            in_reply_to: first.in_reply_to.clone(),
-            references: first.references.clone(),
-            body: relay.body.clone(),
-            source: format!("relay:{}", relay.agent),
-            at: first.created_at,
-        },
-    )
-    .await?;
-    store_outbound_files(tx, &files, rows, Some(&first.message_id)).await
-}
+use super::{NewOutboxRow, Store, Tx};
 
 /// Stores `files` once, links them to every row of `rows` that is sent (not held: a held row may
 /// be retried by hand, so it carries them too), and lists them on the ticket's outbound message

@@ -8,9 +8,9 @@
 
 use sqlx::{QueryBuilder, Sqlite};
 
+use super::NewOutboxRow;
 use crate::domain::EmailAddress;
-use crate::outbox::NotificationKind;
-use crate::outbox::enqueue::NewOutboxRow;
+use crate::domain::NotificationKind;
 
 use super::{Tx, statement_chunks};
 
@@ -57,9 +57,9 @@ pub async fn record_alerted_technicians(tx: &mut Tx, rows: &[NewOutboxRow]) -> a
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::AutoSubmitted;
     use crate::domain::MessageId;
     use crate::domain::test_support::addr;
-    use crate::outbox::AutoSubmitted;
 
     fn row(ticket: Option<i64>, kind: NotificationKind, to: &[&str], held: bool) -> NewOutboxRow {
         NewOutboxRow {

@@ -10,17 +10,16 @@ use serde::Serialize;
 
 use super::super::output::{print_json, safe};
 use crate::config::Settings;
-use crate::domain::{Priority, Status, TicketRef};
+use crate::domain::{MessageDirection, Priority, Status, TicketRef};
 use crate::outbox::enqueue::{
-    Change, EnqueueSettings, NewOutboxRow, Notification, SentCounts, TicketInfo, enqueue,
-    message_id,
+    Change, EnqueueSettings, Notification, TicketInfo, enqueue, message_id,
 };
 use crate::outbox::{Audience, OwnAddresses, OwnMessageIds};
-use crate::store::Store;
+use crate::pipeline::{AgentTicket, load_agent_ticket};
 use crate::store::agent::{
-    AgentTicket, OutboundMessage, insert_outbound, load_agent_ticket, touch_agent, update_priority,
-    update_status,
+    OutboundMessage, insert_outbound, touch_agent, update_priority, update_status,
 };
+use crate::store::{NewOutboxRow, SentCounts, Store};
 
 #[derive(Debug, Args)]
 pub struct ReplyArgs {
@@ -280,7 +279,7 @@ pub async fn reply(args: ReplyArgs, settings: &Settings, store: &Store) -> anyho
         &OutboundMessage {
             ticket: r.number(),
             message_id: stored_id.clone(),
-            direction: "outbound",
+            direction: MessageDirection::Outbound,
             from_addr: settings.tickets.support_address.address.to_string(),
             from_name: settings.tickets.support_address.name.clone(),
             to: rows.iter().flat_map(|row| row.recipients.clone()).collect(),
@@ -373,7 +372,7 @@ pub async fn set_status(
             &OutboundMessage {
                 ticket: r.number(),
                 message_id: message_id(&r, &nonce(), &es),
-                direction: "note",
+                direction: MessageDirection::Note,
                 from_addr: settings.tickets.support_address.address.to_string(),
                 from_name: settings.tickets.support_address.name.clone(),
                 to: Vec::new(),

@@ -1,3 +1,5 @@
+use std::collections::HashMap;
+
 use super::*;
 use crate::config::Secret;
 use crate::domain::AddressPatterns;

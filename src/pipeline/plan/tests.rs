@@ -75,7 +75,7 @@ fn plan_prepared(
     let mut w = Writes::default();
     let outcomes = mails
         .into_iter()
-        .map(|m| plan_message(m, &mut snapshot, &ctx, &mut w))
+        .map(|m| plan_message(m, &mut snapshot, &ctx, &mut w, &mut Vec::new()))
         .collect();
     (outcomes, w)
 }

@@ -1,11 +1,16 @@
-//! `Writes`: the rows one batch stores, built in memory (pure) from the decisions, then handed
-//! to `store::apply` in one transaction. Several mails on one ticket in a batch fold into one
-//! ticket update.
+//! What the store writes: [`Writes`], the rows one batch stores, built in memory (pure) by the
+//! pipeline from its decisions, then handed to `store::apply` in one transaction; and
+//! [`NewOutboxRow`], one notification to queue, built by `outbox::enqueue`. Several mails on
+//! one ticket in a batch fold into one ticket update. Rows carry domain types until the bind.
 
 use std::collections::HashMap;
 
-use crate::domain::{Priority, Status};
-use crate::store::StoredRaw;
+use crate::domain::{
+    Action, AutoSubmitted, Classification, EmailAddress, MessageDirection, MessageFlag, MessageId,
+    NotificationKind, ParticipantRole, Priority, Rule, Status,
+};
+
+use super::StoredRaw;
 
 #[derive(Debug, Default)]
 pub struct Writes {
@@ -17,12 +22,9 @@ pub struct Writes {
     pub decisions: Vec<NewDecision>,
     pub quarantine: Vec<NewQuarantine>,
     /// Notifications caused by this batch (acknowledgements), stored in its transaction.
-    pub outbox: Vec<crate::outbox::enqueue::NewOutboxRow>,
+    pub outbox: Vec<NewOutboxRow>,
     /// Participants a bounce of our mail marks as bouncing: (ticket, address).
     pub bouncing: Vec<(i64, String)>,
-    /// Agents' mail to relay to the ticket's customers (SPEC 6), enqueued in the batch's
-    /// transaction once its messages are stored.
-    pub agent_relays: Vec<crate::outbox::agent_mail::AgentRelay>,
     /// Tickets an accepted escalation hands to tier 2 (priority, category), applied after
     /// the tickets are written.
     pub escalated: Vec<Escalated>,
@@ -69,19 +71,19 @@ pub struct NewParticipant {
     pub ticket: i64,
     pub address: String,
     pub name: Option<String>,
-    pub role: &'static str,
+    pub role: ParticipantRole,
 }
 
 #[derive(Debug)]
 pub struct NewMessage {
     pub ticket: i64,
-    /// `inbound` (received mail) or `note` (internal: an accepted escalation's evidence, an
+    /// `Inbound` (received mail) or `Note` (internal: an accepted escalation's evidence, an
     /// unauthenticated agent's mail).
-    pub direction: &'static str,
-    /// `non_participant` / `unverified_agent` (`decide::Author::flag`), else `None`.
-    pub flag: Option<&'static str>,
+    pub direction: MessageDirection,
+    /// Why the message must be looked at before it counts (`decide::Author::flag`).
+    pub flag: Option<MessageFlag>,
     pub message_id: String,
-    pub classification: &'static str,
+    pub classification: Classification,
     pub from_addr: String,
     pub from_name: Option<String>,
     pub to_addrs: String,
@@ -117,9 +119,9 @@ pub struct NewDecision {
     pub mailbox: String,
     pub message_id: Option<String>,
     pub raw_sha256: String,
-    pub classification: &'static str,
-    pub decision: &'static str,
-    pub rule: &'static str,
+    pub classification: Classification,
+    pub decision: Action,
+    pub rule: Rule,
     pub reason: String,
     pub ticket: Option<i64>,
 }
@@ -186,6 +188,63 @@ impl Writes {
     /// Callers check the snapshot first; the store also ignores an existing participant.
     pub fn add_participant(&mut self, p: NewParticipant) {
         self.participants.push(p);
+    }
+}
+
+/// One row of the `outbox` table, ready to insert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOutboxRow {
+    /// `None`: about no ticket (a refused escalation).
+    pub ticket: Option<i64>,
+    pub kind: NotificationKind,
+    /// Envelope recipients and the To header.
+    pub recipients: Vec<EmailAddress>,
+    /// Final: tagged exactly once.
+    pub subject: String,
+    pub message_id: MessageId,
+    pub in_reply_to: Option<MessageId>,
+    pub references: Vec<MessageId>,
+    pub auto_submitted: AutoSubmitted,
+    pub body_text: String,
+    pub body_html: Option<String>,
+    /// `Some(reason)`: stored as `held` with the reason as `last_error`; never sent.
+    pub held: Option<String>,
+    pub created_at: i64,
+    /// `Some`: Reply-To this address instead of the ticket's plus-address.
+    pub reply_to: Option<EmailAddress>,
+}
+
+impl NewOutboxRow {
+    pub fn kind_name(&self) -> &'static str {
+        self.kind.as_str()
+    }
+
+    pub fn status(&self) -> &'static str {
+        if self.held.is_some() {
+            "held"
+        } else {
+            "pending"
+        }
+    }
+
+    /// The recipients/JSON column.
+    pub fn recipients_json(&self) -> String {
+        let list: Vec<&str> = self.recipients.iter().map(EmailAddress::as_str).collect();
+        serde_json::to_string(&list).unwrap_or_else(|_| "[]".into())
+    }
+
+    /// `references_ids`: space separated, without `<>`.
+    pub fn references_text(&self) -> String {
+        self.references
+            .iter()
+            .map(MessageId::as_str)
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// Whether this row counts towards its recipients' rate cap (pending automatic mail).
+    pub fn counts_towards_cap(&self) -> bool {
+        self.held.is_none() && self.kind != NotificationKind::AgentReply
     }
 }
 
