@@ -104,9 +104,6 @@ impl EnqueueSettings<'_> {
     }
 }
 
-/// Automatic mails each address got in the cap's window (from the outbox, plus what was
-/// planned since it was read).
-
 /// The rows for one change. `nonce` gives a fresh unique nonce for each Message-ID.
 pub fn enqueue(
     n: &Notification<'_>,

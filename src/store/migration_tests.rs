@@ -71,7 +71,7 @@ async fn upgrading_keeps_stored_mail_attachments_and_foreign_keys() {
     assert_eq!(messages.len(), 1);
     let m = &messages[0];
     assert_eq!(m.raw_codec, "none");
-    let texts = crate::pipeline::message_texts(&m);
+    let texts = crate::pipeline::message_texts(m);
     assert_eq!(
         texts.reply, "It prints blank pages.",
         "stored reply_text is kept"

@@ -8,7 +8,8 @@ use std::collections::{HashMap, HashSet};
 
 use crate::domain::{EmailAddress, MessageId, Status};
 
-/// Automatic mails each address got in the rate cap's window.
+/// Automatic mails each address got in the rate cap's window (from the outbox, plus what the
+/// batch planned since it was read).
 pub type SentCounts = HashMap<EmailAddress, u32>;
 
 /// A Message-ID the installation has already decided on.
