@@ -16,7 +16,7 @@ use crate::outbox::enqueue::{
 use crate::store::agent::{
     OutboundMessage, StoredTicket, insert_outbound, load_ticket, touch_agent,
 };
-use crate::store::{MessageRow, NewOutboxRow, SentCounts, Tx};
+use crate::store::{self, MessageRow, NewOutboxRow, SentCounts, Tx};
 
 /// A ticket as the agent commands need it.
 #[derive(Debug, Clone)]
@@ -81,7 +81,7 @@ fn answering(m: &MessageRow) -> Option<Answering> {
 }
 
 /// The ticket `number` as the agent commands need it, read inside `tx`.
-pub async fn load_agent_ticket(tx: &mut Tx, number: i64) -> anyhow::Result<Option<AgentTicket>> {
+pub async fn load_agent_ticket(tx: &mut Tx, number: i64) -> store::Result<Option<AgentTicket>> {
     Ok(load_ticket(tx, number).await?.map(AgentTicket::from_stored))
 }
 
@@ -97,7 +97,7 @@ pub async fn relay_agent_mail(
     prefix: &str,
     max_files_bytes: usize,
     now: i64,
-) -> anyhow::Result<usize> {
+) -> store::Result<usize> {
     let seed = fastrand::u64(..);
     let mut i = 0;
     let mut nonce = || {
@@ -145,7 +145,7 @@ async fn record_relay(
     rows: &[NewOutboxRow],
     settings: &EnqueueSettings<'_>,
     max_files_bytes: usize,
-) -> anyhow::Result<()> {
+) -> store::Result<()> {
     let Some(first) = rows.first() else {
         return Ok(());
     };
@@ -180,5 +180,6 @@ async fn record_relay(
         },
     )
     .await?;
-    crate::store::store_outbound_files(tx, &files, rows, Some(&first.message_id)).await
+    crate::store::store_outbound_files(tx, &files, rows, Some(&first.message_id)).await?;
+    Ok(())
 }

@@ -32,7 +32,7 @@ use crate::outbox::agent_mail::AgentRelay;
 use crate::outbox::enqueue::EnqueueSettings;
 use crate::outbox::{Audience, OwnAddresses, OwnMessageIds};
 use crate::reply_token::ReplyTokens;
-use crate::store::{Checkpoint, Keys, Snapshot, Store, StoredRaw, Writes};
+use crate::store::{self, Checkpoint, ErrorKind, Keys, Snapshot, Store, StoredRaw, Writes};
 use crate::thread::ThreadContext;
 
 /// How a run feeds the pipeline.
@@ -142,7 +142,7 @@ impl Pipeline {
         let retry: Vec<RetryCopy> = batch.iter_mut().map(RetryCopy::take_from).collect();
         let error = match self.try_batch(batch, checkpoint.as_ref()).await {
             Ok(outcomes) => return Ok(outcomes),
-            Err(error) if !refused_by_database(&error) => return Err(error),
+            Err(error) if error.kind() == ErrorKind::Unavailable => return Err(error.into()),
             Err(error) => error,
         };
         if retry.len() == 1 {
@@ -169,7 +169,7 @@ impl Pipeline {
                 .await
             {
                 Ok(mut one) => outcomes.append(&mut one),
-                Err(error) if !refused_by_database(&error) => return Err(error),
+                Err(error) if error.kind() == ErrorKind::Unavailable => return Err(error.into()),
                 Err(error) => outcomes.push(
                     self.quarantine_failed(copy.source, copy.raw, copy.sha, &error, cp)
                         .await?,
@@ -185,7 +185,7 @@ impl Pipeline {
         source: Source,
         raw: Vec<u8>,
         sha: String,
-        error: &anyhow::Error,
+        error: &store::Error,
         checkpoint: Option<&Checkpoint>,
     ) -> anyhow::Result<Outcome> {
         let message_id = crate::parse::peek_message_id(&raw).to_string();
@@ -193,7 +193,7 @@ impl Pipeline {
             action: Action::Quarantine,
             classification: Classification::Plain,
             rule: Rule::PipelineError,
-            reason: format!("storing the message failed: {error:#}"),
+            reason: format!("storing the message failed: {error}"),
         };
         let now = now();
         let mut w = Writes::default();
@@ -221,11 +221,14 @@ impl Pipeline {
         })
     }
 
+    /// Decides and stores `batch` in one transaction. A [`store::Error`] says whether the
+    /// database refused the batch's data (retry it mail by mail, quarantine what it refuses) or
+    /// is unavailable (stop, acknowledge nothing).
     async fn try_batch(
         &mut self,
         batch: Vec<Prepared>,
         checkpoint: Option<&Checkpoint>,
-    ) -> anyhow::Result<Vec<Outcome>> {
+    ) -> store::Result<Vec<Outcome>> {
         let now = now();
         let started = std::time::Instant::now();
         let keys = self.keys(&batch, now);
@@ -488,22 +491,6 @@ fn trim_note(p: &Prepared) -> Option<String> {
     }
     let trims: Vec<String> = email.trimmed.iter().map(ToString::to_string).collect();
     Some(format!("; trimmed: {}", trims.join("; ")))
-}
-
-/// Whether the database refused this data (a constraint, a trigger, a value it cannot store),
-/// as opposed to failing itself (busy, I/O, disk full): only the first is the message's fault
-/// and sends it to quarantine; the second stops the run with nothing acknowledged.
-fn refused_by_database(error: &anyhow::Error) -> bool {
-    let Some(sqlx::Error::Database(db)) = error.downcast_ref::<sqlx::Error>() else {
-        return false;
-    };
-    // SQLite primary result codes of an unhealthy database rather than bad data.
-    const INFRASTRUCTURE: &[&str] = &["5", "6", "7", "8", "10", "11", "13", "14", "26"];
-    let primary = db
-        .code()
-        .and_then(|c| c.parse::<i64>().ok())
-        .map(|c| (c & 0xff).to_string());
-    !primary.is_some_and(|c| INFRASTRUCTURE.contains(&c.as_str()))
 }
 
 pub fn now() -> i64 {

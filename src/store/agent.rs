@@ -7,7 +7,7 @@ use sqlx::FromRow;
 
 use crate::domain::{EmailAddress, MessageDirection, MessageId, ParticipantRole, Priority, Status};
 
-use super::{MessageRow, Store, Tx};
+use super::{MessageRow, Result, Store, Tx};
 
 /// A ticket as the agent commands need it, as stored.
 #[derive(Debug, Clone)]
@@ -52,7 +52,7 @@ struct ParticipantCore {
 }
 
 /// The ticket `number` with its participants and thread, read inside `tx`.
-pub async fn load_ticket(tx: &mut Tx, number: i64) -> anyhow::Result<Option<StoredTicket>> {
+pub async fn load_ticket(tx: &mut Tx, number: i64) -> Result<Option<StoredTicket>> {
     let Some(t): Option<TicketCore> = sqlx::query_as(
         "SELECT id, subject, status, priority, requester FROM tickets WHERE id = ?1",
     )
@@ -131,7 +131,7 @@ pub struct OutboundMessage {
     pub at: i64,
 }
 
-pub async fn insert_outbound(tx: &mut Tx, m: &OutboundMessage) -> anyhow::Result<()> {
+pub async fn insert_outbound(tx: &mut Tx, m: &OutboundMessage) -> Result<()> {
     use sha2::{Digest, Sha256};
     let sha = hex::encode(Sha256::digest(m.body.as_bytes()));
     let to =
@@ -170,12 +170,7 @@ pub async fn insert_outbound(tx: &mut Tx, m: &OutboundMessage) -> anyhow::Result
 }
 
 /// Sets the status (and `resolved_at` when resolved), touching `updated_at`.
-pub async fn update_status(
-    tx: &mut Tx,
-    number: i64,
-    status: Status,
-    at: i64,
-) -> anyhow::Result<()> {
+pub async fn update_status(tx: &mut Tx, number: i64, status: Status, at: i64) -> Result<()> {
     sqlx::query(
         "UPDATE tickets SET status = ?2, updated_at = MAX(updated_at, ?3), \
          resolved_at = CASE WHEN ?2 IN ('resolved', 'closed') THEN COALESCE(resolved_at, ?3) ELSE NULL END \
@@ -190,7 +185,7 @@ pub async fn update_status(
 }
 
 /// Records an agent's activity (a reply).
-pub async fn touch_agent(tx: &mut Tx, number: i64, at: i64) -> anyhow::Result<()> {
+pub async fn touch_agent(tx: &mut Tx, number: i64, at: i64) -> Result<()> {
     sqlx::query(
         "UPDATE tickets SET updated_at = MAX(updated_at, ?2), last_agent_at = ?2 WHERE id = ?1",
     )
@@ -201,12 +196,7 @@ pub async fn touch_agent(tx: &mut Tx, number: i64, at: i64) -> anyhow::Result<()
     Ok(())
 }
 
-pub async fn update_priority(
-    tx: &mut Tx,
-    number: i64,
-    priority: Priority,
-    at: i64,
-) -> anyhow::Result<()> {
+pub async fn update_priority(tx: &mut Tx, number: i64, priority: Priority, at: i64) -> Result<()> {
     sqlx::query("UPDATE tickets SET priority = ?2, updated_at = MAX(updated_at, ?3) WHERE id = ?1")
         .bind(number)
         .bind(priority.as_str())
@@ -232,7 +222,7 @@ pub struct NotificationRow {
 
 impl Store {
     /// The outbox rows of a ticket, oldest first.
-    pub async fn ticket_notifications(&self, number: i64) -> anyhow::Result<Vec<NotificationRow>> {
+    pub async fn ticket_notifications(&self, number: i64) -> Result<Vec<NotificationRow>> {
         Ok(sqlx::query_as(
             "SELECT id, kind, recipients, subject, message_id, status, created_at, sent_at, \
              last_error FROM outbox WHERE ticket_id = ?1 ORDER BY id",

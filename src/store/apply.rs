@@ -6,14 +6,14 @@ use sqlx::{QueryBuilder, Sqlite};
 use crate::domain::MessageFlag;
 
 use super::source_checkpoint::write_checkpoint;
-use super::{Checkpoint, NewOutboxRow, Tx, Writes, statement_chunks, statement_sizes};
+use super::{Checkpoint, NewOutboxRow, Result, Tx, Writes, statement_chunks, statement_sizes};
 
 pub async fn apply(
     tx: &mut Tx,
     w: Writes,
     checkpoint: Option<&Checkpoint>,
     now: i64,
-) -> anyhow::Result<()> {
+) -> Result<()> {
     for chunk in statement_chunks(&w.new_tickets, 10) {
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO tickets (id, subject, status, priority, requester, mailbox, escalation, \
@@ -206,7 +206,7 @@ pub async fn apply(
 /// `last_error`; due at once; no attempt yet). Used by the pipeline and by the agent commands,
 /// always inside the transaction of the change that caused them. The technicians a critical
 /// alert goes to become participants of its ticket (`store::participants`).
-pub async fn insert_outbox(tx: &mut Tx, rows: &[NewOutboxRow]) -> anyhow::Result<()> {
+pub async fn insert_outbox(tx: &mut Tx, rows: &[NewOutboxRow]) -> Result<()> {
     for chunk in statement_chunks(rows, 16) {
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO outbox (ticket_id, kind, recipients, subject, message_id, in_reply_to, \

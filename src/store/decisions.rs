@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use sqlx::FromRow;
 
+use super::Result;
 use super::Store;
 
 #[derive(Debug, Clone, FromRow)]
@@ -25,7 +26,7 @@ const COLUMNS: &str = "SELECT id, created_at, source, mailbox, message_id, class
 
 impl Store {
     /// The newest `limit` decisions, newest first.
-    pub async fn recent_decisions(&self, limit: i64) -> anyhow::Result<Vec<DecisionRow>> {
+    pub async fn recent_decisions(&self, limit: i64) -> Result<Vec<DecisionRow>> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{COLUMNS} ORDER BY id DESC LIMIT ?1"
         )))
@@ -37,10 +38,7 @@ impl Store {
     /// The latest decision name (`created`, `quarantined` …) of each IMAP source among
     /// `sources`: how the poller finishes acknowledging mail whose batch committed just before
     /// a crash. Sources without a decision are absent from the map.
-    pub async fn imap_decisions(
-        &self,
-        sources: &[String],
-    ) -> anyhow::Result<HashMap<String, String>> {
+    pub async fn imap_decisions(&self, sources: &[String]) -> Result<HashMap<String, String>> {
         if sources.is_empty() {
             return Ok(HashMap::new());
         }
@@ -56,7 +54,7 @@ impl Store {
     }
 
     /// Every decision about ticket `number`, oldest first.
-    pub async fn ticket_decisions(&self, number: i64) -> anyhow::Result<Vec<DecisionRow>> {
+    pub async fn ticket_decisions(&self, number: i64) -> Result<Vec<DecisionRow>> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{COLUMNS} WHERE ticket_id = ?1 ORDER BY id"
         )))

@@ -2,13 +2,14 @@
 //! the transaction of each batch; read here when the same archive is imported again
 //! (the end of an archive is stored with `save_checkpoint`).
 
-use anyhow::Context;
+use super::error::Context;
 
+use super::Result;
 use super::Store;
 
 impl Store {
     /// The stored `position` and message count of the import of `path`, if any.
-    pub async fn import_checkpoint(&self, path: &str) -> anyhow::Result<Option<(String, i64)>> {
+    pub async fn import_checkpoint(&self, path: &str) -> Result<Option<(String, i64)>> {
         sqlx::query_as("SELECT position, messages FROM import_checkpoints WHERE path = ?1")
             .bind(path)
             .fetch_optional(self.pool())

@@ -11,7 +11,7 @@ use sqlx::FromRow;
 
 use crate::domain::{EmailAddress, MessageId, Status};
 
-use super::{Keys, Seen, SentCounts, SentMail, Snapshot, Store, StoredRaw, Tx};
+use super::{Keys, Result, Seen, SentCounts, SentMail, Snapshot, Store, StoredRaw, Tx};
 
 /// Every Message-ID of the list already decided on: stored on a ticket (`messages`), or only
 /// logged because it belonged to no ticket (`decisions` with decision `ignored`), or sent
@@ -93,7 +93,7 @@ struct SeenRow(u8, String, Option<i64>, String);
 async fn seen<'e>(
     conn: impl sqlx::SqliteExecutor<'e>,
     ids: &[&str],
-) -> anyhow::Result<HashMap<String, Seen>> {
+) -> Result<HashMap<String, Seen>> {
     let (json,): (String,) = sqlx::query_as(SEEN)
         .bind(json_list(ids)?)
         .fetch_one(conn)
@@ -116,7 +116,7 @@ async fn seen<'e>(
 async fn logged_copies<'e>(
     conn: impl sqlx::SqliteExecutor<'e>,
     ids: &[&str],
-) -> anyhow::Result<Vec<(String, Option<i64>, String)>> {
+) -> Result<Vec<(String, Option<i64>, String)>> {
     let (json,): (String,) = sqlx::query_as(LOGGED_COPIES)
         .bind(json_list(ids)?)
         .fetch_one(conn)
@@ -150,7 +150,7 @@ struct ParticipantKey {
     address: String,
 }
 
-fn json_list<T: serde::Serialize>(items: &[T]) -> anyhow::Result<String> {
+fn json_list<T: serde::Serialize>(items: &[T]) -> Result<String> {
     Ok(serde_json::to_string(items)?)
 }
 
@@ -173,7 +173,7 @@ pub async fn load_snapshot(
     tx: &mut Tx,
     keys: &Keys,
     fingerprint: impl Fn(&[u8]) -> String,
-) -> anyhow::Result<Snapshot> {
+) -> Result<Snapshot> {
     let mut snapshot = Snapshot::default();
     let ids: Vec<&str> = keys.message_ids.iter().map(MessageId::as_str).collect();
     let mut ticket_ids: HashSet<i64> = keys.tickets.clone();
@@ -302,7 +302,7 @@ pub async fn auto_sent_counts(
     tx: &mut Tx,
     addresses: &[&EmailAddress],
     since: i64,
-) -> anyhow::Result<SentCounts> {
+) -> Result<SentCounts> {
     let list: Vec<&str> = addresses.iter().map(|a| a.as_str()).collect();
     let rows: Vec<AutoSentRow> = sqlx::query_as(AUTO_SENT)
         .bind(json_list(&list)?)
@@ -321,20 +321,14 @@ pub async fn auto_sent_counts(
 impl Store {
     /// Which of `ids` were already decided on, and how (read outside any write transaction;
     /// used to skip parsing exact re-deliveries on import re-runs).
-    pub async fn known_messages(
-        &self,
-        ids: &[&MessageId],
-    ) -> anyhow::Result<HashMap<String, Seen>> {
+    pub async fn known_messages(&self, ids: &[&MessageId]) -> Result<HashMap<String, Seen>> {
         let ids: Vec<&str> = ids.iter().map(|m| m.as_str()).collect();
         seen(self.pool(), &ids).await
     }
 
     /// The copies of `ids` logged as the same mail with other trace headers, as (Message-ID,
     /// SHA-256) (read outside any write transaction, for the import's re-delivery shortcut).
-    pub async fn logged_copies(
-        &self,
-        ids: &[&MessageId],
-    ) -> anyhow::Result<HashSet<(String, String)>> {
+    pub async fn logged_copies(&self, ids: &[&MessageId]) -> Result<HashSet<(String, String)>> {
         let ids: Vec<&str> = ids.iter().map(|m| m.as_str()).collect();
         Ok(logged_copies(self.pool(), &ids)
             .await?

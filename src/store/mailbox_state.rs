@@ -1,6 +1,7 @@
 //! IMAP sync checkpoints: UIDVALIDITY and the last handled UID per mailbox. Written with the
 //! batch that handled those UIDs (`store::source_checkpoint`); read here to plan a sync.
 
+use super::Result;
 use super::Store;
 
 /// What the store remembers of a mailbox (written in the same transaction as its mail).
@@ -11,7 +12,7 @@ pub struct MailboxState {
 }
 
 impl Store {
-    pub async fn mailbox_state(&self, mailbox: &str) -> anyhow::Result<Option<MailboxState>> {
+    pub async fn mailbox_state(&self, mailbox: &str) -> Result<Option<MailboxState>> {
         let row: Option<(i64, i64)> =
             sqlx::query_as("SELECT uid_validity, last_uid FROM mailbox_state WHERE mailbox = ?1")
                 .bind(mailbox)

@@ -24,6 +24,7 @@ pub mod agent;
 mod apply;
 mod checkpointer;
 mod decisions;
+mod error;
 mod import_checkpoint;
 mod lookup;
 mod mailbox_state;
@@ -38,12 +39,13 @@ mod stored_raw;
 mod tickets;
 mod writes;
 
-use anyhow::Context;
+use error::Context;
 use sqlx::sqlite::SqlitePool;
 
 pub use apply::{apply, insert_outbox};
 
 pub use decisions::DecisionRow;
+pub use error::{Error, ErrorKind, Result};
 pub use lookup::{auto_sent_counts, load_snapshot, logged_copy};
 pub use mailbox_state::MailboxState;
 pub use open::{Access, OpenReport};
@@ -94,7 +96,7 @@ impl Store {
         Ok(Self::open_as(url, durability, Access::Create).await?.0)
     }
 
-    pub async fn migrate(&self) -> anyhow::Result<()> {
+    pub async fn migrate(&self) -> Result<()> {
         MIGRATOR
             .run(&self.pool)
             .await
@@ -103,7 +105,7 @@ impl Store {
 
     /// A write transaction that takes the write lock at once, so the snapshot a batch reads
     /// cannot change before it writes.
-    pub async fn begin_write(&self) -> anyhow::Result<Tx> {
+    pub async fn begin_write(&self) -> Result<Tx> {
         self.pool
             .begin_with("BEGIN IMMEDIATE")
             .await

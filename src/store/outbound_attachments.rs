@@ -5,7 +5,7 @@
 
 use crate::domain::{MessageId, OutgoingAttachment};
 
-use super::{NewOutboxRow, Store, Tx};
+use super::{NewOutboxRow, Result, Store, Tx};
 
 /// Stores `files` once, links them to every row of `rows` that is sent (not held: a held row may
 /// be retried by hand, so it carries them too), and lists them on the ticket's outbound message
@@ -15,7 +15,7 @@ pub async fn store_outbound_files(
     files: &[OutgoingAttachment],
     rows: &[NewOutboxRow],
     listed_on: Option<&MessageId>,
-) -> anyhow::Result<()> {
+) -> Result<()> {
     for (position, file) in files.iter().enumerate() {
         let sha256 = file.sha256();
         sqlx::query(
@@ -61,7 +61,7 @@ pub async fn store_outbound_files(
 
 impl Store {
     /// The files the outbox row with Message-ID `message_id` carries, in order.
-    pub async fn outbox_files(&self, message_id: &str) -> anyhow::Result<Vec<OutgoingAttachment>> {
+    pub async fn outbox_files(&self, message_id: &str) -> Result<Vec<OutgoingAttachment>> {
         let rows: Vec<(String, String, Vec<u8>)> = sqlx::query_as(
             "SELECT a.filename, a.content_type, c.content FROM outbox_attachments a \
              JOIN outbound_attachment_contents c ON c.sha256 = a.sha256 \

@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 use sqlx::FromRow;
 
+use super::Result;
 use super::Store;
 
 /// The columns of [`OutboxRow`].
@@ -136,7 +137,7 @@ impl Store {
         now: i64,
         lease_until: i64,
         limit: i64,
-    ) -> anyhow::Result<Vec<OutboxRow>> {
+    ) -> Result<Vec<OutboxRow>> {
         let mut rows: Vec<OutboxRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "UPDATE outbox SET status = 'sending', lease_owner = ?1, lease_until = ?2, \
              attempts = attempts + 1 \
@@ -158,7 +159,7 @@ impl Store {
 
     /// Whether a row is due at `now` (pending and due, or leased with an expired lease): a
     /// read, so an idle sender polling takes no write lock.
-    pub async fn outbox_due(&self, now: i64) -> anyhow::Result<bool> {
+    pub async fn outbox_due(&self, now: i64) -> Result<bool> {
         let (due,): (bool,) = sqlx::query_as(
             "SELECT EXISTS (SELECT 1 FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?1) \
              OR EXISTS (SELECT 1 FROM outbox WHERE status = 'sending' AND lease_until < ?1)",
@@ -171,7 +172,7 @@ impl Store {
 
     /// Gives claimed rows back untouched (shutdown before they were tried): `pending`, the
     /// attempt not counted.
-    pub async fn release_outbox(&self, owner: &str, ids: &[i64]) -> anyhow::Result<()> {
+    pub async fn release_outbox(&self, owner: &str, ids: &[i64]) -> Result<()> {
         if ids.is_empty() {
             return Ok(());
         }
@@ -198,7 +199,7 @@ impl Store {
         delivered_to: &[String],
         refused: &[Refusal],
         update: &OutboxUpdate,
-    ) -> anyhow::Result<bool> {
+    ) -> Result<bool> {
         let item = OutboxFinish {
             id,
             delivered_to: delivered_to.to_vec(),
@@ -220,7 +221,7 @@ impl Store {
         owner: &str,
         now: i64,
         items: &[OutboxFinish],
-    ) -> anyhow::Result<Vec<bool>> {
+    ) -> Result<Vec<bool>> {
         if items.is_empty() {
             return Ok(Vec::new());
         }
@@ -234,7 +235,7 @@ impl Store {
     }
 
     /// Outbox rows, oldest first; only those in `status` when given.
-    pub async fn outbox_list(&self, status: Option<&str>) -> anyhow::Result<Vec<OutboxRow>> {
+    pub async fn outbox_list(&self, status: Option<&str>) -> Result<Vec<OutboxRow>> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM outbox WHERE ?1 IS NULL OR status = ?1 ORDER BY id"
         )))
@@ -244,7 +245,7 @@ impl Store {
     }
 
     /// Row counts per status (`pending`, `sending`, `sent`, `failed`, `held`).
-    pub async fn outbox_counts(&self) -> anyhow::Result<Vec<(String, i64)>> {
+    pub async fn outbox_counts(&self) -> Result<Vec<(String, i64)>> {
         Ok(
             sqlx::query_as("SELECT status, COUNT(*) FROM outbox GROUP BY status ORDER BY status")
                 .fetch_all(self.pool())
@@ -254,7 +255,7 @@ impl Store {
 
     /// Puts a `failed` or `held` row back to `pending`, due now, with a fresh attempt budget.
     /// Recipients refused before are tried again; those already served are not.
-    pub async fn outbox_retry(&self, id: i64, now: i64) -> anyhow::Result<RetryOutcome> {
+    pub async fn outbox_retry(&self, id: i64, now: i64) -> Result<RetryOutcome> {
         let done = sqlx::query(
             "UPDATE outbox SET status = 'pending', next_attempt_at = ?1, attempts = 0, \
              refused = '[]', lease_owner = NULL, lease_until = NULL \
@@ -283,7 +284,7 @@ async fn finish_one(
     owner: &str,
     now: i64,
     item: &OutboxFinish,
-) -> anyhow::Result<bool> {
+) -> Result<bool> {
     let OutboxFinish {
         id,
         delivered_to,

@@ -12,7 +12,7 @@ use super::NewOutboxRow;
 use crate::domain::EmailAddress;
 use crate::domain::NotificationKind;
 
-use super::{Tx, statement_chunks};
+use super::{Result, Tx, statement_chunks};
 
 /// The (ticket, technician) pairs that `rows` alert: the recipients of critical alerts about a
 /// ticket that are sent (a held alert reached nobody). Each pair once, in order.
@@ -35,7 +35,7 @@ pub fn alerted_technicians(rows: &[NewOutboxRow]) -> Vec<(i64, &EmailAddress)> {
 
 /// Records the technicians that `rows` alert as participants (`technician`). One already on
 /// the ticket keeps their role, except a Cc or contact, who is staff now.
-pub async fn record_alerted_technicians(tx: &mut Tx, rows: &[NewOutboxRow]) -> anyhow::Result<()> {
+pub async fn record_alerted_technicians(tx: &mut Tx, rows: &[NewOutboxRow]) -> Result<()> {
     let alerted = alerted_technicians(rows);
     for chunk in statement_chunks(&alerted, 3) {
         let mut q: QueryBuilder<Sqlite> =

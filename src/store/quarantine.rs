@@ -1,10 +1,10 @@
 //! The quarantine: mail that could not be processed, kept whole (compressed, like a
 //! message's bytes) with its reason, or only its header when it was too big to read.
 
-use anyhow::Context;
+use super::error::Context;
 use sqlx::FromRow;
 
-use super::{Store, StoredRaw};
+use super::{Result, Store, StoredRaw};
 
 /// The columns of a [`QuarantineRow`]. The size is the mail's as received: the `size` column,
 /// or for rows stored before it existed the length of their uncompressed whole bytes; unknown
@@ -35,7 +35,7 @@ pub struct QuarantineRow {
 
 impl Store {
     /// Entries, newest first; only those still held unless `all`.
-    pub async fn quarantine_list(&self, all: bool) -> anyhow::Result<Vec<QuarantineRow>> {
+    pub async fn quarantine_list(&self, all: bool) -> Result<Vec<QuarantineRow>> {
         Ok(sqlx::query_as(concat!(
             "SELECT ",
             columns!(),
@@ -47,10 +47,7 @@ impl Store {
     }
 
     /// Entry `id` and its bytes as received (only the header for a header-only entry).
-    pub async fn quarantined_message(
-        &self,
-        id: i64,
-    ) -> anyhow::Result<Option<(QuarantineRow, Vec<u8>)>> {
+    pub async fn quarantined_message(&self, id: i64) -> Result<Option<(QuarantineRow, Vec<u8>)>> {
         let row: Option<QuarantineRow> = sqlx::query_as(concat!(
             "SELECT ",
             columns!(),
@@ -70,7 +67,7 @@ impl Store {
         Ok(Some((row, raw)))
     }
 
-    pub async fn mark_reprocessed(&self, id: i64) -> anyhow::Result<()> {
+    pub async fn mark_reprocessed(&self, id: i64) -> Result<()> {
         sqlx::query("UPDATE quarantine SET status = 'reprocessed' WHERE id = ?1")
             .bind(id)
             .execute(self.pool())

@@ -2,9 +2,9 @@
 //! handled UID under its UIDVALIDITY (`mailbox_state`). Written in the transaction of the batch
 //! that got there (`store::apply`), or on its own when no mail comes with it.
 
-use anyhow::Context;
+use super::error::Context;
 
-use super::{Store, Tx};
+use super::{Result, Store, Tx};
 
 /// How far a source has got, stored in the same transaction as the mail it produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,11 +22,7 @@ pub enum Checkpoint {
 }
 
 /// Writes `checkpoint` inside `tx`.
-pub(super) async fn write_checkpoint(
-    tx: &mut Tx,
-    checkpoint: &Checkpoint,
-    now: i64,
-) -> anyhow::Result<()> {
+pub(super) async fn write_checkpoint(tx: &mut Tx, checkpoint: &Checkpoint, now: i64) -> Result<()> {
     match checkpoint {
         Checkpoint::Import {
             path,
@@ -69,7 +65,7 @@ pub(super) async fn write_checkpoint(
 impl Store {
     /// Stores a checkpoint that no message comes with (an empty folder seen under a new
     /// UIDVALIDITY, the end of an archive), so the next run does not re-scan it.
-    pub async fn save_checkpoint(&self, checkpoint: &Checkpoint) -> anyhow::Result<()> {
+    pub async fn save_checkpoint(&self, checkpoint: &Checkpoint) -> Result<()> {
         let mut tx = self.begin_write().await?;
         write_checkpoint(&mut tx, checkpoint, chrono::Utc::now().timestamp()).await?;
         tx.commit().await.context("committing a checkpoint")

@@ -1,10 +1,10 @@
 //! Reading tickets with their participants, messages and attachments (for the CLI and API).
 
-use anyhow::Context;
+use super::error::Context;
 use serde::Serialize;
 use sqlx::FromRow;
 
-use super::{RawDecodeError, Store, StoredRaw};
+use super::{Error, RawDecodeError, Result, Store, StoredRaw};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct TicketRow {
@@ -75,7 +75,7 @@ const TICKET_COLUMNS: &str = "SELECT t.id, t.subject, t.status, t.priority, t.re
      (SELECT COUNT(*) FROM messages m WHERE m.ticket_id = t.id) AS message_count FROM tickets t";
 
 impl Store {
-    pub async fn list_tickets(&self, status: Option<&str>) -> anyhow::Result<Vec<TicketRow>> {
+    pub async fn list_tickets(&self, status: Option<&str>) -> Result<Vec<TicketRow>> {
         let rows = match status {
             Some(s) => {
                 sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -96,7 +96,7 @@ impl Store {
         Ok(rows)
     }
 
-    pub async fn ticket(&self, number: i64) -> anyhow::Result<Option<TicketRow>> {
+    pub async fn ticket(&self, number: i64) -> Result<Option<TicketRow>> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{TICKET_COLUMNS} WHERE t.id = ?1"
         )))
@@ -105,7 +105,7 @@ impl Store {
         .await?)
     }
 
-    pub async fn participants(&self, number: i64) -> anyhow::Result<Vec<ParticipantRow>> {
+    pub async fn participants(&self, number: i64) -> Result<Vec<ParticipantRow>> {
         Ok(sqlx::query_as(
             "SELECT address, name, role, bouncing FROM participants WHERE ticket_id = ?1 \
              ORDER BY CASE role WHEN 'requester' THEN 0 ELSE 1 END, rowid",
@@ -115,7 +115,7 @@ impl Store {
         .await?)
     }
 
-    pub async fn messages(&self, number: i64) -> anyhow::Result<Vec<MessageRow>> {
+    pub async fn messages(&self, number: i64) -> Result<Vec<MessageRow>> {
         Ok(sqlx::query_as(
             "SELECT message_id, direction, classification, from_addr, from_name, subject, sent_date, \
              received_at, body_text, reply_text, source, raw_codec, flag, \
@@ -127,7 +127,7 @@ impl Store {
         .await?)
     }
 
-    pub async fn attachments(&self, number: i64) -> anyhow::Result<Vec<AttachmentRow>> {
+    pub async fn attachments(&self, number: i64) -> Result<Vec<AttachmentRow>> {
         Ok(sqlx::query_as(
             "SELECT a.message_id, a.position, a.filename, a.content_type, a.size, a.sha256 \
              FROM attachments a \
@@ -147,7 +147,7 @@ impl Store {
         &self,
         message_id: &str,
         position: i64,
-    ) -> anyhow::Result<Option<(String, AttachmentSource)>> {
+    ) -> Result<Option<(String, AttachmentSource)>> {
         let row: Option<(String, Option<Vec<u8>>, String)> = sqlx::query_as(
             "SELECT a.sha256, m.raw, m.raw_codec FROM attachments a \
              JOIN messages m ON m.message_id = a.message_id \
@@ -174,7 +174,11 @@ impl Store {
                 .await?;
                 match sent {
                     Some((content,)) => AttachmentSource::Sent(content),
-                    None => anyhow::bail!("message {message_id} has no stored mail"),
+                    None => {
+                        return Err(Error::refused(anyhow::anyhow!(
+                            "message {message_id} has no stored mail"
+                        )));
+                    }
                 }
             }
         };

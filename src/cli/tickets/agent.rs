@@ -210,7 +210,10 @@ async fn counts(
     }) {
         addresses.push(c);
     }
-    crate::store::auto_sent_counts(tx, &addresses, now - settings.notify.rate_cap.window_secs).await
+    Ok(
+        crate::store::auto_sent_counts(tx, &addresses, now - settings.notify.rate_cap.window_secs)
+            .await?,
+    )
 }
 
 fn read_body(args: &ReplyArgs) -> anyhow::Result<String> {
