@@ -54,12 +54,24 @@ fn under_gnu_time(cmd: Command, report: &Path) -> Command {
     wrapped
 }
 
-/// Runs `cmd` (stdin closed, output captured) to its end, failing after `timeout`. `report`
-/// is a scratch file for GNU time.
-pub fn run_measured(cmd: Command, report: &Path, shown: &str, timeout: Duration) -> (Run, Cost) {
+/// Runs `cmd` (stdin from the file `stdin`, else closed; output captured) to its end, failing
+/// after `timeout`. `report` is a scratch file for GNU time.
+pub fn run_measured(
+    cmd: Command,
+    report: &Path,
+    shown: &str,
+    timeout: Duration,
+    stdin: Option<&Path>,
+) -> (Run, Cost) {
     let _ = std::fs::remove_file(report);
     let mut cmd = under_gnu_time(cmd, report);
-    cmd.stdin(Stdio::null())
+    let stdin = match stdin {
+        Some(path) => Stdio::from(
+            std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+        ),
+        None => Stdio::null(),
+    };
+    cmd.stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     // Reaped below by `wait4`, which std's `wait` would not let us call for the rusage.
