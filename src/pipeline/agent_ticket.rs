@@ -13,10 +13,8 @@ use crate::outbox::attachments::relayed;
 use crate::outbox::enqueue::{
     Answering, Change, EnqueueSettings, Notification, TicketInfo, enqueue,
 };
-use crate::store::agent::{
-    OutboundMessage, StoredTicket, insert_outbound, load_ticket, touch_agent,
-};
-use crate::store::{self, MessageRow, NewOutboxRow, SentCounts, Tx};
+use crate::store::agent::{insert_outbound, load_ticket, touch_agent};
+use crate::store::{self, MessageRow, NewOutboxRow, OutboundMessage, SentCounts, StoredTicket, Tx};
 
 /// A ticket as the agent commands need it.
 #[derive(Debug, Clone)]

@@ -4,8 +4,8 @@
 //! out of disk, I/O error, corrupt, cannot be opened), which stops the run with nothing
 //! acknowledged, so that the mail is read again once the database is back.
 //!
-//! The backend's own codes are read here and nowhere else (SQLite's primary result codes
-//! today; a PostgreSQL backend adds its SQLSTATE classes).
+//! The backend's own codes are read in one place (`sqlite::error_codes` today; a PostgreSQL
+//! backend reads its SQLSTATE classes in its own).
 
 use std::fmt;
 
@@ -95,37 +95,10 @@ impl fmt::Debug for Error {
 
 impl std::error::Error for Error {}
 
-/// SQLite primary result codes of an unhealthy database rather than bad data: BUSY, LOCKED,
-/// NOMEM, READONLY, IOERR, CORRUPT, FULL, CANTOPEN, NOTADB.
-const SQLITE_UNAVAILABLE: &[i64] = &[5, 6, 7, 8, 10, 11, 13, 14, 26];
-
-/// The kind of a driver error: a database error is refused data unless its code says the
-/// database is unwell; anything else (the pool closed or timed out, I/O, a protocol or TLS
-/// failure, a migration that cannot run) means the database is unavailable.
-pub fn kind_of(error: &sqlx::Error) -> ErrorKind {
-    match error {
-        sqlx::Error::Database(db) => {
-            let primary = db
-                .code()
-                .and_then(|c| c.parse::<i64>().ok())
-                .map(|c| c & 0xff);
-            if primary.is_some_and(|c| SQLITE_UNAVAILABLE.contains(&c)) {
-                ErrorKind::Unavailable
-            } else {
-                ErrorKind::Refused
-            }
-        }
-        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) | sqlx::Error::Encode(_) => {
-            ErrorKind::Refused
-        }
-        _ => ErrorKind::Unavailable,
-    }
-}
-
 impl From<sqlx::Error> for Error {
     fn from(error: sqlx::Error) -> Error {
         Error {
-            kind: kind_of(&error),
+            kind: super::sqlite::error_codes::kind_of(&error),
             inner: error.into(),
         }
     }
@@ -138,7 +111,7 @@ impl From<anyhow::Error> for Error {
         let kind = inner
             .chain()
             .find_map(|e| e.downcast_ref::<sqlx::Error>())
-            .map_or(ErrorKind::Refused, kind_of);
+            .map_or(ErrorKind::Refused, super::sqlite::error_codes::kind_of);
         Error { kind, inner }
     }
 }
@@ -175,8 +148,10 @@ mod tests {
 
     #[test]
     fn errors_outside_the_database_mean_it_is_unavailable() {
-        assert_eq!(kind_of(&sqlx::Error::PoolTimedOut), ErrorKind::Unavailable);
-        assert_eq!(kind_of(&sqlx::Error::PoolClosed), ErrorKind::Unavailable);
+        assert_eq!(
+            Error::from(sqlx::Error::PoolTimedOut).kind(),
+            ErrorKind::Unavailable
+        );
         let closed: Error = anyhow::Error::from(sqlx::Error::PoolClosed)
             .context("starting a transaction")
             .into();
@@ -192,32 +167,5 @@ mod tests {
         let e: Error = serde_json::from_str::<u8>("x").unwrap_err().into();
         assert_eq!(e.kind(), ErrorKind::Refused);
         assert_eq!(e.context("reading").kind(), ErrorKind::Refused);
-    }
-
-    #[tokio::test]
-    async fn sqlite_codes_tell_refused_data_from_an_unwell_database() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = super::super::Store::open(&format!("sqlite://{}/t.db", dir.path().display()))
-            .await
-            .unwrap();
-        // A constraint: the data's fault.
-        let e = sqlx::query("INSERT INTO counters (name, value) VALUES ('ticket_number', 1)")
-            .execute(store.pool())
-            .await
-            .unwrap_err();
-        assert_eq!(Error::from(e).kind(), ErrorKind::Refused);
-        // The write lock held by another transaction (SQLITE_BUSY): the database's.
-        let other = sqlx::sqlite::SqlitePoolOptions::new()
-            .connect_with(
-                format!("sqlite://{}/t.db", dir.path().display())
-                    .parse::<sqlx::sqlite::SqliteConnectOptions>()
-                    .unwrap()
-                    .busy_timeout(std::time::Duration::ZERO),
-            )
-            .await
-            .unwrap();
-        let _held = store.begin_write().await.unwrap();
-        let e = other.begin_with("BEGIN IMMEDIATE").await.unwrap_err();
-        assert_eq!(Error::from(e).kind(), ErrorKind::Unavailable);
     }
 }

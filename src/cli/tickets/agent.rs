@@ -16,9 +16,8 @@ use crate::outbox::enqueue::{
 };
 use crate::outbox::{Audience, OwnAddresses, OwnMessageIds};
 use crate::pipeline::{AgentTicket, load_agent_ticket};
-use crate::store::agent::{
-    OutboundMessage, insert_outbound, touch_agent, update_priority, update_status,
-};
+use crate::store::OutboundMessage;
+use crate::store::agent::{insert_outbound, touch_agent, update_priority, update_status};
 use crate::store::{NewOutboxRow, SentCounts, Store};
 
 #[derive(Debug, Args)]

@@ -15,14 +15,14 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::Store;
+use crate::store::Store;
 
 /// Commits within this window share one checkpoint.
 const COALESCE: Duration = Duration::from_millis(50);
 
 /// Wakes the checkpointer: shared by every clone of a [`Store`].
 #[derive(Debug, Default, Clone)]
-pub(super) struct CheckpointSignal(Arc<Notify>);
+pub(in crate::store) struct CheckpointSignal(Arc<Notify>);
 
 impl CheckpointSignal {
     pub(super) fn committed(&self) {

@@ -11,7 +11,7 @@ use sqlx::FromRow;
 
 use crate::domain::{EmailAddress, MessageId, Status};
 
-use super::{Keys, Result, Seen, SentCounts, SentMail, Snapshot, Store, StoredRaw, Tx};
+use crate::store::{Keys, Result, Seen, SentCounts, SentMail, Snapshot, Store, StoredRaw, Tx};
 
 /// Every Message-ID of the list already decided on: stored on a ticket (`messages`), or only
 /// logged because it belonged to no ticket (`decisions` with decision `ignored`), or sent

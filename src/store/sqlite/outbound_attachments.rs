@@ -5,7 +5,7 @@
 
 use crate::domain::{MessageId, OutgoingAttachment};
 
-use super::{NewOutboxRow, Result, Store, Tx};
+use crate::store::{NewOutboxRow, Result, Store, Tx};
 
 /// Stores `files` once, links them to every row of `rows` that is sent (not held: a held row may
 /// be retried by hand, so it carries them too), and lists them on the ticket's outbound message

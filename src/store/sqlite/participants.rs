@@ -8,11 +8,10 @@
 
 use sqlx::{QueryBuilder, Sqlite};
 
-use super::NewOutboxRow;
-use crate::domain::EmailAddress;
-use crate::domain::NotificationKind;
+use super::statement_chunks;
+use crate::domain::{EmailAddress, NotificationKind};
 
-use super::{Result, Tx, statement_chunks};
+use crate::store::{NewOutboxRow, Result, Tx};
 
 /// The (ticket, technician) pairs that `rows` alert: the recipients of critical alerts about a
 /// ticket that are sent (a held alert reached nobody). Each pair once, in order.

@@ -5,8 +5,9 @@ use sqlx::{QueryBuilder, Sqlite};
 
 use crate::domain::MessageFlag;
 
-use super::source_checkpoint::write_checkpoint;
-use super::{Checkpoint, NewOutboxRow, Result, Tx, Writes, statement_chunks, statement_sizes};
+use super::checkpoints::write_checkpoint;
+use super::{statement_chunks, statement_sizes};
+use crate::store::{Checkpoint, NewOutboxRow, Result, Tx, Writes};
 
 pub async fn apply(
     tx: &mut Tx,

@@ -2,38 +2,13 @@
 //! agents' mail read and write, each inside ONE transaction of the caller: the ticket with its
 //! participants and thread, the change, and the outbound message stored on the ticket.
 
-use serde::Serialize;
 use sqlx::FromRow;
 
-use crate::domain::{EmailAddress, MessageDirection, MessageId, ParticipantRole, Priority, Status};
-
-use super::{MessageRow, Result, Store, Tx};
-
-/// A ticket as the agent commands need it, as stored.
-#[derive(Debug, Clone)]
-pub struct StoredTicket {
-    pub number: i64,
-    pub subject: String,
-    pub status: Status,
-    pub priority: Priority,
-    pub requester: String,
-    /// In the order they joined.
-    pub participants: Vec<StoredParticipant>,
-    /// Every Message-ID of the ticket, oldest first.
-    pub thread: Vec<MessageId>,
-    /// The newest mail a customer wrote: received, plain or an escalation, not flagged, not
-    /// from one of the ticket's agents or technicians.
-    pub latest_customer: Option<MessageRow>,
-}
-
-/// One participant of a ticket.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredParticipant {
-    pub address: EmailAddress,
-    pub role: ParticipantRole,
-    /// A bounce of our mail failed for this address on this ticket.
-    pub bouncing: bool,
-}
+use crate::domain::{EmailAddress, MessageId, ParticipantRole, Priority, Status};
+use crate::store::{
+    MessageRow, NotificationRow, OutboundMessage, Result, Store, StoredParticipant, StoredTicket,
+    Tx,
+};
 
 #[derive(FromRow)]
 struct TicketCore {
@@ -113,24 +88,6 @@ pub async fn load_ticket(tx: &mut Tx, number: i64) -> Result<Option<StoredTicket
     }))
 }
 
-/// A mail mailgate sends on a ticket, stored with the ticket's messages (direction outbound).
-#[derive(Debug, Clone)]
-pub struct OutboundMessage {
-    pub ticket: i64,
-    pub message_id: MessageId,
-    /// `Outbound` (sent to the customer) or `Note` (internal, never sent).
-    pub direction: MessageDirection,
-    pub from_addr: String,
-    pub from_name: Option<String>,
-    pub to: Vec<EmailAddress>,
-    pub subject: String,
-    pub in_reply_to: Option<MessageId>,
-    pub references: Vec<MessageId>,
-    pub body: String,
-    pub source: String,
-    pub at: i64,
-}
-
 pub async fn insert_outbound(tx: &mut Tx, m: &OutboundMessage) -> Result<()> {
     use sha2::{Digest, Sha256};
     let sha = hex::encode(Sha256::digest(m.body.as_bytes()));
@@ -204,20 +161,6 @@ pub async fn update_priority(tx: &mut Tx, number: i64, priority: Priority, at: i
         .execute(&mut **tx)
         .await?;
     Ok(())
-}
-
-/// One notification of a ticket, for `tickets show`.
-#[derive(Debug, Clone, FromRow, Serialize)]
-pub struct NotificationRow {
-    pub id: i64,
-    pub kind: String,
-    pub recipients: String,
-    pub subject: String,
-    pub message_id: String,
-    pub status: String,
-    pub created_at: i64,
-    pub sent_at: Option<i64>,
-    pub last_error: Option<String>,
 }
 
 impl Store {

@@ -1,74 +1,11 @@
 //! Reading tickets with their participants, messages and attachments (for the CLI and API).
 
-use super::error::Context;
-use serde::Serialize;
-use sqlx::FromRow;
+use crate::store::Context;
 
-use super::{Error, RawDecodeError, Result, Store, StoredRaw};
-
-#[derive(Debug, Clone, FromRow)]
-pub struct TicketRow {
-    pub id: i64,
-    pub subject: String,
-    pub status: String,
-    pub priority: String,
-    pub requester: String,
-    pub mailbox: String,
-    pub escalation: bool,
-    pub created_at: i64,
-    pub updated_at: i64,
-    pub message_count: i64,
-}
-
-#[derive(Debug, Clone, FromRow, Serialize)]
-pub struct ParticipantRow {
-    pub address: String,
-    pub name: Option<String>,
-    pub role: String,
-    pub bouncing: bool,
-}
-
-#[derive(Debug, Clone, FromRow)]
-pub struct MessageRow {
-    pub message_id: String,
-    pub direction: String,
-    pub classification: String,
-    pub from_addr: String,
-    pub from_name: Option<String>,
-    pub subject: String,
-    pub sent_date: Option<i64>,
-    pub received_at: i64,
-    /// `None` for received mail: derived from `raw` when shown (`pipeline::message_texts`).
-    pub body_text: Option<String>,
-    /// `None` for received mail: derived from `raw` when shown (`pipeline::message_texts`).
-    pub reply_text: Option<String>,
-    /// Only loaded when a text must be derived from it; encoded as `raw_codec` says.
-    pub raw: Option<Vec<u8>>,
-    pub raw_codec: String,
-    pub source: String,
-    /// `non_participant` / `unverified_agent`: stored with a reservation (SPEC 2, Trust).
-    pub flag: Option<String>,
-}
-
-impl MessageRow {
-    /// The mail as received, when it was loaded.
-    pub fn raw_bytes(&self) -> Option<Result<Vec<u8>, RawDecodeError>> {
-        self.raw
-            .clone()
-            .map(|bytes| StoredRaw::decode(&self.raw_codec, bytes))
-    }
-}
-
-#[derive(Debug, Clone, FromRow, Serialize)]
-pub struct AttachmentRow {
-    pub message_id: String,
-    /// Its place among the message's attachments, from 0 (see `pipeline::attachment_content`).
-    pub position: i64,
-    pub filename: String,
-    pub content_type: String,
-    pub size: i64,
-    pub sha256: String,
-}
+use crate::store::{
+    AttachmentRow, AttachmentSource, Error, MessageRow, ParticipantRow, Result, Store, StoredRaw,
+    TicketRow,
+};
 
 const TICKET_COLUMNS: &str = "SELECT t.id, t.subject, t.status, t.priority, t.requester, t.mailbox, \
      t.escalation, t.created_at, t.updated_at, \
@@ -184,13 +121,4 @@ impl Store {
         };
         Ok(Some((sha256, source)))
     }
-}
-
-/// Where an attachment's content is (see [`Store::attachment_source`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AttachmentSource {
-    /// The received mail it is a part of, decoded.
-    StoredMail(Vec<u8>),
-    /// A file mailgate sent, as sent.
-    Sent(Vec<u8>),
 }

@@ -1,10 +1,9 @@
 //! The quarantine: mail that could not be processed, kept whole (compressed, like a
 //! message's bytes) with its reason, or only its header when it was too big to read.
 
-use super::error::Context;
-use sqlx::FromRow;
+use crate::store::Context;
 
-use super::{Result, Store, StoredRaw};
+use crate::store::{QuarantineRow, Result, Store, StoredRaw};
 
 /// The columns of a [`QuarantineRow`]. The size is the mail's as received: the `size` column,
 /// or for rows stored before it existed the length of their uncompressed whole bytes; unknown
@@ -16,21 +15,6 @@ macro_rules! columns {
               WHEN raw_codec = 'none' AND NOT header_only THEN LENGTH(raw) END AS size, \
          header_only"
     };
-}
-
-#[derive(Debug, Clone, FromRow)]
-pub struct QuarantineRow {
-    pub id: i64,
-    pub created_at: i64,
-    pub source: String,
-    pub mailbox: String,
-    pub message_id: Option<String>,
-    pub reason: String,
-    pub status: String,
-    /// The mail's size as received, in bytes; `None` when only known to be over the limit.
-    pub size: Option<i64>,
-    /// Only the header is kept (the message was over the size limit).
-    pub header_only: bool,
 }
 
 impl Store {

@@ -2,24 +2,7 @@
 
 use std::collections::HashMap;
 
-use sqlx::FromRow;
-
-use super::Result;
-use super::Store;
-
-#[derive(Debug, Clone, FromRow)]
-pub struct DecisionRow {
-    pub id: i64,
-    pub created_at: i64,
-    pub source: String,
-    pub mailbox: String,
-    pub message_id: Option<String>,
-    pub classification: String,
-    pub decision: String,
-    pub rule: String,
-    pub reason: String,
-    pub ticket_id: Option<i64>,
-}
+use crate::store::{DecisionRow, Result, Store};
 
 const COLUMNS: &str = "SELECT id, created_at, source, mailbox, message_id, classification, decision, rule, \
      reason, ticket_id FROM decisions";

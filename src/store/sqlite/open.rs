@@ -7,28 +7,9 @@ use std::{str::FromStr, time::Duration};
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use super::{Durability, MIGRATOR, Store};
+use super::MIGRATOR;
 use crate::config::{DatabaseLocation, database_location, redact_url};
-
-/// Whether opening may create the database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// Create the file when missing: commands that store mail (`run`, `ingest`, `import`)
-    /// and `migrate`.
-    Create,
-    /// The database must exist: commands that show or change what is stored. A missing file
-    /// is an error naming the path; nothing is created.
-    Existing,
-}
-
-/// What opening did to the database before the command ran.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct OpenReport {
-    /// The file did not exist and was created.
-    pub created: bool,
-    /// Migrations applied now, `(version, description)`, oldest first.
-    pub applied: Vec<(i64, String)>,
-}
+use crate::store::{Access, Durability, OpenReport, Store};
 
 impl Store {
     /// Opens the database at `url` (as [`Access`] says), applies pending migrations, and says
