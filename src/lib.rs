@@ -26,14 +26,21 @@
 //!   a bounce of our own mail marks those recipients bouncing on the ticket (`pipeline`).
 //! - [`pipeline`]: glue from raw bytes to stored decisions, in batches; used by every source.
 //!   One `Preparer` parses and classifies a batch on the parse pool (a panic on one mail is
-//!   that mail's quarantine reason). Per batch: load a snapshot of what the store knows → decide each mail in order (pure) →
-//!   write everything plus the source checkpoint in one transaction. A batch the database
-//!   refuses is retried mail by mail; the mail at fault goes to quarantine with its reason.
-//! - [`store`]: the database edge (SQLite now, WAL, 32 KB pages), migrations under
-//!   `migrations/sqlite/`, runtime queries with bound parameters only. A received mail is
-//!   stored once, LZ4-compressed (`store::StoredRaw`); its texts and attachment contents are
-//!   derived from it when shown. A background checkpointer (`Store::start_checkpointer`) copies the WAL into the
-//!   database file off the writer's path.
+//!   that mail's quarantine reason). Per batch: load a snapshot of what the store knows →
+//!   decide each mail in order (pure) → write everything plus the source checkpoint in one
+//!   transaction. A batch the database refuses is retried mail by mail; the mail at fault goes
+//!   to quarantine with its reason. Also the agent's side of a ticket
+//!   (`pipeline::agent_ticket`: load it for `tickets reply` / `set-status`, relay agents' mail)
+//!   and what is derived from a stored mail when shown (`pipeline::stored_mail`).
+//! - [`store`]: the database edge, at the bottom: it imports only `domain` and `config`, and
+//!   owns what goes in and out (`Writes`, `Snapshot` and `Keys`, `NewOutboxRow`, the read rows,
+//!   `Checkpoint`, `MailboxState`) and a typed `store::Error` whose kind says refused data
+//!   (quarantine the mail) or an unavailable database (stop). All SQL is in `store::sqlite`
+//!   (WAL, 32 KB pages, migrations under `migrations/sqlite/`, bound parameters only). A
+//!   received mail is stored once, LZ4-compressed (`store::StoredRaw`); its texts and attachment
+//!   contents are derived from it when shown (`pipeline::stored_mail`). A background
+//!   checkpointer (`Store::start_checkpointer`) copies the WAL into the database file off the
+//!   writer's path.
 //! - [`cpu_priority`]: the parse pool and archive reader run at a lower priority than the
 //!   serial decide/store chain they feed; `on_parse_pool` awaits work on that pool.
 //! - [`import`]: mbox / Maildir / .eml-folder readers (what they yield in `import::item`, the
