@@ -69,7 +69,7 @@ pub(super) fn bounce_of_own_mail(
         }
     }
     for a in failed {
-        w.bouncing.push((ticket, a.to_string()));
+        w.bouncing.push((ticket, a.clone()));
     }
     ev
 }

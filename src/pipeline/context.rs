@@ -46,7 +46,7 @@ pub(super) fn add_participant(
     {
         w.add_participant(NewParticipant {
             ticket,
-            address: address.to_string(),
+            address: address.clone(),
             name,
             role,
         });

@@ -231,7 +231,7 @@ fn apply_evaluation(
                 },
                 status: *status,
                 priority: *priority,
-                requester: requester.address.to_string(),
+                requester: requester.address.clone(),
                 mailbox: ctx.mailbox.to_string(),
                 escalation: *escalation,
                 created_at: at,

@@ -24,7 +24,7 @@ pub struct Writes {
     /// Notifications caused by this batch (acknowledgements), stored in its transaction.
     pub outbox: Vec<NewOutboxRow>,
     /// Participants a bounce of our mail marks as bouncing: (ticket, address).
-    pub bouncing: Vec<(i64, String)>,
+    pub bouncing: Vec<(i64, EmailAddress)>,
     /// Tickets an accepted escalation hands to tier 2 (priority, category), applied after
     /// the tickets are written.
     pub escalated: Vec<Escalated>,
@@ -40,7 +40,7 @@ pub struct NewTicket {
     pub subject: String,
     pub status: Status,
     pub priority: Priority,
-    pub requester: String,
+    pub requester: EmailAddress,
     pub mailbox: String,
     pub escalation: bool,
     pub created_at: i64,
@@ -69,7 +69,7 @@ pub struct Escalated {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewParticipant {
     pub ticket: i64,
-    pub address: String,
+    pub address: EmailAddress,
     pub name: Option<String>,
     pub role: ParticipantRole,
 }
@@ -258,7 +258,7 @@ mod tests {
             subject: "s".into(),
             status: Status::New,
             priority: Priority::Normal,
-            requester: "a@b.test".into(),
+            requester: crate::domain::test_support::addr("a@b.test"),
             mailbox: "support".into(),
             escalation: false,
             created_at: 10,

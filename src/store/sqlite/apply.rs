@@ -25,7 +25,7 @@ pub async fn apply(
                 .push_bind(t.subject.clone())
                 .push_bind(t.status.as_str())
                 .push_bind(t.priority.as_str())
-                .push_bind(t.requester.clone())
+                .push_bind(t.requester.to_string())
                 .push_bind(t.mailbox.clone())
                 .push_bind(t.escalation)
                 .push_bind(t.created_at)
@@ -86,7 +86,7 @@ pub async fn apply(
             QueryBuilder::new("INSERT INTO participants (ticket_id, address, name, role) ");
         q.push_values(chunk, |mut b, p| {
             b.push_bind(p.ticket)
-                .push_bind(p.address.clone())
+                .push_bind(p.address.to_string())
                 .push_bind(p.name.clone())
                 .push_bind(p.role.as_str());
         });
@@ -98,7 +98,7 @@ pub async fn apply(
         let marks: Vec<serde_json::Value> = w
             .bouncing
             .iter()
-            .map(|(t, a)| serde_json::json!({ "ticket": t, "address": a.to_ascii_lowercase() }))
+            .map(|(t, a)| serde_json::json!({ "ticket": t, "address": a.as_str().to_ascii_lowercase() }))
             .collect();
         sqlx::query(
             "UPDATE participants SET bouncing = 1 \
