@@ -17,12 +17,13 @@ use crate::domain::{
 
 use super::headers::agent_reply_address;
 use super::headers::{MAX_REFERENCES, references_for};
-use super::loop_guard::{RateCap, Trigger, Verdict, may_send_automatic};
-use super::recipients::{Audience, NotificationKind, Participants, recipients};
+use super::loop_guard::{Trigger, Verdict, may_send_automatic};
+use super::recipients::{Audience, NotificationKind, Participants, kind_name, recipients};
 use super::subject::{SubjectMode, outgoing_subject};
-use super::templates::{self, TemplateContext, Templates, TicketContext, kind_name};
 use super::{AutoSubmitted, OwnAddresses, OwnMessageIds};
+use crate::config::RateCap;
 use crate::reply_token::ReplyTokens;
+use crate::templates::{self, TemplateContext, Templates, TicketContext};
 
 /// One row of the `outbox` table, ready to insert.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -333,7 +334,7 @@ impl<'n> Bodies<'n> {
             }
             self.s
                 .templates
-                .render(self.kind, &context)
+                .render(kind_name(self.kind), &context)
                 .map(|r| (r.text, r.html))
                 .map_err(|e| e.to_string())
         })

@@ -16,8 +16,9 @@ use super::subject::{bare_subject, sanitise};
 
 /// Subject prefixes of our own answers to tier 1, dropped when tier 1 answers one of them.
 const OWN_PREFIXES: [&str; 2] = ["escalation refused:", "escalation accepted:"];
-use super::templates::{TemplateContext, TicketContext};
+use super::recipients::kind_name;
 use super::{AutoSubmitted, NotificationKind};
+use crate::templates::{TemplateContext, TicketContext};
 
 /// The tier-1 mail being answered.
 #[derive(Debug, Clone, Copy)]
@@ -154,7 +155,7 @@ fn row(
         Verdict::Send => None,
         Verdict::Hold { reason } => Some(reason.to_string()),
     };
-    let (body_text, body_html) = match s.templates.render(kind, ctx) {
+    let (body_text, body_html) = match s.templates.render(kind_name(kind), ctx) {
         Ok(r) => (r.text, r.html),
         Err(err) => {
             held = Some(format!("the body could not be rendered: {err}"));

@@ -11,26 +11,10 @@
 //! - Our own mail seen again (by a Message-ID that verifies with our key, or a From that is one
 //!   of our addresses) is recognised so it is never ingested as a customer's message.
 
+use crate::config::RateCap;
 use crate::domain::{Classification, EmailAddress, MessageId};
 
 use super::{OwnAddresses, OwnMessageIds};
-
-/// The per-recipient cap on automatic mail.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateCap {
-    pub max: u32,
-    pub window_secs: i64,
-}
-
-impl Default for RateCap {
-    /// 10 automatic mails per recipient per hour (SPEC 5).
-    fn default() -> Self {
-        Self {
-            max: 10,
-            window_secs: 3600,
-        }
-    }
-}
 
 /// Why an automatic mail is held instead of sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

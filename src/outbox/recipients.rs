@@ -48,6 +48,21 @@ impl NotificationKind {
     }
 }
 
+/// The name of a kind as stored in `outbox.kind` and used for its template files (see
+/// [`crate::templates`]).
+pub fn kind_name(kind: NotificationKind) -> &'static str {
+    match kind {
+        NotificationKind::Acknowledgement => "acknowledgement",
+        NotificationKind::AgentReply => "agent_reply",
+        NotificationKind::StatusChange => "status_change",
+        NotificationKind::PendingReminder => "pending_reminder",
+        NotificationKind::CriticalAlert => "critical_alert",
+        NotificationKind::CriticalResolution => "critical_resolution",
+        NotificationKind::EscalationAccepted => "escalation_accepted",
+        NotificationKind::EscalationRefused => "escalation_refused",
+    }
+}
+
 /// The people on one ticket, as stored.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Participants {
@@ -162,6 +177,25 @@ pub fn recipients(
 mod tests {
     use super::*;
     use crate::domain::test_support::addr;
+
+    #[test]
+    fn every_kind_has_a_default_template() {
+        let templates = crate::templates::Templates::default();
+        let sample = crate::templates::TemplateContext::sample();
+        for kind in [
+            NotificationKind::Acknowledgement,
+            NotificationKind::AgentReply,
+            NotificationKind::StatusChange,
+            NotificationKind::PendingReminder,
+            NotificationKind::CriticalAlert,
+            NotificationKind::CriticalResolution,
+            NotificationKind::EscalationAccepted,
+            NotificationKind::EscalationRefused,
+        ] {
+            let rendered = templates.render(kind_name(kind), &sample);
+            assert!(rendered.is_ok(), "{kind:?}: {rendered:?}");
+        }
+    }
 
     struct Fixture {
         primary_contacts: HashMap<String, EmailAddress>,
