@@ -118,16 +118,6 @@ pub fn recognise_own_mail(
         .then(|| OwnMail::FromOwnAddress(from.clone()))
 }
 
-/// True when the mail is our own (see [`recognise_own_mail`]).
-pub fn is_own_mail(
-    message_id: &MessageId,
-    from: &EmailAddress,
-    ids: Option<&OwnMessageIds>,
-    own: &OwnAddresses,
-) -> bool {
-    recognise_own_mail(message_id, from, ids, own).is_some()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,12 +279,12 @@ mod tests {
             ("mailer-daemon@example.test", false),
         ] {
             assert_eq!(
-                is_own_mail(&foreign, &addr(from), Some(&ids), &own),
+                recognise_own_mail(&foreign, &addr(from), Some(&ids), &own).is_some(),
                 expected,
                 "{from}"
             );
             assert_eq!(
-                is_own_mail(&foreign, &addr(from), None, &own),
+                recognise_own_mail(&foreign, &addr(from), None, &own).is_some(),
                 expected,
                 "{from}"
             );

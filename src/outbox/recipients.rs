@@ -36,18 +36,6 @@ pub enum NotificationKind {
     EscalationRefused,
 }
 
-impl NotificationKind {
-    pub fn is_customer_facing(self) -> bool {
-        matches!(
-            self,
-            NotificationKind::Acknowledgement
-                | NotificationKind::AgentReply
-                | NotificationKind::StatusChange
-                | NotificationKind::PendingReminder
-        )
-    }
-}
-
 /// The name of a kind as stored in `outbox.kind` and used for its template files (see
 /// [`crate::templates`]).
 pub fn kind_name(kind: NotificationKind) -> &'static str {
@@ -334,7 +322,6 @@ mod tests {
             NotificationKind::StatusChange,
             NotificationKind::PendingReminder,
         ] {
-            assert!(kind.is_customer_facing());
             for (name, participants, expected) in &cases {
                 let r = recipients(kind, participants, &f.audience());
                 assert_eq!(r.customers, addrs(expected), "{kind:?}: {name}");
@@ -352,7 +339,6 @@ mod tests {
             r.staff,
             addrs(&["tech1@example.test", "tech2@example.test"])
         );
-        assert!(!NotificationKind::CriticalAlert.is_customer_facing());
 
         f.technicians = addrs(&[
             "tech1@example.test",
