@@ -53,8 +53,10 @@
 //! - [`outbox`]: outgoing mail (SPEC 5, 6), the pure core: signed Message-IDs, subjects,
 //!   headers, recipients, loop guard, non-ASCII addresses (A-label, SMTPUTF8 or refused),
 //!   rendering of a row into a message, and the enqueue side (which notifications a decision
-//!   queues). It imports neither the store nor the network; its only I/O is reading the
-//!   template overrides (`outbox::templates`) when the config is loaded.
+//!   queues). It imports neither the store nor the network, and does no I/O.
+//! - [`templates`]: the notification bodies (minijinja, built-in defaults and the admin's
+//!   overrides), loaded and checked by `config` when the configuration is read, rendered by
+//!   `outbox`; it imports neither.
 //! - [`delivery`]: the edge that sends the outbox, in `mailgate run` (`delivery::sender`:
 //!   claim with a lease → render with `outbox::render` → send over pooled SMTP connections,
 //!   `delivery::smtp` → record; retries with backoff, 5xx fails per recipient).
@@ -63,6 +65,8 @@
 //!   one file per section turning it into settings).
 //! - [`logging`]: `MAILGATE_LOG` → stderr; dependencies that log credentials (async-imap's
 //!   LOGIN at trace level) are never shown.
+//! - [`terminal_safe`]: text from mail escaped for a terminal (control and bidi characters),
+//!   for every command's human output and the import report.
 //! - [`cli`]: one file per subcommand; `main.rs` only dispatches. [`shutdown`]: SIGINT/SIGTERM
 //!   become a cancellation token; work stops between batches.
 //! - [`process_memory`]: process-wide memory settings made at start (C heap arenas, huge pages).
@@ -93,6 +97,8 @@ pub mod process_memory;
 pub mod reply_token;
 pub mod shutdown;
 pub mod store;
+pub mod templates;
+pub mod terminal_safe;
 pub mod thread;
 pub mod tls;
 pub mod trust;

@@ -12,6 +12,7 @@ mod http;
 mod limits;
 mod loopback;
 mod mailbox;
+mod rate_cap;
 mod role;
 mod secret;
 mod security;
@@ -27,6 +28,7 @@ pub use limits::{Limits, MAX_MESSAGE_BYTES_CEILING};
 pub use loopback::{LOOPBACK_HOSTS, is_loopback};
 pub use mailbox::MailboxSettings;
 use mailbox::mailbox_settings;
+pub use rate_cap::RateCap;
 pub use role::Role;
 pub use secret::{Secret, SecretSource};
 pub use security::SecuritySettings;
@@ -34,6 +36,7 @@ pub use sla::{SlaSettings, show_duration};
 pub use smtp::{DEFAULT_SMTP_POOL_SIZE, SmtpSettings};
 
 use crate::domain::{AddressPatterns, EmailAddress, Mailbox};
+use crate::templates::Templates;
 use file::FileConfig;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://mailgate.db";
@@ -95,9 +98,9 @@ pub struct NotifySettings {
     /// Customer domain → primary contact copied on status mail.
     pub primary_contacts: HashMap<String, EmailAddress>,
     /// Notification bodies: built-in templates plus `templates_dir` overrides, all checked.
-    pub templates: crate::outbox::templates::Templates,
+    pub templates: Templates,
     /// The per-recipient cap on automatic mail (`max_automatic_per_hour`, default 10).
-    pub rate_cap: crate::outbox::RateCap,
+    pub rate_cap: RateCap,
 }
 
 /// One mistake in the config file, with the line it is on when known.
@@ -308,13 +311,13 @@ impl Settings {
             .clamp(1, 10_000);
 
         let templates = notify_templates(&raw.notify.templates_dir, origin, &mut issue);
-        let rate_cap = crate::outbox::RateCap {
+        let rate_cap = RateCap {
             max: raw
                 .notify
                 .max_automatic_per_hour
                 .as_ref()
                 .map(|m| *m.get_ref())
-                .unwrap_or(crate::outbox::RateCap::default().max),
+                .unwrap_or(RateCap::default().max),
             window_secs: 3600,
         };
         let smtp = raw
@@ -472,8 +475,7 @@ fn notify_templates(
     dir: &Option<toml::Spanned<String>>,
     origin: &str,
     issue: &mut impl FnMut(Option<std::ops::Range<usize>>, String),
-) -> crate::outbox::templates::Templates {
-    use crate::outbox::templates::Templates;
+) -> Templates {
     let Some(dir) = dir else {
         return Templates::default();
     };

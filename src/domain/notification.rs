@@ -36,16 +36,6 @@ impl NotificationKind {
         NotificationKind::EscalationRefused,
     ];
 
-    pub fn is_customer_facing(self) -> bool {
-        matches!(
-            self,
-            NotificationKind::Acknowledgement
-                | NotificationKind::AgentReply
-                | NotificationKind::StatusChange
-                | NotificationKind::PendingReminder
-        )
-    }
-
     /// The name stored in `outbox.kind` and used for the kind's template files.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -15,14 +15,15 @@ use crate::domain::{
 
 use super::headers::agent_reply_address;
 use super::headers::{MAX_REFERENCES, references_for};
-use super::loop_guard::{RateCap, Trigger, Verdict, may_send_automatic};
+use super::loop_guard::{Trigger, Verdict, may_send_automatic};
 use super::recipients::{Audience, Participants, recipients};
 use super::subject::{SubjectMode, outgoing_subject};
-use super::templates::{self, TemplateContext, Templates, TicketContext};
 use super::{OwnAddresses, OwnMessageIds};
+use crate::config::RateCap;
 use crate::domain::{AutoSubmitted, NotificationKind};
 use crate::reply_token::ReplyTokens;
 use crate::store::{NewOutboxRow, SentCounts};
+use crate::templates::{self, TemplateContext, Templates, TicketContext};
 
 /// What changed on the ticket.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -272,7 +273,7 @@ impl<'n> Bodies<'n> {
             }
             self.s
                 .templates
-                .render(self.kind, &context)
+                .render(self.kind.as_str(), &context)
                 .map(|r| (r.text, r.html))
                 .map_err(|e| e.to_string())
         })

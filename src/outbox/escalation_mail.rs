@@ -17,8 +17,8 @@ use crate::store::{NewOutboxRow, SentCounts};
 
 /// Subject prefixes of our own answers to tier 1, dropped when tier 1 answers one of them.
 const OWN_PREFIXES: [&str; 2] = ["escalation refused:", "escalation accepted:"];
-use super::templates::{TemplateContext, TicketContext};
 use crate::domain::{AutoSubmitted, NotificationKind};
+use crate::templates::{TemplateContext, TicketContext};
 
 /// The tier-1 mail being answered.
 #[derive(Debug, Clone, Copy)]
@@ -155,7 +155,7 @@ fn row(
         Verdict::Send => None,
         Verdict::Hold { reason } => Some(reason.to_string()),
     };
-    let (body_text, body_html) = match s.templates.render(kind, ctx) {
+    let (body_text, body_html) = match s.templates.render(kind.as_str(), ctx) {
         Ok(r) => (r.text, r.html),
         Err(err) => {
             held = Some(format!("the body could not be rendered: {err}"));

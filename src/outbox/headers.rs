@@ -6,8 +6,21 @@
 //! `=?UTF-8?B?…?=` words of at most 75 characters each (split on character boundaries, never
 //! inside a UTF-8 sequence), and cannot emit CR or LF from any value: addresses and
 //! Message-IDs are validated types, text is sanitised.
+//!
+//! Why not lettre's header encoder (lettre 0.11, `HeaderValue::new`, `header::{From, To,
+//! Subject}`), which the MIME parts of `render` do use:
+//! - A subject word that is ASCII but looks like an encoded-word (`=?UTF-8?B?QQ==?=`) is left
+//!   as it is, so every reader decodes it and shows the customer `A` instead of what they wrote.
+//! - `To` from `Mailboxes` is never folded between addresses (a dozen recipients are one line of
+//!   several hundred characters; enough of them pass the 998 limit of RFC 5322), while
+//!   `HeaderValue::new`, which folds, would turn a UTF-8 local part (RFC 6532, see `intl`) into
+//!   an encoded-word, which RFC 2047 (section 5) forbids inside an address.
+//! - What it gets right (quoting and encoding a display name) it writes as `=?utf-8?b?`, where
+//!   the rendered bytes here, and their tests, use `=?UTF-8?B?` for every encoded-word.
 
 use std::collections::HashSet;
+
+use base64::prelude::{BASE64_STANDARD, Engine as _};
 
 use crate::domain::{AutoSubmitted, EmailAddress, Mailbox, MessageId, TicketRef};
 use crate::reply_token::ReplyTokens;
@@ -336,24 +349,10 @@ fn encoded_word(chunk: &str) -> Atom {
     }
 }
 
-/// Standard base64 with padding (RFC 4648 4).
+/// Standard base64 with padding (RFC 4648 4), the one flavour outgoing mail uses (encoded-words
+/// here, attachment bodies and file names in `attachments`).
 pub(super) fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for group in bytes.chunks(3) {
-        let b = [
-            group[0],
-            group.get(1).copied().unwrap_or(0),
-            group.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        let sextet = |shift: u32| char::from(ALPHABET[((n >> shift) & 0x3f) as usize]);
-        out.push(sextet(18));
-        out.push(sextet(12));
-        out.push(if group.len() > 1 { sextet(6) } else { '=' });
-        out.push(if group.len() > 2 { sextet(0) } else { '=' });
-    }
-    out
+    BASE64_STANDARD.encode(bytes)
 }
 
 #[cfg(test)]

@@ -1,9 +1,10 @@
 use super::*;
+use crate::config::RateCap;
 use crate::config::Settings;
 use crate::decide::DecideContext;
 use crate::domain::Source;
 use crate::outbox::enqueue::EnqueueSettings;
-use crate::outbox::{Audience, OwnAddresses, RateCap};
+use crate::outbox::{Audience, OwnAddresses};
 use crate::pipeline::{RawMessage, prepare};
 use crate::thread::ThreadContext;
 use sha2::Digest;

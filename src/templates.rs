@@ -1,5 +1,9 @@
 //! The bodies of notifications: minijinja templates, one plain-text template per kind with an
-//! optional HTML sibling.
+//! optional HTML sibling, named by the kind (`domain::NotificationKind::as_str`).
+//!
+//! This module knows nothing of the outbox: `config` loads and checks the templates when the
+//! configuration is read (so a mistake is a config issue with its line), and `outbox` renders
+//! them; both import this module, neither imports the other for it.
 //!
 //! The defaults are the files under `templates/` in the repository, compiled into the binary.
 //! An admin overrides any of them by putting a file of the same name (`acknowledgement.txt`,
@@ -20,41 +24,36 @@ use std::{
 use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 
-use crate::domain::NotificationKind;
-
 /// Each kind's template file stem and its compiled-in default text.
 const DEFAULTS: &[(&str, &str)] = &[
     (
         "acknowledgement",
-        include_str!("../../templates/acknowledgement.txt"),
+        include_str!("../templates/acknowledgement.txt"),
     ),
-    (
-        "agent_reply",
-        include_str!("../../templates/agent_reply.txt"),
-    ),
+    ("agent_reply", include_str!("../templates/agent_reply.txt")),
     (
         "status_change",
-        include_str!("../../templates/status_change.txt"),
+        include_str!("../templates/status_change.txt"),
     ),
     (
         "pending_reminder",
-        include_str!("../../templates/pending_reminder.txt"),
+        include_str!("../templates/pending_reminder.txt"),
     ),
     (
         "critical_alert",
-        include_str!("../../templates/critical_alert.txt"),
+        include_str!("../templates/critical_alert.txt"),
     ),
     (
         "critical_resolution",
-        include_str!("../../templates/critical_resolution.txt"),
+        include_str!("../templates/critical_resolution.txt"),
     ),
     (
         "escalation_accepted",
-        include_str!("../../templates/escalation_accepted.txt"),
+        include_str!("../templates/escalation_accepted.txt"),
     ),
     (
         "escalation_refused",
-        include_str!("../../templates/escalation_refused.txt"),
+        include_str!("../templates/escalation_refused.txt"),
     ),
 ];
 
@@ -305,13 +304,8 @@ impl Templates {
         self.dir.as_deref()
     }
 
-    /// The body of one notification.
-    pub fn render(
-        &self,
-        kind: NotificationKind,
-        ctx: &TemplateContext,
-    ) -> Result<Rendered, TemplateError> {
-        let name = kind.as_str();
+    /// The body of one notification, by its template name (`acknowledgement`, …).
+    pub fn render(&self, name: &str, ctx: &TemplateContext) -> Result<Rendered, TemplateError> {
         let text = self.render_file(&format!("{name}.txt"), ctx)?;
         let html_file = format!("{name}.html");
         let html = if self.sources.contains_key(&html_file) {
@@ -355,25 +349,25 @@ mod tests {
         assert!(t.check().is_empty(), "{:?}", t.check());
         let ctx = TemplateContext::sample();
         for kind in [
-            NotificationKind::Acknowledgement,
-            NotificationKind::AgentReply,
-            NotificationKind::StatusChange,
-            NotificationKind::PendingReminder,
-            NotificationKind::CriticalAlert,
-            NotificationKind::CriticalResolution,
+            "acknowledgement",
+            "agent_reply",
+            "status_change",
+            "pending_reminder",
+            "critical_alert",
+            "critical_resolution",
         ] {
             let r = t.render(kind, &ctx).unwrap();
             assert!(r.text.contains("SUP-1"), "{kind:?}: {}", r.text);
             assert!(r.html.is_none());
         }
-        let ack = t.render(NotificationKind::Acknowledgement, &ctx).unwrap();
+        let ack = t.render("acknowledgement", &ctx).unwrap();
         assert!(
             ack.text.contains("keep [SUP-1] in the subject"),
             "{}",
             ack.text
         );
         assert!(ack.text.contains("every page comes out blank"));
-        let reply = t.render(NotificationKind::AgentReply, &ctx).unwrap();
+        let reply = t.render("agent_reply", &ctx).unwrap();
         assert!(reply.text.starts_with("Please send us a photo"));
     }
 
@@ -384,7 +378,7 @@ mod tests {
             summary: String::new(),
             ..TemplateContext::sample()
         };
-        let ack = t.render(NotificationKind::Acknowledgement, &ctx).unwrap();
+        let ack = t.render("acknowledgement", &ctx).unwrap();
         assert!(!ack.text.contains("You wrote"), "{}", ack.text);
     }
 
@@ -410,11 +404,11 @@ mod tests {
             },
             ..TemplateContext::sample()
         };
-        let r = t.render(NotificationKind::Acknowledgement, &ctx).unwrap();
+        let r = t.render("acknowledgement", &ctx).unwrap();
         assert_eq!(r.text, "Ticket SUP-1 for jane@customer.example\n");
         assert_eq!(r.html.as_deref(), Some("<p>a &lt;b&gt; &amp; c</p>"));
         // Other kinds keep their default.
-        let s = t.render(NotificationKind::StatusChange, &ctx).unwrap();
+        let s = t.render("status_change", &ctx).unwrap();
         assert!(s.text.contains("is now: pending"), "{}", s.text);
     }
 
