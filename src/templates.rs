@@ -55,6 +55,7 @@ const DEFAULTS: &[(&str, &str)] = &[
         "escalation_refused",
         include_str!("../templates/escalation_refused.txt"),
     ),
+    ("assignment", include_str!("../templates/assignment.txt")),
 ];
 
 /// Lines and characters of the customer's text quoted in an acknowledgement.

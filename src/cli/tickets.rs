@@ -2,6 +2,7 @@
 //! commands `tickets reply`, `set-status`, `set-priority` (in [`agent`]).
 
 mod agent;
+mod assign;
 mod attach;
 
 use clap::{Args, Subcommand};
@@ -25,6 +26,9 @@ pub enum TicketsCommand {
     SetStatus(agent::SetStatusArgs),
     /// Change the priority (low, normal, high, critical); critical alerts the technicians.
     SetPriority(agent::SetPriorityArgs),
+    /// Assign the ticket to an agent or technician (who is told and gets its reminders), or
+    /// unassign it with --none.
+    Assign(assign::AssignArgs),
 }
 
 #[derive(Debug, Args)]
@@ -32,6 +36,9 @@ pub struct ListArgs {
     /// Only the tickets with this status.
     #[arg(long, value_enum, ignore_case = true)]
     pub status: Option<Status>,
+    /// Only the tickets assigned to this agent or technician.
+    #[arg(long, value_name = "ADDRESS")]
+    pub assignee: Option<String>,
     /// Print the tickets as a JSON array.
     #[arg(long)]
     pub json: bool,
@@ -59,6 +66,8 @@ struct TicketJson {
     created_at: String,
     updated_at: String,
     message_count: i64,
+    /// The agent or technician it is assigned to; null when unassigned.
+    assignee: Option<String>,
 }
 
 impl TicketJson {
@@ -74,6 +83,7 @@ impl TicketJson {
             created_at: time(t.created_at),
             updated_at: time(t.updated_at),
             message_count: t.message_count,
+            assignee: t.assignee,
         }
     }
 }
@@ -133,7 +143,17 @@ pub async fn run(cmd: TicketsCommand, settings: &Settings, store: &Store) -> any
     let prefix = &settings.tickets.prefix;
     match cmd {
         TicketsCommand::List(args) => {
-            let rows = store.list_tickets(args.status.map(Status::as_str)).await?;
+            let assignee = args
+                .assignee
+                .as_deref()
+                .map(|a| {
+                    crate::domain::EmailAddress::parse(a)
+                        .map_err(|e| anyhow::anyhow!("--assignee {}: {e}", safe(a)))
+                })
+                .transpose()?;
+            let rows = store
+                .list_tickets(args.status.map(Status::as_str), assignee.as_ref())
+                .await?;
             let rows: Vec<TicketJson> = rows
                 .into_iter()
                 .map(|t| TicketJson::new(t, prefix))
@@ -244,6 +264,7 @@ pub async fn run(cmd: TicketsCommand, settings: &Settings, store: &Store) -> any
         TicketsCommand::Reply(args) => agent::reply(args, settings, store).await,
         TicketsCommand::SetStatus(args) => agent::set_status(args, settings, store).await,
         TicketsCommand::SetPriority(args) => agent::set_priority(args, settings, store).await,
+        TicketsCommand::Assign(args) => assign::assign(args, settings, store).await,
     }
 }
 
@@ -258,6 +279,9 @@ fn print_detail(d: &TicketDetailJson) {
         if t.escalation { " · escalation" } else { "" }
     );
     println!("  created {} · updated {}", t.created_at, t.updated_at);
+    if let Some(a) = &t.assignee {
+        println!("  assigned to {}", safe(a));
+    }
     println!("Participants:");
     for p in &d.participants {
         let bouncing = if p.bouncing { " (bouncing)" } else { "" };

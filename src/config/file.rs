@@ -109,6 +109,9 @@ pub struct NotifyFile {
     pub templates_dir: Option<Spanned<String>>,
     /// Automatic mails per recipient per hour before further ones are held (default 10).
     pub max_automatic_per_hour: Option<Spanned<u32>>,
+    /// An agent whose mail is relayed to an unassigned ticket becomes its assignee (default
+    /// false).
+    pub assign_on_first_reply: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

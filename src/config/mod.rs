@@ -101,6 +101,8 @@ pub struct NotifySettings {
     pub templates: Templates,
     /// The per-recipient cap on automatic mail (`max_automatic_per_hour`, default 10).
     pub rate_cap: RateCap,
+    /// An agent whose mail is relayed to an unassigned ticket becomes its assignee.
+    pub assign_on_first_reply: bool,
 }
 
 /// One mistake in the config file, with the line it is on when known.
@@ -394,6 +396,7 @@ impl Settings {
                 primary_contacts,
                 templates,
                 rate_cap,
+                assign_on_first_reply: raw.notify.assign_on_first_reply.unwrap_or(false),
             },
             smtp,
             escalation,

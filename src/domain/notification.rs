@@ -22,10 +22,12 @@ pub enum NotificationKind {
     EscalationAccepted,
     /// An escalation was refused for missing evidence: its tier-1 sender.
     EscalationRefused,
+    /// A ticket was assigned to an agent or technician: the assignee (SPEC 7).
+    Assignment,
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 8] = [
+    pub const ALL: [NotificationKind; 9] = [
         NotificationKind::Acknowledgement,
         NotificationKind::AgentReply,
         NotificationKind::StatusChange,
@@ -34,6 +36,7 @@ impl NotificationKind {
         NotificationKind::CriticalResolution,
         NotificationKind::EscalationAccepted,
         NotificationKind::EscalationRefused,
+        NotificationKind::Assignment,
     ];
 
     /// The name stored in `outbox.kind` and used for the kind's template files.
@@ -47,6 +50,7 @@ impl NotificationKind {
             NotificationKind::CriticalResolution => "critical_resolution",
             NotificationKind::EscalationAccepted => "escalation_accepted",
             NotificationKind::EscalationRefused => "escalation_refused",
+            NotificationKind::Assignment => "assignment",
         }
     }
 

@@ -38,6 +38,8 @@ pub enum Change {
     CriticalResolved { note: String },
     /// The ticket became critical: every technician is alerted.
     CriticalRaised { note: Option<String> },
+    /// The ticket was assigned to `participants.assignee`, who is told; `note` is the agent's.
+    Assigned { note: Option<String> },
 }
 
 impl Change {
@@ -48,6 +50,7 @@ impl Change {
             Change::StatusChanged { .. } => NotificationKind::StatusChange,
             Change::CriticalResolved { .. } => NotificationKind::CriticalResolution,
             Change::CriticalRaised { .. } => NotificationKind::CriticalAlert,
+            Change::Assigned { .. } => NotificationKind::Assignment,
         }
     }
 }
@@ -371,7 +374,7 @@ pub(super) fn context(n: &Notification<'_>, s: &EnqueueSettings<'_>) -> Template
             old.as_str().to_string(),
         ),
         Change::CriticalResolved { note } => (String::new(), note.clone(), String::new()),
-        Change::CriticalRaised { note } => (
+        Change::CriticalRaised { note } | Change::Assigned { note } => (
             String::new(),
             note.clone().unwrap_or_default(),
             String::new(),

@@ -26,6 +26,8 @@ pub struct Participants {
     pub technicians: Vec<EmailAddress>,
     /// Addresses whose mail about this ticket bounced.
     pub bouncing: Vec<EmailAddress>,
+    /// The agent or technician the ticket is assigned to (SPEC 7), if any.
+    pub assignee: Option<EmailAddress>,
 }
 
 /// The configuration that decides recipients (from `[notify]`).
@@ -96,6 +98,7 @@ pub fn recipients(
             Vec::new(),
         ),
         NotificationKind::CriticalAlert => (Vec::new(), audience.technicians.iter().collect()),
+        NotificationKind::Assignment => (Vec::new(), participants.assignee.iter().collect()),
         // Addressed to the escalation's sender by `outbox::escalation_mail`, never to a
         // ticket's people.
         NotificationKind::EscalationAccepted | NotificationKind::EscalationRefused => {
@@ -183,7 +186,25 @@ mod tests {
             agents: addrs(&["agent@example.test"]),
             technicians: addrs(&["tech1@example.test"]),
             bouncing: Vec::new(),
+            assignee: None,
         }
+    }
+
+    #[test]
+    fn an_assignment_goes_to_the_assignee_alone() {
+        let f = Fixture::new();
+        let mut p = ticket();
+        assert!(recipients(NotificationKind::Assignment, &p, &f.audience()).is_empty());
+        p.assignee = Some(addr("tech2@example.test"));
+        let r = recipients(NotificationKind::Assignment, &p, &f.audience());
+        assert_eq!(r.staff, addrs(&["tech2@example.test"]));
+        assert!(r.customers.is_empty());
+        // Never to a bouncing address or one of mailgate's own.
+        p.bouncing = addrs(&["tech2@example.test"]);
+        assert!(recipients(NotificationKind::Assignment, &p, &f.audience()).is_empty());
+        p.bouncing.clear();
+        p.assignee = Some(addr("support@example.test"));
+        assert!(recipients(NotificationKind::Assignment, &p, &f.audience()).is_empty());
     }
 
     #[test]

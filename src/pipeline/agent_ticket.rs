@@ -13,7 +13,7 @@ use crate::outbox::attachments::relayed;
 use crate::outbox::enqueue::{
     Answering, Change, EnqueueSettings, Notification, TicketInfo, enqueue,
 };
-use crate::store::agent::{insert_outbound, load_ticket, touch_agent};
+use crate::store::agent::{insert_outbound, load_ticket, set_assignee, touch_agent};
 use crate::store::{self, MessageRow, NewOutboxRow, OutboundMessage, SentCounts, StoredTicket, Tx};
 
 /// A ticket as the agent commands need it.
@@ -50,6 +50,7 @@ impl AgentTicket {
         if participants.requester.is_none() {
             participants.requester = crate::domain::EmailAddress::parse(&t.requester).ok();
         }
+        participants.assignee = t.assignee;
         AgentTicket {
             number: t.number,
             subject: t.subject,
@@ -83,19 +84,31 @@ pub async fn load_agent_ticket(tx: &mut Tx, number: i64) -> store::Result<Option
     Ok(load_ticket(tx, number).await?.map(AgentTicket::from_stored))
 }
 
+/// How agents' mail is relayed (from the settings).
+#[derive(Debug, Clone, Copy)]
+pub struct RelaySettings<'a> {
+    /// The ticket prefix (`SUP`).
+    pub prefix: &'a str,
+    /// The most bytes of an agent's files relayed with one mail.
+    pub max_files_bytes: usize,
+    /// `notify.assign_on_first_reply`.
+    pub assign_on_first_reply: bool,
+}
+
 /// Relays the agents' mail of a batch (SPEC 6), inside the batch's transaction once its
 /// messages and participants are stored: one `agent_reply` per relay, from the support address
 /// to the ticket's customers (never staff), In-Reply-To the newest customer mail, with the
 /// agent's files (at most `max_files_bytes`), stored on the ticket as an outbound message.
+/// With `assign_on_first_reply`, the agent becomes the assignee of a ticket that has none.
 /// Returns how many rows were enqueued.
 pub async fn relay_agent_mail(
     tx: &mut Tx,
     relays: Vec<AgentRelay>,
     settings: &EnqueueSettings<'_>,
-    prefix: &str,
-    max_files_bytes: usize,
+    relay_settings: &RelaySettings<'_>,
     now: i64,
 ) -> store::Result<usize> {
+    let (prefix, max_files_bytes) = (relay_settings.prefix, relay_settings.max_files_bytes);
     let seed = fastrand::u64(..);
     let mut i = 0;
     let mut nonce = || {
@@ -127,6 +140,9 @@ pub async fn relay_agent_mail(
         crate::store::insert_outbox(tx, &rows).await?;
         record_relay(tx, &t, &relay, &rows, settings, max_files_bytes).await?;
         touch_agent(tx, t.number, now).await?;
+        if relay_settings.assign_on_first_reply && t.participants.assignee.is_none() {
+            set_assignee(tx, t.number, Some(&relay.agent), now).await?;
+        }
         enqueued += rows.len();
     }
     Ok(enqueued)

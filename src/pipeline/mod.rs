@@ -16,7 +16,7 @@ mod preparer;
 mod snapshot;
 mod stored_mail;
 
-pub use agent_ticket::{AgentTicket, load_agent_ticket, relay_agent_mail};
+pub use agent_ticket::{AgentTicket, RelaySettings, load_agent_ticket, relay_agent_mail};
 pub use context::PlanContext;
 pub use plan::Outcome;
 pub use prepared::{Content, MessageSize, Prepared, RawMessage, prepare_header_only};
@@ -244,9 +244,12 @@ impl Pipeline {
         if !relays.is_empty()
             && let Some(settings) = self.plan_context(now).notify
         {
-            let prefix = &self.settings.tickets.prefix;
-            let max_files = self.settings.max_message_bytes;
-            relay_agent_mail(&mut tx, relays, &settings, prefix, max_files, now).await?;
+            let relay = RelaySettings {
+                prefix: &self.settings.tickets.prefix,
+                max_files_bytes: self.settings.max_message_bytes,
+                assign_on_first_reply: self.settings.notify.assign_on_first_reply,
+            };
+            relay_agent_mail(&mut tx, relays, &settings, &relay, now).await?;
         }
         let applied = started.elapsed();
         tx.commit().await.context("committing a batch")?;

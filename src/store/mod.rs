@@ -35,8 +35,8 @@ pub use rows::{
 };
 pub use snapshot::{Keys, Seen, SentCounts, SentMail, Snapshot, TicketState};
 pub use sqlite::{
-    Tx, agent, apply, auto_sent_counts, insert_outbox, load_snapshot, logged_copy,
-    store_outbound_files,
+    Tx, add_staff_participant, agent, apply, auto_sent_counts, insert_outbox, load_snapshot,
+    logged_copy, store_outbound_files,
 };
 pub use stored_raw::{RawCodec, RawDecodeError, StoredRaw};
 pub use writes::{

@@ -22,6 +22,8 @@ pub struct TicketRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub message_count: i64,
+    /// The agent or technician it is assigned to, if any.
+    pub assignee: Option<String>,
 }
 
 #[derive(Debug, Clone, FromRow, Serialize)]
@@ -91,6 +93,8 @@ pub struct StoredTicket {
     pub status: Status,
     pub priority: Priority,
     pub requester: String,
+    /// The agent or technician it is assigned to, if any.
+    pub assignee: Option<EmailAddress>,
     /// In the order they joined.
     pub participants: Vec<StoredParticipant>,
     /// Every Message-ID of the ticket, oldest first.

@@ -95,7 +95,7 @@ struct AttachedJson {
 }
 
 #[derive(Serialize)]
-struct QueuedJson {
+pub(super) struct QueuedJson {
     kind: &'static str,
     recipients: Vec<String>,
     status: &'static str,
@@ -103,15 +103,44 @@ struct QueuedJson {
     reason: Option<String>,
 }
 
+impl QueuedJson {
+    pub(super) fn of(row: &NewOutboxRow) -> QueuedJson {
+        QueuedJson {
+            kind: row.kind_name(),
+            recipients: row.recipients.iter().map(|a| a.to_string()).collect(),
+            status: row.status(),
+            message_id: row.message_id.to_string(),
+            reason: row.held.clone(),
+        }
+    }
+
+    /// One line per notification, as `report` prints them.
+    pub(super) fn print(&self) {
+        match &self.reason {
+            None => println!(
+                "  queued {} to {}",
+                self.kind,
+                safe(&self.recipients.join(", "))
+            ),
+            Some(reason) => println!(
+                "  held {} to {}: {}",
+                self.kind,
+                safe(&self.recipients.join(", ")),
+                safe(reason)
+            ),
+        }
+    }
+}
+
 /// What the enqueue functions need, built from the settings.
-struct Outgoing {
+pub(super) struct Outgoing {
     own: OwnAddresses,
     ids: Option<OwnMessageIds>,
     tokens: Option<crate::reply_token::ReplyTokens>,
 }
 
 impl Outgoing {
-    fn new(settings: &Settings) -> Self {
+    pub(super) fn new(settings: &Settings) -> Self {
         Self {
             own: OwnAddresses::of(settings),
             ids: settings.tickets.secret.clone().map(OwnMessageIds::new),
@@ -123,7 +152,7 @@ impl Outgoing {
         }
     }
 
-    fn settings<'a>(&'a self, settings: &'a Settings) -> EnqueueSettings<'a> {
+    pub(super) fn settings<'a>(&'a self, settings: &'a Settings) -> EnqueueSettings<'a> {
         EnqueueSettings {
             support: &settings.tickets.support_address,
             own_ids: self.ids.as_ref(),
@@ -141,7 +170,7 @@ impl Outgoing {
     }
 }
 
-fn nonces(now: i64) -> impl FnMut() -> String {
+pub(super) fn nonces(now: i64) -> impl FnMut() -> String {
     let seed = fastrand::u64(..);
     let mut i = 0;
     move || {
@@ -150,7 +179,7 @@ fn nonces(now: i64) -> impl FnMut() -> String {
     }
 }
 
-fn info(t: &AgentTicket, prefix: &str) -> TicketInfo {
+pub(super) fn info(t: &AgentTicket, prefix: &str) -> TicketInfo {
     TicketInfo {
         reference: TicketRef::new(prefix, t.number),
         subject: t.subject.clone(),
@@ -457,16 +486,7 @@ fn report(
     (json, attached): (bool, &[AttachedJson]),
     what: &str,
 ) -> anyhow::Result<()> {
-    let queued: Vec<QueuedJson> = rows
-        .iter()
-        .map(|row| QueuedJson {
-            kind: row.kind_name(),
-            recipients: row.recipients.iter().map(|a| a.to_string()).collect(),
-            status: row.status(),
-            message_id: row.message_id.to_string(),
-            reason: row.held.clone(),
-        })
-        .collect();
+    let queued: Vec<QueuedJson> = rows.iter().map(QueuedJson::of).collect();
     if json {
         return print_json(&ChangeJson {
             r#ref: r.to_string(),
@@ -481,16 +501,8 @@ fn report(
     if queued.is_empty() {
         println!("  no notification");
     }
-    for q in queued {
-        match q.reason {
-            None => println!("  queued {} to {}", q.kind, safe(&q.recipients.join(", "))),
-            Some(reason) => println!(
-                "  held {} to {}: {}",
-                q.kind,
-                safe(&q.recipients.join(", ")),
-                safe(&reason)
-            ),
-        }
+    for q in &queued {
+        q.print();
     }
     for a in attached {
         println!(

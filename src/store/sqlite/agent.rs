@@ -17,6 +17,7 @@ struct TicketCore {
     status: String,
     priority: String,
     requester: String,
+    assignee: Option<String>,
 }
 
 #[derive(FromRow)]
@@ -29,7 +30,7 @@ struct ParticipantCore {
 /// The ticket `number` with its participants and thread, read inside `tx`.
 pub async fn load_ticket(tx: &mut Tx, number: i64) -> Result<Option<StoredTicket>> {
     let Some(t): Option<TicketCore> = sqlx::query_as(
-        "SELECT id, subject, status, priority, requester FROM tickets WHERE id = ?1",
+        "SELECT id, subject, status, priority, requester, assignee FROM tickets WHERE id = ?1",
     )
     .bind(number)
     .fetch_optional(&mut **tx)
@@ -82,6 +83,7 @@ pub async fn load_ticket(tx: &mut Tx, number: i64) -> Result<Option<StoredTicket
         status: t.status.parse()?,
         priority: t.priority.parse()?,
         requester: t.requester,
+        assignee: t.assignee.and_then(|a| EmailAddress::parse(&a).ok()),
         participants,
         thread,
         latest_customer,
@@ -138,6 +140,22 @@ pub async fn update_status(tx: &mut Tx, number: i64, status: Status, at: i64) ->
     .bind(at)
     .execute(&mut **tx)
     .await?;
+    Ok(())
+}
+
+/// Assigns the ticket to `assignee` (`None`: unassigned), touching `updated_at`.
+pub async fn set_assignee(
+    tx: &mut Tx,
+    number: i64,
+    assignee: Option<&EmailAddress>,
+    at: i64,
+) -> Result<()> {
+    sqlx::query("UPDATE tickets SET assignee = ?2, updated_at = MAX(updated_at, ?3) WHERE id = ?1")
+        .bind(number)
+        .bind(assignee.map(EmailAddress::as_str))
+        .bind(at)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 

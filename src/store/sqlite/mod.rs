@@ -40,6 +40,7 @@ pub use apply::{apply, insert_outbox};
 pub(super) use checkpointer::CheckpointSignal;
 pub use lookup::{auto_sent_counts, load_snapshot, logged_copy};
 pub use outbound_attachments::store_outbound_files;
+pub use participants::add_staff_participant;
 
 pub type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;
 

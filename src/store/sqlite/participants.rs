@@ -4,14 +4,37 @@
 //! stores the alert, whatever caused it (an accepted critical escalation, `tickets set-priority`).
 //!
 //! Agents and tier-1 staff who write to a ticket are recorded where their mail is planned
-//! (`pipeline::plan`, `pipeline::escalation`), with the `agent` role.
+//! (`pipeline::plan`, `pipeline::escalation`), with the `agent` role; an assignee when the
+//! ticket is assigned to them ([`add_staff_participant`]).
 
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::statement_chunks;
-use crate::domain::{EmailAddress, NotificationKind};
+use crate::domain::{EmailAddress, NotificationKind, ParticipantRole};
 
 use crate::store::{NewOutboxRow, Result, Tx};
+
+/// Makes `address` a staff participant of `ticket` with `role` (agent or technician: an
+/// assignee, SPEC 7). One already on the ticket keeps their role, except a Cc or contact, who is
+/// staff now.
+pub async fn add_staff_participant(
+    tx: &mut Tx,
+    ticket: i64,
+    address: &EmailAddress,
+    role: ParticipantRole,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO participants (ticket_id, address, role) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (ticket_id, address) DO UPDATE SET role = excluded.role \
+         WHERE participants.role IN ('cc', 'contact')",
+    )
+    .bind(ticket)
+    .bind(address.as_str())
+    .bind(role.as_str())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
 
 /// The (ticket, technician) pairs that `rows` alert: the recipients of critical alerts about a
 /// ticket that are sent (a held alert reached nobody). Each pair once, in order.

@@ -1,5 +1,6 @@
 //! Reading tickets with their participants, messages and attachments (for the CLI and API).
 
+use crate::domain::EmailAddress;
 use crate::store::Context;
 
 use crate::store::{
@@ -9,28 +10,25 @@ use crate::store::{
 
 const TICKET_COLUMNS: &str = "SELECT t.id, t.subject, t.status, t.priority, t.requester, t.mailbox, \
      t.escalation, t.created_at, t.updated_at, \
-     (SELECT COUNT(*) FROM messages m WHERE m.ticket_id = t.id) AS message_count FROM tickets t";
+     (SELECT COUNT(*) FROM messages m WHERE m.ticket_id = t.id) AS message_count, t.assignee \
+     FROM tickets t";
 
 impl Store {
-    pub async fn list_tickets(&self, status: Option<&str>) -> Result<Vec<TicketRow>> {
-        let rows = match status {
-            Some(s) => {
-                sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "{TICKET_COLUMNS} WHERE t.status = ?1 ORDER BY t.id"
-                )))
-                .bind(s.to_string())
-                .fetch_all(self.pool())
-                .await?
-            }
-            None => {
-                sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "{TICKET_COLUMNS} ORDER BY t.id"
-                )))
-                .fetch_all(self.pool())
-                .await?
-            }
-        };
-        Ok(rows)
+    /// The tickets in number order, only those with `status` and those assigned to
+    /// `assignee` (compared without case) when given.
+    pub async fn list_tickets(
+        &self,
+        status: Option<&str>,
+        assignee: Option<&EmailAddress>,
+    ) -> Result<Vec<TicketRow>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{TICKET_COLUMNS} WHERE (?1 IS NULL OR t.status = ?1) \
+             AND (?2 IS NULL OR t.assignee = ?2 COLLATE NOCASE) ORDER BY t.id"
+        )))
+        .bind(status)
+        .bind(assignee.map(EmailAddress::as_str))
+        .fetch_all(self.pool())
+        .await?)
     }
 
     pub async fn ticket(&self, number: i64) -> Result<Option<TicketRow>> {
