@@ -69,6 +69,8 @@
 //!   for every command's human output and the import report.
 //! - [`cli`]: one file per subcommand; `main.rs` only dispatches. [`shutdown`]: SIGINT/SIGTERM
 //!   become a cancellation token; work stops between batches.
+//! - [`sla`]: SLA pings, the pure core (issue 14, in progress): working time by a calendar and
+//!   which ping each ticket is due, keyed so that no ping is ever sent twice.
 //! - [`process_memory`]: process-wide memory settings made at start (C heap arenas, huge pages).
 //!
 //! Around this crate, in the same Cargo workspace: `crates/mailgate-bench` (the `mailgate-bench`
@@ -96,6 +98,7 @@ pub mod pipeline;
 pub mod process_memory;
 pub mod reply_token;
 pub mod shutdown;
+pub mod sla;
 pub mod store;
 pub mod templates;
 pub mod terminal_safe;
