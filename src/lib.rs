@@ -69,8 +69,10 @@
 //!   for every command's human output and the import report.
 //! - [`cli`]: one file per subcommand; `main.rs` only dispatches. [`shutdown`]: SIGINT/SIGTERM
 //!   become a cancellation token; work stops between batches.
-//! - [`sla`]: SLA pings, the pure core (issue 14, in progress): working time by a calendar and
-//!   which ping each ticket is due, keyed so that no ping is ever sent twice.
+//! - [`sla`]: SLA pings, the pure core: working time by a calendar and which ping each ticket
+//!   is due, keyed (ticket, kind, due time) so that no ping is ever sent twice; the pass that
+//!   takes the keys and queues the mail in one transaction is `cli::sla` (`mailgate run` every
+//!   minute, `mailgate sla tick` once).
 //! - [`process_memory`]: process-wide memory settings made at start (C heap arenas, huge pages).
 //!
 //! Around this crate, in the same Cargo workspace: `crates/mailgate-bench` (the `mailgate-bench`

@@ -56,6 +56,11 @@ const DEFAULTS: &[(&str, &str)] = &[
         include_str!("../templates/escalation_refused.txt"),
     ),
     ("assignment", include_str!("../templates/assignment.txt")),
+    (
+        "sla_reminder",
+        include_str!("../templates/sla_reminder.txt"),
+    ),
+    ("auto_close", include_str!("../templates/auto_close.txt")),
 ];
 
 /// Lines and characters of the customer's text quoted in an acknowledgement.

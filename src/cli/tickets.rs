@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::decisions::{DecisionJson, print_decision};
 use super::output::{cut, print_json, safe, safe_lines, short_time, time};
 use crate::config::Settings;
-use crate::domain::{Status, TicketRef};
+use crate::domain::{PingKind, Status, TicketRef};
 use crate::store::{AttachmentRow, ParticipantRow, Store, TicketRow};
 
 #[derive(Debug, Subcommand)]
@@ -97,6 +97,15 @@ struct TicketDetailJson {
     /// Mail mailgate queued or sent about the ticket (the outbox).
     notifications: Vec<NotificationJson>,
     decisions: Vec<DecisionJson>,
+    /// SLA pings sent (reminders, prompts, the auto-close), oldest first.
+    sla_pings: Vec<PingJson>,
+}
+
+#[derive(Serialize)]
+struct PingJson {
+    kind: PingKind,
+    due_at: String,
+    sent_at: String,
 }
 
 #[derive(Serialize)]
@@ -248,12 +257,23 @@ pub async fn run(cmd: TicketsCommand, settings: &Settings, store: &Store) -> any
                 .into_iter()
                 .map(|d| DecisionJson::new(d, prefix))
                 .collect();
+            let sla_pings = store
+                .ticket_pings(r.number())
+                .await?
+                .into_iter()
+                .map(|p| PingJson {
+                    kind: p.kind,
+                    due_at: time(p.due_at),
+                    sent_at: time(p.sent_at),
+                })
+                .collect();
             let detail = TicketDetailJson {
                 ticket: TicketJson::new(ticket, prefix),
                 participants,
                 messages,
                 notifications,
                 decisions,
+                sla_pings,
             };
             if args.json {
                 return print_json(&detail);
@@ -334,6 +354,12 @@ fn print_detail(d: &TicketDetailJson) {
                 safe(&n.recipients.join(", ")),
                 n.status
             );
+        }
+    }
+    if !d.sla_pings.is_empty() {
+        println!("SLA pings ({}):", d.sla_pings.len());
+        for p in &d.sla_pings {
+            println!("  {} {} (due {})", p.sent_at, p.kind, p.due_at);
         }
     }
     println!("Decisions:");

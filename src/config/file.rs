@@ -173,8 +173,25 @@ pub struct SmtpFile {
 #[serde(deny_unknown_fields)]
 pub struct SlaFile {
     pub open_update_every: Option<Spanned<String>>,
+    /// The open-ticket interval for critical tickets (default: `open_update_every`).
+    pub critical_update_every: Option<Spanned<String>>,
     pub pending_reminder_after: Option<Spanned<String>>,
     pub auto_close_pending_after: Option<Spanned<String>>,
+    /// Working time: when given, every SLA duration counts only these hours.
+    pub calendar: Option<Spanned<CalendarFile>>,
+}
+
+/// `[sla.calendar]`: `timezone = "Europe/Berlin"`, `days = ["mon", …]` (default Monday to
+/// Friday), `hours = "09:00-17:00"` (an end before the start runs overnight), `holidays =
+/// ["2026-12-25", …]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarFile {
+    pub timezone: Option<Spanned<String>>,
+    pub days: Option<Spanned<Vec<String>>>,
+    pub hours: Option<Spanned<String>>,
+    #[serde(default)]
+    pub holidays: Vec<Spanned<String>>,
 }
 
 /// `[http]` (SPEC 10): the API's address and where its bearer token comes from.

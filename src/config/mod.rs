@@ -74,8 +74,8 @@ pub struct Settings {
     /// `[limits]`: the header, address, References and MIME budgets of one mail.
     pub parse_limits: crate::parse::ParseLimits,
     pub import_batch_size: usize,
-    /// `[sla]`, checked; not acted on by this version yet.
-    pub sla: Option<SlaSettings>,
+    /// `[sla]`, checked (all off when absent): the pings `mailgate run` and `sla tick` send.
+    pub sla: SlaSettings,
     /// `[http]`, checked; not served by this version yet.
     pub http: Option<HttpSettings>,
 }
@@ -334,7 +334,11 @@ impl Settings {
         let escalation =
             escalation::escalation_rules(raw.escalation.as_ref(), escalation_mailboxes, &mut issue);
         let security = security::security_settings(&raw.security, &mut issue);
-        let sla = raw.sla.as_ref().map(|s| sla::sla_settings(s, &mut issue));
+        let sla = raw
+            .sla
+            .as_ref()
+            .map(|s| sla::sla_settings(s, &mut issue))
+            .unwrap_or_default();
         let http = raw
             .http
             .as_ref()
@@ -435,7 +439,7 @@ impl Settings {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for (name, present) in [("sla", raw.sla.is_some()), ("http", raw.http.is_some())] {
+        for (name, present) in [("http", raw.http.is_some())] {
             if present {
                 out.push(name);
             }

@@ -23,5 +23,5 @@ pub use message_id::MessageId;
 pub use notification::{AutoSubmitted, NotificationKind};
 pub use outgoing_attachment::OutgoingAttachment;
 pub use source::Source;
-pub use ticket::{MessageDirection, MessageFlag, ParticipantRole, Priority, Status};
+pub use ticket::{MessageDirection, MessageFlag, ParticipantRole, PingKind, Priority, Status};
 pub use ticket_ref::TicketRef;

@@ -24,10 +24,15 @@ pub enum NotificationKind {
     EscalationRefused,
     /// A ticket was assigned to an agent or technician: the assignee (SPEC 7).
     Assignment,
+    /// An open ticket waited too long for an agent (SPEC 7): its assignee, else the
+    /// technicians and the ticket's agents.
+    SlaReminder,
+    /// A quiet pending ticket was resolved (customer-facing, SPEC 7).
+    AutoClose,
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 9] = [
+    pub const ALL: [NotificationKind; 11] = [
         NotificationKind::Acknowledgement,
         NotificationKind::AgentReply,
         NotificationKind::StatusChange,
@@ -37,6 +42,8 @@ impl NotificationKind {
         NotificationKind::EscalationAccepted,
         NotificationKind::EscalationRefused,
         NotificationKind::Assignment,
+        NotificationKind::SlaReminder,
+        NotificationKind::AutoClose,
     ];
 
     /// The name stored in `outbox.kind` and used for the kind's template files.
@@ -51,6 +58,8 @@ impl NotificationKind {
             NotificationKind::EscalationAccepted => "escalation_accepted",
             NotificationKind::EscalationRefused => "escalation_refused",
             NotificationKind::Assignment => "assignment",
+            NotificationKind::SlaReminder => "sla_reminder",
+            NotificationKind::AutoClose => "auto_close",
         }
     }
 

@@ -87,6 +87,15 @@ string_enum!(MessageFlag, "message flag", {
     UnverifiedAgent => "unverified_agent",
 });
 
+string_enum!(PingKind, "SLA ping kind", {
+    /// Internal: an open ticket nobody answered for its interval.
+    OpenReminder => "open_reminder",
+    /// To the customer: the pending ticket waits on them.
+    PendingPrompt => "pending_prompt",
+    /// The quiet pending ticket is resolved, with a closing notice.
+    AutoClose => "auto_close",
+});
+
 impl Status {
     /// Resolved and closed tickets are reopened by a customer's reply.
     pub fn is_finished(self) -> bool {

@@ -40,6 +40,12 @@ pub enum Change {
     CriticalRaised { note: Option<String> },
     /// The ticket was assigned to `participants.assignee`, who is told; `note` is the agent's.
     Assigned { note: Option<String> },
+    /// SLA: an open ticket waited too long for an agent; `note` says how long.
+    SlaReminder { note: String },
+    /// SLA: the pending ticket waits on the customer; `note` is what they must do.
+    PendingPrompt { note: Option<String> },
+    /// SLA: the quiet pending ticket was resolved.
+    AutoClosed,
 }
 
 impl Change {
@@ -51,6 +57,9 @@ impl Change {
             Change::CriticalResolved { .. } => NotificationKind::CriticalResolution,
             Change::CriticalRaised { .. } => NotificationKind::CriticalAlert,
             Change::Assigned { .. } => NotificationKind::Assignment,
+            Change::SlaReminder { .. } => NotificationKind::SlaReminder,
+            Change::PendingPrompt { .. } => NotificationKind::PendingReminder,
+            Change::AutoClosed => NotificationKind::AutoClose,
         }
     }
 }
@@ -374,11 +383,15 @@ pub(super) fn context(n: &Notification<'_>, s: &EnqueueSettings<'_>) -> Template
             old.as_str().to_string(),
         ),
         Change::CriticalResolved { note } => (String::new(), note.clone(), String::new()),
-        Change::CriticalRaised { note } | Change::Assigned { note } => (
+        Change::CriticalRaised { note }
+        | Change::Assigned { note }
+        | Change::PendingPrompt { note } => (
             String::new(),
             note.clone().unwrap_or_default(),
             String::new(),
         ),
+        Change::SlaReminder { note } => (String::new(), note.clone(), String::new()),
+        Change::AutoClosed => (String::new(), String::new(), String::new()),
     };
     let summary = match (&n.change, n.answering) {
         (Change::Created, Some(a)) => templates::summary(&a.reply_text),

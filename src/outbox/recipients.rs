@@ -88,7 +88,8 @@ pub fn recipients(
         NotificationKind::Acknowledgement
         | NotificationKind::AgentReply
         | NotificationKind::StatusChange
-        | NotificationKind::PendingReminder => (
+        | NotificationKind::PendingReminder
+        | NotificationKind::AutoClose => (
             participants
                 .requester
                 .iter()
@@ -99,6 +100,17 @@ pub fn recipients(
         ),
         NotificationKind::CriticalAlert => (Vec::new(), audience.technicians.iter().collect()),
         NotificationKind::Assignment => (Vec::new(), participants.assignee.iter().collect()),
+        NotificationKind::SlaReminder => (
+            Vec::new(),
+            match &participants.assignee {
+                Some(a) => vec![a],
+                None => audience
+                    .technicians
+                    .iter()
+                    .chain(&participants.agents)
+                    .collect(),
+            },
+        ),
         // Addressed to the escalation's sender by `outbox::escalation_mail`, never to a
         // ticket's people.
         NotificationKind::EscalationAccepted | NotificationKind::EscalationRefused => {

@@ -3,11 +3,12 @@
 //! keyed by (ticket, kind, due time), computed from the ticket's stored times, so repeated or
 //! concurrent passes and clock jumps never send one twice.
 //!
-//! Not wired yet: the pass that loads tickets, writes each ping with its outbox row in one
-//! transaction, and the `mailgate sla tick` / `sla status` commands come next.
+//! The imperative shell is `cli::sla`: the pass that reads the tickets and, in one
+//! transaction, takes each due ping's key and queues its mail; `mailgate run` runs it every
+//! minute, `mailgate sla tick` once.
 
 pub mod calendar;
 pub mod schedule;
 
 pub use calendar::{Calendar, Clock};
-pub use schedule::{Ping, PingKind, Policy, TicketClock, due, next};
+pub use schedule::{Ping, Policy, TicketClock, due, next};

@@ -13,28 +13,7 @@
 //!   the prompt, so a customer always has that long to answer), the ticket is resolved.
 
 use super::calendar::Clock;
-use crate::domain::{Priority, Status};
-
-/// The three pings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum PingKind {
-    /// Internal: an open ticket nobody answered.
-    OpenReminder,
-    /// To the customer: the pending ticket waits on them.
-    PendingPrompt,
-    /// The pending ticket is resolved, with a closing notice.
-    AutoClose,
-}
-
-impl PingKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PingKind::OpenReminder => "open_reminder",
-            PingKind::PendingPrompt => "pending_prompt",
-            PingKind::AutoClose => "auto_close",
-        }
-    }
-}
+use crate::domain::{PingKind, Priority, Status};
 
 /// `[sla]`, in seconds, with the clock that counts them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -61,7 +40,7 @@ pub struct TicketClock {
 }
 
 /// One ping to send: its key is (ticket, kind, due_at).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Ping {
     pub ticket: i64,
     pub kind: PingKind,

@@ -31,12 +31,12 @@ pub use error::{Context, Error, ErrorKind, Result};
 pub use outbox_rows::{OutboxFinish, OutboxRow, OutboxUpdate, Refusal, RetryOutcome};
 pub use rows::{
     AttachmentRow, AttachmentSource, DecisionRow, MessageRow, NotificationRow, OutboundMessage,
-    ParticipantRow, QuarantineRow, StoredParticipant, StoredTicket, TicketRow,
+    ParticipantRow, PingRow, QuarantineRow, SlaTicket, StoredParticipant, StoredTicket, TicketRow,
 };
 pub use snapshot::{Keys, Seen, SentCounts, SentMail, Snapshot, TicketState};
 pub use sqlite::{
     Tx, add_staff_participant, agent, apply, auto_sent_counts, insert_outbox, load_snapshot,
-    logged_copy, store_outbound_files,
+    logged_copy, sla, store_outbound_files,
 };
 pub use stored_raw::{RawCodec, RawDecodeError, StoredRaw};
 pub use writes::{

@@ -6,7 +6,9 @@
 use serde::Serialize;
 use sqlx::FromRow;
 
-use crate::domain::{EmailAddress, MessageDirection, MessageId, ParticipantRole, Priority, Status};
+use crate::domain::{
+    EmailAddress, MessageDirection, MessageId, ParticipantRole, PingKind, Priority, Status,
+};
 
 use super::{RawDecodeError, StoredRaw};
 
@@ -172,4 +174,28 @@ pub struct QuarantineRow {
     pub size: Option<i64>,
     /// Only the header is kept (the message was over the size limit).
     pub header_only: bool,
+}
+
+/// A ticket as an SLA pass sees it (`store::sqlite::sla`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlaTicket {
+    pub number: i64,
+    pub status: Status,
+    pub priority: Priority,
+    /// When it took its current status.
+    pub status_since: i64,
+    pub last_agent_at: Option<i64>,
+    pub last_customer_at: Option<i64>,
+    /// When its latest pending prompt was sent.
+    pub prompted_at: Option<i64>,
+    /// What the agent said with its current status (`set-status pending --note`).
+    pub status_note: Option<String>,
+}
+
+/// One SLA ping sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PingRow {
+    pub kind: PingKind,
+    pub due_at: i64,
+    pub sent_at: i64,
 }

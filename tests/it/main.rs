@@ -35,6 +35,7 @@ mod prepare;
 mod quarantine;
 mod quickstart;
 mod reused_message_id;
+mod sla;
 mod support;
 mod terminal_output;
 mod threading;

@@ -9,12 +9,10 @@ use clap::Args;
 use serde::Serialize;
 
 use super::super::output::{print_json, safe};
+use crate::cli::outgoing::Outgoing;
 use crate::config::Settings;
 use crate::domain::{MessageDirection, Priority, Status, TicketRef};
-use crate::outbox::enqueue::{
-    Change, EnqueueSettings, Notification, TicketInfo, enqueue, message_id,
-};
-use crate::outbox::{Audience, OwnAddresses, OwnMessageIds};
+use crate::outbox::enqueue::{Change, Notification, TicketInfo, enqueue, message_id};
 use crate::pipeline::{AgentTicket, load_agent_ticket};
 use crate::store::OutboundMessage;
 use crate::store::agent::{insert_outbound, touch_agent, update_priority, update_status};
@@ -132,45 +130,7 @@ impl QueuedJson {
     }
 }
 
-/// What the enqueue functions need, built from the settings.
-pub(super) struct Outgoing {
-    own: OwnAddresses,
-    ids: Option<OwnMessageIds>,
-    tokens: Option<crate::reply_token::ReplyTokens>,
-}
-
-impl Outgoing {
-    pub(super) fn new(settings: &Settings) -> Self {
-        Self {
-            own: OwnAddresses::of(settings),
-            ids: settings.tickets.secret.clone().map(OwnMessageIds::new),
-            tokens: settings
-                .tickets
-                .secret
-                .clone()
-                .map(crate::reply_token::ReplyTokens::new),
-        }
-    }
-
-    pub(super) fn settings<'a>(&'a self, settings: &'a Settings) -> EnqueueSettings<'a> {
-        EnqueueSettings {
-            support: &settings.tickets.support_address,
-            own_ids: self.ids.as_ref(),
-            audience: Audience {
-                primary_contacts: &settings.notify.primary_contacts,
-                technicians: &settings.notify.technicians,
-                agents: &settings.notify.agents,
-                own: &self.own,
-            },
-            cap: settings.notify.rate_cap,
-            templates: &settings.notify.templates,
-            max_automatic_recipients: settings.max_automatic_recipients,
-            reply_tokens: self.tokens.as_ref(),
-        }
-    }
-}
-
-pub(super) fn nonces(now: i64) -> impl FnMut() -> String {
+pub(crate) fn nonces(now: i64) -> impl FnMut() -> String {
     let seed = fastrand::u64(..);
     let mut i = 0;
     move || {
@@ -286,7 +246,7 @@ pub async fn reply(args: ReplyArgs, settings: &Settings, store: &Store) -> anyho
         }
         if s != t.status {
             check_status(&t, s, None, &r)?;
-            update_status(&mut tx, r.number(), s, now).await?;
+            update_status(&mut tx, r.number(), s, None, now).await?;
             t.status = s;
         }
     }
@@ -369,7 +329,7 @@ pub async fn set_status(
     };
     check_status(&t, args.status, note.as_deref(), &r)?;
     let old = t.status;
-    update_status(&mut tx, r.number(), args.status, now).await?;
+    update_status(&mut tx, r.number(), args.status, note.as_deref(), now).await?;
     t.status = args.status;
     let change = match args.status {
         Status::Resolved if t.priority == Priority::Critical => Some(Change::CriticalResolved {

@@ -8,7 +8,8 @@ use clap::Args;
 use serde::Serialize;
 
 use super::super::output::{print_json, safe};
-use super::agent::{Outgoing, QueuedJson, info, nonces};
+use super::agent::{QueuedJson, info, nonces};
+use crate::cli::outgoing::Outgoing;
 use crate::config::{NotifySettings, Settings};
 use crate::domain::{EmailAddress, ParticipantRole, TicketRef};
 use crate::outbox::enqueue::{Change, Notification, enqueue};

@@ -129,15 +129,25 @@ pub async fn insert_outbound(tx: &mut Tx, m: &OutboundMessage) -> Result<()> {
 }
 
 /// Sets the status (and `resolved_at` when resolved), touching `updated_at`.
-pub async fn update_status(tx: &mut Tx, number: i64, status: Status, at: i64) -> Result<()> {
+/// The SLA clocks of the new status start at `at`; `note` is what the agent said with it (for a
+/// pending ticket: what the customer must do, quoted in the SLA prompt).
+pub async fn update_status(
+    tx: &mut Tx,
+    number: i64,
+    status: Status,
+    note: Option<&str>,
+    at: i64,
+) -> Result<()> {
     sqlx::query(
         "UPDATE tickets SET status = ?2, updated_at = MAX(updated_at, ?3), \
-         resolved_at = CASE WHEN ?2 IN ('resolved', 'closed') THEN COALESCE(resolved_at, ?3) ELSE NULL END \
+         resolved_at = CASE WHEN ?2 IN ('resolved', 'closed') THEN COALESCE(resolved_at, ?3) ELSE NULL END, \
+         status_since = ?3, status_note = ?4 \
          WHERE id = ?1",
     )
     .bind(number)
     .bind(status.as_str())
     .bind(at)
+    .bind(note)
     .execute(&mut **tx)
     .await?;
     Ok(())

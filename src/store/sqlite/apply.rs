@@ -15,10 +15,10 @@ pub async fn apply(
     checkpoint: Option<&Checkpoint>,
     now: i64,
 ) -> Result<()> {
-    for chunk in statement_chunks(&w.new_tickets, 10) {
+    for chunk in statement_chunks(&w.new_tickets, 11) {
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO tickets (id, subject, status, priority, requester, mailbox, escalation, \
-             created_at, updated_at, last_customer_at) ",
+             created_at, updated_at, last_customer_at, status_since) ",
         );
         q.push_values(chunk, |mut b, t| {
             b.push_bind(t.number)
@@ -30,7 +30,8 @@ pub async fn apply(
                 .push_bind(t.escalation)
                 .push_bind(t.created_at)
                 .push_bind(t.updated_at)
-                .push_bind(t.last_customer_at);
+                .push_bind(t.last_customer_at)
+                .push_bind(t.created_at);
         });
         q.build().execute(&mut **tx).await?;
     }
@@ -52,6 +53,10 @@ pub async fn apply(
             "UPDATE tickets SET \
                updated_at = MAX(tickets.updated_at, u.updated_at), \
                status = COALESCE(u.status, tickets.status), \
+               status_since = CASE WHEN u.status IS NOT NULL AND u.status <> tickets.status \
+                 THEN u.updated_at ELSE tickets.status_since END, \
+               status_note = CASE WHEN u.status IS NOT NULL AND u.status <> tickets.status \
+                 THEN NULL ELSE tickets.status_note END, \
                last_customer_at = COALESCE(MAX(tickets.last_customer_at, u.customer_at), u.customer_at, tickets.last_customer_at), \
                resolved_at = CASE WHEN u.status IS NULL THEN tickets.resolved_at ELSE NULL END \
              FROM (SELECT value ->> '$.id' AS id, value ->> '$.updated_at' AS updated_at, \

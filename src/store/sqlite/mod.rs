@@ -31,6 +31,7 @@ mod outbound_attachments;
 mod outbox;
 mod participants;
 mod quarantine;
+pub mod sla;
 mod tickets;
 
 use super::error::Context;
