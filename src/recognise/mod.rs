@@ -14,7 +14,7 @@
 //! 6. a mailer daemon that says nothing the table knows → bounce.
 //!
 //! The classification's reason names the signal: `DSN`, `ARF, feedback-type abuse`,
-//! `SES bounce, Permanent`, `X-Failed-Recipients`, `vendor prose: Postfix (null Return-Path)`.
+//! `SES bounce, Permanent`, `X-Failed-Recipients`, `vendor prose: Postfix; null Return-Path`.
 //! Each also yields a [`BounceReport`]: the failed recipients and the Message-IDs it refers to.
 //! Every cost is linear and capped: the header block is bounded by the parser's budget, the
 //! text read by [`text::MAX_TEXT_BYTES`].

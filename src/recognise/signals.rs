@@ -81,6 +81,26 @@ const WEAK_LOCALS: &[&str] = &[
     "feedbackloop",
 ];
 
+/// Words in a local part that name software, anywhere in it (`E500_SMTP_Mail_Service@`,
+/// `Symantec_AntiVirus_for_SMTP_Gateways@`); people also write from such addresses.
+const WEAK_LOCAL_WORDS: &[&str] = &[
+    "daemon",
+    "postmaster",
+    "mailer",
+    "smtp",
+    "antivirus",
+    "anti-virus",
+    "virus",
+    "imss",
+    "scanmail",
+    "mailscan",
+    "mailsweeper",
+    "gateway",
+    "noreply",
+    "no-reply",
+    "bounce",
+];
+
 /// Words in a display name of a filter or server people also write as (lower case, anywhere).
 const WEAK_NAME_WORDS: &[&str] = &[
     "postmaster",
@@ -149,6 +169,10 @@ pub fn header_signals(email: &InboundEmail, raw: &RawHeaders) -> HeaderSignals {
         && matches!(rp.trim(), "<>" | "")
     {
         out.strong = Some("null Return-Path".into());
+    } else if let Some(rp) = email.headers.return_path.as_deref()
+        && is_mailer_return_path(rp)
+    {
+        out.strong = Some(format!("Return-Path {}", shorten(rp)));
     } else if let Some(v) = email.headers.auto_submitted.as_deref()
         && !v.trim().to_ascii_lowercase().starts_with("no")
     {
@@ -158,11 +182,25 @@ pub fn header_signals(email: &InboundEmail, raw: &RawHeaders) -> HeaderSignals {
     }
     if has_sender
         && (WEAK_LOCALS.contains(&local.as_str())
+            || WEAK_LOCAL_WORDS.iter().any(|w| local.contains(w))
             || WEAK_NAME_WORDS.iter().any(|w| name.contains(w)))
     {
         out.weak = Some(format!("sent by {}", email.from.address));
     }
     out
+}
+
+/// A Return-Path naming a mailer daemon (`<MAILER-DAEMON@mx.example>`): the envelope sender
+/// of a notice that a filter wrote under its own From.
+fn is_mailer_return_path(return_path: &str) -> bool {
+    let address = return_path
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>');
+    address.rsplit_once('@').is_some_and(|(local, _)| {
+        let local = local.to_ascii_lowercase();
+        local.contains("daemon")
+    })
 }
 
 /// At most 60 characters of a header value, for reasons.

@@ -2,8 +2,8 @@
 //! subject or the top of the text, **and** a machine signal (`super::signals`):
 //!
 //! - a strong signal (null Return-Path, no sender, a mailer daemon, Auto-Submitted) is enough;
-//! - a weak one (`postmaster@`, a filter's name) counts when the mail is no reply or forward
-//!   and does not read like a person's;
+//! - a weak one (`postmaster@`, a filter's name) counts when the mail is no reply or forward,
+//!   with a vendor's own phrase, or with a generic one when it does not read like a person's;
 //! - without either, a signal in the body (an SMTP status code, delivery-status fields, a
 //!   returned original) counts only when the phrase opens the text (a notice says what it is
 //!   in its first lines), the subject is no reply or forward and the text does not read like a
@@ -37,10 +37,14 @@ pub fn recognise(input: &Input<'_>, mut report: BounceReport) -> Option<Recognit
     let signal = match (&input.signals.strong, &input.signals.weak) {
         (Some(strong), _) => strong.clone(),
         (None, weak) => {
-            if is_reply_or_forward(input.subject) || reads_like_a_person(input.body_folded) {
+            if is_reply_or_forward(input.subject) {
                 return None;
             }
+            let own_phrase = !found.phrase.name.starts_with("generic");
             match weak {
+                // A vendor's own words from a sender software uses: what a person would not write.
+                Some(weak) if own_phrase => weak.clone(),
+                _ if reads_like_a_person(input.body_folded) => return None,
                 Some(weak) => weak.clone(),
                 None => {
                     let opens = in_body.is_some_and(|f| f.at <= top_end(input.body_folded));
@@ -54,7 +58,7 @@ pub fn recognise(input: &Input<'_>, mut report: BounceReport) -> Option<Recognit
             }
         }
     };
-    let why = format!("vendor prose: {} ({signal})", found.phrase.name);
+    let why = format!("vendor prose: {}; {signal}", found.phrase.name);
     let classification = match found.kind() {
         Kind::Bounce => {
             for a in failed_in_prose(input.body_folded) {
@@ -155,7 +159,7 @@ mod tests {
         let r = recognise(&input("failure notice", body, &s), BounceReport::default()).unwrap();
         assert_eq!(
             r.classification,
-            Classification::Bounce("vendor prose: qmail (null Return-Path)".into())
+            Classification::Bounce("vendor prose: qmail; null Return-Path".into())
         );
         assert_eq!(r.report.failed[0].as_str(), "gone@x.test");
     }
@@ -196,7 +200,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             r.classification,
-            Classification::Bounce("vendor prose: Exchange (an SMTP status code)".into())
+            Classification::Bounce("vendor prose: Exchange; an SMTP status code".into())
         );
     }
 }
