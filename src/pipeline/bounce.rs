@@ -51,7 +51,7 @@ pub(super) fn bounce_of_own_mail(
         ev.decision.classification.as_str(),
         ev.decision.classification.why().unwrap_or_default(),
     );
-    let what = format!("{kind} ({why}) of our notification <{id}>");
+    let what = format!("{kind} of our notification <{id}> ({why})");
     let marks = if is_report {
         "a report marks no one bouncing".to_string()
     } else if failed.is_empty() {

@@ -33,6 +33,7 @@ mod outbox;
 mod prepare;
 mod quarantine;
 mod quickstart;
+mod recognise_corpus;
 mod reused_message_id;
 mod support;
 mod terminal_output;
