@@ -19,22 +19,21 @@ pub struct RawHeaders {
     pub from: Option<String>,
 }
 
-/// The header block of `raw`: everything before the first empty line.
-pub fn header_block(raw: &[u8]) -> &[u8] {
-    let crlf = memchr::memmem::find(raw, b"\r\n\r\n").map(|i| i + 2);
-    let lf = memchr::memmem::find(raw, b"\n\n").map(|i| i + 1);
-    let end = match (crlf, lf) {
-        (Some(a), Some(b)) => a.min(b),
-        (a, b) => a.or(b).unwrap_or(raw.len()),
-    };
-    &raw[..end]
-}
+/// The header fields [`scan`] reads; every other field is skipped without a copy.
+const WANTED: [&str; 6] = [
+    "x-failed-recipients",
+    "x-amz-sns-message-type",
+    "x-amz-sns-topic-arn",
+    "x-ms-exchange-message-is-ndr",
+    "content-type",
+    "from",
+];
 
 /// Reads the fields of [`RawHeaders`] from the header block of `raw`.
 pub fn scan(raw: &[u8]) -> RawHeaders {
     let mut out = RawHeaders::default();
-    for (name, value) in fields(header_block(raw)) {
-        match name.to_ascii_lowercase().as_str() {
+    for (name, value) in wanted_fields(raw) {
+        match name {
             "x-failed-recipients" => out.failed_recipients.push(value),
             "x-amz-sns-message-type" | "x-amz-sns-topic-arn" => out.sns = true,
             "x-ms-exchange-message-is-ndr" => out.exchange_ndr = true,
@@ -48,19 +47,46 @@ pub fn scan(raw: &[u8]) -> RawHeaders {
     out
 }
 
-/// The header fields of a header block, continuation lines joined with a space.
-fn fields(block: &[u8]) -> Vec<(String, String)> {
-    let text = String::from_utf8_lossy(block);
-    let mut out: Vec<(String, String)> = Vec::new();
-    for line in text.lines() {
-        let line = line.trim_end_matches('\r');
-        if line.starts_with([' ', '\t']) {
-            if let Some((_, value)) = out.last_mut() {
+/// The [`WANTED`] fields of the header block at the start of `raw` (name as in [`WANTED`]),
+/// continuation lines joined with a space. One pass up to the first empty line; only the
+/// wanted values are copied.
+fn wanted_fields(raw: &[u8]) -> Vec<(&'static str, String)> {
+    let mut out: Vec<(&'static str, String)> = Vec::new();
+    let mut in_wanted = false;
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', raw).chain(std::iter::once(raw.len()));
+    for end in ends {
+        let line = &raw[start.min(end)..end];
+        start = end + 1;
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            break; // the end of the header block
+        }
+        if line.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
+            if in_wanted && let Some((_, value)) = out.last_mut() {
                 value.push(' ');
-                value.push_str(line.trim());
+                value.push_str(String::from_utf8_lossy(line).trim());
             }
-        } else if let Some((name, value)) = line.split_once(':') {
-            out.push((name.trim().to_string(), value.trim().to_string()));
+            continue;
+        }
+        in_wanted = false;
+        // Every wanted name starts with x, c or f: most lines are skipped by their first byte.
+        if !matches!(line.first(), Some(b'x' | b'X' | b'c' | b'C' | b'f' | b'F')) {
+            continue;
+        }
+        let Some(colon) = memchr::memchr(b':', line) else {
+            continue;
+        };
+        let name = line[..colon].trim_ascii();
+        if let Some(wanted) = WANTED
+            .iter()
+            .find(|w| name.eq_ignore_ascii_case(w.as_bytes()))
+        {
+            let value = String::from_utf8_lossy(&line[colon + 1..])
+                .trim()
+                .to_string();
+            out.push((wanted, value));
+            in_wanted = true;
         }
     }
     out
@@ -106,12 +132,5 @@ mod tests {
             Some("feedback-report")
         );
         assert_eq!(report_type("multipart/report; boundary=b"), None);
-    }
-
-    #[test]
-    fn header_block_stops_at_the_first_empty_line() {
-        assert_eq!(header_block(b"A: 1\nB: 2\n\nbody"), b"A: 1\nB: 2\n");
-        assert_eq!(header_block(b"A: 1\r\n\r\nbody\n\n"), b"A: 1\r\n");
-        assert_eq!(header_block(b"A: 1"), b"A: 1");
     }
 }

@@ -63,8 +63,6 @@ pub fn classify(
 /// The bounce or report `email` is, if any (see the module documentation).
 pub fn recognise(email: &InboundEmail, raw: &[u8]) -> Option<Recognition> {
     let raw_headers = header_scan::scan(raw);
-    let signals = signals::header_signals(email, &raw_headers);
-    let subject_folded = text::folded(&email.subject);
     let body = text::capped(&email.body_text);
     let report_type = raw_headers
         .report_type
@@ -76,17 +74,25 @@ pub fn recognise(email: &InboundEmail, raw: &[u8]) -> Option<Recognition> {
     let sns = raw_headers.sns
         || email.from.address.domain().ends_with("amazonaws.com")
         || ses::looks_like(body);
-    let worth_reading = report_content
-        || sns
-        || signals.strong.is_some()
-        || signals.weak.is_some()
-        || !raw_headers.failed_recipients.is_empty()
-        || prose::subject_matches(&subject_folded);
-    if !worth_reading {
-        return None;
-    }
     if sns && let Some(r) = ses::recognise(body) {
         return Some(r);
+    }
+    let structured = report_content || !raw_headers.failed_recipients.is_empty();
+    let signals = signals::header_signals(email, &raw_headers);
+    let subject_folded = text::folded(&email.subject);
+    let mut body_folded = None;
+    if !structured {
+        // Prose only: nothing is parsed again unless a phrase of the table is there.
+        let subject_phrase = prose::subject_matches(&subject_folded);
+        if !(subject_phrase || signals.strong.is_some() || signals.weak.is_some()) {
+            return None;
+        }
+        let folded = text::folded(body);
+        let body_phrase = prose::find(&folded, phrases::Place::Body).is_some();
+        if !(subject_phrase || body_phrase || signals.mailer_daemon) {
+            return None;
+        }
+        body_folded = Some(folded);
     }
     let message = MessageParser::default().parse(raw);
     let leaves = message.as_ref().map(parts::leaves).unwrap_or_default();
@@ -122,7 +128,7 @@ pub fn recognise(email: &InboundEmail, raw: &[u8]) -> Option<Recognition> {
             report,
         });
     }
-    let body_folded = text::folded(body);
+    let body_folded = body_folded.unwrap_or_else(|| text::folded(body));
     let input = vendor::Input {
         subject: &email.subject,
         subject_folded: &subject_folded,
@@ -141,4 +147,172 @@ pub fn recognise(email: &InboundEmail, raw: &[u8]) -> Option<Recognition> {
         });
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(raw: &str) -> Option<Recognition> {
+        let email = crate::parse::parse_any_sender_with(raw.as_bytes(), &Default::default())
+            .expect("parses");
+        recognise(&email, raw.as_bytes())
+    }
+
+    fn why(raw: &str) -> Option<String> {
+        run(raw).map(|r| {
+            format!(
+                "{}: {}",
+                r.classification.as_str(),
+                r.classification.why().unwrap_or_default()
+            )
+        })
+    }
+
+    #[test]
+    fn x_failed_recipients() {
+        let r = run("From: Mail Delivery System <Mailer-Daemon@mx.test>\r\n\
+            X-Failed-Recipients: gone@x.test, other@x.test\r\nSubject: hi\r\n\r\nsorry\r\n")
+        .unwrap();
+        assert_eq!(
+            r.classification,
+            Classification::Bounce("X-Failed-Recipients".into())
+        );
+        let failed: Vec<&str> = r.report.failed.iter().map(EmailAddress::as_str).collect();
+        assert_eq!(failed, ["gone@x.test", "other@x.test"]);
+    }
+
+    #[test]
+    fn no_from_and_empty_from_are_recognised() {
+        let dsn = "Subject: Undelivered Mail Returned to Sender\r\n\
+            Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n\
+            --b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\n\
+            Final-Recipient: rfc822; a@x.test\r\nAction: failed\r\n\r\n--b--\r\n";
+        assert_eq!(why(dsn).as_deref(), Some("bounce: DSN"));
+        let prose = "From: MAILER-DAEMON (Mail Delivery System)\r\nSubject: Returned mail: see transcript\r\n\r\n\
+            The original message was received at Mon\r\n";
+        assert_eq!(
+            why(prose).as_deref(),
+            Some(
+                "bounce: vendor prose: sendmail; no sender address (From: MAILER-DAEMON (Mail Delivery System))"
+            )
+        );
+        let odd = "From: MAILER-DAEMON <>\r\nSubject: x\r\n\r\nsomething unknown\r\n";
+        assert_eq!(
+            why(odd).as_deref(),
+            Some("bounce: no sender address (From: MAILER-DAEMON <>)")
+        );
+    }
+
+    #[test]
+    fn ses_through_sns_mail() {
+        let raw = "From: AWS Notifications <no-reply@sns.amazonaws.com>\r\nSubject: AWS Notification Message\r\n\r\n\
+            {\"notificationType\":\"Bounce\",\"bounce\":{\"bounceType\":\"Transient\",\"bouncedRecipients\":[{\"emailAddress\":\"a@x.test\"}]},\
+            \"mail\":{\"commonHeaders\":{\"messageId\":\"<m1@example.test>\"}}}\r\n--\r\nIf you wish to stop receiving notifications\r\n";
+        let r = run(raw).unwrap();
+        assert_eq!(
+            r.classification,
+            Classification::Bounce("SES bounce, Transient".into())
+        );
+        assert!(
+            r.report.failed.is_empty(),
+            "a transient bounce marks nobody"
+        );
+        assert_eq!(r.report.referenced[0].as_str(), "m1@example.test");
+    }
+
+    #[test]
+    fn people_talking_about_bounces_are_not_recognised() {
+        for raw in [
+            "From: Jane <jane@acme.test>\r\nSubject: Undelivered mail\r\n\r\n\
+             Hello,\r\nmy mail to you was returned undelivered, can you check?\r\n",
+            "From: Jane <jane@acme.test>\r\nSubject: Fwd: Undelivered Mail Returned to Sender\r\n\r\n\
+             See below.\r\n\r\nThis is the mail system at host mx.\r\n<a@x.test>: 550 5.1.1 unknown\r\n\
+             Received: from x by y\r\n",
+            "From: Jane <jane@acme.test>\r\nSubject: Printer\r\n\r\nIt jams.\r\n",
+        ] {
+            assert!(run(raw).is_none(), "{raw}");
+        }
+    }
+
+    #[test]
+    fn a_huge_automatic_mail_is_read_only_so_far() {
+        let mut raw = String::from(
+            "From: robot@app.test\r\nAuto-Submitted: auto-generated\r\nSubject: Report\r\n\r\n",
+        );
+        while raw.len() < 8 << 20 {
+            raw.push_str("this line says nothing a notice would say\r\n");
+        }
+        let started = std::time::Instant::now();
+        assert!(run(&raw).is_none());
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    }
+}
+
+#[cfg(test)]
+mod cost_tests {
+    /// The recogniser's cost on ordinary mail, next to parsing it: run with
+    /// `cargo test --lib recognise::cost_tests -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "a measurement, not a check"]
+    fn cost_next_to_parsing() {
+        let mut mbox = Vec::new();
+        mailgate_test_support::write_mbox(
+            &mailgate_test_support::ArchiveSpec::new(5000, 42),
+            &mut mbox,
+        )
+        .unwrap();
+        let text = String::from_utf8_lossy(&mbox);
+        let mails: Vec<&str> = text.split("\nFrom ").skip(1).collect();
+        let parsed: Vec<_> = mails
+            .iter()
+            .filter_map(|m| {
+                let body = m.split_once('\n')?.1;
+                Some((
+                    crate::parse::parse_any_sender_with(body.as_bytes(), &Default::default())
+                        .ok()?,
+                    body,
+                ))
+            })
+            .collect();
+        let t = std::time::Instant::now();
+        for (_, body) in &parsed {
+            let _ = crate::parse::parse_any_sender_with(body.as_bytes(), &Default::default());
+        }
+        let parse = t.elapsed();
+        let t = std::time::Instant::now();
+        let mut gated = 0;
+        for (email, body) in &parsed {
+            if super::recognise(email, body.as_bytes()).is_some() {
+                gated += 1;
+            }
+        }
+        let recognise = t.elapsed();
+        let t = std::time::Instant::now();
+        let scans: Vec<_> = parsed
+            .iter()
+            .map(|(_, body)| super::header_scan::scan(body.as_bytes()))
+            .collect();
+        eprintln!("scan {:?}", t.elapsed());
+        let t = std::time::Instant::now();
+        for ((email, _), h) in parsed.iter().zip(&scans) {
+            let _ = super::signals::header_signals(email, h);
+        }
+        eprintln!("signals {:?}", t.elapsed());
+        let t = std::time::Instant::now();
+        for (email, _) in &parsed {
+            let s = super::text::folded(&email.subject);
+            let _ = super::prose::subject_matches(&s);
+        }
+        eprintln!("subject {:?}", t.elapsed());
+        let t = std::time::Instant::now();
+        for (email, _) in &parsed {
+            let _ = crate::classify::classify(email, crate::config::Role::Support);
+        }
+        let classify = t.elapsed();
+        eprintln!(
+            "{} mails: parse {parse:?}, recognise {recognise:?} ({gated} recognised), classify {classify:?}",
+            parsed.len()
+        );
+    }
 }

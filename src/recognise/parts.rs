@@ -6,7 +6,8 @@ use mail_parser::{Message, MimeHeaders, PartType};
 /// a few hundred bytes; anything past this is not a report a server wrote).
 const MAX_PART_TEXT: usize = 256 * 1024;
 
-/// One leaf part: its lower-case `type/subtype` and its content as text (lossy, capped).
+/// One leaf part: its lower-case `type/subtype` and its content as text (lossy, capped; empty
+/// for types that are neither text nor a report, such as images).
 #[derive(Debug, Clone)]
 pub struct Leaf {
     pub mime_type: String,
@@ -30,8 +31,12 @@ pub fn leaves(message: &Message<'_>) -> Vec<Leaf> {
                     )
                 })
                 .unwrap_or_default();
+            let readable = mime_type.is_empty()
+                || mime_type.starts_with("text/")
+                || mime_type.starts_with("message/");
             let text = match &part.body {
                 PartType::Message(_) => String::new(),
+                _ if !readable => String::new(),
                 _ => {
                     let bytes = part.contents();
                     String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_PART_TEXT)]).into_owned()

@@ -10,6 +10,10 @@
 //! - **In the body**: an SMTP reply with an enhanced status code (`550 5.1.1`), DSN-style
 //!   fields (`Diagnostic-Code:`), or a returned original (a header block that is not quoted).
 
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
+
 use crate::domain::{InboundEmail, SenderOrigin};
 
 use super::header_scan::RawHeaders;
@@ -123,6 +127,22 @@ const WEAK_NAME_WORDS: &[&str] = &[
     "postmeister",
 ];
 
+/// [`WEAK_LOCAL_WORDS`] and [`WEAK_NAME_WORDS`] as automatons: one pass over a name however
+/// many words there are.
+struct WeakWords {
+    local: Option<AhoCorasick>,
+    name: Option<AhoCorasick>,
+}
+
+static WEAK_WORDS: LazyLock<WeakWords> = LazyLock::new(|| WeakWords {
+    local: AhoCorasick::new(WEAK_LOCAL_WORDS).ok(),
+    name: AhoCorasick::new(WEAK_NAME_WORDS).ok(),
+});
+
+fn has_word(words: &Option<AhoCorasick>, text: &str) -> bool {
+    words.as_ref().is_some_and(|w| w.is_match(text))
+}
+
 /// What the headers say about who wrote the mail.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HeaderSignals {
@@ -137,15 +157,13 @@ pub struct HeaderSignals {
 /// The header signals of `email` (and the raw header fields `raw`).
 pub fn header_signals(email: &InboundEmail, raw: &RawHeaders) -> HeaderSignals {
     let mut out = HeaderSignals::default();
-    let local = email.from.address.local_part().to_ascii_lowercase();
-    let name = email
-        .from
-        .name
-        .as_deref()
-        .unwrap_or_default()
-        .trim()
-        .to_lowercase();
-    let is_mailer_local = MAILER_LOCALS.contains(&local.as_str())
+    // Addresses are stored in lower case.
+    let local = email.from.address.local_part();
+    let name = match email.from.name.as_deref().map(str::trim) {
+        Some(n) if !n.is_empty() => n.to_lowercase(),
+        _ => String::new(),
+    };
+    let is_mailer_local = MAILER_LOCALS.contains(&local)
         || MAILER_LOCAL_PREFIXES.iter().any(|p| local.starts_with(p))
         || local.ends_with("-owner")
         || local.ends_with("-request");
@@ -181,9 +199,9 @@ pub fn header_signals(email: &InboundEmail, raw: &RawHeaders) -> HeaderSignals {
         out.strong = Some("X-MS-Exchange-Message-Is-Ndr".into());
     }
     if has_sender
-        && (WEAK_LOCALS.contains(&local.as_str())
-            || WEAK_LOCAL_WORDS.iter().any(|w| local.contains(w))
-            || WEAK_NAME_WORDS.iter().any(|w| name.contains(w)))
+        && (WEAK_LOCALS.contains(&local)
+            || has_word(&WEAK_WORDS.local, local)
+            || has_word(&WEAK_WORDS.name, &name))
     {
         out.weak = Some(format!("sent by {}", email.from.address));
     }
