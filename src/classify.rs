@@ -1,7 +1,9 @@
 //! Classification (SPEC 2.3): bounce, automatic, escalation or plain. Pure.
 //!
 //! Bounces and automatic mail are recognised first, whatever the mailbox: an out-of-office
-//! sent to the escalation mailbox is still an out-of-office.
+//! sent to the escalation mailbox is still an out-of-office. The pipeline first asks
+//! [`crate::recognise`], which reads what a mail says (DSN, ARF, SES, vendor prose); the
+//! header rules here are what is left, and what `escalations check` uses.
 
 use crate::config::Role;
 use crate::domain::{Classification, InboundEmail};

@@ -115,9 +115,9 @@ pub fn evaluate(
             let reopen = reopens(&classification, status, ctx).filter(|_| who.may_change_status());
             let mut reason = detail;
             reason.push_str(&about);
-            if classification.is_machine_generated() {
+            if let Some(why) = classification.why() {
                 reason.push_str(&format!(
-                    "; {} mail is stored on {r} without changing its status",
+                    "; {} mail ({why}) is stored on {r} without changing its status",
                     classification.as_str()
                 ));
             } else if let (Some(new), Some(old)) = (reopen, status) {
@@ -130,7 +130,9 @@ pub fn evaluate(
             (action, rule, reason, Some(ticket))
         }
         Threading::New { rule, detail } => match &classification {
-            Classification::Bounce(why) | Classification::Automatic(why) => (
+            Classification::Bounce(why)
+            | Classification::Report(why)
+            | Classification::Automatic(why) => (
                 Action::Ignore {
                     reason: IgnoreReason::MachineUnthreaded,
                 },

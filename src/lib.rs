@@ -22,6 +22,9 @@
 //! - [`trust`]: who a mail is from, as far as anything proves it (pure): where the sender came
 //!   from (From or an unverified fallback) and what the trusted Authentication-Results say about
 //!   the From domain. Authorises participants, escalations and agent relays (SECURITY.md).
+//! - [`recognise`]: bounces and reports by what a mail says (pure): DSN, ARF, Amazon SES,
+//!   `X-Failed-Recipients`, and one table of vendors' prose in ten languages, each only with a
+//!   machine signal; the reason names the signal. Runs only on mail with a machine signal.
 //! - [`bounce`]: reads a bounce (pure): failed DSN recipients and the Message-IDs it refers to;
 //!   a bounce of our own mail marks those recipients bouncing on the ticket (`pipeline`).
 //! - [`pipeline`]: glue from raw bytes to stored decisions, in batches; used by every source.
@@ -98,6 +101,7 @@ pub mod outbox;
 pub mod parse;
 pub mod pipeline;
 pub mod process_memory;
+pub mod recognise;
 pub mod reply_token;
 pub mod shutdown;
 pub mod sla;

@@ -65,6 +65,10 @@ pub enum SenderOrigin {
     ReturnPath,
     /// From had no usable address; salvaged from Reply-To or another address header.
     OtherHeader,
+    /// No header holds a usable address (`From: MAILER-DAEMON <>`, no From at all): `from` is
+    /// [`Mailbox::no_sender`]. Only machine mail (a bounce, a report, automatic mail) is kept
+    /// without a sender; a person's mail without one is quarantined (`pipeline`).
+    Missing,
 }
 
 impl SenderOrigin {
@@ -81,6 +85,7 @@ impl SenderOrigin {
             SenderOrigin::Sender => "Sender",
             SenderOrigin::ReturnPath => "Return-Path",
             SenderOrigin::OtherHeader => "another address header",
+            SenderOrigin::Missing => "no header (the mail names no sender)",
         }
     }
 }

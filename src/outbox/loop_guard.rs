@@ -70,7 +70,9 @@ pub fn may_send_automatic(
     let hold = |reason| Verdict::Hold { reason };
     if let Some(trigger) = answering {
         match trigger.classification {
-            Classification::Bounce(why) => return hold(HoldReason::AnsweringBounce(why.clone())),
+            Classification::Bounce(why) | Classification::Report(why) => {
+                return hold(HoldReason::AnsweringBounce(why.clone()));
+            }
             Classification::Automatic(why) => {
                 return hold(HoldReason::AnsweringAutomatic(why.clone()));
             }

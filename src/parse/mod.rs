@@ -44,7 +44,7 @@ pub use fingerprint::content_fingerprint;
 pub use limits::*;
 pub use reply::extract_reply;
 
-use crate::domain::{InboundEmail, Kept, MessageId, Trim};
+use crate::domain::{InboundEmail, Kept, Mailbox, MessageId, SenderOrigin, Trim};
 
 /// Why raw bytes could not be turned into an [`InboundEmail`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -137,8 +137,21 @@ pub fn parse(raw: &[u8]) -> Result<InboundEmail, ParseError> {
 
 /// Parses one raw message into an owned [`InboundEmail`]. The header budget is checked before
 /// mail-parser sees the bytes, the MIME budget right after; address lists and References are
-/// trimmed to `limits` (recorded in [`InboundEmail::trimmed`]).
+/// trimmed to `limits` (recorded in [`InboundEmail::trimmed`]). A mail that names no sender
+/// is [`ParseError::NoSender`].
 pub fn parse_with(raw: &[u8], limits: &ParseLimits) -> Result<InboundEmail, ParseError> {
+    let email = parse_any_sender_with(raw, limits)?;
+    if email.sender_origin == SenderOrigin::Missing {
+        return Err(ParseError::NoSender);
+    }
+    Ok(email)
+}
+
+/// [`parse_with`], except that a mail naming no sender at all (`From: MAILER-DAEMON <>`, no
+/// From) is returned with [`Mailbox::no_sender`] and [`SenderOrigin::Missing`]: a bounce or a
+/// report needs no sender to be recognised. The pipeline classifies it first and quarantines
+/// it with [`ParseError::NoSender`] only when it is a person's mail.
+pub fn parse_any_sender_with(raw: &[u8], limits: &ParseLimits) -> Result<InboundEmail, ParseError> {
     if raw.iter().all(u8::is_ascii_whitespace) {
         return Err(ParseError::Empty);
     }
@@ -153,7 +166,8 @@ pub fn parse_with(raw: &[u8], limits: &ParseLimits) -> Result<InboundEmail, Pars
         .ok_or(ParseError::NotAnEmail)?;
     mime::check(&message, limits)?;
 
-    let (from, sender_origin) = fields::sender(&message, raw).ok_or(ParseError::NoSender)?;
+    let (from, sender_origin) = fields::sender(&message, raw)
+        .unwrap_or_else(|| (Mailbox::no_sender(), SenderOrigin::Missing));
     let (message_id, message_id_synthetic) = fields::message_id(message.headers(), raw);
     let subject = fields::subject(&message);
     let body_text = body::body_text(&message);
@@ -221,9 +235,10 @@ fn references_trim(kept: usize, found: usize, max: usize) -> Option<Trim> {
 
 /// Parses a mail mailgate already stored, to show its texts or attachments: its budgets were
 /// checked with the limits of the day it arrived, so the widest limits the config allows apply
-/// here (a limit lowered since never hides a stored mail).
+/// here (a limit lowered since never hides a stored mail), and a stored bounce that names no
+/// sender is read as it was ([`parse_any_sender_with`]).
 pub fn parse_stored(raw: &[u8]) -> Result<InboundEmail, ParseError> {
-    parse_with(raw, &ParseLimits::ceiling())
+    parse_any_sender_with(raw, &ParseLimits::ceiling())
 }
 
 /// The header budget of `limits` against what [`budget::scan`] counted.

@@ -34,6 +34,7 @@ mod outbox;
 mod prepare;
 mod quarantine;
 mod quickstart;
+mod recognise_corpus;
 mod reused_message_id;
 mod sla;
 mod support;
