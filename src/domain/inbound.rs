@@ -61,9 +61,12 @@ pub enum SenderOrigin {
     MangledFrom,
     /// From had no usable address; taken from Sender.
     Sender,
-    /// From had no usable address; taken from Return-Path.
+    /// From and Sender had no usable address; taken from Reply-To.
+    ReplyTo,
+    /// From, Sender and Reply-To had no usable address; taken from Return-Path.
     ReturnPath,
-    /// From had no usable address; salvaged from Reply-To or another address header.
+    /// No header had a well-formed address; salvaged from a mangled Sender, Reply-To or
+    /// Return-Path.
     OtherHeader,
 }
 
@@ -79,6 +82,7 @@ impl SenderOrigin {
             SenderOrigin::From => "From",
             SenderOrigin::MangledFrom => "a mangled From",
             SenderOrigin::Sender => "Sender",
+            SenderOrigin::ReplyTo => "Reply-To",
             SenderOrigin::ReturnPath => "Return-Path",
             SenderOrigin::OtherHeader => "another address header",
         }
