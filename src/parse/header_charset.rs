@@ -72,7 +72,22 @@ pub(super) fn detect(bytes: &[u8], tld: Option<&str>) -> &'static Encoding {
     let tld = tld
         .map(str::to_ascii_lowercase)
         .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
-    detector.guess(tld.as_deref().map(str::as_bytes), Utf8Detection::Deny)
+    let guess = detector.guess(tld.as_deref().map(str::as_bytes), Utf8Detection::Deny);
+    if guess == encoding_rs::WINDOWS_1250 && looks_like_iso_8859_2(bytes) {
+        return encoding_rs::ISO_8859_2;
+    }
+    guess
+}
+
+/// chardetng never guesses ISO-8859-2 (on the Web, windows-1250 is what Central European text
+/// is in), but mail from Unix clients is often ISO-8859-2, where Ą ą Ś ś Ź ź sit on bytes that
+/// windows-1250 reads as `ˇ ± ¦ ¶ ¬ Ľ`. Text with those bytes and none of windows-1250's own
+/// letters (0x80–0x9F, control characters in ISO-8859-2) is taken for ISO-8859-2.
+fn looks_like_iso_8859_2(bytes: &[u8]) -> bool {
+    !bytes.iter().any(|b| (0x80..=0x9f).contains(b))
+        && bytes
+            .iter()
+            .any(|b| matches!(b, 0xa1 | 0xa6 | 0xac | 0xb1 | 0xb6 | 0xbc))
 }
 
 /// The top-level domain of the first address-like text in a raw From value (`jp` for
@@ -129,6 +144,16 @@ mod tests {
             "Drucker geht nicht, bitte um Rückmeldung",
         ),
         ("iso-8859-2", "pl", "Drukarka nie działa, proszę o pomoc"),
+        (
+            "iso-8859-2",
+            "pl",
+            "Źle wyświetla się ekran, proszę o pomoc",
+        ),
+        (
+            "windows-1250",
+            "pl",
+            "Źle wyświetla się ekran, proszę o pomoc",
+        ),
         ("iso-8859-7", "gr", "Ο εκτυπωτής δεν λειτουργεί"),
     ];
 

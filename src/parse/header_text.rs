@@ -36,7 +36,8 @@ fn unfold(text: &str) -> String {
 }
 
 /// Reads the header values of one message as UTF-8, decoding undeclared 8-bit bytes with the
-/// charset the message's parts declare, else the one detected over its 8-bit header bytes.
+/// charset the message's parts declare, else the one detected over the 8-bit bytes of its
+/// headers and its parts' headers.
 pub(super) struct HeaderText<'m, 'x> {
     message: &'m Message<'x>,
     fallback: OnceCell<&'static Encoding>,
@@ -80,7 +81,8 @@ impl<'m, 'x> HeaderText<'m, 'x> {
             header_charset::declared_charset(declared).unwrap_or_else(|| {
                 let raw = self.raw();
                 let mut eight_bit = Vec::new();
-                for header in self.message.headers() {
+                // The root part's headers are the message's.
+                for header in self.message.parts.iter().flat_map(|p| p.headers.iter()) {
                     let value = slice(raw, header);
                     if !value.is_ascii() {
                         eight_bit.extend_from_slice(value);

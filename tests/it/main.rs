@@ -18,6 +18,7 @@ mod escalation_table;
 mod escalations_e2e;
 mod fixtures_doc;
 mod generator;
+mod headers;
 mod help_texts;
 mod hostile;
 mod huge_mail;
