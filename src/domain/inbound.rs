@@ -164,6 +164,15 @@ pub struct ClassifyHeaders {
     pub x_autoreply: Option<String>,
     pub x_autorespond: Option<String>,
     pub list_id: Option<String>,
+    /// List-Post (RFC 2369): where a discussion list is written to; `NO` for announcements.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub list_post: Option<String>,
+    /// List-Unsubscribe (RFC 2369).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub list_unsubscribe: Option<String>,
+    /// X-BeenThere: the list address Mailman sent the mail through.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub x_been_there: Option<String>,
     pub return_path: Option<String>,
     pub authentication_results: Vec<String>,
     pub x_priority: Option<String>,

@@ -229,6 +229,9 @@ pub(super) fn classify_headers(message: &Message<'_>, raw: &[u8]) -> ClassifyHea
         x_autoreply: other("X-Autoreply"),
         x_autorespond: other("X-Autorespond"),
         list_id: known(HeaderName::ListId),
+        list_post: known(HeaderName::ListPost),
+        list_unsubscribe: known(HeaderName::ListUnsubscribe),
+        x_been_there: other("X-BeenThere"),
         return_path: known(HeaderName::ReturnPath),
         authentication_results: headers
             .iter()

@@ -4,6 +4,7 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::classify::OwnLists;
 use crate::config::{Limits, Role};
 use crate::domain::{Classification, InboundEmail, MessageId, Rule, Source};
 use crate::parse;
@@ -68,8 +69,9 @@ pub(super) struct Examined {
 }
 
 /// Checks the size of `bytes`, parses them within `limits` and classifies the mail as one
-/// arriving at a mailbox of `role`: the only place a mail is classified.
-pub(super) fn examine(bytes: &[u8], role: Role, limits: &Limits) -> Examined {
+/// arriving at a mailbox of `role` (`own`: our own group's list ids and addresses): the only
+/// place a mail is classified.
+pub(super) fn examine(bytes: &[u8], role: Role, own: &OwnLists, limits: &Limits) -> Examined {
     let content = if bytes.len() > limits.max_message_bytes {
         Content::Failed {
             message_id: parse::peek_message_id(bytes),
@@ -96,7 +98,7 @@ pub(super) fn examine(bytes: &[u8], role: Role, limits: &Limits) -> Examined {
         }
     };
     let classification = match &content {
-        Content::Parsed(email) => crate::classify::classify(email, role),
+        Content::Parsed(email) => crate::classify::classify_with(email, role, own),
         Content::Failed { .. } => Classification::Plain,
     };
     let bounce = matches!(classification, Classification::Bounce(_))

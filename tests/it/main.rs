@@ -25,6 +25,7 @@ mod huge_mail;
 mod imap;
 mod import;
 mod import_runs;
+mod lists;
 mod log_secrets;
 mod machine_mail;
 mod mailbox_roles;
