@@ -26,6 +26,7 @@ mod imap;
 mod import;
 mod import_runs;
 mod lists;
+mod lists_e2e;
 mod log_secrets;
 mod machine_mail;
 mod mailbox_roles;
