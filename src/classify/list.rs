@@ -8,6 +8,9 @@
 //! it came straight from its From. A real auto-reply (Auto-Submitted, X-Autoreply, an
 //! auto-reply subject) or bounce relayed by the group still is one.
 //!
+//! A group that rewrote the From to its own address (DMARC mitigation) names the author in
+//! Reply-To: that author is the requester ([`OwnLists::rewritten_author`]), unverified.
+//!
 //! Our own group is recognised by
 //! - `List-Id` naming an own address with `@` replaced by a dot (`<support.example.test>`
 //!   for support@example.test, as Google Groups and Mailman write it), or a list id of
@@ -21,7 +24,7 @@
 //! `Precedence: list`, a Microsoft 365 group, or a reply within a list's thread) and
 //! `newsletter` for the rest (`Precedence: bulk`, List-Unsubscribe, no reply context).
 
-use crate::domain::{ClassifyHeaders, EmailAddress, InboundEmail, list_id_of};
+use crate::domain::{ClassifyHeaders, EmailAddress, InboundEmail, Mailbox, list_id_of};
 
 /// What marks our own group: mailgate's own addresses and the list ids they and
 /// `[tickets] own_lists` give.
@@ -40,7 +43,7 @@ impl OwnLists {
     ) -> Self {
         let addresses: Vec<String> = addresses
             .into_iter()
-            .map(|a| a.as_str().to_ascii_lowercase())
+            .map(|a| a.as_str().to_string())
             .collect();
         let mut ids: Vec<String> = addresses.iter().map(|a| a.replace('@', ".")).collect();
         ids.extend(configured.into_iter().filter_map(list_id_of));
@@ -64,6 +67,31 @@ impl OwnLists {
             let address = self.addresses.iter().find(|a| names_address(value, a))?;
             Some(format!("{header} names our own address {address}"))
         })
+    }
+}
+
+impl OwnLists {
+    /// Whether `address` (or the address a plus-address extends) is one of ours.
+    fn is_own(&self, address: &EmailAddress) -> bool {
+        let own = |a: &EmailAddress| self.addresses.iter().any(|o| o == a.as_str());
+        own(address) || address.plus_token().is_some_and(|(base, _)| own(&base))
+    }
+
+    /// The author of a mail our own group rewrote to come From the group itself (Google
+    /// Groups, Mailman 2.1 and 3 do so for senders whose domain publishes a strict DMARC
+    /// policy: `From: 'Jane' via Support <support@example.test>`, `Reply-To: Jane
+    /// <jane@customer.test>`): the first Reply-To mailbox that is not ours. `None` for any
+    /// other mail.
+    pub fn rewritten_author(&self, email: &InboundEmail) -> Option<Mailbox> {
+        if !email.sender_origin.is_from() || !self.is_own(&email.from.address) {
+            return None;
+        }
+        self.own_group(&email.headers)?;
+        email
+            .reply_to
+            .iter()
+            .find(|m| !self.is_own(&m.address))
+            .cloned()
     }
 }
 

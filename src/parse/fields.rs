@@ -11,6 +11,8 @@
 //! Delivered-To, Authentication-Results) take all occurrences. Invalid addresses and ids are
 //! skipped, never an error.
 
+use std::borrow::Cow;
+
 use mail_parser::parsers::MessageStream;
 use mail_parser::{Address, Header, HeaderName, HeaderValue, Message, MimeHeaders};
 
@@ -88,16 +90,18 @@ pub(super) fn is_address_echo(name: &str, address: &EmailAddress) -> bool {
 
 /// The parsed address lists of every `name` header of the message, display names decoded
 /// (RFC 2047, or undeclared 8-bit bytes by the message's charset).
-pub(super) fn addresses(text: &HeaderText<'_, '_>, name: &HeaderName<'_>) -> Vec<Address<'static>> {
+pub(super) fn addresses<'m>(text: &HeaderText<'m, '_>, name: &HeaderName<'_>) -> Vec<Address<'m>> {
     text.message()
         .headers()
         .iter()
         .filter(|h| &h.name == name)
-        .filter_map(|h| {
-            MessageStream::new(&text.value(h))
+        .filter_map(|h| match text.value(h) {
+            // Nearly all mail: parsed in place, nothing copied.
+            Cow::Borrowed(bytes) => MessageStream::new(bytes).parse_address().into_address(),
+            Cow::Owned(bytes) => MessageStream::new(&bytes)
                 .parse_address()
                 .into_address()
-                .map(Address::into_owned)
+                .map(Address::into_owned),
         })
         .collect()
 }

@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 
 use crate::classify::OwnLists;
 use crate::config::{Limits, Role};
-use crate::domain::{Classification, InboundEmail, MessageId, Rule, Source};
+use crate::domain::{Classification, InboundEmail, MessageId, Rule, SenderOrigin, Source};
 use crate::parse;
 use crate::store::StoredRaw;
 
@@ -84,7 +84,14 @@ pub(super) fn examine(bytes: &[u8], role: Role, own: &OwnLists, limits: &Limits)
         }
     } else {
         match parse::parse_with(bytes, &limits.parse) {
-            Ok(email) => Content::Parsed(Box::new(email)),
+            Ok(mut email) => {
+                if let Some(author) = own.rewritten_author(&email) {
+                    // Our own group wrote its address into From; the author is in Reply-To.
+                    email.from = author;
+                    email.sender_origin = SenderOrigin::ReplyTo;
+                }
+                Content::Parsed(Box::new(email))
+            }
             Err(e) if e.is_over_budget() => Content::Failed {
                 message_id: parse::peek_message_id(bytes),
                 rule: Rule::OverBudget,

@@ -52,6 +52,21 @@ fn mail_through_our_own_group_opens_a_ticket_acknowledged_to_its_from() {
 }
 
 #[test]
+fn a_mail_our_group_rewrote_for_dmarc_is_the_reply_to_authors_unverified() {
+    let app = App::with_config(CONFIG);
+    let d = ingest(&app, "google-groups-own-dmarc.eml");
+    assert_eq!(str_of(&d, "decision"), "created", "{d:#}");
+    assert!(
+        str_of(&d, "reason").contains("requester jane@customer.test is unverified (Reply-To)"),
+        "{d:#}"
+    );
+    let shown = app.show(&ticket_of(&d).unwrap());
+    assert_eq!(str_of(&shown, "requester"), "jane@customer.test");
+    let ack = &items(&shown, "notifications")[0];
+    assert_eq!(ack["recipients"], serde_json::json!(["jane@customer.test"]));
+}
+
+#[test]
 fn an_auto_reply_relayed_by_our_group_is_still_automatic() {
     let app = App::with_config(CONFIG);
     let d = ingest(&app, "google-groups-own-auto-reply.eml");

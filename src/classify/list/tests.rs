@@ -173,3 +173,25 @@ fn own_group_by_list_id_list_post_been_there_or_configured_id() {
     assert!(own.own_group(&h).is_some());
     assert_eq!(OwnLists::default().own_group(&h), None);
 }
+
+#[test]
+fn the_author_of_a_mail_our_group_rewrote_for_dmarc_is_its_reply_to() {
+    let path = format!(
+        "{}/fixtures/lists/google-groups-own-dmarc.eml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut e = crate::parse::parse(&std::fs::read(path).unwrap()).unwrap();
+    assert_eq!(e.from.address.as_str(), "support@example.test");
+    let author = own().rewritten_author(&e).unwrap();
+    assert_eq!(author.address.as_str(), "jane@customer.test");
+    assert_eq!(author.name.as_deref(), Some("Jane Customer"));
+    // Not our group, or not From one of ours, or no other Reply-To: nothing is rewritten.
+    assert_eq!(OwnLists::default().rewritten_author(&e), None);
+    e.reply_to
+        .retain(|m| m.address.as_str() != "jane@customer.test");
+    assert_eq!(own().rewritten_author(&e), None);
+    let mut other = email("jane@customer.test", "Hi");
+    other.headers.list_id = Some("<support.example.test>".into());
+    other.reply_to = vec![author];
+    assert_eq!(own().rewritten_author(&other), None);
+}
