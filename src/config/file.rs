@@ -55,6 +55,9 @@ pub struct TicketsFile {
     /// Other addresses that deliver into the support mailboxes (aliases such as help@).
     #[serde(default)]
     pub aliases: Vec<Spanned<String>>,
+    /// List ids (RFC 2919) of groups that are support itself: their mail is a person's.
+    #[serde(default)]
+    pub own_lists: Vec<Spanned<String>>,
     pub secret_file: Option<Spanned<String>>,
     pub secret_env: Option<Spanned<String>>,
 }

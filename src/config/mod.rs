@@ -87,6 +87,10 @@ pub struct TicketSettings {
     /// Other addresses that deliver into the support mailboxes (`help@`, old addresses): mail
     /// to them counts as addressed to support, and they are never sent to.
     pub aliases: Vec<EmailAddress>,
+    /// `own_lists`: list ids (lower case, without angle brackets) of groups that are support
+    /// itself, besides those of its own addresses (`support.example.test`): mail through them
+    /// is a person's mail, not list mail.
+    pub own_lists: Vec<String>,
     /// Signs Message-IDs and reply tokens; `None` disables plus-address threading.
     pub secret: Option<Secret>,
 }
@@ -241,6 +245,20 @@ impl Settings {
                 Err(e) => issue(Some(a.span()), format!("tickets.aliases: {e}")),
             }
         }
+        let mut own_lists = Vec::new();
+        for l in &raw.tickets.own_lists {
+            match crate::domain::list_id_of(l.get_ref()) {
+                Some(id) => own_lists.push(id),
+                None => issue(
+                    Some(l.span()),
+                    format!(
+                        "tickets.own_lists: {:?} is not a list id (RFC 2919: the text of \
+                         List-Id between < and >, e.g. \"support.example.test\")",
+                        l.get_ref()
+                    ),
+                ),
+            }
+        }
         let secret = read_secret(
             &raw.tickets.secret_env,
             &raw.tickets.secret_file,
@@ -383,6 +401,7 @@ impl Settings {
                 prefix,
                 support_address,
                 aliases,
+                own_lists,
                 secret,
             },
             mailboxes: mailboxes

@@ -5,7 +5,10 @@
 //!
 //! - `budget`, `mime`: the header budget, counted before mail-parser runs, and the MIME budget
 //!   after it; `limits`: [`ParseLimits`] and the trimming of long lists;
+//! - `header_text`: a header value's raw bytes and text, undeclared 8-bit bytes decoded by the
+//!   charset `header_charset` works out for the mail;
 //! - `fields`: header fields → addresses, subject, date, ids, `ClassifyHeaders`;
+//! - `sender`: the requester and the header it came from (From, Sender, Reply-To, Return-Path);
 //! - `salvage`: the sender of a mail whose address headers are mangled;
 //! - `body`: the text body (HTML converted to text only when there is no text part);
 //! - `reply`: what is new in a reply ([`extract_reply`]);
@@ -20,12 +23,15 @@ mod body;
 mod budget;
 mod fields;
 mod fingerprint;
+mod header_charset;
 pub mod header_labels;
+mod header_text;
 mod limits;
 mod mime;
 mod quick_id;
 mod reply;
 mod salvage;
+mod sender;
 
 #[cfg(test)]
 mod golden_tests;
@@ -166,17 +172,18 @@ pub fn parse_any_sender_with(raw: &[u8], limits: &ParseLimits) -> Result<Inbound
         .ok_or(ParseError::NotAnEmail)?;
     mime::check(&message, limits)?;
 
-    let (from, sender_origin) = fields::sender(&message, raw)
-        .unwrap_or_else(|| (Mailbox::no_sender(), SenderOrigin::Missing));
+    let text = header_text::HeaderText::new(&message);
+    let (from, sender_origin) =
+        sender::sender(&text).unwrap_or_else(|| (Mailbox::no_sender(), SenderOrigin::Missing));
     let (message_id, message_id_synthetic) = fields::message_id(message.headers(), raw);
-    let subject = fields::subject(&message);
+    let subject = fields::subject(&text);
     let body_text = body::body_text(&message);
     let reply_text = reply::extract_reply_for(&body_text, fields::is_forward_subject(&subject));
 
     let mut trimmed = Vec::new();
     let max = limits.max_addresses_per_header;
     let mut mailboxes = |name: HeaderName<'static>, header: &'static str| {
-        let (kept, found) = fields::mailboxes(&message, &name, max);
+        let (kept, found) = fields::mailboxes(&text, &name, max);
         trimmed.extend(address_trim(header, kept.len(), found));
         kept
     };
@@ -210,7 +217,7 @@ pub fn parse_any_sender_with(raw: &[u8], limits: &ParseLimits) -> Result<Inbound
         references,
         body_text,
         reply_text,
-        attachments: attachments::attachments(&message),
+        attachments: attachments::attachments(&text),
         headers: fields::classify_headers(&message, raw),
         size: raw.len(),
         trimmed,

@@ -23,8 +23,11 @@ pub use prepared::{Content, MessageSize, Prepared, RawMessage, prepare_header_on
 pub use preparer::{Preparer, Unprepared, prepare};
 pub use stored_mail::{MessageTexts, attachment_content, message_texts};
 
+use std::sync::Arc;
+
 use anyhow::Context;
 
+use crate::classify::OwnLists;
 use crate::config::{Role, Settings};
 use crate::decide::DecideContext;
 use crate::domain::{Action, Classification, Decision, Rule, Source};
@@ -77,6 +80,8 @@ pub struct Pipeline {
     options: RunOptions,
     reply_tokens: Option<ReplyTokens>,
     own: OwnAddresses,
+    /// Our own group's list ids and addresses (`classify::OwnLists`), for the preparers.
+    own_lists: Arc<OwnLists>,
     own_ids: Option<OwnMessageIds>,
     /// In a dry run, what earlier batches would have stored.
     dry_overlay: Option<Snapshot>,
@@ -87,6 +92,10 @@ impl Pipeline {
         let reply_tokens = settings.tickets.secret.clone().map(ReplyTokens::new);
         let dry_overlay = options.dry_run.then(Snapshot::default);
         let own = OwnAddresses::of(&settings);
+        let own_lists = Arc::new(OwnLists::new(
+            own.addresses(),
+            settings.tickets.own_lists.iter().map(String::as_str),
+        ));
         let own_ids = settings.tickets.secret.clone().map(OwnMessageIds::new);
         Self {
             store,
@@ -94,6 +103,7 @@ impl Pipeline {
             options,
             reply_tokens,
             own,
+            own_lists,
             own_ids,
             dry_overlay,
         }
@@ -111,6 +121,12 @@ impl Pipeline {
     /// configured limits.
     pub fn preparer(&self) -> Preparer {
         Preparer::new(self.options.role, self.settings.limits())
+            .with_own_lists(self.own_lists.clone())
+    }
+
+    /// Our own group's list ids and addresses: its mail is a person's (`classify::list`).
+    pub fn own_lists(&self) -> Arc<OwnLists> {
+        self.own_lists.clone()
     }
 
     /// One live message (ingest, reprocess; later one IMAP message): prepared, decided and
@@ -163,7 +179,11 @@ impl Pipeline {
             };
             match self
                 .try_batch(
-                    vec![copy.prepared(self.options.role, self.settings.parse_limits)],
+                    vec![copy.prepared(
+                        self.options.role,
+                        self.settings.parse_limits,
+                        &self.own_lists,
+                    )],
                     cp,
                 )
                 .await
@@ -447,7 +467,12 @@ impl RetryCopy {
         }
     }
 
-    fn prepared(&self, role: Role, parse_limits: crate::parse::ParseLimits) -> Prepared {
+    fn prepared(
+        &self,
+        role: Role,
+        parse_limits: crate::parse::ParseLimits,
+        own_lists: &Arc<OwnLists>,
+    ) -> Prepared {
         match &self.failed {
             Some((message_id, rule, reason)) => Prepared {
                 source: self.source.clone(),
@@ -472,6 +497,7 @@ impl RetryCopy {
                     parse: parse_limits,
                 },
             )
+            .with_own_lists(own_lists.clone())
             .prepare(Unprepared::Whole {
                 raw: RawMessage {
                     source: self.source.clone(),

@@ -4,6 +4,7 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::classify::OwnLists;
 use crate::config::{Limits, Role};
 use crate::domain::{Classification, InboundEmail, MessageId, Rule, SenderOrigin, Source};
 use crate::parse;
@@ -68,9 +69,10 @@ pub(super) struct Examined {
 }
 
 /// Checks the size of `bytes`, parses them within `limits` and classifies the mail as one
-/// arriving at a mailbox of `role`: the only place a mail is classified. A mail that names no
-/// sender is kept only when it is machine mail (a bounce, a report, automatic).
-pub(super) fn examine(bytes: &[u8], role: Role, limits: &Limits) -> Examined {
+/// arriving at a mailbox of `role` (`own`: our own group's list ids and addresses): the only
+/// place a mail is classified. A mail that names no sender is kept only when it is machine mail
+/// (a bounce, a report, automatic).
+pub(super) fn examine(bytes: &[u8], role: Role, own: &OwnLists, limits: &Limits) -> Examined {
     let content = if bytes.len() > limits.max_message_bytes {
         Content::Failed {
             message_id: parse::peek_message_id(bytes),
@@ -83,7 +85,14 @@ pub(super) fn examine(bytes: &[u8], role: Role, limits: &Limits) -> Examined {
         }
     } else {
         match parse::parse_any_sender_with(bytes, &limits.parse) {
-            Ok(email) => Content::Parsed(Box::new(email)),
+            Ok(mut email) => {
+                if let Some(author) = own.rewritten_author(&email) {
+                    // Our own group wrote its address into From; the author is in Reply-To.
+                    email.from = author;
+                    email.sender_origin = SenderOrigin::ReplyTo;
+                }
+                Content::Parsed(Box::new(email))
+            }
             Err(e) if e.is_over_budget() => Content::Failed {
                 message_id: parse::peek_message_id(bytes),
                 rule: Rule::OverBudget,
@@ -97,7 +106,7 @@ pub(super) fn examine(bytes: &[u8], role: Role, limits: &Limits) -> Examined {
         }
     };
     let (classification, bounce) = match &content {
-        Content::Parsed(email) => crate::recognise::classify(email, bytes, role),
+        Content::Parsed(email) => crate::recognise::classify(email, bytes, role, own),
         Content::Failed { .. } => (Classification::Plain, None),
     };
     // Classified before a sender is demanded: a bounce or a report needs none, a person's

@@ -32,6 +32,7 @@ mod vendor;
 
 use mail_parser::MessageParser;
 
+use crate::classify::OwnLists;
 use crate::bounce::{BounceReport, read_bounce, read_bounce_message};
 use crate::config::Role;
 use crate::domain::{Classification, EmailAddress, InboundEmail};
@@ -50,12 +51,13 @@ pub fn classify(
     email: &InboundEmail,
     raw: &[u8],
     role: Role,
+    own: &OwnLists,
 ) -> (Classification, Option<BounceReport>) {
     if let Some(r) = recognise(email, raw) {
         let report = r.classification.is_machine_generated().then_some(r.report);
         return (r.classification, report);
     }
-    let classification = crate::classify::classify(email, role);
+    let classification = crate::classify::classify_with(email, role, own);
     let report = matches!(classification, Classification::Bounce(_)).then(|| read_bounce(raw));
     (classification, report)
 }
