@@ -32,8 +32,8 @@ mod vendor;
 
 use mail_parser::MessageParser;
 
-use crate::classify::OwnLists;
 use crate::bounce::{BounceReport, read_bounce, read_bounce_message};
+use crate::classify::OwnLists;
 use crate::config::Role;
 use crate::domain::{Classification, EmailAddress, InboundEmail};
 
