@@ -11,7 +11,7 @@
 
 use std::collections::HashSet;
 
-use mail_parser::{HeaderName, MessageParser, MimeHeaders, PartType};
+use mail_parser::{HeaderName, Message, MessageParser, MimeHeaders, PartType};
 
 use crate::domain::{EmailAddress, MessageId};
 
@@ -26,10 +26,15 @@ pub struct BounceReport {
 
 /// Reads `raw` as a bounce. Never fails: what cannot be read is left out.
 pub fn read_bounce(raw: &[u8]) -> BounceReport {
+    match MessageParser::default().parse(raw) {
+        Some(message) => read_bounce_message(&message),
+        None => BounceReport::default(),
+    }
+}
+
+/// [`read_bounce`] of a message already parsed.
+pub fn read_bounce_message(message: &Message<'_>) -> BounceReport {
     let mut report = BounceReport::default();
-    let Some(message) = MessageParser::default().parse(raw) else {
-        return report;
-    };
     // What is already in the report: a bounce may quote a million ids, each looked up once.
     let mut ids_seen: HashSet<MessageId> = HashSet::new();
     let mut failed_seen: HashSet<EmailAddress> = HashSet::new();
@@ -94,7 +99,7 @@ pub fn read_bounce(raw: &[u8]) -> BounceReport {
 
 /// Header-style fields of a delivery-status body: blocks separated by blank lines, folded
 /// continuation lines joined.
-fn field_blocks(text: &str) -> Vec<Vec<(String, String)>> {
+pub(crate) fn field_blocks(text: &str) -> Vec<Vec<(String, String)>> {
     let mut blocks = Vec::new();
     let mut block: Vec<(String, String)> = Vec::new();
     for line in text.lines() {
@@ -119,7 +124,7 @@ fn field_blocks(text: &str) -> Vec<Vec<(String, String)>> {
 }
 
 /// The recipients of the blocks with `Action: failed`, in order (repeats included).
-fn failed_recipients(text: &str) -> Vec<EmailAddress> {
+pub(crate) fn failed_recipients(text: &str) -> Vec<EmailAddress> {
     let mut out = Vec::new();
     for block in field_blocks(text) {
         let field = |name: &str| block.iter().find(|(n, _)| n == name).map(|(_, v)| v);

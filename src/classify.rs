@@ -1,10 +1,18 @@
 //! Classification (SPEC 2.3): bounce, automatic, escalation or plain. Pure.
 //!
 //! Bounces and automatic mail are recognised first, whatever the mailbox: an out-of-office
-//! sent to the escalation mailbox is still an out-of-office.
+//! sent to the escalation mailbox is still an out-of-office. The pipeline first asks
+//! [`crate::recognise`], which reads what a mail says (DSN, ARF, SES, vendor prose); the
+//! header rules here are what is left, and what `escalations check` uses. Mail through our own
+//! group is a person's mail; other list mail is automatic, `list` or `newsletter` (see
+//! [`list`]).
+
+mod list;
 
 use crate::config::Role;
 use crate::domain::{Classification, InboundEmail};
+
+pub use list::OwnLists;
 
 /// Subjects that mark a bounce when the mail also comes from a mailer address or has a null
 /// Return-Path (DSNs from servers that do not use multipart/report).
@@ -38,32 +46,21 @@ const AUTO_REPLY_SUBJECTS: &[&str] = &[
     "respuesta automática",
 ];
 
-/// A VERP or list bounce address (`bounces-main+x=y@…`, `bounce-123@…`, `list-bounces@…`):
-/// mail sent in bulk by software, whatever its From says.
-fn bulk_return_path(return_path: &str) -> bool {
-    let addr = return_path
-        .trim()
-        .trim_start_matches('<')
-        .trim_end_matches('>');
-    let Some((local, _domain)) = addr.rsplit_once('@') else {
-        return false;
-    };
-    let local = local.to_ascii_lowercase();
-    local.starts_with("bounce-")
-        || local.starts_with("bounces-")
-        || local.starts_with("bounces+")
-        || local.ends_with("-bounces")
-        || local.contains("-bounces+")
-}
-
 /// Phrases of absence notices that can sit anywhere in the subject.
 const AWAY_NOTICES: &[&str] = &["is out of the office", "is out of office"];
 
+/// [`classify_with`] for a mailgate that knows no group of its own.
 pub fn classify(email: &InboundEmail, role: Role) -> Classification {
+    classify_with(email, role, &OwnLists::default())
+}
+
+/// What `email`, arrived at a mailbox of `role`, is; `own` tells our own group's mail (a
+/// person's) from other list mail (automatic).
+pub fn classify_with(email: &InboundEmail, role: Role, own: &OwnLists) -> Classification {
     if let Some(why) = bounce_reason(email) {
         return Classification::Bounce(why);
     }
-    if let Some(why) = automatic_reason(email) {
+    if let Some(why) = automatic_reason(email, own) {
         return Classification::Automatic(why);
     }
     match role {
@@ -103,7 +100,7 @@ fn bounce_reason(email: &InboundEmail) -> Option<String> {
     None
 }
 
-fn automatic_reason(email: &InboundEmail) -> Option<String> {
+fn automatic_reason(email: &InboundEmail, own: &OwnLists) -> Option<String> {
     let h = &email.headers;
     if let Some(v) = &h.auto_submitted
         && !v.trim().to_ascii_lowercase().starts_with("no")
@@ -112,7 +109,8 @@ fn automatic_reason(email: &InboundEmail) -> Option<String> {
     }
     if let Some(v) = &h.precedence {
         let p = v.trim().to_ascii_lowercase();
-        if ["bulk", "junk", "list", "auto_reply"].contains(&p.as_str()) {
+        // bulk and list: list mail, below.
+        if ["junk", "auto_reply"].contains(&p.as_str()) {
             return Some(format!("Precedence: {}", v.trim()));
         }
     }
@@ -122,14 +120,6 @@ fn automatic_reason(email: &InboundEmail) -> Option<String> {
     if let Some(v) = &h.x_autorespond {
         return Some(format!("X-Autorespond: {}", v.trim()));
     }
-    if let Some(rp) = &h.return_path
-        && bulk_return_path(rp)
-    {
-        return Some(format!(
-            "Return-Path {} is a bulk sender's bounce address",
-            rp.trim()
-        ));
-    }
     let subject = email.subject.trim_start().to_lowercase();
     if let Some(s) = AUTO_REPLY_SUBJECTS.iter().find(|s| subject.starts_with(*s)) {
         return Some(format!("subject starts with {s:?}"));
@@ -138,7 +128,11 @@ fn automatic_reason(email: &InboundEmail) -> Option<String> {
     if let Some(s) = AWAY_NOTICES.iter().find(|s| subject.contains(*s)) {
         return Some(format!("subject says {s:?}"));
     }
-    None
+    if own.own_group(h).is_some() {
+        // Through our own group: a person's mail, read as if it came straight from From.
+        return None;
+    }
+    list::list_reason(email)
 }
 
 #[cfg(test)]

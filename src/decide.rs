@@ -6,7 +6,7 @@ mod evaluation;
 mod redelivery;
 
 pub use evaluation::{Author, DecideContext, DecideLookup, Evaluation};
-pub use redelivery::{Seen, is_redelivery, needs_synthetic};
+pub use redelivery::{is_redelivery, needs_synthetic};
 
 use evaluation::reopens;
 
@@ -14,6 +14,7 @@ use crate::domain::{
     Action, Classification, Decision, IgnoreReason, InboundEmail, MessageId, Priority, Rule,
     Status, TicketRef,
 };
+use crate::store::Seen;
 use crate::thread::{Standing, Threading, thread};
 use crate::trust::SenderTrust;
 
@@ -114,9 +115,9 @@ pub fn evaluate(
             let reopen = reopens(&classification, status, ctx).filter(|_| who.may_change_status());
             let mut reason = detail;
             reason.push_str(&about);
-            if classification.is_machine_generated() {
+            if let Some(why) = classification.why() {
                 reason.push_str(&format!(
-                    "; {} mail is stored on {r} without changing its status",
+                    "; {} mail ({why}) is stored on {r} without changing its status",
                     classification.as_str()
                 ));
             } else if let (Some(new), Some(old)) = (reopen, status) {
@@ -129,7 +130,9 @@ pub fn evaluate(
             (action, rule, reason, Some(ticket))
         }
         Threading::New { rule, detail } => match &classification {
-            Classification::Bounce(why) | Classification::Automatic(why) => (
+            Classification::Bounce(why)
+            | Classification::Report(why)
+            | Classification::Automatic(why) => (
                 Action::Ignore {
                     reason: IgnoreReason::MachineUnthreaded,
                 },

@@ -22,18 +22,28 @@
 //! - [`trust`]: who a mail is from, as far as anything proves it (pure): where the sender came
 //!   from (From or an unverified fallback) and what the trusted Authentication-Results say about
 //!   the From domain. Authorises participants, escalations and agent relays (SECURITY.md).
+//! - [`recognise`]: bounces and reports by what a mail says (pure): DSN, ARF, Amazon SES,
+//!   `X-Failed-Recipients`, and one table of vendors' prose in ten languages, each only with a
+//!   machine signal; the reason names the signal. Runs only on mail with a machine signal.
 //! - [`bounce`]: reads a bounce (pure): failed DSN recipients and the Message-IDs it refers to;
 //!   a bounce of our own mail marks those recipients bouncing on the ticket (`pipeline`).
 //! - [`pipeline`]: glue from raw bytes to stored decisions, in batches; used by every source.
 //!   One `Preparer` parses and classifies a batch on the parse pool (a panic on one mail is
-//!   that mail's quarantine reason). Per batch: load a snapshot of what the store knows → decide each mail in order (pure) →
-//!   write everything plus the source checkpoint in one transaction. A batch the database
-//!   refuses is retried mail by mail; the mail at fault goes to quarantine with its reason.
-//! - [`store`]: the database edge (SQLite now, WAL, 32 KB pages), migrations under
-//!   `migrations/sqlite/`, runtime queries with bound parameters only. A received mail is
-//!   stored once, LZ4-compressed (`store::StoredRaw`); its texts and attachment contents are
-//!   derived from it when shown. A background checkpointer (`Store::start_checkpointer`) copies the WAL into the
-//!   database file off the writer's path.
+//!   that mail's quarantine reason). Per batch: load a snapshot of what the store knows →
+//!   decide each mail in order (pure) → write everything plus the source checkpoint in one
+//!   transaction. A batch the database refuses is retried mail by mail; the mail at fault goes
+//!   to quarantine with its reason. Also the agent's side of a ticket
+//!   (`pipeline::agent_ticket`: load it for `tickets reply` / `set-status`, relay agents' mail)
+//!   and what is derived from a stored mail when shown (`pipeline::stored_mail`).
+//! - [`store`]: the database edge, at the bottom: it imports only `domain` and `config`, and
+//!   owns what goes in and out (`Writes`, `Snapshot` and `Keys`, `NewOutboxRow`, the read rows,
+//!   `Checkpoint`, `MailboxState`) and a typed `store::Error` whose kind says refused data
+//!   (quarantine the mail) or an unavailable database (stop). All SQL is in `store::sqlite`
+//!   (WAL, 32 KB pages, migrations under `migrations/sqlite/`, bound parameters only). A
+//!   received mail is stored once, LZ4-compressed (`store::StoredRaw`); its texts and attachment
+//!   contents are derived from it when shown (`pipeline::stored_mail`). A background
+//!   checkpointer (`Store::start_checkpointer`) copies the WAL into the database file off the
+//!   writer's path.
 //! - [`cpu_priority`]: the parse pool and archive reader run at a lower priority than the
 //!   serial decide/store chain they feed; `on_parse_pool` awaits work on that pool.
 //! - [`import`]: mbox / Maildir / .eml-folder readers (what they yield in `import::item`, the
@@ -46,8 +56,10 @@
 //! - [`outbox`]: outgoing mail (SPEC 5, 6), the pure core: signed Message-IDs, subjects,
 //!   headers, recipients, loop guard, non-ASCII addresses (A-label, SMTPUTF8 or refused),
 //!   rendering of a row into a message, and the enqueue side (which notifications a decision
-//!   queues). It imports neither the store nor the network; its only I/O is reading the
-//!   template overrides (`outbox::templates`) when the config is loaded.
+//!   queues). It imports neither the store nor the network, and does no I/O.
+//! - [`templates`]: the notification bodies (minijinja, built-in defaults and the admin's
+//!   overrides), loaded and checked by `config` when the configuration is read, rendered by
+//!   `outbox`; it imports neither.
 //! - [`delivery`]: the edge that sends the outbox, in `mailgate run` (`delivery::sender`:
 //!   claim with a lease → render with `outbox::render` → send over pooled SMTP connections,
 //!   `delivery::smtp` → record; retries with backoff, 5xx fails per recipient).
@@ -56,8 +68,14 @@
 //!   one file per section turning it into settings).
 //! - [`logging`]: `MAILGATE_LOG` → stderr; dependencies that log credentials (async-imap's
 //!   LOGIN at trace level) are never shown.
+//! - [`terminal_safe`]: text from mail escaped for a terminal (control and bidi characters),
+//!   for every command's human output and the import report.
 //! - [`cli`]: one file per subcommand; `main.rs` only dispatches. [`shutdown`]: SIGINT/SIGTERM
 //!   become a cancellation token; work stops between batches.
+//! - [`sla`]: SLA pings, the pure core: working time by a calendar and which ping each ticket
+//!   is due, keyed (ticket, kind, due time) so that no ping is ever sent twice; the pass that
+//!   takes the keys and queues the mail in one transaction is `cli::sla` (`mailgate run` every
+//!   minute, `mailgate sla tick` once).
 //! - [`process_memory`]: process-wide memory settings made at start (C heap arenas, huge pages).
 //!
 //! Around this crate, in the same Cargo workspace: `crates/mailgate-bench` (the `mailgate-bench`
@@ -83,9 +101,13 @@ pub mod outbox;
 pub mod parse;
 pub mod pipeline;
 pub mod process_memory;
+pub mod recognise;
 pub mod reply_token;
 pub mod shutdown;
+pub mod sla;
 pub mod store;
+pub mod templates;
+pub mod terminal_safe;
 pub mod thread;
 pub mod tls;
 pub mod trust;

@@ -69,9 +69,7 @@ pub fn run(cmd: &ConfigCommand, path: Option<&Path>) -> anyhow::Result<()> {
                 "  rate cap      {} automatic mails per recipient per hour",
                 settings.notify.rate_cap.max
             );
-            if let Some(sla) = &settings.sla {
-                println!("  sla           {}", describe_sla(sla));
-            }
+            println!("  sla           {}", describe_sla(&settings.sla));
             if let Some(http) = &settings.http {
                 println!("  http          {}", describe_http(http));
             }
@@ -88,6 +86,7 @@ pub fn run(cmd: &ConfigCommand, path: Option<&Path>) -> anyhow::Result<()> {
 fn describe_sla(sla: &SlaSettings) -> String {
     let parts: Vec<String> = [
         ("open update every", sla.open_update_every),
+        ("critical update every", sla.critical_update_every),
         ("pending reminder after", sla.pending_reminder_after),
         ("auto-close pending after", sla.auto_close_pending_after),
     ]
@@ -95,9 +94,13 @@ fn describe_sla(sla: &SlaSettings) -> String {
     .filter_map(|(what, duration)| Some(format!("{what} {}", show_duration(duration?))))
     .collect();
     if parts.is_empty() {
-        "(empty)".to_string()
+        "off (no pings configured)".to_string()
     } else {
-        parts.join(", ")
+        let clock = match &sla.clock {
+            crate::sla::Clock::Always => "all hours".to_string(),
+            crate::sla::Clock::Working(c) => format!("working time in {}", c.zone),
+        };
+        format!("{} ({clock})", parts.join(", "))
     }
 }
 

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use super::output::{print_json, safe, safe_lines};
 use crate::config::{Role, Settings};
-use crate::domain::{Classification, EmailAddress, InboundEmail, MessageId, TicketRef};
+use crate::domain::{EmailAddress, InboundEmail, MessageId, TicketRef};
 use crate::escalation::gate::{named_tickets, run_gate};
 use crate::escalation::refusal::{acceptance_summary, prefilled_block, problem_list};
 use crate::escalation::rules::{Accepted, GateVerdict, Problem, TicketLookup};
@@ -196,8 +196,8 @@ pub fn check(email: &InboundEmail, settings: &Settings, tickets: &dyn TicketLook
         evidence: Vec::new(),
         forwarded: None,
     };
-    if let Classification::Bounce(why) | Classification::Automatic(why) = &classification {
-        out.reason = Some(why.clone());
+    if let Some(why) = classification.why() {
+        out.reason = Some(why.to_string());
         return out;
     }
     let rules = &settings.escalation;

@@ -9,9 +9,11 @@ mod escalations;
 mod import;
 mod ingest;
 mod outbox;
+mod outgoing;
 pub(crate) mod output;
 mod quarantine;
 mod run;
+mod sla;
 mod tickets;
 mod values;
 
@@ -66,6 +68,9 @@ pub enum Command {
     /// The escalation gate: check a mail against the rules without storing it.
     #[command(subcommand)]
     Escalations(escalations::EscalationsCommand),
+    /// SLA pings: run one pass (`sla tick`), or see what is due (`sla status`).
+    #[command(subcommand)]
+    Sla(sla::SlaCommand),
     /// Create the database if needed and apply its pending migrations, saying which.
     Migrate,
     /// Configuration: check the file, the secrets it names and the database URL.
@@ -96,6 +101,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Quarantine(cmd) => quarantine::run(cmd, settings, store.clone()).await,
         Command::Outbox(cmd) => outbox::run(cmd, &settings, &store).await,
         Command::Escalations(cmd) => escalations::run(cmd, &settings, &store).await,
+        Command::Sla(cmd) => sla::run(cmd, &settings, &store).await,
         Command::Migrate => {
             report_migrate(&settings.database_url, &opened);
             Ok(())
@@ -132,7 +138,8 @@ fn access(command: &Command) -> Access {
         | Command::Decisions(_)
         | Command::Quarantine(_)
         | Command::Outbox(_)
-        | Command::Escalations(_) => Access::Existing,
+        | Command::Escalations(_)
+        | Command::Sla(_) => Access::Existing,
         // Does not open the configured database.
         Command::Config(_) => Access::Existing,
     }

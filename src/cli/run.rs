@@ -1,9 +1,10 @@
-//! `mailgate run`: one poller per configured mailbox and, with `[smtp]`, the outbox sender,
-//! until SIGINT/SIGTERM. One cancellation token and one task tracker: on the first signal every
-//! poller finishes the batch in hand, commits, acknowledges and logs out, and the sender
-//! finishes and records the mails in flight; a second signal exits at once (nothing committed
-//! is lost either way: the next start repairs unacknowledged mail, and rows left `sending` are
-//! claimed again when their lease expires).
+//! `mailgate run`: one poller per configured mailbox, with `[smtp]` the outbox sender, and with
+//! `[sla]` an SLA pass every minute, until SIGINT/SIGTERM. One cancellation token and one task
+//! tracker: on the first signal every poller finishes the batch in hand, commits, acknowledges
+//! and logs out, the sender finishes and records the mails in flight, and an SLA pass in hand
+//! commits; a second signal exits at once (nothing committed is lost either way: the next start
+//! repairs unacknowledged mail, and rows left `sending` are claimed again when their lease
+//! expires).
 
 use std::sync::Arc;
 
@@ -15,6 +16,9 @@ use crate::config::Settings;
 use crate::delivery::sender::OutboxSender;
 use crate::imap::Poller;
 use crate::store::Store;
+
+/// How often `run` makes an SLA pass: pings are due at the minute, not the second.
+const SLA_PASS_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 pub async fn run(settings: Settings, store: Store) -> anyhow::Result<()> {
     if settings.mailboxes.is_empty() && settings.smtp.is_none() {
@@ -44,6 +48,14 @@ pub async fn run(settings: Settings, store: Store) -> anyhow::Result<()> {
     }
     if let Some(sender) = &sender {
         tracker.spawn(sender.clone().run(cancel.clone()));
+    }
+    if settings.sla.is_enabled() {
+        tracker.spawn(super::sla::periodic(
+            Arc::new(settings.clone()),
+            store.clone(),
+            SLA_PASS_EVERY,
+            cancel.clone(),
+        ));
     }
     tracker.close();
     // Not on the tracker: it has nothing to finish and stops with the same token.

@@ -2,6 +2,7 @@
 //! commands `tickets reply`, `set-status`, `set-priority` (in [`agent`]).
 
 mod agent;
+mod assign;
 mod attach;
 
 use clap::{Args, Subcommand};
@@ -10,7 +11,7 @@ use serde::Serialize;
 use super::decisions::{DecisionJson, print_decision};
 use super::output::{cut, print_json, safe, safe_lines, short_time, time};
 use crate::config::Settings;
-use crate::domain::{Status, TicketRef};
+use crate::domain::{PingKind, Status, TicketRef};
 use crate::store::{AttachmentRow, ParticipantRow, Store, TicketRow};
 
 #[derive(Debug, Subcommand)]
@@ -25,6 +26,9 @@ pub enum TicketsCommand {
     SetStatus(agent::SetStatusArgs),
     /// Change the priority (low, normal, high, critical); critical alerts the technicians.
     SetPriority(agent::SetPriorityArgs),
+    /// Assign the ticket to an agent or technician (who is told and gets its reminders), or
+    /// unassign it with --none.
+    Assign(assign::AssignArgs),
 }
 
 #[derive(Debug, Args)]
@@ -32,6 +36,9 @@ pub struct ListArgs {
     /// Only the tickets with this status.
     #[arg(long, value_enum, ignore_case = true)]
     pub status: Option<Status>,
+    /// Only the tickets assigned to this agent or technician.
+    #[arg(long, value_name = "ADDRESS")]
+    pub assignee: Option<String>,
     /// Print the tickets as a JSON array.
     #[arg(long)]
     pub json: bool,
@@ -59,6 +66,8 @@ struct TicketJson {
     created_at: String,
     updated_at: String,
     message_count: i64,
+    /// The agent or technician it is assigned to; null when unassigned.
+    assignee: Option<String>,
 }
 
 impl TicketJson {
@@ -74,6 +83,7 @@ impl TicketJson {
             created_at: time(t.created_at),
             updated_at: time(t.updated_at),
             message_count: t.message_count,
+            assignee: t.assignee,
         }
     }
 }
@@ -87,6 +97,15 @@ struct TicketDetailJson {
     /// Mail mailgate queued or sent about the ticket (the outbox).
     notifications: Vec<NotificationJson>,
     decisions: Vec<DecisionJson>,
+    /// SLA pings sent (reminders, prompts, the auto-close), oldest first.
+    sla_pings: Vec<PingJson>,
+}
+
+#[derive(Serialize)]
+struct PingJson {
+    kind: PingKind,
+    due_at: String,
+    sent_at: String,
 }
 
 #[derive(Serialize)]
@@ -133,7 +152,17 @@ pub async fn run(cmd: TicketsCommand, settings: &Settings, store: &Store) -> any
     let prefix = &settings.tickets.prefix;
     match cmd {
         TicketsCommand::List(args) => {
-            let rows = store.list_tickets(args.status.map(Status::as_str)).await?;
+            let assignee = args
+                .assignee
+                .as_deref()
+                .map(|a| {
+                    crate::domain::EmailAddress::parse(a)
+                        .map_err(|e| anyhow::anyhow!("--assignee {}: {e}", safe(a)))
+                })
+                .transpose()?;
+            let rows = store
+                .list_tickets(args.status.map(Status::as_str), assignee.as_ref())
+                .await?;
             let rows: Vec<TicketJson> = rows
                 .into_iter()
                 .map(|t| TicketJson::new(t, prefix))
@@ -188,7 +217,7 @@ pub async fn run(cmd: TicketsCommand, settings: &Settings, store: &Store) -> any
                             sha256: a.sha256,
                         })
                         .collect();
-                    let texts = m.texts();
+                    let texts = crate::pipeline::message_texts(&m);
                     MessageJson {
                         message_id: m.message_id,
                         direction: m.direction,
@@ -228,12 +257,23 @@ pub async fn run(cmd: TicketsCommand, settings: &Settings, store: &Store) -> any
                 .into_iter()
                 .map(|d| DecisionJson::new(d, prefix))
                 .collect();
+            let sla_pings = store
+                .ticket_pings(r.number())
+                .await?
+                .into_iter()
+                .map(|p| PingJson {
+                    kind: p.kind,
+                    due_at: time(p.due_at),
+                    sent_at: time(p.sent_at),
+                })
+                .collect();
             let detail = TicketDetailJson {
                 ticket: TicketJson::new(ticket, prefix),
                 participants,
                 messages,
                 notifications,
                 decisions,
+                sla_pings,
             };
             if args.json {
                 return print_json(&detail);
@@ -244,6 +284,7 @@ pub async fn run(cmd: TicketsCommand, settings: &Settings, store: &Store) -> any
         TicketsCommand::Reply(args) => agent::reply(args, settings, store).await,
         TicketsCommand::SetStatus(args) => agent::set_status(args, settings, store).await,
         TicketsCommand::SetPriority(args) => agent::set_priority(args, settings, store).await,
+        TicketsCommand::Assign(args) => assign::assign(args, settings, store).await,
     }
 }
 
@@ -258,6 +299,9 @@ fn print_detail(d: &TicketDetailJson) {
         if t.escalation { " · escalation" } else { "" }
     );
     println!("  created {} · updated {}", t.created_at, t.updated_at);
+    if let Some(a) = &t.assignee {
+        println!("  assigned to {}", safe(a));
+    }
     println!("Participants:");
     for p in &d.participants {
         let bouncing = if p.bouncing { " (bouncing)" } else { "" };
@@ -310,6 +354,12 @@ fn print_detail(d: &TicketDetailJson) {
                 safe(&n.recipients.join(", ")),
                 n.status
             );
+        }
+    }
+    if !d.sla_pings.is_empty() {
+        println!("SLA pings ({}):", d.sla_pings.len());
+        for p in &d.sla_pings {
+            println!("  {} {} (due {})", p.sent_at, p.kind, p.due_at);
         }
     }
     println!("Decisions:");

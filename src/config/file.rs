@@ -55,6 +55,9 @@ pub struct TicketsFile {
     /// Other addresses that deliver into the support mailboxes (aliases such as help@).
     #[serde(default)]
     pub aliases: Vec<Spanned<String>>,
+    /// List ids (RFC 2919) of groups that are support itself: their mail is a person's.
+    #[serde(default)]
+    pub own_lists: Vec<Spanned<String>>,
     pub secret_file: Option<Spanned<String>>,
     pub secret_env: Option<Spanned<String>>,
 }
@@ -109,6 +112,9 @@ pub struct NotifyFile {
     pub templates_dir: Option<Spanned<String>>,
     /// Automatic mails per recipient per hour before further ones are held (default 10).
     pub max_automatic_per_hour: Option<Spanned<u32>>,
+    /// An agent whose mail is relayed to an unassigned ticket becomes its assignee (default
+    /// false).
+    pub assign_on_first_reply: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -170,8 +176,25 @@ pub struct SmtpFile {
 #[serde(deny_unknown_fields)]
 pub struct SlaFile {
     pub open_update_every: Option<Spanned<String>>,
+    /// The open-ticket interval for critical tickets (default: `open_update_every`).
+    pub critical_update_every: Option<Spanned<String>>,
     pub pending_reminder_after: Option<Spanned<String>>,
     pub auto_close_pending_after: Option<Spanned<String>>,
+    /// Working time: when given, every SLA duration counts only these hours.
+    pub calendar: Option<Spanned<CalendarFile>>,
+}
+
+/// `[sla.calendar]`: `timezone = "Europe/Berlin"`, `days = ["mon", …]` (default Monday to
+/// Friday), `hours = "09:00-17:00"` (an end before the start runs overnight), `holidays =
+/// ["2026-12-25", …]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarFile {
+    pub timezone: Option<Spanned<String>>,
+    pub days: Option<Spanned<Vec<String>>>,
+    pub hours: Option<Spanned<String>>,
+    #[serde(default)]
+    pub holidays: Vec<Spanned<String>>,
 }
 
 /// `[http]` (SPEC 10): the API's address and where its bearer token comes from.

@@ -12,6 +12,7 @@ mod http;
 mod limits;
 mod loopback;
 mod mailbox;
+mod rate_cap;
 mod role;
 mod secret;
 mod security;
@@ -27,6 +28,7 @@ pub use limits::{Limits, MAX_MESSAGE_BYTES_CEILING};
 pub use loopback::{LOOPBACK_HOSTS, is_loopback};
 pub use mailbox::MailboxSettings;
 use mailbox::mailbox_settings;
+pub use rate_cap::RateCap;
 pub use role::Role;
 pub use secret::{Secret, SecretSource};
 pub use security::SecuritySettings;
@@ -34,6 +36,7 @@ pub use sla::{SlaSettings, show_duration};
 pub use smtp::{DEFAULT_SMTP_POOL_SIZE, SmtpSettings};
 
 use crate::domain::{AddressPatterns, EmailAddress, Mailbox};
+use crate::templates::Templates;
 use file::FileConfig;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://mailgate.db";
@@ -71,8 +74,8 @@ pub struct Settings {
     /// `[limits]`: the header, address, References and MIME budgets of one mail.
     pub parse_limits: crate::parse::ParseLimits,
     pub import_batch_size: usize,
-    /// `[sla]`, checked; not acted on by this version yet.
-    pub sla: Option<SlaSettings>,
+    /// `[sla]`, checked (all off when absent): the pings `mailgate run` and `sla tick` send.
+    pub sla: SlaSettings,
     /// `[http]`, checked; not served by this version yet.
     pub http: Option<HttpSettings>,
 }
@@ -84,6 +87,10 @@ pub struct TicketSettings {
     /// Other addresses that deliver into the support mailboxes (`help@`, old addresses): mail
     /// to them counts as addressed to support, and they are never sent to.
     pub aliases: Vec<EmailAddress>,
+    /// `own_lists`: list ids (lower case, without angle brackets) of groups that are support
+    /// itself, besides those of its own addresses (`support.example.test`): mail through them
+    /// is a person's mail, not list mail.
+    pub own_lists: Vec<String>,
     /// Signs Message-IDs and reply tokens; `None` disables plus-address threading.
     pub secret: Option<Secret>,
 }
@@ -95,9 +102,11 @@ pub struct NotifySettings {
     /// Customer domain → primary contact copied on status mail.
     pub primary_contacts: HashMap<String, EmailAddress>,
     /// Notification bodies: built-in templates plus `templates_dir` overrides, all checked.
-    pub templates: crate::outbox::templates::Templates,
+    pub templates: Templates,
     /// The per-recipient cap on automatic mail (`max_automatic_per_hour`, default 10).
-    pub rate_cap: crate::outbox::RateCap,
+    pub rate_cap: RateCap,
+    /// An agent whose mail is relayed to an unassigned ticket becomes its assignee.
+    pub assign_on_first_reply: bool,
 }
 
 /// One mistake in the config file, with the line it is on when known.
@@ -236,6 +245,20 @@ impl Settings {
                 Err(e) => issue(Some(a.span()), format!("tickets.aliases: {e}")),
             }
         }
+        let mut own_lists = Vec::new();
+        for l in &raw.tickets.own_lists {
+            match crate::domain::list_id_of(l.get_ref()) {
+                Some(id) => own_lists.push(id),
+                None => issue(
+                    Some(l.span()),
+                    format!(
+                        "tickets.own_lists: {:?} is not a list id (RFC 2919: the text of \
+                         List-Id between < and >, e.g. \"support.example.test\")",
+                        l.get_ref()
+                    ),
+                ),
+            }
+        }
         let secret = read_secret(
             &raw.tickets.secret_env,
             &raw.tickets.secret_file,
@@ -308,13 +331,13 @@ impl Settings {
             .clamp(1, 10_000);
 
         let templates = notify_templates(&raw.notify.templates_dir, origin, &mut issue);
-        let rate_cap = crate::outbox::RateCap {
+        let rate_cap = RateCap {
             max: raw
                 .notify
                 .max_automatic_per_hour
                 .as_ref()
                 .map(|m| *m.get_ref())
-                .unwrap_or(crate::outbox::RateCap::default().max),
+                .unwrap_or(RateCap::default().max),
             window_secs: 3600,
         };
         let smtp = raw
@@ -329,7 +352,11 @@ impl Settings {
         let escalation =
             escalation::escalation_rules(raw.escalation.as_ref(), escalation_mailboxes, &mut issue);
         let security = security::security_settings(&raw.security, &mut issue);
-        let sla = raw.sla.as_ref().map(|s| sla::sla_settings(s, &mut issue));
+        let sla = raw
+            .sla
+            .as_ref()
+            .map(|s| sla::sla_settings(s, &mut issue))
+            .unwrap_or_default();
         let http = raw
             .http
             .as_ref()
@@ -374,6 +401,7 @@ impl Settings {
                 prefix,
                 support_address,
                 aliases,
+                own_lists,
                 secret,
             },
             mailboxes: mailboxes
@@ -391,6 +419,7 @@ impl Settings {
                 primary_contacts,
                 templates,
                 rate_cap,
+                assign_on_first_reply: raw.notify.assign_on_first_reply.unwrap_or(false),
             },
             smtp,
             escalation,
@@ -429,7 +458,7 @@ impl Settings {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for (name, present) in [("sla", raw.sla.is_some()), ("http", raw.http.is_some())] {
+        for (name, present) in [("http", raw.http.is_some())] {
             if present {
                 out.push(name);
             }
@@ -472,8 +501,7 @@ fn notify_templates(
     dir: &Option<toml::Spanned<String>>,
     origin: &str,
     issue: &mut impl FnMut(Option<std::ops::Range<usize>>, String),
-) -> crate::outbox::templates::Templates {
-    use crate::outbox::templates::Templates;
+) -> Templates {
     let Some(dir) = dir else {
         return Templates::default();
     };

@@ -1,23 +1,157 @@
 //! `[sla]` (SPEC 7): how long a ticket may wait before a ping. Durations are written as a
-//! number and a unit, `90m`, `24h`, `3d`, `2w`, or several of them, `1d12h`. This version does
-//! not send SLA pings yet; the values are checked so a config written today is right.
+//! number and a unit, `90m`, `24h`, `3d`, `2w`, or several of them, `1d12h`. With an
+//! `[sla.calendar]`, they count working time only (`sla::calendar`).
 
 use std::ops::Range;
 use std::time::Duration;
 
+use std::collections::BTreeSet;
+
+use chrono::{NaiveDate, NaiveTime};
 use toml::Spanned;
 
-use super::file::SlaFile;
+use super::file::{CalendarFile, SlaFile};
+use crate::sla::{Calendar, Clock, Policy};
 
 /// `[sla]`, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlaSettings {
     /// An open ticket with no agent update for this long gets an internal reminder.
     pub open_update_every: Option<Duration>,
+    /// The same for critical tickets (else `open_update_every`).
+    pub critical_update_every: Option<Duration>,
     /// A pending ticket with no customer activity for this long gets one prompt.
     pub pending_reminder_after: Option<Duration>,
     /// ...and after this long it is resolved with a closing notice.
     pub auto_close_pending_after: Option<Duration>,
+    /// How the durations are counted: all the time, or a calendar's working time.
+    pub clock: Clock,
+}
+
+impl SlaSettings {
+    /// Whether any ping is configured.
+    pub fn is_enabled(&self) -> bool {
+        self.open_update_every.is_some()
+            || self.critical_update_every.is_some()
+            || self.pending_reminder_after.is_some()
+    }
+
+    /// What the schedule works with.
+    pub fn policy(&self) -> Policy {
+        let secs = |d: Option<Duration>| d.map(|d| d.as_secs());
+        Policy {
+            open_update_every: secs(self.open_update_every),
+            critical_update_every: secs(self.critical_update_every),
+            pending_reminder_after: secs(self.pending_reminder_after),
+            auto_close_pending_after: secs(self.auto_close_pending_after),
+            clock: self.clock.clone(),
+        }
+    }
+}
+
+impl Default for SlaSettings {
+    fn default() -> Self {
+        SlaSettings {
+            open_update_every: None,
+            critical_update_every: None,
+            pending_reminder_after: None,
+            auto_close_pending_after: None,
+            clock: Clock::Always,
+        }
+    }
+}
+
+/// `[sla.calendar]`, checked: a known time zone, day names, `HH:MM-HH:MM`, ISO dates.
+fn calendar(
+    raw: &Spanned<CalendarFile>,
+    issue: &mut impl FnMut(Option<Range<usize>>, String),
+) -> Option<Calendar> {
+    let span = raw.span();
+    let raw = raw.get_ref();
+    let Some(zone_text) = &raw.timezone else {
+        issue(
+            Some(span),
+            "sla.calendar needs a timezone, e.g. timezone = \"Europe/Berlin\"".to_string(),
+        );
+        return None;
+    };
+    let zone = zone_text
+        .get_ref()
+        .parse::<chrono_tz::Tz>()
+        .map_err(|_| {
+            issue(
+                Some(zone_text.span()),
+                format!(
+                    "sla.calendar.timezone: {:?} is not a time zone of the tz database \
+                     (e.g. \"Europe/Berlin\", \"America/New_York\", \"UTC\")",
+                    zone_text.get_ref()
+                ),
+            )
+        })
+        .ok();
+    let days = match &raw.days {
+        None => Some([true, true, true, true, true, false, false]),
+        Some(days) => crate::sla::calendar::working_days(days.get_ref())
+            .map_err(|e| issue(Some(days.span()), format!("sla.calendar.days: {e}")))
+            .ok()
+            .filter(|d| {
+                let any = d.iter().any(|w| *w);
+                if !any {
+                    issue(
+                        Some(days.span()),
+                        "sla.calendar.days: no working day: SLA pings would never come due"
+                            .to_string(),
+                    );
+                }
+                any
+            }),
+    };
+    let hours = match &raw.hours {
+        None => Some((
+            NaiveTime::from_hms_opt(9, 0, 0)?,
+            NaiveTime::from_hms_opt(17, 0, 0)?,
+        )),
+        Some(text) => parse_hours(text.get_ref())
+            .map_err(|e| issue(Some(text.span()), format!("sla.calendar.hours: {e}")))
+            .ok(),
+    };
+    let mut holidays = BTreeSet::new();
+    for h in &raw.holidays {
+        match NaiveDate::parse_from_str(h.get_ref().trim(), "%Y-%m-%d") {
+            Ok(d) => {
+                holidays.insert(d);
+            }
+            Err(_) => issue(
+                Some(h.span()),
+                format!(
+                    "sla.calendar.holidays: {:?} is not a date like \"2026-12-25\"",
+                    h.get_ref()
+                ),
+            ),
+        }
+    }
+    let (start, end) = hours?;
+    Some(Calendar {
+        zone: zone?,
+        days: days?,
+        start,
+        end,
+        holidays,
+    })
+}
+
+/// `09:00-17:00` → (start, end); an end at or before the start is the next day's.
+pub fn parse_hours(text: &str) -> Result<(NaiveTime, NaiveTime), String> {
+    let refused = || format!("{text:?} is not a span of hours like \"09:00-17:00\"");
+    let (start, end) = text.split_once('-').ok_or_else(refused)?;
+    let time = |t: &str| NaiveTime::parse_from_str(t.trim(), "%H:%M").map_err(|_| refused());
+    let (start, end) = (time(start)?, time(end)?);
+    if start == end {
+        return Err(format!(
+            "{text:?} is no time at all: the shift must have a length"
+        ));
+    }
+    Ok((start, end))
 }
 
 pub(super) fn sla_settings(
@@ -32,11 +166,16 @@ pub(super) fn sla_settings(
     };
     let settings = SlaSettings {
         open_update_every: duration(&raw.open_update_every, "open_update_every"),
+        critical_update_every: duration(&raw.critical_update_every, "critical_update_every"),
         pending_reminder_after: duration(&raw.pending_reminder_after, "pending_reminder_after"),
         auto_close_pending_after: duration(
             &raw.auto_close_pending_after,
             "auto_close_pending_after",
         ),
+        clock: match &raw.calendar {
+            Some(c) => calendar(c, issue).map_or(Clock::Always, Clock::Working),
+            None => Clock::Always,
+        },
     };
     if let (Some(remind), Some(close), Some(close_text)) = (
         settings.pending_reminder_after,

@@ -320,7 +320,7 @@ fn every_mistake_is_reported_in_one_run() {
 fn the_spec_example_of_sla_and_http_is_accepted_and_typed() {
     let text = "[sla]\nopen_update_every = \"24h\"\npending_reminder_after = \"3d\"\nauto_close_pending_after = \"14d\"\n\n[http]\nlisten = \"127.0.0.1:8025\"\ntoken_env = \"MAILGATE_API_TOKEN\"\n";
     let s = Settings::from_toml(text, "t").unwrap();
-    let sla = s.sla.unwrap();
+    let sla = s.sla;
     assert_eq!(sla.open_update_every.unwrap().as_secs(), 86_400);
     assert_eq!(sla.auto_close_pending_after.unwrap().as_secs(), 14 * 86_400);
     let http = s.http.unwrap();
@@ -329,7 +329,7 @@ fn the_spec_example_of_sla_and_http_is_accepted_and_typed() {
         http.token,
         Some(SecretSource::Env("MAILGATE_API_TOKEN".into()))
     );
-    assert_eq!(Settings::unused_sections(text), ["sla", "http"]);
+    assert_eq!(Settings::unused_sections(text), ["http"]);
 }
 
 #[test]
@@ -367,4 +367,57 @@ fn the_database_url_from_the_environment_is_checked_like_the_file() {
     assert!(issue_of("postgres://u@h/db").contains("PostgreSQL is not supported"));
     let s = Settings::parse("", "built-in defaults", Some("sqlite:///tmp/x.db")).unwrap();
     assert_eq!(s.database_url, "sqlite:///tmp/x.db");
+}
+
+#[test]
+fn an_sla_calendar_is_typed_and_its_mistakes_named_by_line() {
+    let text = "[sla]\nopen_update_every = \"8h\"\n\n[sla.calendar]\ntimezone = \"Europe/Berlin\"\ndays = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]\nhours = \"22:00-06:00\"\nholidays = [\"2026-12-25\"]\n";
+    let s = Settings::from_toml(text, "t").unwrap();
+    let crate::sla::Clock::Working(c) = &s.sla.clock else {
+        panic!("{:?}", s.sla.clock)
+    };
+    assert_eq!(c.zone, chrono_tz::Europe::Berlin);
+    assert_eq!(c.days, [true, true, true, true, true, false, false]);
+    assert_eq!(c.start.to_string(), "22:00:00");
+    assert_eq!(c.end.to_string(), "06:00:00");
+    assert_eq!(c.holidays.len(), 1);
+    assert!(s.sla.is_enabled());
+
+    let bad = "[sla]\nopen_update_every = \"8h\"\n\n[sla.calendar]\ntimezone = \"Mars/Olympus\"\ndays = [\"funday\"]\nhours = \"9-5\"\nholidays = [\"25.12.2026\"]\n";
+    let issues = issues_of(bad);
+    let mut lines: Vec<_> = issues.iter().map(|i| i.line).collect();
+    lines.sort();
+    assert_eq!(
+        lines,
+        vec![Some(5), Some(6), Some(7), Some(8)],
+        "{issues:?}"
+    );
+    let said = |needle: &str| issues.iter().any(|i| i.message.contains(needle));
+    assert!(said("\"Mars/Olympus\" is not a time zone"), "{issues:?}");
+    assert!(said("\"funday\" is not a day of the week"), "{issues:?}");
+    assert!(said("like \"09:00-17:00\""), "{issues:?}");
+    assert!(said("like \"2026-12-25\""), "{issues:?}");
+
+    let none = issues_of(
+        "[sla]\nopen_update_every = \"8h\"\n[sla.calendar]\ntimezone = \"UTC\"\ndays = []\n",
+    );
+    assert!(
+        none.iter().any(|i| i.message.contains("no working day")),
+        "{none:?}"
+    );
+    let zoneless =
+        issues_of("[sla]\nopen_update_every = \"8h\"\n[sla.calendar]\ndays = [\"mon\"]\n");
+    assert!(
+        zoneless
+            .iter()
+            .any(|i| i.message.contains("needs a timezone")),
+        "{zoneless:?}"
+    );
+}
+
+#[test]
+fn without_sla_no_ping_is_enabled() {
+    let s = Settings::from_toml("[tickets]\nprefix = \"SUP\"\n", "t").unwrap();
+    assert!(!s.sla.is_enabled());
+    assert_eq!(s.sla.clock, crate::sla::Clock::Always);
 }

@@ -2,12 +2,12 @@
 //! [`Evaluation`]: the decision, the ticket, who wrote the mail), shared by the rules of every
 //! mailbox (`decide`, `decide::escalation`).
 
-use crate::domain::{Classification, Decision, EmailAddress, MessageId, Status};
+use crate::domain::{Classification, Decision, EmailAddress, MessageFlag, MessageId, Status};
 use crate::escalation::gate::GateReport;
 use crate::escalation::rules::{EscalationRules, TicketLookup};
 use crate::thread::{ThreadContext, ThreadLookup};
 
-use super::redelivery::Seen;
+use crate::store::Seen;
 
 /// Everything deciding needs from the store (the escalation gate's ticket lookup included).
 pub trait DecideLookup: ThreadLookup + TicketLookup {
@@ -64,10 +64,10 @@ pub enum Author {
 
 impl Author {
     /// The flag stored on the message (`messages.flag`), `None` for unflagged mail.
-    pub fn flag(self) -> Option<&'static str> {
+    pub fn flag(self) -> Option<MessageFlag> {
         match self {
-            Author::NonParticipant => Some("non_participant"),
-            Author::UnverifiedAgent => Some("unverified_agent"),
+            Author::NonParticipant => Some(MessageFlag::NonParticipant),
+            Author::UnverifiedAgent => Some(MessageFlag::UnverifiedAgent),
             Author::Participant | Author::Agent | Author::Technician => None,
         }
     }

@@ -1,21 +1,10 @@
 //! What was decided before under a Message-ID ([`Seen`]), and the re-delivery rule, written
 //! once: when a mail is the very same as one decided before, so that nothing at all is stored
 //! for it (not even a decision row). `decide::evaluate` decides with it; import uses it to
-//! count re-deliveries without parsing them (`import::run`).
+//! count re-deliveries without parsing them (`import::run`). What the store knows is its
+//! [`Seen`].
 
-/// A Message-ID the installation has already decided on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Seen {
-    pub ticket: Option<i64>,
-    pub raw_sha256: String,
-    /// A mail received and stored (on `ticket`), not one only logged nor one mailgate sent: a
-    /// different mail reusing its Message-ID is kept (see `decide::evaluate`).
-    pub received: bool,
-    /// The stored mail's [`crate::parse::content_fingerprint`], loaded only when a mail of the
-    /// batch reuses its Message-ID with other bytes (`None` otherwise, or when unknown): a copy
-    /// with the same content (only trace headers differ) is a duplicate, not a different mail.
-    pub content: Option<String>,
-}
+use crate::store::Seen;
 
 /// Whether what was decided under a mail's synthetic id
 /// ([`crate::domain::MessageId::synthetic_for_sha256`] of its bytes) matters: its Message-ID

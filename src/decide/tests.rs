@@ -6,6 +6,7 @@ use super::*;
 use crate::config::Role;
 use crate::domain::test_support::{addr, email, mid};
 use crate::domain::{AddressPatterns, EmailAddress};
+use crate::store::Seen;
 use crate::thread::{ThreadContext, ThreadLookup};
 
 #[derive(Default)]

@@ -49,7 +49,7 @@ use crate::reply_token::ReplyTokens;
 use crate::store::{OutboxFinish, OutboxRow, OutboxUpdate, Refusal, Store};
 
 use super::smtp::{SendError, SmtpPool};
-use crate::outbox::attachments::OutgoingAttachment;
+use crate::domain::OutgoingAttachment;
 use crate::outbox::intl::{envelope_address, own_address_form};
 use crate::outbox::render::{self, OutgoingMail, RenderContext, render_with_files};
 

@@ -11,6 +11,9 @@ use super::{Priority, Status, TicketRef};
 pub enum Classification {
     /// A delivery status notification or a message from a mailer daemon.
     Bounce(String),
+    /// A feedback report (ARF, RFC 5965; an SES complaint): a recipient's mailbox provider
+    /// reports mail as abuse. Never a ticket; stored on the ticket of the mail it reports.
+    Report(String),
     /// Auto-Submitted, Precedence bulk/junk/list, X-Autoreply...: no human wrote it.
     Automatic(String),
     /// Arrived at a mailbox whose role is `escalation`.
@@ -22,18 +25,31 @@ impl Classification {
     pub fn as_str(&self) -> &'static str {
         match self {
             Classification::Bounce(_) => "bounce",
+            Classification::Report(_) => "report",
             Classification::Automatic(_) => "automatic",
             Classification::Escalation => "escalation",
             Classification::Plain => "plain",
         }
     }
 
-    /// Bounces and automatic mail never create or reopen a ticket and are never answered.
+    /// Bounces, reports and automatic mail never create or reopen a ticket and are never
+    /// answered.
     pub fn is_machine_generated(&self) -> bool {
         matches!(
             self,
-            Classification::Bounce(_) | Classification::Automatic(_)
+            Classification::Bounce(_) | Classification::Report(_) | Classification::Automatic(_)
         )
+    }
+
+    /// What recognised machine mail (the signal: `DSN`, `ARF`, `Auto-Submitted: …`); `None`
+    /// for a person's mail.
+    pub fn why(&self) -> Option<&str> {
+        match self {
+            Classification::Bounce(why)
+            | Classification::Report(why)
+            | Classification::Automatic(why) => Some(why),
+            Classification::Escalation | Classification::Plain => None,
+        }
     }
 }
 

@@ -113,6 +113,18 @@ pub struct Mailbox {
 }
 
 impl Mailbox {
+    /// The address under the reserved `.invalid` domain (RFC 2606) that stands for "no
+    /// sender" (`SenderOrigin::Missing`): it never names anyone and can never be mailed.
+    pub const NO_SENDER: &str = "no-sender@sender.invalid";
+
+    /// The sender of a mail that names none: [`Mailbox::NO_SENDER`], without a name.
+    pub fn no_sender() -> Mailbox {
+        Mailbox {
+            name: None,
+            address: EmailAddress(Self::NO_SENDER.to_string()),
+        }
+    }
+
     /// Parses `Name <addr>` or a bare address.
     pub fn parse(input: &str) -> Result<Self, AddressError> {
         let input = input.trim();

@@ -61,10 +61,17 @@ pub enum SenderOrigin {
     MangledFrom,
     /// From had no usable address; taken from Sender.
     Sender,
-    /// From had no usable address; taken from Return-Path.
+    /// From and Sender had no usable address; taken from Reply-To.
+    ReplyTo,
+    /// From, Sender and Reply-To had no usable address; taken from Return-Path.
     ReturnPath,
-    /// From had no usable address; salvaged from Reply-To or another address header.
+    /// No header had a well-formed address; salvaged from a mangled Sender, Reply-To or
+    /// Return-Path.
     OtherHeader,
+    /// No header holds a usable address (`From: MAILER-DAEMON <>`, no From at all): `from` is
+    /// [`Mailbox::no_sender`]. Only machine mail (a bounce, a report, automatic mail) is kept
+    /// without a sender; a person's mail without one is quarantined (`pipeline`).
+    Missing,
 }
 
 impl SenderOrigin {
@@ -79,8 +86,10 @@ impl SenderOrigin {
             SenderOrigin::From => "From",
             SenderOrigin::MangledFrom => "a mangled From",
             SenderOrigin::Sender => "Sender",
+            SenderOrigin::ReplyTo => "Reply-To",
             SenderOrigin::ReturnPath => "Return-Path",
             SenderOrigin::OtherHeader => "another address header",
+            SenderOrigin::Missing => "no header (the mail names no sender)",
         }
     }
 }
@@ -160,6 +169,15 @@ pub struct ClassifyHeaders {
     pub x_autoreply: Option<String>,
     pub x_autorespond: Option<String>,
     pub list_id: Option<String>,
+    /// List-Post (RFC 2369): where a discussion list is written to; `NO` for announcements.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub list_post: Option<String>,
+    /// List-Unsubscribe (RFC 2369).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub list_unsubscribe: Option<String>,
+    /// X-BeenThere: the list address Mailman sent the mail through.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub x_been_there: Option<String>,
     pub return_path: Option<String>,
     pub authentication_results: Vec<String>,
     pub x_priority: Option<String>,

@@ -1,4 +1,5 @@
-//! Ticket status and priority, with their stored (snake_case) names.
+//! A ticket's status and priority, its participants' roles and its messages' direction and
+//! flag, with their stored (snake_case) names.
 
 use std::{fmt, str::FromStr};
 
@@ -13,10 +14,10 @@ pub struct UnknownValue {
 }
 
 macro_rules! string_enum {
-    ($name:ident, $kind:literal, { $($variant:ident => $text:literal),+ $(,)? }) => {
+    ($name:ident, $kind:literal, { $($(#[$doc:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $($(#[$doc])* $variant),+ }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -60,6 +61,39 @@ string_enum!(Priority, "priority", {
     Normal => "normal",
     High => "high",
     Critical => "critical",
+});
+
+string_enum!(ParticipantRole, "participant role", {
+    Requester => "requester",
+    Cc => "cc",
+    Agent => "agent",
+    Technician => "technician",
+});
+
+string_enum!(MessageDirection, "message direction", {
+    /// Mail received.
+    Inbound => "inbound",
+    /// Mail mailgate sent on the ticket.
+    Outbound => "outbound",
+    /// Internal: never sent to the customer (an accepted escalation's evidence, an
+    /// unauthenticated agent's mail, an agent's note).
+    Note => "note",
+});
+
+string_enum!(MessageFlag, "message flag", {
+    /// Written into a ticket by someone who is not its participant.
+    NonParticipant => "non_participant",
+    /// Claims an agent's address without the receiving server's attestation.
+    UnverifiedAgent => "unverified_agent",
+});
+
+string_enum!(PingKind, "SLA ping kind", {
+    /// Internal: an open ticket nobody answered for its interval.
+    OpenReminder => "open_reminder",
+    /// To the customer: the pending ticket waits on them.
+    PendingPrompt => "pending_prompt",
+    /// The quiet pending ticket is resolved, with a closing notice.
+    AutoClose => "auto_close",
 });
 
 impl Status {

@@ -12,4 +12,4 @@ pub mod sync_plan;
 
 pub use connect::{ConnectError, Endpoint};
 pub use poller::{Poller, PollerEvent};
-pub use sync_plan::{MailboxStatus, StoredState, SyncPlan, UidBatch, batches, new_uids, plan};
+pub use sync_plan::{MailboxStatus, SyncPlan, UidBatch, batches, new_uids, plan};

@@ -325,7 +325,8 @@ impl Poller {
             preparer: Preparer::new(
                 self.mailbox.role,
                 self.pipeline.settings().limits_with_size(self.max_bytes),
-            ),
+            )
+            .with_own_lists(self.pipeline.own_lists()),
         };
         let first = fetch_batch(session, first, limit).await?;
         let mut ready = Some(preparer.prepare(first).await?);

@@ -3,13 +3,7 @@
 //! UID, never by \Seen, so a person reading the mailbox cannot make mailgate skip mail.
 
 use crate::pipeline::BatchLimit;
-
-/// What the store remembers of a mailbox (written in the same transaction as its mail).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StoredState {
-    pub uid_validity: u32,
-    pub last_uid: u32,
-}
+use crate::store::MailboxState;
 
 /// What the server reports when the folder is selected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +39,7 @@ impl SyncPlan {
     }
 }
 
-pub fn plan(stored: Option<StoredState>, server: MailboxStatus) -> SyncPlan {
+pub fn plan(stored: Option<MailboxState>, server: MailboxStatus) -> SyncPlan {
     let Some(stored) = stored else {
         return SyncPlan::FirstRun;
     };
@@ -164,8 +158,8 @@ mod tests {
         }
     }
 
-    fn stored(uid_validity: u32, last_uid: u32) -> Option<StoredState> {
-        Some(StoredState {
+    fn stored(uid_validity: u32, last_uid: u32) -> Option<MailboxState> {
+        Some(MailboxState {
             uid_validity,
             last_uid,
         })

@@ -6,8 +6,8 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::cli::output::safe;
 use crate::pipeline::Outcome;
+use crate::terminal_safe::safe;
 
 #[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
 pub struct ImportReport {

@@ -35,10 +35,11 @@ use super::reader::{self, Format, ItemError};
 use super::report::{ImportReport, Position, Skip};
 use super::resume::SavedPoint;
 use crate::cpu_priority::on_parse_pool;
-use crate::decide::{Seen, is_redelivery, needs_synthetic};
+use crate::decide::{is_redelivery, needs_synthetic};
 use crate::domain::{MessageId, Source};
 use crate::parse;
 use crate::pipeline::{BatchLimit, Outcome, Pipeline, Prepared, Preparer, RawMessage, Unprepared};
+use crate::store::Seen;
 use crate::store::{Checkpoint, Store};
 
 pub struct ImportRequest {
@@ -136,7 +137,7 @@ pub async fn import_listing(
         // Time spent waiting for the reader (else stage 2 is what limits the run).
         let mut waiting = std::time::Duration::ZERO;
         while let Some(batch) = recv_timed(&mut read_rx, &mut waiting).await {
-            let result = settle(&store2, batch, preparer, !dry_run).await;
+            let result = settle(&store2, batch, &preparer, !dry_run).await;
             let failed = result.is_err();
             if parsed_tx.send(result).await.is_err() || failed {
                 break;
@@ -282,7 +283,7 @@ async fn recv_timed<T>(rx: &mut mpsc::Receiver<T>, waiting: &mut std::time::Dura
 async fn settle(
     store: &Store,
     batch: ReadBatch,
-    preparer: Preparer,
+    preparer: &Preparer,
     settle_known: bool,
 ) -> anyhow::Result<ParsedBatch> {
     // One pass over the batch: each message's Message-ID (a quick look at its headers) and

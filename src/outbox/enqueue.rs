@@ -9,77 +9,21 @@
 //! agent's reply is written by a person: it is never capped and does not count towards the
 //! cap, but like every mail it never goes to one of mailgate's own addresses.
 
-use std::collections::HashMap;
-
 use crate::domain::{
     Classification, EmailAddress, Mailbox, MessageId, Priority, Status, TicketRef,
 };
 
 use super::headers::agent_reply_address;
 use super::headers::{MAX_REFERENCES, references_for};
-use super::loop_guard::{RateCap, Trigger, Verdict, may_send_automatic};
-use super::recipients::{Audience, NotificationKind, Participants, recipients};
+use super::loop_guard::{Trigger, Verdict, may_send_automatic};
+use super::recipients::{Audience, Participants, recipients};
 use super::subject::{SubjectMode, outgoing_subject};
-use super::templates::{self, TemplateContext, Templates, TicketContext, kind_name};
-use super::{AutoSubmitted, OwnAddresses, OwnMessageIds};
+use super::{OwnAddresses, OwnMessageIds};
+use crate::config::RateCap;
+use crate::domain::{AutoSubmitted, NotificationKind};
 use crate::reply_token::ReplyTokens;
-
-/// One row of the `outbox` table, ready to insert.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewOutboxRow {
-    /// `None`: about no ticket (a refused escalation).
-    pub ticket: Option<i64>,
-    pub kind: NotificationKind,
-    /// Envelope recipients and the To header.
-    pub recipients: Vec<EmailAddress>,
-    /// Final: tagged exactly once.
-    pub subject: String,
-    pub message_id: MessageId,
-    pub in_reply_to: Option<MessageId>,
-    pub references: Vec<MessageId>,
-    pub auto_submitted: AutoSubmitted,
-    pub body_text: String,
-    pub body_html: Option<String>,
-    /// `Some(reason)`: stored as `held` with the reason as `last_error`; never sent.
-    pub held: Option<String>,
-    pub created_at: i64,
-    /// `Some`: Reply-To this address instead of the ticket's plus-address.
-    pub reply_to: Option<EmailAddress>,
-}
-
-impl NewOutboxRow {
-    pub fn kind_name(&self) -> &'static str {
-        kind_name(self.kind)
-    }
-
-    pub fn status(&self) -> &'static str {
-        if self.held.is_some() {
-            "held"
-        } else {
-            "pending"
-        }
-    }
-
-    /// The recipients/JSON column.
-    pub fn recipients_json(&self) -> String {
-        let list: Vec<&str> = self.recipients.iter().map(EmailAddress::as_str).collect();
-        serde_json::to_string(&list).unwrap_or_else(|_| "[]".into())
-    }
-
-    /// `references_ids`: space separated, without `<>`.
-    pub fn references_text(&self) -> String {
-        self.references
-            .iter()
-            .map(MessageId::as_str)
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
-
-    /// Whether this row counts towards its recipients' rate cap (pending automatic mail).
-    pub fn counts_towards_cap(&self) -> bool {
-        self.held.is_none() && self.kind != NotificationKind::AgentReply
-    }
-}
+use crate::store::{NewOutboxRow, SentCounts};
+use crate::templates::{self, TemplateContext, Templates, TicketContext};
 
 /// What changed on the ticket.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +38,14 @@ pub enum Change {
     CriticalResolved { note: String },
     /// The ticket became critical: every technician is alerted.
     CriticalRaised { note: Option<String> },
+    /// The ticket was assigned to `participants.assignee`, who is told; `note` is the agent's.
+    Assigned { note: Option<String> },
+    /// SLA: an open ticket waited too long for an agent; `note` says how long.
+    SlaReminder { note: String },
+    /// SLA: the pending ticket waits on the customer; `note` is what they must do.
+    PendingPrompt { note: Option<String> },
+    /// SLA: the quiet pending ticket was resolved.
+    AutoClosed,
 }
 
 impl Change {
@@ -104,6 +56,10 @@ impl Change {
             Change::StatusChanged { .. } => NotificationKind::StatusChange,
             Change::CriticalResolved { .. } => NotificationKind::CriticalResolution,
             Change::CriticalRaised { .. } => NotificationKind::CriticalAlert,
+            Change::Assigned { .. } => NotificationKind::Assignment,
+            Change::SlaReminder { .. } => NotificationKind::SlaReminder,
+            Change::PendingPrompt { .. } => NotificationKind::PendingReminder,
+            Change::AutoClosed => NotificationKind::AutoClose,
         }
     }
 }
@@ -160,10 +116,6 @@ impl EnqueueSettings<'_> {
         self.audience.own
     }
 }
-
-/// Automatic mails each address got in the cap's window (from the outbox, plus what was
-/// planned since it was read).
-pub type SentCounts = HashMap<EmailAddress, u32>;
 
 /// The rows for one change. `nonce` gives a fresh unique nonce for each Message-ID.
 pub fn enqueue(
@@ -333,7 +285,7 @@ impl<'n> Bodies<'n> {
             }
             self.s
                 .templates
-                .render(self.kind, &context)
+                .render(self.kind.as_str(), &context)
                 .map(|r| (r.text, r.html))
                 .map_err(|e| e.to_string())
         })
@@ -431,11 +383,15 @@ pub(super) fn context(n: &Notification<'_>, s: &EnqueueSettings<'_>) -> Template
             old.as_str().to_string(),
         ),
         Change::CriticalResolved { note } => (String::new(), note.clone(), String::new()),
-        Change::CriticalRaised { note } => (
+        Change::CriticalRaised { note }
+        | Change::Assigned { note }
+        | Change::PendingPrompt { note } => (
             String::new(),
             note.clone().unwrap_or_default(),
             String::new(),
         ),
+        Change::SlaReminder { note } => (String::new(), note.clone(), String::new()),
+        Change::AutoClosed => (String::new(), String::new(), String::new()),
     };
     let summary = match (&n.change, n.answering) {
         (Change::Created, Some(a)) => templates::summary(&a.reply_text),

@@ -9,15 +9,16 @@ use crate::escalation::gate::GateReport;
 use crate::escalation::refusal;
 use crate::escalation::rules::{Accepted, EscalationRules, GateVerdict, Problem};
 
-use super::enqueue::{EnqueueSettings, NewOutboxRow, SentCounts, message_id};
+use super::enqueue::{EnqueueSettings, message_id};
 use super::headers::{MAX_REFERENCES, references_for};
 use super::loop_guard::{Trigger, Verdict, may_send_automatic};
 use super::subject::{bare_subject, sanitise};
+use crate::store::{NewOutboxRow, SentCounts};
 
 /// Subject prefixes of our own answers to tier 1, dropped when tier 1 answers one of them.
 const OWN_PREFIXES: [&str; 2] = ["escalation refused:", "escalation accepted:"];
-use super::templates::{TemplateContext, TicketContext};
-use super::{AutoSubmitted, NotificationKind};
+use crate::domain::{AutoSubmitted, NotificationKind};
+use crate::templates::{TemplateContext, TicketContext};
 
 /// The tier-1 mail being answered.
 #[derive(Debug, Clone, Copy)]
@@ -154,7 +155,7 @@ fn row(
         Verdict::Send => None,
         Verdict::Hold { reason } => Some(reason.to_string()),
     };
-    let (body_text, body_html) = match s.templates.render(kind, ctx) {
+    let (body_text, body_html) = match s.templates.render(kind.as_str(), ctx) {
         Ok(r) => (r.text, r.html),
         Err(err) => {
             held = Some(format!("the body could not be rendered: {err}"));

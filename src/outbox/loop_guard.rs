@@ -11,26 +11,10 @@
 //! - Our own mail seen again (by a Message-ID that verifies with our key, or a From that is one
 //!   of our addresses) is recognised so it is never ingested as a customer's message.
 
+use crate::config::RateCap;
 use crate::domain::{Classification, EmailAddress, MessageId};
 
 use super::{OwnAddresses, OwnMessageIds};
-
-/// The per-recipient cap on automatic mail.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateCap {
-    pub max: u32,
-    pub window_secs: i64,
-}
-
-impl Default for RateCap {
-    /// 10 automatic mails per recipient per hour (SPEC 5).
-    fn default() -> Self {
-        Self {
-            max: 10,
-            window_secs: 3600,
-        }
-    }
-}
 
 /// Why an automatic mail is held instead of sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -86,7 +70,9 @@ pub fn may_send_automatic(
     let hold = |reason| Verdict::Hold { reason };
     if let Some(trigger) = answering {
         match trigger.classification {
-            Classification::Bounce(why) => return hold(HoldReason::AnsweringBounce(why.clone())),
+            Classification::Bounce(why) | Classification::Report(why) => {
+                return hold(HoldReason::AnsweringBounce(why.clone()));
+            }
             Classification::Automatic(why) => {
                 return hold(HoldReason::AnsweringAutomatic(why.clone()));
             }
@@ -132,16 +118,6 @@ pub fn recognise_own_mail(
     }
     own.contains(from)
         .then(|| OwnMail::FromOwnAddress(from.clone()))
-}
-
-/// True when the mail is our own (see [`recognise_own_mail`]).
-pub fn is_own_mail(
-    message_id: &MessageId,
-    from: &EmailAddress,
-    ids: Option<&OwnMessageIds>,
-    own: &OwnAddresses,
-) -> bool {
-    recognise_own_mail(message_id, from, ids, own).is_some()
 }
 
 #[cfg(test)]
@@ -305,12 +281,12 @@ mod tests {
             ("mailer-daemon@example.test", false),
         ] {
             assert_eq!(
-                is_own_mail(&foreign, &addr(from), Some(&ids), &own),
+                recognise_own_mail(&foreign, &addr(from), Some(&ids), &own).is_some(),
                 expected,
                 "{from}"
             );
             assert_eq!(
-                is_own_mail(&foreign, &addr(from), None, &own),
+                recognise_own_mail(&foreign, &addr(from), None, &own).is_some(),
                 expected,
                 "{from}"
             );

@@ -15,9 +15,9 @@
 //! - [`render`]: an outbox row → the RFC 5322 message bytes (pure); [`attachments`]: the files
 //!   a mail carries (which of an agent's are relayed, `multipart/mixed`).
 //! - [`enqueue`]: which notifications a stored decision queues (pure; the store writes them);
-//!   [`templates`]: their bodies.
+//!   their bodies are [`crate::templates`].
 //!
-//! No network or database here (the only I/O is reading the template overrides at start): the
+//! No network, database or file I/O here: the
 //! SMTP sender and its connections are the delivery edge (`delivery` at the crate root), the
 //! outbox table is the store's; both build on these functions.
 
@@ -33,10 +33,7 @@ pub mod own_addresses;
 pub mod recipients;
 pub mod render;
 pub mod subject;
-pub mod templates;
 
-pub use headers::AutoSubmitted;
-pub use loop_guard::RateCap;
 pub use message_id::OwnMessageIds;
 pub use own_addresses::OwnAddresses;
-pub use recipients::{Audience, NotificationKind, Participants};
+pub use recipients::{Audience, Participants};

@@ -10,43 +10,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::domain::{AddressPatterns, EmailAddress};
+use crate::domain::{AddressPatterns, EmailAddress, NotificationKind};
 
 use super::OwnAddresses;
-
-/// The kinds of notification and their audience.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NotificationKind {
-    /// A new ticket was opened (customer-facing).
-    Acknowledgement,
-    /// An agent answered (customer-facing).
-    AgentReply,
-    /// The status changed to pending, resolved or closed (customer-facing).
-    StatusChange,
-    /// A pending ticket waits on the customer (customer-facing, SPEC 7).
-    PendingReminder,
-    /// A critical escalation was accepted: every configured technician.
-    CriticalAlert,
-    /// A critical ticket was resolved: requester, primary contact, involved agents and
-    /// technicians.
-    CriticalResolution,
-    /// An escalation passed the gate: its tier-1 sender (`outbox::escalation_mail`).
-    EscalationAccepted,
-    /// An escalation was refused for missing evidence: its tier-1 sender.
-    EscalationRefused,
-}
-
-impl NotificationKind {
-    pub fn is_customer_facing(self) -> bool {
-        matches!(
-            self,
-            NotificationKind::Acknowledgement
-                | NotificationKind::AgentReply
-                | NotificationKind::StatusChange
-                | NotificationKind::PendingReminder
-        )
-    }
-}
 
 /// The people on one ticket, as stored.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -60,6 +26,8 @@ pub struct Participants {
     pub technicians: Vec<EmailAddress>,
     /// Addresses whose mail about this ticket bounced.
     pub bouncing: Vec<EmailAddress>,
+    /// The agent or technician the ticket is assigned to (SPEC 7), if any.
+    pub assignee: Option<EmailAddress>,
 }
 
 /// The configuration that decides recipients (from `[notify]`).
@@ -120,7 +88,8 @@ pub fn recipients(
         NotificationKind::Acknowledgement
         | NotificationKind::AgentReply
         | NotificationKind::StatusChange
-        | NotificationKind::PendingReminder => (
+        | NotificationKind::PendingReminder
+        | NotificationKind::AutoClose => (
             participants
                 .requester
                 .iter()
@@ -130,6 +99,18 @@ pub fn recipients(
             Vec::new(),
         ),
         NotificationKind::CriticalAlert => (Vec::new(), audience.technicians.iter().collect()),
+        NotificationKind::Assignment => (Vec::new(), participants.assignee.iter().collect()),
+        NotificationKind::SlaReminder => (
+            Vec::new(),
+            match &participants.assignee {
+                Some(a) => vec![a],
+                None => audience
+                    .technicians
+                    .iter()
+                    .chain(&participants.agents)
+                    .collect(),
+            },
+        ),
         // Addressed to the escalation's sender by `outbox::escalation_mail`, never to a
         // ticket's people.
         NotificationKind::EscalationAccepted | NotificationKind::EscalationRefused => {
@@ -162,6 +143,16 @@ pub fn recipients(
 mod tests {
     use super::*;
     use crate::domain::test_support::addr;
+
+    #[test]
+    fn every_kind_has_a_default_template() {
+        let templates = crate::templates::Templates::default();
+        let sample = crate::templates::TemplateContext::sample();
+        for kind in NotificationKind::ALL {
+            let rendered = templates.render(kind.as_str(), &sample);
+            assert!(rendered.is_ok(), "{kind:?}: {rendered:?}");
+        }
+    }
 
     struct Fixture {
         primary_contacts: HashMap<String, EmailAddress>,
@@ -207,7 +198,25 @@ mod tests {
             agents: addrs(&["agent@example.test"]),
             technicians: addrs(&["tech1@example.test"]),
             bouncing: Vec::new(),
+            assignee: None,
         }
+    }
+
+    #[test]
+    fn an_assignment_goes_to_the_assignee_alone() {
+        let f = Fixture::new();
+        let mut p = ticket();
+        assert!(recipients(NotificationKind::Assignment, &p, &f.audience()).is_empty());
+        p.assignee = Some(addr("tech2@example.test"));
+        let r = recipients(NotificationKind::Assignment, &p, &f.audience());
+        assert_eq!(r.staff, addrs(&["tech2@example.test"]));
+        assert!(r.customers.is_empty());
+        // Never to a bouncing address or one of mailgate's own.
+        p.bouncing = addrs(&["tech2@example.test"]);
+        assert!(recipients(NotificationKind::Assignment, &p, &f.audience()).is_empty());
+        p.bouncing.clear();
+        p.assignee = Some(addr("support@example.test"));
+        assert!(recipients(NotificationKind::Assignment, &p, &f.audience()).is_empty());
     }
 
     #[test]
@@ -300,7 +309,6 @@ mod tests {
             NotificationKind::StatusChange,
             NotificationKind::PendingReminder,
         ] {
-            assert!(kind.is_customer_facing());
             for (name, participants, expected) in &cases {
                 let r = recipients(kind, participants, &f.audience());
                 assert_eq!(r.customers, addrs(expected), "{kind:?}: {name}");
@@ -318,7 +326,6 @@ mod tests {
             r.staff,
             addrs(&["tech1@example.test", "tech2@example.test"])
         );
-        assert!(!NotificationKind::CriticalAlert.is_customer_facing());
 
         f.technicians = addrs(&[
             "tech1@example.test",

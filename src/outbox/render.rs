@@ -21,10 +21,12 @@ use sha2::{Digest, Sha256};
 use crate::domain::{EmailAddress, Mailbox, MessageId, TicketRef};
 use crate::reply_token::ReplyTokens;
 
-use super::attachments::{OutgoingAttachment, mixed_body};
-use super::headers::{AutoSubmitted, OutgoingHeaders, reply_to_address};
+use super::attachments::mixed_body;
+use super::headers::{OutgoingHeaders, reply_to_address};
 use super::intl::{address_form, own_address_form};
 use super::subject::sanitise;
+use crate::domain::AutoSubmitted;
+use crate::domain::OutgoingAttachment;
 
 /// What rendering needs besides the row: the installation's identity.
 #[derive(Clone, Copy)]

@@ -6,10 +6,12 @@ use std::borrow::Cow;
 
 use mail_parser::decoders::base64::base64_decode;
 use mail_parser::decoders::quoted_printable::quoted_printable_decode;
-use mail_parser::{Encoding, Message, MessagePart, MimeHeaders, PartType};
+use mail_parser::parsers::MessageStream;
+use mail_parser::{Encoding, HeaderName, Message, MessagePart, MimeHeaders, PartType};
 use sha2::{Digest, Sha256};
 
 use super::fields;
+use super::header_text::HeaderText;
 use crate::domain::Attachment;
 
 /// Longest file name kept, in bytes.
@@ -20,7 +22,8 @@ const MAX_EXTENSION_BYTES: usize = 16;
 
 /// The attachments of `message`, in MIME order. Attachments of attached messages stay inside
 /// their `.eml`.
-pub(super) fn attachments(message: &Message<'_>) -> Vec<Attachment> {
+pub(super) fn attachments(text: &HeaderText<'_, '_>) -> Vec<Attachment> {
+    let message = text.message();
     let html: Vec<String> = message
         .parts
         .iter()
@@ -31,7 +34,7 @@ pub(super) fn attachments(message: &Message<'_>) -> Vec<Attachment> {
         .collect();
     message
         .attachments()
-        .filter_map(|part| attachment(message, part, &html))
+        .filter_map(|part| attachment(text, part, &html))
         .collect()
 }
 
@@ -56,10 +59,11 @@ fn is_embedded(part: &MessagePart<'_>, content_type: &str, size: usize, html: &[
 }
 
 fn attachment(
-    message: &Message<'_>,
+    text: &HeaderText<'_, '_>,
     part: &MessagePart<'_>,
     html: &[String],
 ) -> Option<Attachment> {
+    let message = text.message();
     let (content, default_type): (Cow<'_, [u8]>, &str) = match &part.body {
         PartType::Binary(bytes) | PartType::InlineBinary(bytes) => {
             (Cow::Borrowed(bytes.as_ref()), "application/octet-stream")
@@ -78,20 +82,23 @@ fn attachment(
     let filename = match &part.body {
         PartType::Message(inner) => {
             let subject;
-            let name = match part.attachment_name() {
+            let name = match attachment_name(text, part) {
                 Some(name) => name,
                 None => {
-                    subject = fields::subject(inner);
-                    &subject
+                    subject = fields::subject(&HeaderText::new(inner));
+                    Cow::Borrowed(subject.as_str())
                 }
             };
-            let mut name = sanitise_filename_for(name, "");
+            let mut name = sanitise_filename_for(&name, "");
             if !name.to_ascii_lowercase().ends_with(".eml") {
                 name.push_str(".eml");
             }
             sanitise_filename(&name)
         }
-        _ => sanitise_filename_for(part.attachment_name().unwrap_or(""), &content_type),
+        _ => sanitise_filename_for(
+            attachment_name(text, part).as_deref().unwrap_or(""),
+            &content_type,
+        ),
     };
 
     Some(Attachment {
@@ -102,6 +109,32 @@ fn attachment(
         content_type,
         content: content.into_owned(),
     })
+}
+
+/// The file name of an attachment as its sender wrote it. A name in undeclared 8-bit bytes
+/// (which mail-parser turns into U+FFFD) is read again from the part's raw Content-Disposition
+/// or Content-Type, decoded by the mail's charset.
+fn attachment_name<'p>(
+    text: &HeaderText<'_, '_>,
+    part: &'p MessagePart<'_>,
+) -> Option<Cow<'p, str>> {
+    let name = part.attachment_name()?;
+    if !name.contains('\u{FFFD}') {
+        return Some(Cow::Borrowed(name));
+    }
+    let decoded = [
+        (HeaderName::ContentDisposition, "filename"),
+        (HeaderName::ContentType, "name"),
+    ]
+    .iter()
+    .find_map(|(header, attribute)| {
+        let header = part.headers.iter().find(|h| &h.name == header)?;
+        let value = text.value(header);
+        let parsed = MessageStream::new(&value).parse_content_type();
+        let name = parsed.as_content_type()?.attribute(attribute)?;
+        (!name.contains('\u{FFFD}')).then(|| name.to_string())
+    });
+    Some(decoded.map_or(Cow::Borrowed(name), Cow::Owned))
 }
 
 /// The transfer-decoded bytes of a text part as they were sent, before mail-parser converted
@@ -334,7 +367,7 @@ mod tests {
         let message = mail_parser::MessageParser::default()
             .parse(raw.as_bytes())
             .unwrap();
-        let found: Vec<(String, bool)> = attachments(&message)
+        let found: Vec<(String, bool)> = attachments(&HeaderText::new(&message))
             .into_iter()
             .map(|a| (a.filename, a.embedded))
             .collect();

@@ -11,38 +11,26 @@
 //! Delivered-To, Authentication-Results) take all occurrences. Invalid addresses and ids are
 //! skipped, never an error.
 
+use std::borrow::Cow;
+
 use mail_parser::parsers::MessageStream;
 use mail_parser::{Address, Header, HeaderName, HeaderValue, Message, MimeHeaders};
 
+use super::header_text::{HeaderText, raw_value, slice};
 use super::limits::Firsts;
-use super::salvage;
-use crate::domain::{ClassifyHeaders, EmailAddress, Mailbox, MessageId, SenderOrigin};
+use crate::domain::{ClassifyHeaders, EmailAddress, Mailbox, MessageId};
 
 /// The first header called `name` in `headers`.
-fn first<'a, 'x>(headers: &'a [Header<'x>], name: &HeaderName<'_>) -> Option<&'a Header<'x>> {
+pub(super) fn first<'a, 'x>(
+    headers: &'a [Header<'x>],
+    name: &HeaderName<'_>,
+) -> Option<&'a Header<'x>> {
     headers.iter().find(|h| &h.name == name)
 }
 
 /// Whether `header` is the non-standard header `name` (case-insensitive).
 fn is_other(header: &Header<'_>, name: &str) -> bool {
     matches!(&header.name, HeaderName::Other(n) if n.trim().eq_ignore_ascii_case(name))
-}
-
-/// The raw bytes of a header's value (after the colon, up to and including its line end).
-fn slice<'a>(raw: &'a [u8], header: &Header<'_>) -> &'a [u8] {
-    raw.get(header.offset_start as usize..header.offset_end as usize)
-        .unwrap_or_default()
-}
-
-/// The raw text of a header value, unfolded (CR and LF removed) and trimmed.
-pub(super) fn raw_value(raw: &[u8], header: &Header<'_>) -> String {
-    let text = String::from_utf8_lossy(slice(raw, header));
-    let text = text.trim();
-    if text.contains(['\r', '\n']) {
-        text.chars().filter(|&c| c != '\r' && c != '\n').collect()
-    } else {
-        text.to_string()
-    }
 }
 
 /// The Message-ID of these headers, or the synthetic id of `raw` (second value `true`) when
@@ -80,7 +68,7 @@ pub(super) fn ids(message: &Message<'_>, name: &HeaderName<'_>) -> Vec<MessageId
     out.kept
 }
 
-fn mailbox(addr: &mail_parser::Addr<'_>) -> Option<Mailbox> {
+pub(super) fn mailbox(addr: &mail_parser::Addr<'_>) -> Option<Mailbox> {
     let address = EmailAddress::parse(addr.address()?).ok()?;
     let name = addr
         .name()
@@ -100,17 +88,20 @@ pub(super) fn is_address_echo(name: &str, address: &EmailAddress) -> bool {
     name.eq_ignore_ascii_case(address.as_str())
 }
 
-/// The parsed address lists of every `name` header of `message`.
-fn addresses<'a>(message: &'a Message<'_>, name: &HeaderName<'_>) -> Vec<Address<'a>> {
-    let raw = message.raw_message.as_ref();
-    message
+/// The parsed address lists of every `name` header of the message, display names decoded
+/// (RFC 2047, or undeclared 8-bit bytes by the message's charset).
+pub(super) fn addresses<'m>(text: &HeaderText<'m, '_>, name: &HeaderName<'_>) -> Vec<Address<'m>> {
+    text.message()
         .headers()
         .iter()
         .filter(|h| &h.name == name)
-        .filter_map(|h| {
-            MessageStream::new(slice(raw, h))
+        .filter_map(|h| match text.value(h) {
+            // Nearly all mail: parsed in place, nothing copied.
+            Cow::Borrowed(bytes) => MessageStream::new(bytes).parse_address().into_address(),
+            Cow::Owned(bytes) => MessageStream::new(&bytes)
                 .parse_address()
                 .into_address()
+                .map(Address::into_owned),
         })
         .collect()
 }
@@ -118,12 +109,12 @@ fn addresses<'a>(message: &'a Message<'_>, name: &HeaderName<'_>) -> Vec<Address
 /// The first `max` valid mailboxes of every `name` header (groups flattened), without repeated
 /// addresses, and how many distinct valid addresses the headers hold.
 pub(super) fn mailboxes(
-    message: &Message<'_>,
+    text: &HeaderText<'_, '_>,
     name: &HeaderName<'_>,
     max: usize,
 ) -> (Vec<Mailbox>, usize) {
     let mut out = Firsts::new(|m: &Mailbox| &m.address);
-    let lists = addresses(message, name);
+    let lists = addresses(text, name);
     for addr in lists.iter().flat_map(Address::iter) {
         if out.kept.len() < max {
             if let Some(mb) = mailbox(addr) {
@@ -136,40 +127,6 @@ pub(super) fn mailboxes(
     }
     let distinct = out.distinct();
     (out.kept, distinct)
-}
-
-/// The requester and where it was found: the first valid address of From, else one salvaged
-/// from a mangled From (the author, even badly written, is a better requester than an
-/// envelope address), else Sender, else Return-Path; else one salvaged from the other address
-/// headers (see `salvage`). Only the first is what a receiving server's DMARC check looks at;
-/// the others are unverified (see [`SenderOrigin`]).
-pub(super) fn sender(message: &Message<'_>, raw: &[u8]) -> Option<(Mailbox, SenderOrigin)> {
-    let from_header = |name: HeaderName<'static>| {
-        addresses(message, &name)
-            .iter()
-            .flat_map(Address::iter)
-            .find_map(mailbox)
-    };
-    let with = |origin: SenderOrigin| move |m: Mailbox| (m, origin);
-    from_header(HeaderName::From)
-        .map(with(SenderOrigin::From))
-        .or_else(|| {
-            salvage::salvage_header(message, raw, &HeaderName::From)
-                .map(with(SenderOrigin::MangledFrom))
-        })
-        .or_else(|| from_header(HeaderName::Sender).map(with(SenderOrigin::Sender)))
-        .or_else(|| {
-            let header = first(message.headers(), &HeaderName::ReturnPath)?;
-            let address = EmailAddress::parse(&raw_value(raw, header)).ok()?;
-            Some((
-                Mailbox {
-                    name: None,
-                    address,
-                },
-                SenderOrigin::ReturnPath,
-            ))
-        })
-        .or_else(|| salvage::salvage_sender(message, raw).map(with(SenderOrigin::OtherHeader)))
 }
 
 /// The first `max` Delivered-To and X-Original-To addresses, all occurrences, without repeats,
@@ -198,12 +155,14 @@ pub(super) fn delivered_to(
     (out.kept, distinct)
 }
 
-/// The decoded Subject (first occurrence), empty when missing.
-pub(super) fn subject(message: &Message<'_>) -> String {
-    let Some(header) = first(message.headers(), &HeaderName::Subject) else {
+/// The decoded Subject (first occurrence), empty when missing: RFC 2047 encoded words and
+/// undeclared 8-bit bytes (by the message's charset) decoded.
+pub(super) fn subject(text: &HeaderText<'_, '_>) -> String {
+    let Some(header) = first(text.message().headers(), &HeaderName::Subject) else {
         return String::new();
     };
-    let value = MessageStream::new(slice(&message.raw_message, header)).parse_unstructured();
+    let bytes = text.value(header);
+    let value = MessageStream::new(&bytes).parse_unstructured();
     value
         .as_text()
         .map(|s| s.trim().replace('\0', ""))
@@ -274,6 +233,9 @@ pub(super) fn classify_headers(message: &Message<'_>, raw: &[u8]) -> ClassifyHea
         x_autoreply: other("X-Autoreply"),
         x_autorespond: other("X-Autorespond"),
         list_id: known(HeaderName::ListId),
+        list_post: known(HeaderName::ListPost),
+        list_unsubscribe: known(HeaderName::ListUnsubscribe),
+        x_been_there: other("X-BeenThere"),
         return_path: known(HeaderName::ReturnPath),
         authentication_results: headers
             .iter()

@@ -5,7 +5,10 @@
 //!
 //! - `budget`, `mime`: the header budget, counted before mail-parser runs, and the MIME budget
 //!   after it; `limits`: [`ParseLimits`] and the trimming of long lists;
+//! - `header_text`: a header value's raw bytes and text, undeclared 8-bit bytes decoded by the
+//!   charset `header_charset` works out for the mail;
 //! - `fields`: header fields → addresses, subject, date, ids, `ClassifyHeaders`;
+//! - `sender`: the requester and the header it came from (From, Sender, Reply-To, Return-Path);
 //! - `salvage`: the sender of a mail whose address headers are mangled;
 //! - `body`: the text body (HTML converted to text only when there is no text part);
 //! - `reply`: what is new in a reply ([`extract_reply`]);
@@ -20,12 +23,15 @@ mod body;
 mod budget;
 mod fields;
 mod fingerprint;
+mod header_charset;
 pub mod header_labels;
+mod header_text;
 mod limits;
 mod mime;
 mod quick_id;
 mod reply;
 mod salvage;
+mod sender;
 
 #[cfg(test)]
 mod golden_tests;
@@ -44,7 +50,7 @@ pub use fingerprint::content_fingerprint;
 pub use limits::*;
 pub use reply::extract_reply;
 
-use crate::domain::{InboundEmail, Kept, MessageId, Trim};
+use crate::domain::{InboundEmail, Kept, Mailbox, MessageId, SenderOrigin, Trim};
 
 /// Why raw bytes could not be turned into an [`InboundEmail`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -137,8 +143,21 @@ pub fn parse(raw: &[u8]) -> Result<InboundEmail, ParseError> {
 
 /// Parses one raw message into an owned [`InboundEmail`]. The header budget is checked before
 /// mail-parser sees the bytes, the MIME budget right after; address lists and References are
-/// trimmed to `limits` (recorded in [`InboundEmail::trimmed`]).
+/// trimmed to `limits` (recorded in [`InboundEmail::trimmed`]). A mail that names no sender
+/// is [`ParseError::NoSender`].
 pub fn parse_with(raw: &[u8], limits: &ParseLimits) -> Result<InboundEmail, ParseError> {
+    let email = parse_any_sender_with(raw, limits)?;
+    if email.sender_origin == SenderOrigin::Missing {
+        return Err(ParseError::NoSender);
+    }
+    Ok(email)
+}
+
+/// [`parse_with`], except that a mail naming no sender at all (`From: MAILER-DAEMON <>`, no
+/// From) is returned with [`Mailbox::no_sender`] and [`SenderOrigin::Missing`]: a bounce or a
+/// report needs no sender to be recognised. The pipeline classifies it first and quarantines
+/// it with [`ParseError::NoSender`] only when it is a person's mail.
+pub fn parse_any_sender_with(raw: &[u8], limits: &ParseLimits) -> Result<InboundEmail, ParseError> {
     if raw.iter().all(u8::is_ascii_whitespace) {
         return Err(ParseError::Empty);
     }
@@ -153,16 +172,18 @@ pub fn parse_with(raw: &[u8], limits: &ParseLimits) -> Result<InboundEmail, Pars
         .ok_or(ParseError::NotAnEmail)?;
     mime::check(&message, limits)?;
 
-    let (from, sender_origin) = fields::sender(&message, raw).ok_or(ParseError::NoSender)?;
+    let text = header_text::HeaderText::new(&message);
+    let (from, sender_origin) =
+        sender::sender(&text).unwrap_or_else(|| (Mailbox::no_sender(), SenderOrigin::Missing));
     let (message_id, message_id_synthetic) = fields::message_id(message.headers(), raw);
-    let subject = fields::subject(&message);
+    let subject = fields::subject(&text);
     let body_text = body::body_text(&message);
     let reply_text = reply::extract_reply_for(&body_text, fields::is_forward_subject(&subject));
 
     let mut trimmed = Vec::new();
     let max = limits.max_addresses_per_header;
     let mut mailboxes = |name: HeaderName<'static>, header: &'static str| {
-        let (kept, found) = fields::mailboxes(&message, &name, max);
+        let (kept, found) = fields::mailboxes(&text, &name, max);
         trimmed.extend(address_trim(header, kept.len(), found));
         kept
     };
@@ -196,7 +217,7 @@ pub fn parse_with(raw: &[u8], limits: &ParseLimits) -> Result<InboundEmail, Pars
         references,
         body_text,
         reply_text,
-        attachments: attachments::attachments(&message),
+        attachments: attachments::attachments(&text),
         headers: fields::classify_headers(&message, raw),
         size: raw.len(),
         trimmed,
@@ -221,9 +242,10 @@ fn references_trim(kept: usize, found: usize, max: usize) -> Option<Trim> {
 
 /// Parses a mail mailgate already stored, to show its texts or attachments: its budgets were
 /// checked with the limits of the day it arrived, so the widest limits the config allows apply
-/// here (a limit lowered since never hides a stored mail).
+/// here (a limit lowered since never hides a stored mail), and a stored bounce that names no
+/// sender is read as it was ([`parse_any_sender_with`]).
 pub fn parse_stored(raw: &[u8]) -> Result<InboundEmail, ParseError> {
-    parse_with(raw, &ParseLimits::ceiling())
+    parse_any_sender_with(raw, &ParseLimits::ceiling())
 }
 
 /// The header budget of `limits` against what [`budget::scan`] counted.

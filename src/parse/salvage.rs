@@ -13,10 +13,11 @@
 //! before it in the same header, if any, becomes the display name. Nothing is made up: a
 //! header without an address yields nothing.
 
+use mail_parser::HeaderName;
 use mail_parser::parsers::MessageStream;
-use mail_parser::{HeaderName, Message};
 
-use super::fields::{is_address_echo, raw_value};
+use super::fields::is_address_echo;
+use super::header_text::HeaderText;
 use crate::domain::{EmailAddress, Mailbox};
 
 /// The headers searched, in order.
@@ -30,28 +31,18 @@ const HEADERS: [HeaderName<'static>; 4] = [
 /// Characters stripped from both ends of a token.
 const STRIP: &[char] = &['<', '>', '(', ')', '"', '\'', '.', ','];
 
-/// The first address found in the raw From, Sender, Reply-To or Return-Path values.
 /// The first address salvaged from the raw values of header `name`.
-pub(super) fn salvage_header(
-    message: &Message<'_>,
-    raw: &[u8],
-    name: &HeaderName<'_>,
-) -> Option<Mailbox> {
-    message
+pub(super) fn salvage_header(text: &HeaderText<'_, '_>, name: &HeaderName<'_>) -> Option<Mailbox> {
+    text.message()
         .headers()
         .iter()
         .filter(|h| &h.name == name)
-        .find_map(|h| mailbox_in(&raw_value(raw, h)))
+        .find_map(|h| mailbox_in(&text.unfolded(h)))
 }
 
-pub(super) fn salvage_sender(message: &Message<'_>, raw: &[u8]) -> Option<Mailbox> {
-    HEADERS.iter().find_map(|name| {
-        message
-            .headers()
-            .iter()
-            .filter(|h| &h.name == name)
-            .find_map(|h| mailbox_in(&raw_value(raw, h)))
-    })
+/// The first address found in the raw From, Sender, Reply-To or Return-Path values.
+pub(super) fn salvage_sender(text: &HeaderText<'_, '_>) -> Option<Mailbox> {
+    HEADERS.iter().find_map(|name| salvage_header(text, name))
 }
 
 /// The first address in a raw header value, with the text before it as its name.

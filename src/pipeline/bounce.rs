@@ -2,7 +2,8 @@
 //! In-Reply-To / References, or the returned original), it is stored on that mail's ticket
 //! like other machine mail (never a new ticket, never a reopening, never answered), and the
 //! recipients whose delivery failed are marked bouncing on that ticket, so notifications skip
-//! them from then on.
+//! them from then on. A report (a feedback loop's complaint about our mail) is stored the
+//! same way, marking nobody.
 //!
 //! "Our mail": a Message-ID that verifies with the installation's key when a secret is
 //! configured, else one found in the outbox.
@@ -13,8 +14,7 @@ use crate::domain::{Action, Classification, EmailAddress, MessageId, Rule, Ticke
 use crate::thread::ThreadLookup;
 
 use super::context::PlanContext;
-use super::snapshot::{SentMail, Snapshot};
-use super::writes::Writes;
+use crate::store::{SentMail, Snapshot, Writes};
 
 /// Turns the evaluation of a bounce that refers to our mail into one that stores it on that
 /// mail's ticket, and plans the bouncing marks. Any other evaluation is returned unchanged.
@@ -25,7 +25,8 @@ pub(super) fn bounce_of_own_mail(
     ctx: &PlanContext,
     w: &mut Writes,
 ) -> Evaluation {
-    if !matches!(ev.decision.classification, Classification::Bounce(_))
+    let is_report = matches!(ev.decision.classification, Classification::Report(_));
+    if !(is_report || matches!(ev.decision.classification, Classification::Bounce(_)))
         || ev.redelivery
         || matches!(ev.decision.rule, Rule::Duplicate | Rule::OwnMail)
     {
@@ -38,10 +39,21 @@ pub(super) fn bounce_of_own_mail(
     else {
         return ev;
     };
-    let failed = failed_recipients(report, sent);
+    // A report is about mail that was delivered: nobody is marked bouncing.
+    let failed = if is_report {
+        Vec::new()
+    } else {
+        failed_recipients(report, sent)
+    };
     let r = TicketRef::new(ctx.decide.thread.prefix, ticket);
-    let what = format!("bounce of our notification <{id}>");
-    let marks = if failed.is_empty() {
+    let (kind, why) = (
+        ev.decision.classification.as_str(),
+        ev.decision.classification.why().unwrap_or_default(),
+    );
+    let what = format!("{kind} of our notification <{id}> ({why})");
+    let marks = if is_report {
+        "a report marks no one bouncing".to_string()
+    } else if failed.is_empty() {
         "names no failed recipient (no delivery-status report, and the notification had \
          several recipients), so no one is marked bouncing"
             .to_string()
@@ -70,7 +82,7 @@ pub(super) fn bounce_of_own_mail(
         }
     }
     for a in failed {
-        w.bouncing.push((ticket, a.to_string()));
+        w.bouncing.push((ticket, a.clone()));
     }
     ev
 }

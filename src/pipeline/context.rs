@@ -3,12 +3,11 @@
 
 use crate::config::Role;
 use crate::decide::DecideContext;
-use crate::domain::{AddressPatterns, Decision, EmailAddress};
+use crate::domain::{AddressPatterns, Decision, EmailAddress, ParticipantRole};
 use crate::outbox::enqueue::EnqueueSettings;
 use crate::outbox::{OwnAddresses, OwnMessageIds};
 
-use super::snapshot::Snapshot;
-use super::writes::{NewDecision, NewParticipant, Writes};
+use crate::store::{NewDecision, NewParticipant, Snapshot, Writes};
 
 /// What a batch is applied with.
 pub struct PlanContext<'a> {
@@ -36,7 +35,7 @@ pub(super) fn add_participant(
     ticket: i64,
     address: &EmailAddress,
     name: Option<String>,
-    role: &'static str,
+    role: ParticipantRole,
     snapshot: &mut Snapshot,
     w: &mut Writes,
 ) {
@@ -47,7 +46,7 @@ pub(super) fn add_participant(
     {
         w.add_participant(NewParticipant {
             ticket,
-            address: address.to_string(),
+            address: address.clone(),
             name,
             role,
         });
@@ -69,9 +68,9 @@ pub(super) fn decision_row(
         mailbox: ctx.mailbox.to_string(),
         message_id,
         raw_sha256: raw_sha256.to_string(),
-        classification: d.classification.as_str(),
-        decision: d.action.name(),
-        rule: d.rule.as_str(),
+        classification: d.classification.clone(),
+        decision: d.action.clone(),
+        rule: d.rule,
         reason: d.reason.clone(),
         ticket,
     }

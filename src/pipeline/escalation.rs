@@ -4,19 +4,16 @@
 //! note), confirms to the sender and, when critical, alerts every technician at once.
 
 use crate::decide::Evaluation;
-use crate::domain::{InboundEmail, Mailbox, Priority, TicketRef};
+use crate::domain::{InboundEmail, Mailbox, ParticipantRole, Priority, TicketRef};
 use crate::escalation::gate::GateReport;
 use crate::escalation::rules::{Accepted, GateVerdict};
 use crate::outbox::Participants;
-use crate::outbox::enqueue::{
-    Change, NewOutboxRow, Notification, TicketInfo, count_planned, enqueue,
-};
+use crate::outbox::enqueue::{Change, Notification, TicketInfo, count_planned, enqueue};
 use crate::outbox::escalation_mail::{Escalation, confirmation_row, refusal_row};
 use crate::outbox::loop_guard::HoldReason;
 
 use super::context::{PlanContext, add_participant, decision_row};
-use super::snapshot::Snapshot;
-use super::writes::{Escalated, Writes};
+use crate::store::{Escalated, NewOutboxRow, Snapshot, Writes};
 
 /// The tier an accepted escalation hands its ticket to.
 const ESCALATED_TIER: i64 = 2;
@@ -147,7 +144,7 @@ pub fn after_accept(
         ticket,
         &sender.address,
         sender.name.clone(),
-        "agent",
+        ParticipantRole::Agent,
         snapshot,
         w,
     );

@@ -6,6 +6,7 @@
 //! A batch whose write fails is retried one message at a time, so one bad message is
 //! quarantined with its reason and never blocks the others.
 
+mod agent_ticket;
 mod batch_limit;
 mod bounce;
 mod context;
@@ -14,25 +15,29 @@ mod plan;
 mod prepared;
 mod preparer;
 mod snapshot;
-mod writes;
+mod stored_mail;
 
+pub use agent_ticket::{AgentTicket, RelaySettings, load_agent_ticket, relay_agent_mail};
 pub use batch_limit::{BATCH_BYTES, BatchLimit};
 pub use context::PlanContext;
 pub use plan::Outcome;
 pub use prepared::{Content, MessageSize, Prepared, RawMessage, prepare_header_only};
 pub use preparer::{Preparer, Unprepared};
-pub use snapshot::{Keys, SentMail, Snapshot, TicketState};
-pub use writes::Writes;
+pub use stored_mail::{MessageTexts, attachment_content, message_texts};
+
+use std::sync::Arc;
 
 use anyhow::Context;
 
+use crate::classify::OwnLists;
 use crate::config::{Role, Settings};
 use crate::decide::DecideContext;
 use crate::domain::{Action, Classification, Decision, Rule, Source};
+use crate::outbox::agent_mail::AgentRelay;
 use crate::outbox::enqueue::EnqueueSettings;
 use crate::outbox::{Audience, OwnAddresses, OwnMessageIds};
 use crate::reply_token::ReplyTokens;
-use crate::store::{Checkpoint, Store, StoredRaw};
+use crate::store::{self, Checkpoint, ErrorKind, Keys, Snapshot, Store, StoredRaw, Writes};
 use crate::thread::ThreadContext;
 
 /// How a run feeds the pipeline.
@@ -77,6 +82,8 @@ pub struct Pipeline {
     options: RunOptions,
     reply_tokens: Option<ReplyTokens>,
     own: OwnAddresses,
+    /// Our own group's list ids and addresses (`classify::OwnLists`), for the preparers.
+    own_lists: Arc<OwnLists>,
     own_ids: Option<OwnMessageIds>,
     /// In a dry run, what earlier batches would have stored.
     dry_overlay: Option<Snapshot>,
@@ -87,6 +94,10 @@ impl Pipeline {
         let reply_tokens = settings.tickets.secret.clone().map(ReplyTokens::new);
         let dry_overlay = options.dry_run.then(Snapshot::default);
         let own = OwnAddresses::of(&settings);
+        let own_lists = Arc::new(OwnLists::new(
+            own.addresses(),
+            settings.tickets.own_lists.iter().map(String::as_str),
+        ));
         let own_ids = settings.tickets.secret.clone().map(OwnMessageIds::new);
         Self {
             store,
@@ -94,6 +105,7 @@ impl Pipeline {
             options,
             reply_tokens,
             own,
+            own_lists,
             own_ids,
             dry_overlay,
         }
@@ -111,6 +123,12 @@ impl Pipeline {
     /// configured limits.
     pub fn preparer(&self) -> Preparer {
         Preparer::new(self.options.role, self.settings.limits())
+            .with_own_lists(self.own_lists.clone())
+    }
+
+    /// Our own group's list ids and addresses: its mail is a person's (`classify::list`).
+    pub fn own_lists(&self) -> Arc<OwnLists> {
+        self.own_lists.clone()
     }
 
     /// One live message (ingest, reprocess; later one IMAP message): prepared, decided and
@@ -142,7 +160,7 @@ impl Pipeline {
         let retry: Vec<RetryCopy> = batch.iter_mut().map(RetryCopy::take_from).collect();
         let error = match self.try_batch(batch, checkpoint.as_ref()).await {
             Ok(outcomes) => return Ok(outcomes),
-            Err(error) if !refused_by_database(&error) => return Err(error),
+            Err(error) if error.kind() == ErrorKind::Unavailable => return Err(error.into()),
             Err(error) => error,
         };
         if retry.len() == 1 {
@@ -163,13 +181,17 @@ impl Pipeline {
             };
             match self
                 .try_batch(
-                    vec![copy.prepared(self.options.role, self.settings.parse_limits)],
+                    vec![copy.prepared(
+                        self.options.role,
+                        self.settings.parse_limits,
+                        &self.own_lists,
+                    )],
                     cp,
                 )
                 .await
             {
                 Ok(mut one) => outcomes.append(&mut one),
-                Err(error) if !refused_by_database(&error) => return Err(error),
+                Err(error) if error.kind() == ErrorKind::Unavailable => return Err(error.into()),
                 Err(error) => outcomes.push(
                     self.quarantine_failed(copy.source, copy.raw, copy.sha, &error, cp)
                         .await?,
@@ -185,7 +207,7 @@ impl Pipeline {
         source: Source,
         raw: Vec<u8>,
         sha: String,
-        error: &anyhow::Error,
+        error: &store::Error,
         checkpoint: Option<&Checkpoint>,
     ) -> anyhow::Result<Outcome> {
         let message_id = crate::parse::peek_message_id(&raw).to_string();
@@ -193,7 +215,7 @@ impl Pipeline {
             action: Action::Quarantine,
             classification: Classification::Plain,
             rule: Rule::PipelineError,
-            reason: format!("storing the message failed: {error:#}"),
+            reason: format!("storing the message failed: {error}"),
         };
         let now = now();
         let mut w = Writes::default();
@@ -221,32 +243,35 @@ impl Pipeline {
         })
     }
 
+    /// Decides and stores `batch` in one transaction. A [`store::Error`] says whether the
+    /// database refused the batch's data (retry it mail by mail, quarantine what it refuses) or
+    /// is unavailable (stop, acknowledge nothing).
     async fn try_batch(
         &mut self,
         batch: Vec<Prepared>,
         checkpoint: Option<&Checkpoint>,
-    ) -> anyhow::Result<Vec<Outcome>> {
+    ) -> store::Result<Vec<Outcome>> {
         let now = now();
         let started = std::time::Instant::now();
         let keys = self.keys(&batch, now);
         let keys_len = keys.message_ids.len() + keys.tickets.len();
         let mut tx = self.store.begin_write().await?;
         let begun = started.elapsed();
-        let mut snapshot = crate::store::load_snapshot(&mut tx, &keys).await?;
+        let mut snapshot =
+            crate::store::load_snapshot(&mut tx, &keys, crate::parse::content_fingerprint).await?;
         let loaded = started.elapsed();
-        let (mut writes, outcomes) = self.plan(batch, &mut snapshot, now);
+        let (writes, relays, outcomes) = self.plan(batch, &mut snapshot, now);
         let planned = started.elapsed();
-        let relays = std::mem::take(&mut writes.agent_relays);
         crate::store::apply(&mut tx, writes, checkpoint, now).await?;
         if !relays.is_empty()
             && let Some(settings) = self.plan_context(now).notify
         {
-            let prefix = &self.settings.tickets.prefix;
-            let max_files = self.settings.max_message_bytes;
-            crate::store::agent::relay_agent_mail(
-                &mut tx, relays, &settings, prefix, max_files, now,
-            )
-            .await?;
+            let relay = RelaySettings {
+                prefix: &self.settings.tickets.prefix,
+                max_files_bytes: self.settings.max_message_bytes,
+                assign_on_first_reply: self.settings.notify.assign_on_first_reply,
+            };
+            relay_agent_mail(&mut tx, relays, &settings, &relay, now).await?;
         }
         let applied = started.elapsed();
         tx.commit().await.context("committing a batch")?;
@@ -268,12 +293,13 @@ impl Pipeline {
         let now = now();
         let keys = self.keys(&batch, now);
         let mut tx = self.store.begin_write().await?;
-        let stored = crate::store::load_snapshot(&mut tx, &keys).await?;
+        let stored =
+            crate::store::load_snapshot(&mut tx, &keys, crate::parse::content_fingerprint).await?;
         tx.rollback().await?;
         // What earlier batches of this dry run would have stored wins over the database.
         let mut snapshot = self.dry_overlay.take().unwrap_or_default();
         snapshot.absorb(stored);
-        let (_writes, outcomes) = self.plan(batch, &mut snapshot, now);
+        let (_writes, _relays, outcomes) = self.plan(batch, &mut snapshot, now);
         self.dry_overlay = Some(snapshot);
         Ok(outcomes)
     }
@@ -301,7 +327,8 @@ impl Pipeline {
             }
             match &p.content {
                 Content::Parsed(email) => {
-                    keys.add(
+                    snapshot::add_mail_keys(
+                        &mut keys,
                         email,
                         &self.settings.tickets.prefix,
                         self.reply_tokens.as_ref(),
@@ -309,7 +336,11 @@ impl Pipeline {
                     keys.hashes
                         .push((email.message_id.clone(), p.raw_sha256.clone()));
                     if self.options.role == Role::Escalation {
-                        keys.add_escalation(email, &self.settings.tickets.prefix);
+                        snapshot::add_escalation_keys(
+                            &mut keys,
+                            email,
+                            &self.settings.tickets.prefix,
+                        );
                     }
                     if notifies {
                         // Who an acknowledgement may go to: requester, Cc, primary contact.
@@ -340,15 +371,16 @@ impl Pipeline {
         batch: Vec<Prepared>,
         snapshot: &mut Snapshot,
         now: i64,
-    ) -> (Writes, Vec<Outcome>) {
+    ) -> (Writes, Vec<AgentRelay>, Vec<Outcome>) {
         let ctx = self.plan_context(now);
         let mut writes = Writes::default();
+        let mut relays = Vec::new();
         let outcomes = batch
             .into_iter()
             .map(|p| {
                 let trimmed = trim_note(&p);
                 let rows_before = writes.decisions.len();
-                let mut outcome = plan::plan_message(p, snapshot, &ctx, &mut writes);
+                let mut outcome = plan::plan_message(p, snapshot, &ctx, &mut writes, &mut relays);
                 if let Some(note) = trimmed {
                     outcome.decision.reason.push_str(&note);
                     for row in &mut writes.decisions[rows_before..] {
@@ -359,7 +391,7 @@ impl Pipeline {
             })
             .collect();
         writes.ticket_counter = snapshot.ticket_counter;
-        (writes, outcomes)
+        (writes, relays, outcomes)
     }
 
     fn plan_context(&self, now: i64) -> PlanContext<'_> {
@@ -437,7 +469,12 @@ impl RetryCopy {
         }
     }
 
-    fn prepared(&self, role: Role, parse_limits: crate::parse::ParseLimits) -> Prepared {
+    fn prepared(
+        &self,
+        role: Role,
+        parse_limits: crate::parse::ParseLimits,
+        own_lists: &Arc<OwnLists>,
+    ) -> Prepared {
         match &self.failed {
             Some((message_id, rule, reason)) => Prepared {
                 source: self.source.clone(),
@@ -462,6 +499,7 @@ impl RetryCopy {
                     parse: parse_limits,
                 },
             )
+            .with_own_lists(own_lists.clone())
             .prepare(Unprepared::Whole {
                 raw: RawMessage {
                     source: self.source.clone(),
@@ -484,22 +522,6 @@ fn trim_note(p: &Prepared) -> Option<String> {
     }
     let trims: Vec<String> = email.trimmed.iter().map(ToString::to_string).collect();
     Some(format!("; trimmed: {}", trims.join("; ")))
-}
-
-/// Whether the database refused this data (a constraint, a trigger, a value it cannot store),
-/// as opposed to failing itself (busy, I/O, disk full): only the first is the message's fault
-/// and sends it to quarantine; the second stops the run with nothing acknowledged.
-fn refused_by_database(error: &anyhow::Error) -> bool {
-    let Some(sqlx::Error::Database(db)) = error.downcast_ref::<sqlx::Error>() else {
-        return false;
-    };
-    // SQLite primary result codes of an unhealthy database rather than bad data.
-    const INFRASTRUCTURE: &[&str] = &["5", "6", "7", "8", "10", "11", "13", "14", "26"];
-    let primary = db
-        .code()
-        .and_then(|c| c.parse::<i64>().ok())
-        .map(|c| (c & 0xff).to_string());
-    !primary.is_some_and(|c| INFRASTRUCTURE.contains(&c.as_str()))
 }
 
 pub fn now() -> i64 {

@@ -5,19 +5,20 @@
 use crate::config::Role;
 use crate::decide::{Author, DecideLookup, Evaluation, evaluate};
 use crate::domain::{
-    Action, Classification, Decision, EmailAddress, IgnoreReason, InboundEmail, MessageId, Rule,
-    TicketRef,
+    Action, Classification, Decision, EmailAddress, IgnoreReason, InboundEmail, MessageDirection,
+    MessageId, ParticipantRole, Rule, TicketRef,
 };
 use crate::outbox::Participants;
+use crate::outbox::agent_mail::AgentRelay;
 use crate::outbox::enqueue::{Answering, Change, Notification, TicketInfo, count_planned, enqueue};
 use crate::outbox::loop_guard::{OwnMail, recognise_own_mail};
-use crate::store::StoredRaw;
 use crate::trust::SenderTrust;
 
 use super::context::{PlanContext, add_participant, decision_row};
 use super::prepared::{Content, Prepared};
-use super::snapshot::{Snapshot, TicketState};
-use super::writes::{NewAttachment, NewMessage, NewQuarantine, NewTicket, Writes};
+use crate::store::{
+    NewAttachment, NewMessage, NewQuarantine, NewTicket, Snapshot, StoredRaw, TicketState, Writes,
+};
 
 /// The outcome of one message, for reports and the CLI.
 #[derive(Debug, Clone)]
@@ -28,11 +29,14 @@ pub struct Outcome {
     pub ticket: Option<TicketRef>,
 }
 
+/// Decides one prepared mail against the snapshot and adds what it writes to `w`, and an
+/// authenticated agent's mail to relay to `relays` (enqueued once the batch's rows are stored).
 pub fn plan_message(
     p: Prepared,
     snapshot: &mut Snapshot,
     ctx: &PlanContext,
     w: &mut Writes,
+    relays: &mut Vec<AgentRelay>,
 ) -> Outcome {
     let source = p.source.to_string();
     match p.content {
@@ -119,6 +123,7 @@ pub fn plan_message(
                 snapshot,
                 ctx,
                 w,
+                relays,
             );
             Outcome {
                 source,
@@ -173,6 +178,7 @@ fn apply_evaluation(
     snapshot: &mut Snapshot,
     ctx: &PlanContext,
     w: &mut Writes,
+    relays: &mut Vec<AgentRelay>,
 ) -> Option<i64> {
     let d = &ev.decision;
     let mid = email.message_id.to_string();
@@ -225,7 +231,7 @@ fn apply_evaluation(
                 },
                 status: *status,
                 priority: *priority,
-                requester: requester.address.to_string(),
+                requester: requester.address.clone(),
                 mailbox: ctx.mailbox.to_string(),
                 escalation: *escalation,
                 created_at: at,
@@ -244,7 +250,7 @@ fn apply_evaluation(
                 number,
                 &requester.address,
                 requester.name.clone(),
-                "requester",
+                ParticipantRole::Requester,
                 snapshot,
                 w,
             );
@@ -255,9 +261,9 @@ fn apply_evaluation(
             };
             for cc in new_participants(customer_cc, &email, ctx).0 {
                 let role = if ctx.agents.matches(&cc.address) {
-                    "agent"
+                    ParticipantRole::Agent
                 } else {
-                    "cc"
+                    ParticipantRole::Cc
                 };
                 add_participant(number, &cc.address, cc.name.clone(), role, snapshot, w);
             }
@@ -282,7 +288,7 @@ fn apply_evaluation(
                     number,
                     &email.from.address,
                     email.from.name.clone(),
-                    "technician",
+                    ParticipantRole::Technician,
                     snapshot,
                     w,
                 );
@@ -293,7 +299,7 @@ fn apply_evaluation(
                     number,
                     &email.from.address,
                     email.from.name.clone(),
-                    "agent",
+                    ParticipantRole::Agent,
                     snapshot,
                     w,
                 );
@@ -306,7 +312,7 @@ fn apply_evaluation(
                         ctx.agents,
                     )
                 {
-                    w.agent_relays.push(relay);
+                    relays.push(relay);
                 }
             }
             number
@@ -349,13 +355,13 @@ fn apply_evaluation(
     w.messages.push(NewMessage {
         ticket,
         direction: if ev.escalation.is_some() || ev.author == Author::UnverifiedAgent {
-            "note"
+            MessageDirection::Note
         } else {
-            "inbound"
+            MessageDirection::Inbound
         },
         flag: ev.author.flag(),
         message_id: mid,
-        classification: d.classification.as_str(),
+        classification: d.classification.clone(),
         from_addr: email.from.address.to_string(),
         from_name: email.from.name.clone(),
         to_addrs,

@@ -4,8 +4,9 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::classify::OwnLists;
 use crate::config::{Limits, Role};
-use crate::domain::{Classification, InboundEmail, MessageId, Rule, Source};
+use crate::domain::{Classification, InboundEmail, MessageId, Rule, SenderOrigin, Source};
 use crate::parse;
 use crate::store::StoredRaw;
 
@@ -68,8 +69,10 @@ pub(super) struct Examined {
 }
 
 /// Checks the size of `bytes`, parses them within `limits` and classifies the mail as one
-/// arriving at a mailbox of `role`: the only place a mail is classified.
-pub(super) fn examine(bytes: &[u8], role: Role, limits: &Limits) -> Examined {
+/// arriving at a mailbox of `role` (`own`: our own group's list ids and addresses): the only
+/// place a mail is classified. A mail that names no sender is kept only when it is machine mail
+/// (a bounce, a report, automatic).
+pub(super) fn examine(bytes: &[u8], role: Role, own: &OwnLists, limits: &Limits) -> Examined {
     let content = if bytes.len() > limits.max_message_bytes {
         Content::Failed {
             message_id: parse::peek_message_id(bytes),
@@ -81,8 +84,15 @@ pub(super) fn examine(bytes: &[u8], role: Role, limits: &Limits) -> Examined {
             ),
         }
     } else {
-        match parse::parse_with(bytes, &limits.parse) {
-            Ok(email) => Content::Parsed(Box::new(email)),
+        match parse::parse_any_sender_with(bytes, &limits.parse) {
+            Ok(mut email) => {
+                if let Some(author) = own.rewritten_author(&email) {
+                    // Our own group wrote its address into From; the author is in Reply-To.
+                    email.from = author;
+                    email.sender_origin = SenderOrigin::ReplyTo;
+                }
+                Content::Parsed(Box::new(email))
+            }
             Err(e) if e.is_over_budget() => Content::Failed {
                 message_id: parse::peek_message_id(bytes),
                 rule: Rule::OverBudget,
@@ -95,12 +105,26 @@ pub(super) fn examine(bytes: &[u8], role: Role, limits: &Limits) -> Examined {
             },
         }
     };
-    let classification = match &content {
-        Content::Parsed(email) => crate::classify::classify(email, role),
-        Content::Failed { .. } => Classification::Plain,
+    let (classification, bounce) = match &content {
+        Content::Parsed(email) => crate::recognise::classify(email, bytes, role, own),
+        Content::Failed { .. } => (Classification::Plain, None),
     };
-    let bounce = matches!(classification, Classification::Bounce(_))
-        .then(|| crate::bounce::read_bounce(bytes));
+    // Classified before a sender is demanded: a bounce or a report needs none, a person's
+    // mail without one cannot be answered or attributed.
+    if let Content::Parsed(email) = &content
+        && email.sender_origin == SenderOrigin::Missing
+        && !classification.is_machine_generated()
+    {
+        return Examined {
+            content: Content::Failed {
+                message_id: email.message_id.clone(),
+                rule: Rule::Unparseable,
+                reason: format!("cannot be used as a mail: {}", parse::ParseError::NoSender),
+            },
+            classification: Classification::Plain,
+            bounce: None,
+        };
+    }
     Examined {
         content,
         classification,

@@ -8,10 +8,12 @@
 //! lost.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
+use crate::classify::OwnLists;
 use crate::config::{Limits, Role};
 use crate::cpu_priority::on_parse_pool;
 use crate::domain::Source;
@@ -45,24 +47,37 @@ impl Unprepared {
 /// What a mail's bytes are read with ([`examine`]): the step that may panic, injectable for
 /// tests.
 pub(super) trait Examine:
-    Fn(&[u8], Role, &Limits) -> Examined + Copy + Send + Sync + 'static
+    Fn(&[u8], Role, &OwnLists, &Limits) -> Examined + Copy + Send + Sync + 'static
 {
 }
-impl<F: Fn(&[u8], Role, &Limits) -> Examined + Copy + Send + Sync + 'static> Examine for F {}
+impl<F: Fn(&[u8], Role, &OwnLists, &Limits) -> Examined + Copy + Send + Sync + 'static> Examine
+    for F
+{
+}
 
-/// Prepares the mail of one mailbox: classified for its `role`, within its `limits`.
-#[derive(Debug, Clone, Copy)]
+/// Prepares the mail of one mailbox: classified for its `role` (and our own group), within
+/// its `limits`.
+#[derive(Debug, Clone)]
 pub struct Preparer {
     role: Role,
     limits: Limits,
+    own_lists: Arc<OwnLists>,
 }
 
 impl Preparer {
+    /// A preparer that knows no group of our own (see [`Preparer::with_own_lists`]).
     pub fn new(role: Role, limits: impl Into<Limits>) -> Preparer {
         Preparer {
             role,
             limits: limits.into(),
+            own_lists: Arc::default(),
         }
+    }
+
+    /// Mail through our own group (`own`) is classified as a person's mail.
+    pub fn with_own_lists(mut self, own: Arc<OwnLists>) -> Preparer {
+        self.own_lists = own;
+        self
     }
 
     /// One message, on the calling thread; a panic while preparing it is its quarantine reason.
@@ -81,7 +96,7 @@ impl Preparer {
         items: Vec<Unprepared>,
         examine: impl Examine,
     ) -> anyhow::Result<Vec<Prepared>> {
-        let preparer = *self;
+        let preparer = self.clone();
         on_parse_pool(move || {
             items
                 .into_par_iter()
@@ -102,7 +117,9 @@ impl Preparer {
                 let sha256 = sha256.unwrap_or_else(|| hex::encode(Sha256::digest(&raw.bytes)));
                 let bytes = &raw.bytes;
                 let examined =
-                    catch_unwind(AssertUnwindSafe(|| examine(bytes, self.role, &self.limits)))
+                    catch_unwind(AssertUnwindSafe(|| {
+                        examine(bytes, self.role, &self.own_lists, &self.limits)
+                    }))
                         .unwrap_or_else(|panic| {
                             let what = panic_message(panic.as_ref());
                             tracing::error!(source = %raw.source, panic = %what, "preparing a mail panicked; it is quarantined");
@@ -147,11 +164,11 @@ mod tests {
     }
 
     /// Reads mail as usual, but panics on a subject that asks for it.
-    fn examine_or_panic(bytes: &[u8], role: Role, limits: &Limits) -> Examined {
+    fn examine_or_panic(bytes: &[u8], role: Role, own: &OwnLists, limits: &Limits) -> Examined {
         if bytes.windows(5).any(|w| w == b"PANIC") {
             panic!("index out of bounds in a test");
         }
-        examine(bytes, role, limits)
+        examine(bytes, role, own, limits)
     }
 
     #[tokio::test]

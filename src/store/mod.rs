@@ -1,60 +1,48 @@
-//! The database edge. SQLite today (one file, WAL), schema in `migrations/sqlite/`. Queries
-//! are built at run time (`query_as` + `FromRow`) with bound parameters only, so the build
-//! needs no database.
+//! The database edge, at the bottom of the house: it imports only `domain` (and the config it
+//! is opened with), and owns the types that go in and out of it.
 //!
-//! One file per aggregate: `lookup` (what a batch must know), `apply` (what a batch writes),
-//! `tickets`, `decisions`, `outbox`, ….
+//! - In: a batch's [`Writes`] (built by the pipeline, applied in one transaction with the
+//!   source's [`Checkpoint`]), the outbox rows the rules queue ([`NewOutboxRow`]), the agent
+//!   commands' changes.
+//! - Out: the [`Snapshot`] a batch is decided against (asked for by [`Keys`]), the read rows
+//!   (`rows`, `outbox_rows`), a mailbox's [`MailboxState`].
+//! - Failures: a typed [`Error`] whose [`ErrorKind`] says whether the database refused the data
+//!   (quarantine that mail) or is unavailable (stop, acknowledge nothing).
 //!
-//! The SQL is SQLite's, not portable: a PostgreSQL backend needs its own version of
-//! - every query: the numbered `?1` placeholders (PostgreSQL: `$1`) and the `sqlx::Sqlite`
-//!   types (`Tx`, `QueryBuilder<Sqlite>` in `apply` and `participants`);
-//! - `lookup`: key lists bound as one JSON array read with `json_each(?1)`, answers folded
-//!   into one value with `json_group_array(json_array(…))`;
-//! - `apply`: `json_each` over bound JSON arrays with SQLite's `->> '$.field'` paths, the
-//!   two-argument scalar `MAX(a, b)` (PostgreSQL: `GREATEST`), and multi-row inserts sized to
-//!   SQLite's limit on bound parameters (`statement_chunks`);
-//! - `decisions` and `outbox`: `json_each` over a bound list; `outbox` and `agent`: scalar
-//!   `MAX(a, b)`;
-//! - `open` and `checkpointer`: PRAGMAs (WAL, synchronous, cache) and `wal_checkpoint`.
-//!
-//! Portable as written: `ON CONFLICT … DO UPDATE SET … = excluded.…`, `RETURNING`, and
-//! `UPDATE … FROM`, which PostgreSQL has too.
+//! Everything above is backend-neutral. The SQL is in [`sqlite`] (SQLite today: one file, WAL,
+//! schema in `migrations/sqlite/`); a PostgreSQL backend is a sibling module with the same
+//! functions and `migrations/postgres/` with the same migration names. Queries are built at
+//! run time (`query_as` + `FromRow`) with bound parameters only, so the build needs no
+//! database.
 
-pub mod agent;
-mod apply;
-mod checkpointer;
-mod decisions;
-mod import_checkpoint;
-mod lookup;
-mod mailbox_state;
-mod open;
-mod outbound_attachments;
-mod outbox;
-mod participants;
-mod quarantine;
+mod checkpoints;
+mod error;
+mod outbox_rows;
+mod rows;
+mod snapshot;
+pub mod sqlite;
 mod stored_raw;
-mod tickets;
+mod writes;
 
-use anyhow::Context;
 use sqlx::sqlite::SqlitePool;
 
-pub use apply::{Checkpoint, apply, insert_outbox};
-
-pub use decisions::DecisionRow;
-pub use lookup::{auto_sent_counts, load_snapshot, logged_copy};
-pub use open::{Access, OpenReport};
-pub use outbound_attachments::store_outbound_files;
-pub use outbox::{OutboxFinish, OutboxRow, OutboxUpdate, Refusal, RetryOutcome};
-pub use quarantine::QuarantineRow;
+pub use checkpoints::{Checkpoint, MailboxState};
+pub use error::{Context, Error, ErrorKind, Result};
+pub use outbox_rows::{OutboxFinish, OutboxRow, OutboxUpdate, Refusal, RetryOutcome};
+pub use rows::{
+    AttachmentRow, AttachmentSource, DecisionRow, MessageRow, NotificationRow, OutboundMessage,
+    ParticipantRow, PingRow, QuarantineRow, SlaTicket, StoredParticipant, StoredTicket, TicketRow,
+};
+pub use snapshot::{Keys, Seen, SentCounts, SentMail, Snapshot, TicketState};
+pub use sqlite::{
+    Tx, add_staff_participant, agent, apply, auto_sent_counts, insert_outbox, load_snapshot,
+    logged_copy, sla, store_outbound_files,
+};
 pub use stored_raw::{RawCodec, RawDecodeError, StoredRaw};
-pub use tickets::{AttachmentRow, MessageRow, ParticipantRow, TicketRow};
-
-pub type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;
-
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
-
-/// SQLite allows 32,766 bound parameters per statement; stay well below.
-const MAX_BINDS: usize = 30_000;
+pub use writes::{
+    Escalated, NewAttachment, NewDecision, NewMessage, NewOutboxRow, NewParticipant, NewQuarantine,
+    NewTicket, TicketUpdate, Writes,
+};
 
 /// How hard a commit works to survive power loss.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,10 +55,30 @@ pub enum Durability {
     Import,
 }
 
+/// Whether opening may create the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Create the file when missing: commands that store mail (`run`, `ingest`, `import`)
+    /// and `migrate`.
+    Create,
+    /// The database must exist: commands that show or change what is stored. A missing file
+    /// is an error naming the path; nothing is created.
+    Existing,
+}
+
+/// What opening did to the database before the command ran.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenReport {
+    /// The file did not exist and was created.
+    pub created: bool,
+    /// Migrations applied now, `(version, description)`, oldest first.
+    pub applied: Vec<(i64, String)>,
+}
+
 #[derive(Clone)]
 pub struct Store {
     pool: SqlitePool,
-    checkpoint_signal: checkpointer::CheckpointSignal,
+    checkpoint_signal: sqlite::CheckpointSignal,
 }
 
 impl Store {
@@ -84,129 +92,11 @@ impl Store {
         Ok(Self::open_as(url, durability, Access::Create).await?.0)
     }
 
-    pub async fn migrate(&self) -> anyhow::Result<()> {
-        MIGRATOR
-            .run(&self.pool)
-            .await
-            .context("applying database migrations")
-    }
-
-    /// A write transaction that takes the write lock at once, so the snapshot a batch reads
-    /// cannot change before it writes.
-    pub async fn begin_write(&self) -> anyhow::Result<Tx> {
-        self.pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .context("starting a database transaction")
-    }
-
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }
 
     pub async fn close(&self) {
         self.pool.close().await;
-    }
-}
-
-/// Rows per multi-row statement for a table with `columns` columns.
-fn rows_per_statement(columns: usize) -> usize {
-    (MAX_BINDS / columns).clamp(1, 500)
-}
-
-/// Sizes to split `len` rows into for multi-row statements: powers of two, largest first, at
-/// most [`rows_per_statement`]. A table then has only a handful of distinct statement texts,
-/// each prepared once per connection and reused from sqlx's statement cache; sizing each
-/// statement to the batch made almost every batch prepare new (large) statements.
-fn statement_sizes(len: usize, columns: usize) -> impl Iterator<Item = usize> {
-    let cap = 1usize << rows_per_statement(columns).ilog2();
-    let mut left = len;
-    std::iter::from_fn(move || {
-        if left == 0 {
-            return None;
-        }
-        let size = cap.min(1 << left.ilog2());
-        left -= size;
-        Some(size)
-    })
-}
-
-/// `rows` split as [`statement_sizes`] says.
-fn statement_chunks<T>(rows: &[T], columns: usize) -> impl Iterator<Item = &[T]> {
-    let mut rest = rows;
-    statement_sizes(rows.len(), columns).map(move |size| {
-        let (chunk, tail) = rest.split_at(size);
-        rest = tail;
-        chunk
-    })
-}
-
-#[cfg(test)]
-mod migration_tests;
-
-#[cfg(test)]
-mod statement_size_tests {
-    use super::*;
-
-    #[test]
-    fn rows_are_split_into_few_power_of_two_statements() {
-        assert_eq!(statement_sizes(0, 4).count(), 0);
-        assert_eq!(
-            statement_sizes(250, 10).collect::<Vec<_>>(),
-            [128, 64, 32, 16, 8, 2]
-        );
-        // The cap is the largest power of two the bind limit allows (30,000 / 17 → 256).
-        assert_eq!(
-            statement_sizes(600, 17).collect::<Vec<_>>(),
-            [256, 256, 64, 16, 8]
-        );
-        for len in 0..2000 {
-            let sizes: Vec<usize> = statement_sizes(len, 6).collect();
-            assert_eq!(sizes.iter().sum::<usize>(), len);
-            assert!(sizes.iter().all(|s| s.is_power_of_two() && *s <= 256));
-        }
-        let rows: Vec<usize> = (0..11).collect();
-        let chunks: Vec<&[usize]> = statement_chunks(&rows, 3).collect();
-        assert_eq!(chunks, [&rows[0..8], &rows[8..10], &rows[10..11]]);
-    }
-}
-
-#[cfg(test)]
-mod latency_tests {
-    use super::*;
-
-    /// Measures what one statement round trip through sqlx's SQLite worker costs here
-    /// (`cargo test --release --lib latency -- --ignored --nocapture`).
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore]
-    async fn round_trip_latency() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&format!("sqlite://{}/t.db", dir.path().display()))
-            .await
-            .unwrap();
-        let mut conn = store.pool().acquire().await.unwrap();
-        let n = 2000;
-        let t = std::time::Instant::now();
-        for _ in 0..n {
-            sqlx::query("SELECT 1").execute(&mut *conn).await.unwrap();
-        }
-        println!(
-            "SELECT 1: {:.1} µs per round trip",
-            t.elapsed().as_secs_f64() * 1e6 / n as f64
-        );
-        let t = std::time::Instant::now();
-        for _ in 0..50 {
-            let rows: Vec<(i64,)> = sqlx::query_as(
-                "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200) SELECT x FROM c",
-            )
-            .fetch_all(&mut *conn)
-            .await
-            .unwrap();
-            assert_eq!(rows.len(), 200);
-        }
-        println!(
-            "200-row fetch_all: {:.1} µs",
-            t.elapsed().as_secs_f64() * 1e6 / 50.0
-        );
     }
 }

@@ -116,6 +116,7 @@ fn a_fallback_sender_never_authorises() {
     for origin in [
         SenderOrigin::MangledFrom,
         SenderOrigin::Sender,
+        SenderOrigin::ReplyTo,
         SenderOrigin::ReturnPath,
         SenderOrigin::OtherHeader,
     ] {

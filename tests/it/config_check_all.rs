@@ -90,7 +90,7 @@ url = "postgres://mailgate@db.example/mailgate"
     run.expect_success();
     assert!(
         run.stdout.contains(
-            "sla           open update every 1d, pending reminder after 3d, auto-close pending after 14d"
+            "sla           open update every 1d, pending reminder after 3d, auto-close pending after 14d (all hours)"
         ),
         "{run}"
     );
@@ -99,8 +99,9 @@ url = "postgres://mailgate@db.example/mailgate"
             .contains("http          listen 127.0.0.1:8025, token from $MAILGATE_API_TOKEN"),
         "{run}"
     );
+    assert!(!run.stdout.contains("[sla] is accepted"), "{run}");
     assert!(
-        run.stdout.contains("[sla] is accepted but not used"),
+        run.stdout.contains("[http] is accepted but not used"),
         "{run}"
     );
 }

@@ -22,12 +22,11 @@
 //! are trimmed.
 
 mod mails;
-mod measure;
 
 use std::time::Duration;
 
+use crate::support::measure::{Cost, run_measured};
 use mails::*;
-use measure::{Cost, run_measured};
 
 use crate::support::{App, Run, array, items, str_of, ticket_of, u64_of};
 
@@ -205,6 +204,7 @@ fn ingest(app: &App, name: &str, bytes: &[u8]) -> (Run, Cost) {
         &report,
         &format!("ingest {name}"),
         Duration::from_secs(300),
+        None,
     )
 }
 

@@ -8,11 +8,11 @@
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::Value;
 
+use crate::support::measure;
 use crate::support::*;
 
 const GIB: u64 = 1 << 30;
@@ -38,46 +38,21 @@ fn sparse(path: &Path, head: &[u8], hole: u64, tail: &[u8]) {
 }
 
 /// `mailgate ARGS` with this app's environment: exit code, stdout, stderr and the peak RSS of
-/// that process alone (wait4), in KB.
+/// that process alone, in KB (measured by GNU time: see `support::measure`).
 fn run_measured(
     app: &App,
     args: &[&str],
     stdin: Option<&Path>,
 ) -> (Option<i32>, String, String, u64) {
-    let out = app.dir().join("measured.stdout");
-    let err = app.dir().join("measured.stderr");
-    let mut cmd = app.command(args);
-    cmd.stdout(File::create(&out).unwrap())
-        .stderr(File::create(&err).unwrap())
-        .stdin(match stdin {
-            Some(path) => Stdio::from(File::open(path).unwrap()),
-            None => Stdio::null(),
-        });
-    // Reaped by wait4 below, which also reports its peak RSS (Child::wait cannot).
-    #[allow(clippy::zombie_processes)]
-    let child = cmd.spawn().unwrap();
-    let pid = child.id() as libc::pid_t;
-    let deadline = Instant::now() + DEFAULT_TIMEOUT;
-    let mut status = 0;
-    // SAFETY: plain wait4 on our own child, with valid pointers to locals.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    loop {
-        // SAFETY: as above; WNOHANG returns 0 while the child runs.
-        let done = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
-        assert!(done >= 0, "wait4 failed");
-        if done == pid {
-            break;
-        }
-        if Instant::now() > deadline {
-            // SAFETY: the child has not been reaped, so the pid is still ours.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-            panic!("mailgate {} hung", args.join(" "));
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
-    let read = |p: &Path| std::fs::read_to_string(p).unwrap();
-    (code, read(&out), read(&err), usage.ru_maxrss as u64)
+    let (run, cost) = measure::run_measured(
+        app.command(args),
+        &app.dir().join("rusage.txt"),
+        &format!("mailgate {}", args.join(" ")),
+        DEFAULT_TIMEOUT,
+        stdin,
+    );
+    let rss = cost.max_rss_kib.expect("GNU time reports the peak RSS");
+    (run.code, run.stdout, run.stderr, rss)
 }
 
 #[track_caller]

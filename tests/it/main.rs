@@ -2,6 +2,7 @@
 //! config per test) through the CLI contract of SPEC 9, with the scenario mails of
 //! `fixtures/cases/` and the sample archive `fixtures/sample-archive.mbox`.
 
+mod assignment;
 mod atomicity;
 mod attachments;
 mod bounces;
@@ -18,6 +19,7 @@ mod escalation_table;
 mod escalations_e2e;
 mod fixtures_doc;
 mod generator;
+mod headers;
 mod help_texts;
 mod hostile;
 mod huge_mail;
@@ -25,6 +27,8 @@ mod imap;
 mod import;
 mod import_memory;
 mod import_runs;
+mod lists;
+mod lists_e2e;
 mod log_secrets;
 mod machine_mail;
 mod mailbox_roles;
@@ -34,7 +38,9 @@ mod outbox;
 mod prepare;
 mod quarantine;
 mod quickstart;
+mod recognise_corpus;
 mod reused_message_id;
+mod sla;
 mod support;
 mod terminal_output;
 mod threading;

@@ -23,6 +23,7 @@ mod mailstack;
 pub use mailstack::*;
 mod mailstack_imap;
 pub use mailstack_imap::*;
+pub mod measure;
 mod poller;
 pub use poller::*;
 

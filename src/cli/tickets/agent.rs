@@ -9,18 +9,14 @@ use clap::Args;
 use serde::Serialize;
 
 use super::super::output::{print_json, safe};
+use crate::cli::outgoing::Outgoing;
 use crate::config::Settings;
-use crate::domain::{Priority, Status, TicketRef};
-use crate::outbox::enqueue::{
-    Change, EnqueueSettings, NewOutboxRow, Notification, SentCounts, TicketInfo, enqueue,
-    message_id,
-};
-use crate::outbox::{Audience, OwnAddresses, OwnMessageIds};
-use crate::store::Store;
-use crate::store::agent::{
-    AgentTicket, OutboundMessage, insert_outbound, load_agent_ticket, touch_agent, update_priority,
-    update_status,
-};
+use crate::domain::{MessageDirection, Priority, Status, TicketRef};
+use crate::outbox::enqueue::{Change, Notification, TicketInfo, enqueue, message_id};
+use crate::pipeline::{AgentTicket, load_agent_ticket};
+use crate::store::OutboundMessage;
+use crate::store::agent::{insert_outbound, touch_agent, update_priority, update_status};
+use crate::store::{NewOutboxRow, SentCounts, Store};
 
 #[derive(Debug, Args)]
 pub struct ReplyArgs {
@@ -97,7 +93,7 @@ struct AttachedJson {
 }
 
 #[derive(Serialize)]
-struct QueuedJson {
+pub(super) struct QueuedJson {
     kind: &'static str,
     recipients: Vec<String>,
     status: &'static str,
@@ -105,45 +101,36 @@ struct QueuedJson {
     reason: Option<String>,
 }
 
-/// What the enqueue functions need, built from the settings.
-struct Outgoing {
-    own: OwnAddresses,
-    ids: Option<OwnMessageIds>,
-    tokens: Option<crate::reply_token::ReplyTokens>,
-}
-
-impl Outgoing {
-    fn new(settings: &Settings) -> Self {
-        Self {
-            own: OwnAddresses::of(settings),
-            ids: settings.tickets.secret.clone().map(OwnMessageIds::new),
-            tokens: settings
-                .tickets
-                .secret
-                .clone()
-                .map(crate::reply_token::ReplyTokens::new),
+impl QueuedJson {
+    pub(super) fn of(row: &NewOutboxRow) -> QueuedJson {
+        QueuedJson {
+            kind: row.kind_name(),
+            recipients: row.recipients.iter().map(|a| a.to_string()).collect(),
+            status: row.status(),
+            message_id: row.message_id.to_string(),
+            reason: row.held.clone(),
         }
     }
 
-    fn settings<'a>(&'a self, settings: &'a Settings) -> EnqueueSettings<'a> {
-        EnqueueSettings {
-            support: &settings.tickets.support_address,
-            own_ids: self.ids.as_ref(),
-            audience: Audience {
-                primary_contacts: &settings.notify.primary_contacts,
-                technicians: &settings.notify.technicians,
-                agents: &settings.notify.agents,
-                own: &self.own,
-            },
-            cap: settings.notify.rate_cap,
-            templates: &settings.notify.templates,
-            max_automatic_recipients: settings.max_automatic_recipients,
-            reply_tokens: self.tokens.as_ref(),
+    /// One line per notification, as `report` prints them.
+    pub(super) fn print(&self) {
+        match &self.reason {
+            None => println!(
+                "  queued {} to {}",
+                self.kind,
+                safe(&self.recipients.join(", "))
+            ),
+            Some(reason) => println!(
+                "  held {} to {}: {}",
+                self.kind,
+                safe(&self.recipients.join(", ")),
+                safe(reason)
+            ),
         }
     }
 }
 
-fn nonces(now: i64) -> impl FnMut() -> String {
+pub(crate) fn nonces(now: i64) -> impl FnMut() -> String {
     let seed = fastrand::u64(..);
     let mut i = 0;
     move || {
@@ -152,7 +139,7 @@ fn nonces(now: i64) -> impl FnMut() -> String {
     }
 }
 
-fn info(t: &AgentTicket, prefix: &str) -> TicketInfo {
+pub(super) fn info(t: &AgentTicket, prefix: &str) -> TicketInfo {
     TicketInfo {
         reference: TicketRef::new(prefix, t.number),
         subject: t.subject.clone(),
@@ -211,7 +198,10 @@ async fn counts(
     }) {
         addresses.push(c);
     }
-    crate::store::auto_sent_counts(tx, &addresses, now - settings.notify.rate_cap.window_secs).await
+    Ok(
+        crate::store::auto_sent_counts(tx, &addresses, now - settings.notify.rate_cap.window_secs)
+            .await?,
+    )
 }
 
 fn read_body(args: &ReplyArgs) -> anyhow::Result<String> {
@@ -256,7 +246,7 @@ pub async fn reply(args: ReplyArgs, settings: &Settings, store: &Store) -> anyho
         }
         if s != t.status {
             check_status(&t, s, None, &r)?;
-            update_status(&mut tx, r.number(), s, now).await?;
+            update_status(&mut tx, r.number(), s, None, now).await?;
             t.status = s;
         }
     }
@@ -280,7 +270,7 @@ pub async fn reply(args: ReplyArgs, settings: &Settings, store: &Store) -> anyho
         &OutboundMessage {
             ticket: r.number(),
             message_id: stored_id.clone(),
-            direction: "outbound",
+            direction: MessageDirection::Outbound,
             from_addr: settings.tickets.support_address.address.to_string(),
             from_name: settings.tickets.support_address.name.clone(),
             to: rows.iter().flat_map(|row| row.recipients.clone()).collect(),
@@ -339,7 +329,7 @@ pub async fn set_status(
     };
     check_status(&t, args.status, note.as_deref(), &r)?;
     let old = t.status;
-    update_status(&mut tx, r.number(), args.status, now).await?;
+    update_status(&mut tx, r.number(), args.status, note.as_deref(), now).await?;
     t.status = args.status;
     let change = match args.status {
         Status::Resolved if t.priority == Priority::Critical => Some(Change::CriticalResolved {
@@ -373,7 +363,7 @@ pub async fn set_status(
             &OutboundMessage {
                 ticket: r.number(),
                 message_id: message_id(&r, &nonce(), &es),
-                direction: "note",
+                direction: MessageDirection::Note,
                 from_addr: settings.tickets.support_address.address.to_string(),
                 from_name: settings.tickets.support_address.name.clone(),
                 to: Vec::new(),
@@ -456,16 +446,7 @@ fn report(
     (json, attached): (bool, &[AttachedJson]),
     what: &str,
 ) -> anyhow::Result<()> {
-    let queued: Vec<QueuedJson> = rows
-        .iter()
-        .map(|row| QueuedJson {
-            kind: row.kind_name(),
-            recipients: row.recipients.iter().map(|a| a.to_string()).collect(),
-            status: row.status(),
-            message_id: row.message_id.to_string(),
-            reason: row.held.clone(),
-        })
-        .collect();
+    let queued: Vec<QueuedJson> = rows.iter().map(QueuedJson::of).collect();
     if json {
         return print_json(&ChangeJson {
             r#ref: r.to_string(),
@@ -480,16 +461,8 @@ fn report(
     if queued.is_empty() {
         println!("  no notification");
     }
-    for q in queued {
-        match q.reason {
-            None => println!("  queued {} to {}", q.kind, safe(&q.recipients.join(", "))),
-            Some(reason) => println!(
-                "  held {} to {}: {}",
-                q.kind,
-                safe(&q.recipients.join(", ")),
-                safe(&reason)
-            ),
-        }
+    for q in &queued {
+        q.print();
     }
     for a in attached {
         println!(

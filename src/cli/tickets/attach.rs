@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::outbox::attachments::{OutgoingAttachment, check_total, content_type_for};
+use crate::domain::OutgoingAttachment;
+use crate::outbox::attachments::{check_total, content_type_for};
 
 /// The files at `paths`, in order, named by their file name (sanitised) and typed by its
 /// extension. At most `limit` bytes in total; a file is never read past that.

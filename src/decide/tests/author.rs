@@ -46,7 +46,10 @@ fn a_stranger_with_a_message_id_is_flagged_and_reopens_nothing() {
         let ev = eval_agents(&reply("mallory@evil.test"), status, None);
         assert_eq!(ev.author, Author::NonParticipant, "{status}");
         assert_eq!(new_status(&ev), None, "{status}");
-        assert_eq!(ev.author.flag(), Some("non_participant"));
+        assert_eq!(
+            ev.author.flag().map(|f| f.as_str()),
+            Some("non_participant")
+        );
         assert!(
             ev.decision
                 .reason
@@ -76,7 +79,10 @@ fn a_forged_from_of_the_requester_is_a_non_participant() {
 fn an_agents_address_without_proof_is_an_unverified_note() {
     let ev = eval_agents(&reply("ann@agents.example.test"), Status::Resolved, None);
     assert_eq!(ev.author, Author::UnverifiedAgent);
-    assert_eq!(ev.author.flag(), Some("unverified_agent"));
+    assert_eq!(
+        ev.author.flag().map(|f| f.as_str()),
+        Some("unverified_agent")
+    );
     assert_eq!(new_status(&ev), None, "no status change either");
     let reason = &ev.decision.reason;
     assert!(

@@ -1,3 +1,5 @@
+use std::collections::HashMap;
+
 use super::*;
 use crate::config::Secret;
 use crate::domain::AddressPatterns;
@@ -52,6 +54,7 @@ fn participants() -> Participants {
         agents: vec![addr("ann@agents.example.test")],
         technicians: Vec::new(),
         bouncing: Vec::new(),
+        assignee: None,
     }
 }
 
@@ -407,4 +410,44 @@ fn counting_planned_rows() {
     assert_eq!(pending, 10);
     assert_eq!(sent.get(&addr("jane@acme.test")), Some(&10));
     assert_eq!(sent.get(&addr("bob@acme.test")), Some(&10));
+}
+
+#[test]
+fn an_assignment_tells_the_assignee_with_the_note() {
+    let f = Fixture::new();
+    let mut p = participants();
+    p.assignee = Some(addr("ann@agents.example.test"));
+    let thread = [mid("c0@acme.test")];
+    let n = Notification {
+        ticket: ticket(Status::Open),
+        change: Change::Assigned {
+            note: Some("The customer prefers calls before noon.".into()),
+        },
+        participants: &p,
+        answering: None,
+        thread: &thread,
+        now: 1_700_000_000,
+    };
+    let rows = enqueue_all(&n, &SentCounts::new(), &f.settings(true));
+    assert_eq!(rows.len(), 1, "{rows:#?}");
+    let r = &rows[0];
+    assert_eq!(r.kind_name(), "assignment");
+    assert_eq!(rcpts(r), ["ann@agents.example.test"]);
+    assert_eq!(r.held, None);
+    assert!(
+        r.body_text.starts_with("Assigned to you: SUP-7"),
+        "{}",
+        r.body_text
+    );
+    assert!(
+        r.body_text
+            .contains("The customer prefers calls before noon.")
+    );
+    // Nobody assigned: nobody told.
+    let unassigned = participants();
+    let n = Notification {
+        participants: &unassigned,
+        ..n
+    };
+    assert!(enqueue_all(&n, &SentCounts::new(), &f.settings(true)).is_empty());
 }

@@ -1,9 +1,10 @@
 use super::*;
+use crate::config::RateCap;
 use crate::config::Settings;
 use crate::decide::DecideContext;
 use crate::domain::Source;
 use crate::outbox::enqueue::EnqueueSettings;
-use crate::outbox::{Audience, OwnAddresses, RateCap};
+use crate::outbox::{Audience, OwnAddresses};
 use crate::pipeline::{Prepared, Preparer, RawMessage, Unprepared};
 use crate::thread::ThreadContext;
 use sha2::Digest;
@@ -80,7 +81,7 @@ fn plan_prepared(
     let mut w = Writes::default();
     let outcomes = mails
         .into_iter()
-        .map(|m| plan_message(m, &mut snapshot, &ctx, &mut w))
+        .map(|m| plan_message(m, &mut snapshot, &ctx, &mut w, &mut Vec::new()))
         .collect();
     (outcomes, w)
 }

@@ -3,7 +3,9 @@
 
 use std::fmt::Write as _;
 
-use super::corpus::{self, Rng};
+use base64::prelude::{BASE64_STANDARD, Engine as _};
+
+use super::corpus::Rng;
 
 /// A generated attachment, already base64-encoded in 76-column lines.
 pub(crate) struct Attachment {
@@ -44,7 +46,7 @@ pub(crate) fn attachment(
     raw[body_end..].copy_from_slice(trailer);
 
     let mut encoded = String::with_capacity(raw.len() * 4 / 3 + 4);
-    corpus::base64(&raw, &mut encoded);
+    BASE64_STANDARD.encode_string(&raw, &mut encoded);
     let mut data = String::with_capacity(encoded.len() + encoded.len() / 76 + 1);
     for line in encoded.as_bytes().chunks(76) {
         data.push_str(std::str::from_utf8(line).unwrap_or_default());

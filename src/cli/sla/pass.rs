@@ -1,0 +1,209 @@
+//! One SLA pass (issue 14, SPEC 7), the imperative shell around `sla::schedule`: in ONE write
+//! transaction, read the open and pending tickets, decide which ping each is due (pure), and
+//! for each ping whose key (ticket, kind, due time) is not taken yet, take it and queue its
+//! mail, and for an auto-close resolve the ticket. A ping's key and its mail commit together,
+//! so no pass, second process or clock jump ever queues a ping twice. No network I/O happens
+//! inside the transaction: the outbox sender delivers the mail later.
+
+use anyhow::Context;
+use serde::Serialize;
+
+use crate::cli::outgoing::Outgoing;
+use crate::config::Settings;
+use crate::domain::{PingKind, Status, TicketRef};
+use crate::outbox::enqueue::{Change, Notification, TicketInfo, enqueue};
+use crate::pipeline::{AgentTicket, load_agent_ticket};
+use crate::sla::{Ping, Policy, TicketClock};
+use crate::store::agent::update_status;
+use crate::store::sla::{last_agent_reply, record_ping, sla_tickets};
+use crate::store::{NewOutboxRow, SentCounts, SlaTicket, Store, Tx};
+
+/// What one pass queued, by ticket reference.
+#[derive(Debug, Default, Serialize)]
+pub struct TickReport {
+    /// Internal reminders of open tickets.
+    pub reminders: Vec<Queued>,
+    /// Prompts to customers of pending tickets.
+    pub prompts: Vec<Queued>,
+    /// Pending tickets resolved, with their closing notice.
+    pub closed: Vec<Queued>,
+}
+
+/// One ping of the report.
+#[derive(Debug, Serialize)]
+pub struct Queued {
+    pub r#ref: String,
+    /// When it was due (RFC 3339).
+    pub due_at: String,
+    /// Who its mail went to (empty: nobody to tell; still recorded, so not retried).
+    pub recipients: Vec<String>,
+}
+
+pub fn clock_of(t: &SlaTicket) -> TicketClock {
+    TicketClock {
+        number: t.number,
+        status: t.status,
+        priority: t.priority,
+        status_since: t.status_since,
+        last_agent_at: t.last_agent_at,
+        last_customer_at: t.last_customer_at,
+        prompted_at: t.prompted_at,
+    }
+}
+
+/// Runs one pass as of `now` (Unix seconds).
+pub async fn tick(store: &Store, settings: &Settings, now: i64) -> anyhow::Result<TickReport> {
+    let policy = settings.sla.policy();
+    let mut report = TickReport::default();
+    if !settings.sla.is_enabled() {
+        return Ok(report);
+    }
+    let outgoing = Outgoing::new(settings);
+    let es = outgoing.settings(settings);
+    let prefix = &settings.tickets.prefix;
+    let mut tx = store.begin_write().await?;
+    let tickets = sla_tickets(&mut tx).await?;
+    let due: Vec<(Ping, &SlaTicket)> = tickets
+        .iter()
+        .filter_map(|t| crate::sla::due(&clock_of(t), now, &policy).map(|p| (p, t)))
+        .collect();
+    let seed = fastrand::u64(..);
+    let mut i = 0;
+    let mut nonce = || {
+        i += 1;
+        format!("s{now}.{seed:x}.{i}")
+    };
+    for (ping, sla_ticket) in due {
+        if !record_ping(&mut tx, ping.ticket, ping.kind, ping.due_at, now).await? {
+            continue;
+        }
+        let Some(mut t) = load_agent_ticket(&mut tx, ping.ticket).await? else {
+            continue;
+        };
+        let change = match ping.kind {
+            PingKind::OpenReminder => Change::SlaReminder {
+                note: waited(&policy, &clock_of(sla_ticket), now),
+            },
+            PingKind::PendingPrompt => {
+                let reply = match sla_ticket.status_note {
+                    Some(_) => None,
+                    None => last_agent_reply(&mut tx, t.number).await?,
+                };
+                Change::PendingPrompt {
+                    note: action_needed(sla_ticket.status_note.as_deref(), reply.as_deref()),
+                }
+            }
+            PingKind::AutoClose => {
+                update_status(&mut tx, t.number, Status::Resolved, None, now).await?;
+                t.status = Status::Resolved;
+                Change::AutoClosed
+            }
+        };
+        let rows = notify(&mut tx, &t, change, prefix, &es, now, &mut nonce).await?;
+        let queued = Queued {
+            r#ref: TicketRef::new(prefix, t.number).to_string(),
+            due_at: crate::cli::output::time(ping.due_at),
+            recipients: rows
+                .iter()
+                .filter(|r| r.held.is_none())
+                .flat_map(|r| r.recipients.iter().map(ToString::to_string))
+                .collect(),
+        };
+        match ping.kind {
+            PingKind::OpenReminder => report.reminders.push(queued),
+            PingKind::PendingPrompt => report.prompts.push(queued),
+            PingKind::AutoClose => report.closed.push(queued),
+        }
+    }
+    tx.commit().await.context("committing an SLA pass")?;
+    Ok(report)
+}
+
+/// Queues the mail of one ping in `tx`.
+async fn notify(
+    tx: &mut Tx,
+    t: &AgentTicket,
+    change: Change,
+    prefix: &str,
+    es: &crate::outbox::enqueue::EnqueueSettings<'_>,
+    now: i64,
+    nonce: &mut (dyn FnMut() -> String + Send),
+) -> anyhow::Result<Vec<NewOutboxRow>> {
+    let n = Notification {
+        ticket: TicketInfo {
+            reference: TicketRef::new(prefix, t.number),
+            subject: t.subject.clone(),
+            status: t.status,
+            priority: t.priority,
+            requester: t.requester.clone(),
+        },
+        change,
+        participants: &t.participants,
+        answering: None,
+        thread: &t.thread,
+        now,
+    };
+    // SLA mail is the desk's own schedule, never an answer to a mail: not capped per customer.
+    let rows = enqueue(&n, &SentCounts::new(), es, nonce);
+    crate::store::insert_outbox(tx, &rows).await?;
+    Ok(rows)
+}
+
+/// How long an open ticket has waited, for its reminder.
+fn waited(policy: &Policy, t: &TicketClock, now: i64) -> String {
+    let since = t
+        .last_agent_at
+        .unwrap_or(t.status_since)
+        .max(t.status_since);
+    let counted = policy.clock.between(since, now);
+    let what = if t.last_agent_at.is_some_and(|a| a >= t.status_since) {
+        "since an agent's last answer"
+    } else {
+        "without an agent's answer"
+    };
+    format!(
+        "It has waited {} {what}{}.",
+        crate::config::show_duration(std::time::Duration::from_secs(counted)),
+        if matches!(policy.clock, crate::sla::Clock::Working(_)) {
+            " (working time)"
+        } else {
+            ""
+        }
+    )
+}
+
+/// What a pending ticket waits for: the agent's note given with `set-status pending`, else the
+/// agent's last answer, quoted.
+fn action_needed(note: Option<&str>, last_reply: Option<&str>) -> Option<String> {
+    fn given(t: Option<&str>) -> Option<&str> {
+        t.map(str::trim).filter(|t| !t.is_empty())
+    }
+    if let Some(note) = given(note) {
+        return Some(format!("What we need from you:\n{note}"));
+    }
+    let reply = given(last_reply)?;
+    let quoted: String = reply.lines().map(|l| format!("> {l}\n")).collect();
+    Some(format!(
+        "We are waiting for your answer to our last message:\n{quoted}"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_action_is_the_note_else_the_last_reply_quoted() {
+        assert_eq!(
+            action_needed(Some(" Send the log file. "), Some("ignored")).as_deref(),
+            Some("What we need from you:\nSend the log file.")
+        );
+        assert_eq!(
+            action_needed(Some("  "), Some("Which version?\nAnd the log.")).as_deref(),
+            Some(
+                "We are waiting for your answer to our last message:\n> Which version?\n> And the log.\n"
+            )
+        );
+        assert_eq!(action_needed(None, None), None);
+    }
+}
