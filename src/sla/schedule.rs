@@ -37,6 +37,9 @@ pub struct TicketClock {
     pub last_customer_at: Option<i64>,
     /// When the latest prompt of this ticket was sent, if any.
     pub prompted_at: Option<i64>,
+    /// The due time of the latest open reminder sent, if any: a clock that jumped back never
+    /// sends an older interval's reminder after a newer one.
+    pub reminded_due: Option<i64>,
 }
 
 /// One ping to send: its key is (ticket, kind, due_at).
@@ -50,14 +53,17 @@ pub struct Ping {
 /// The ping due for `t` at `now`, if any (at most one per ticket and pass: an auto-close wins
 /// over the prompt it follows).
 pub fn due(t: &TicketClock, now: i64, policy: &Policy) -> Option<Ping> {
-    next(t, policy).filter(|p| p.due_at <= now).map(|p| {
-        // An open reminder repeats: the latest interval boundary passed is the one due.
-        if p.kind == PingKind::OpenReminder {
-            latest_open_reminder(t, now, policy).unwrap_or(p)
-        } else {
-            p
-        }
-    })
+    next(t, policy)
+        .filter(|p| p.due_at <= now)
+        .map(|p| {
+            // An open reminder repeats: the latest interval boundary passed is the one due.
+            if p.kind == PingKind::OpenReminder {
+                latest_open_reminder(t, now, policy).unwrap_or(p)
+            } else {
+                p
+            }
+        })
+        .filter(|p| p.kind != PingKind::OpenReminder || t.reminded_due.is_none_or(|r| p.due_at > r))
 }
 
 /// The next ping of `t` (due or not), for `sla status`.
@@ -158,6 +164,7 @@ mod tests {
             last_agent_at: agent,
             last_customer_at: Some(since),
             prompted_at: None,
+            reminded_due: None,
         }
     }
 
@@ -180,6 +187,14 @@ mod tests {
         assert_eq!(due(&t, at(24 * 10 + 5), &p).unwrap().due_at, at(240));
         // A clock that jumped back: nothing.
         assert_eq!(due(&t, -at(5), &p), None);
+        // Back into an earlier interval after a later one's reminder was sent: nothing.
+        let reminded = TicketClock {
+            reminded_due: Some(at(240)),
+            ..t.clone()
+        };
+        assert_eq!(due(&reminded, at(49), &p), None);
+        assert_eq!(due(&reminded, at(240) + 60, &p), None);
+        assert_eq!(due(&reminded, at(264) + 60, &p).unwrap().due_at, at(264));
     }
 
     #[test]

@@ -188,6 +188,8 @@ pub struct SlaTicket {
     pub last_customer_at: Option<i64>,
     /// When its latest pending prompt was sent.
     pub prompted_at: Option<i64>,
+    /// The due time of its latest open reminder.
+    pub reminded_due: Option<i64>,
     /// What the agent said with its current status (`set-status pending --note`).
     pub status_note: Option<String>,
 }

@@ -45,6 +45,28 @@ pub enum BenchCommand {
     Imap(ImapBenchArgs),
     /// Measure the outbox sender's drain rate to the test mail stack's Postfix.
     Outbox(OutboxBenchArgs),
+    /// Measure `mailgate sla tick` over a seeded database, and count duplicate pings over
+    /// passes by two processes with the clock jumping.
+    Sla(SlaBenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SlaBenchArgs {
+    /// Tickets in the database of the measured pass (a tenth of them due).
+    #[arg(long, default_value_t = 100_000)]
+    pub tickets: usize,
+    /// Passes with random clock jumps, split between two processes running at once.
+    #[arg(long, default_value_t = 1000)]
+    pub passes: usize,
+    /// The mailgate binary (default: the one next to this benchmark).
+    #[arg(long, value_name = "PATH")]
+    pub mailgate: Option<PathBuf>,
+    /// Work directory for the databases (default: a temporary folder, removed after).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Which test mail stack a benchmark runs against.
@@ -241,7 +263,29 @@ pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Import(args) => crate::import::run(args).await,
         BenchCommand::Imap(args) => imap_bench(args).await,
         BenchCommand::Outbox(args) => outbox_bench(args).await,
+        BenchCommand::Sla(args) => sla_bench(args).await,
     }
+}
+
+async fn sla_bench(args: SlaBenchArgs) -> anyhow::Result<()> {
+    let report = crate::sla::run(crate::sla::SlaBenchOptions {
+        tickets: args.tickets,
+        passes: args.passes,
+        mailgate: args.mailgate,
+        dir: args.dir,
+    })
+    .await?;
+    if args.json {
+        print_json(&report)?;
+    } else {
+        report.print_table();
+    }
+    anyhow::ensure!(
+        report.duplicates == 0,
+        "{} duplicate SLA mails",
+        report.duplicates
+    );
+    Ok(())
 }
 
 async fn outbox_bench(args: OutboxBenchArgs) -> anyhow::Result<()> {

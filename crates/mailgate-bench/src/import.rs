@@ -9,7 +9,7 @@
 //! and prints messages/s, MB/s and peak RSS of each, and the import as a ratio of each ceiling.
 
 mod ceiling;
-mod cli_run;
+pub(crate) mod cli_run;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

@@ -8,12 +8,14 @@
 //!   archive (the real binary).
 //! - [`imap`]: the IMAP poller against the test mail stack: backlog drain and IDLE latency.
 //! - [`outbox`]: the outbox sender's drain rate to the test mail stack's Postfix.
+//! - [`sla`]: one `mailgate sla tick` over a seeded database; duplicates under clock jumps.
 //! - [`stack`]: the test mail stack as the benchmarks see it.
 
 mod cli;
 mod imap;
 mod import;
 mod outbox;
+mod sla;
 mod stack;
 
 use std::process::ExitCode;

@@ -48,6 +48,7 @@ pub fn clock_of(t: &SlaTicket) -> TicketClock {
         last_agent_at: t.last_agent_at,
         last_customer_at: t.last_customer_at,
         prompted_at: t.prompted_at,
+        reminded_due: t.reminded_due,
     }
 }
 

@@ -14,6 +14,7 @@ struct SlaTicketRow {
     last_agent_at: Option<i64>,
     last_customer_at: Option<i64>,
     prompted_at: Option<i64>,
+    reminded_due: Option<i64>,
     status_note: Option<String>,
 }
 
@@ -21,7 +22,9 @@ struct SlaTicketRow {
 const SLA_TICKETS: &str = "SELECT t.id, t.status, t.priority, t.status_since, t.updated_at, \
      t.last_agent_at, t.last_customer_at, t.status_note, \
      (SELECT MAX(p.sent_at) FROM sla_pings p WHERE p.ticket_id = t.id AND p.kind = 'pending_prompt') \
-       AS prompted_at \
+       AS prompted_at, \
+     (SELECT MAX(p.due_at) FROM sla_pings p WHERE p.ticket_id = t.id AND p.kind = 'open_reminder') \
+       AS reminded_due \
      FROM tickets t WHERE t.status IN ('new', 'open', 'pending') ORDER BY t.id";
 
 fn ticket(r: SlaTicketRow) -> Result<SlaTicket> {
@@ -34,6 +37,7 @@ fn ticket(r: SlaTicketRow) -> Result<SlaTicket> {
         last_agent_at: r.last_agent_at,
         last_customer_at: r.last_customer_at,
         prompted_at: r.prompted_at,
+        reminded_due: r.reminded_due,
         status_note: r.status_note,
     })
 }
@@ -69,13 +73,14 @@ pub async fn record_ping(
 /// The new text of the agent's latest reply to the customer on `ticket`, if any (what a
 /// pending ticket's prompt quotes when the agent gave no note).
 pub async fn last_agent_reply(tx: &mut Tx, ticket: i64) -> Result<Option<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT reply_text FROM messages WHERE ticket_id = ?1 AND direction = 'outbound' \
-         ORDER BY id DESC LIMIT 1",
+    let text: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT COALESCE(reply_text, body_text) FROM messages \
+         WHERE ticket_id = ?1 AND direction = 'outbound' ORDER BY id DESC LIMIT 1",
     )
     .bind(ticket)
     .fetch_optional(&mut **tx)
-    .await?)
+    .await?;
+    Ok(text.flatten())
 }
 
 impl Store {
