@@ -41,6 +41,9 @@ impl DecideLookup for Fake {
     fn seen(&self, id: &MessageId) -> Option<Seen> {
         self.seen.get(id).cloned()
     }
+    fn open_alert_ticket(&self, _key: &crate::domain::AlertKey) -> Option<i64> {
+        None
+    }
 }
 
 pub(super) fn store(status: Status) -> Fake {
@@ -84,6 +87,7 @@ fn eval_content(
         archive,
         escalation: &rules,
         technicians: &[],
+        alerts: &crate::alerts::AlertSources::default(),
     };
     let trust = crate::trust::SenderTrust::of(e, &[]);
     let classification = crate::classify::classify(e, role);
