@@ -128,7 +128,8 @@ fn compile(pattern: &str, which: &'static str) -> Result<Regex, CustomFormatErro
         .build()
         .map_err(|e| CustomFormatError::BadRegex {
             which,
-            error: e.to_string(),
+            // One line: the crate's message draws a caret under the pattern.
+            error: e.to_string().split_whitespace().collect::<Vec<_>>().join(" "),
         })?;
     if !regex
         .capture_names()

@@ -282,7 +282,7 @@ mod tests {
         let (s, problems) = check(text, true);
         assert!(s.0.is_empty());
         let lines: Vec<usize> = problems.iter().map(|(l, _)| *l).collect();
-        assert_eq!(lines, vec![3, 4, 5, 6, 11, 17, 21], "{problems:?}");
+        assert_eq!(lines, vec![3, 4, 5, 6, 11, 19, 24], "{problems:?}");
         assert!(problems[1].1.contains("unknown format"), "{problems:?}");
         assert!(problems[4].1.contains("(?P<service>"), "{problems:?}");
         assert!(
