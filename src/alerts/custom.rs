@@ -129,7 +129,11 @@ fn compile(pattern: &str, which: &'static str) -> Result<Regex, CustomFormatErro
         .map_err(|e| CustomFormatError::BadRegex {
             which,
             // One line: the crate's message draws a caret under the pattern.
-            error: e.to_string().split_whitespace().collect::<Vec<_>>().join(" "),
+            error: e
+                .to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
         })?;
     if !regex
         .capture_names()
