@@ -1,5 +1,6 @@
 use std::collections::HashMap;
 
+mod alert;
 mod author;
 
 use super::*;
@@ -13,6 +14,7 @@ use crate::thread::{ThreadContext, ThreadLookup};
 pub(super) struct Fake {
     seen: HashMap<MessageId, Seen>,
     tickets: HashMap<i64, (Status, Vec<EmailAddress>)>,
+    alert_tickets: HashMap<crate::domain::AlertKey, i64>,
 }
 
 impl ThreadLookup for Fake {
@@ -41,8 +43,13 @@ impl DecideLookup for Fake {
     fn seen(&self, id: &MessageId) -> Option<Seen> {
         self.seen.get(id).cloned()
     }
-    fn open_alert_ticket(&self, _key: &crate::domain::AlertKey) -> Option<i64> {
-        None
+    fn open_alert_ticket(&self, key: &crate::domain::AlertKey) -> Option<i64> {
+        let t = *self.alert_tickets.get(key)?;
+        matches!(
+            self.ticket_status(t)?,
+            Status::New | Status::Open | Status::Pending
+        )
+        .then_some(t)
     }
 }
 
