@@ -1,15 +1,17 @@
 //! Deciding (SPEC 2.5): from a parsed, classified, threaded mail to a [`Decision`]. Pure: the
 //! store is reached only through the lookup traits, so every rule is unit-tested without I/O.
 
+mod alert;
 mod escalation;
 mod evaluation;
 mod redelivery;
 
-pub use evaluation::{Author, DecideContext, DecideLookup, Evaluation};
+pub use evaluation::{AlertNote, Author, DecideContext, DecideLookup, Evaluation};
 pub use redelivery::{is_redelivery, needs_synthetic};
 
 use evaluation::reopens;
 
+use crate::alerts::AlertVerdict;
 use crate::domain::{
     Action, Classification, Decision, IgnoreReason, InboundEmail, MessageId, Priority, Rule,
     Status, TicketRef,
@@ -98,6 +100,23 @@ pub fn evaluate(
     if classification == Classification::Escalation {
         return escalation::evaluate(email, trust, classification, lookup, ctx);
     }
+    // Monitoring (SPEC 7): a configured, authenticated system's alert opens, threads onto or
+    // resolves its ticket; other monitoring mail and alert-shaped mail from anyone else is
+    // machine mail, whatever its headers say.
+    let classification = if matches!(
+        classification,
+        Classification::Plain | Classification::Automatic(_)
+    ) {
+        match crate::alerts::judge(email, trust, ctx.alerts) {
+            AlertVerdict::Alert { source, alert } => {
+                return alert::evaluate(email, source, &alert, lookup, ctx);
+            }
+            AlertVerdict::Machine(why) => Classification::Automatic(why),
+            AlertVerdict::NotAlert => classification,
+        }
+    } else {
+        classification
+    };
 
     let threading = thread(email, trust, lookup, &ctx.thread);
     let mut author = Author::Participant;
@@ -185,6 +204,7 @@ pub fn evaluate(
         redelivery: false,
         escalation: None,
         author,
+        alert: None,
     }
 }
 
@@ -222,6 +242,7 @@ fn seen_before(
         redelivery,
         escalation: None,
         author: Author::Participant,
+        alert: None,
     };
     let ticket = match seen.ticket {
         Some(t) if needs_synthetic(&seen, raw_sha256) => t,
@@ -234,6 +255,7 @@ fn seen_before(
         redelivery,
         escalation: None,
         author: Author::Participant,
+        alert: None,
     };
     let synthetic = MessageId::synthetic_for_sha256(raw_sha256);
     if let Some(kept) = lookup.seen(&synthetic) {
@@ -279,6 +301,7 @@ fn seen_before(
         redelivery: false,
         escalation: None,
         author,
+        alert: None,
     }
 }
 

@@ -76,6 +76,12 @@
 //!   is due, keyed (ticket, kind, due time) so that no ping is ever sent twice; the pass that
 //!   takes the keys and queues the mail in one transaction is `cli::sla` (`mailgate run` every
 //!   minute, `mailgate sla tick` once).
+//! - [`alerts`]: monitoring alerts (SPEC 7), the pure core: what a Nagios / Icinga, Zabbix,
+//!   Alertmanager or custom (regex) alert says (host, service, state, problem or recovery, read
+//!   from at most the subject and the first 64 KB of text), its key (host + service), its
+//!   priority, and whether its sender is a configured and authenticated monitoring system
+//!   (`alerts::judge`); `decide::alert` turns that into `alert-problem`, `alert-repeat` or
+//!   `alert-recovery` against the open ticket of the key (`store::Snapshot::alert_tickets`).
 //! - [`process_memory`]: process-wide memory settings made at start (C heap arenas, huge pages).
 //!
 //! Around this crate, in the same Cargo workspace: `crates/mailgate-bench` (the `mailgate-bench`
@@ -85,6 +91,7 @@
 //! `tests/it` and the bench, independent of this crate). The product binary contains no bench
 //! code.
 
+pub mod alerts;
 pub mod bounce;
 pub mod classify;
 pub mod cli;

@@ -70,6 +70,28 @@ pub fn run(cmd: &ConfigCommand, path: Option<&Path>) -> anyhow::Result<()> {
                 settings.notify.rate_cap.max
             );
             println!("  sla           {}", describe_sla(&settings.sla));
+            if settings.alerts.is_empty() {
+                println!("  alerts        (none: monitoring mail is ignored as automatic)");
+            }
+            for source in settings.alerts.iter() {
+                println!(
+                    "  alerts        {} ({}, on recovery {}) from {}",
+                    source.name,
+                    source.format.name(),
+                    source.on_recovery.as_str(),
+                    source.senders.patterns().join(", ")
+                );
+                if !source.require_authentication {
+                    println!(
+                        "  warning: alerts entry {:?} has require_authentication = false: anybody \
+                         who writes its From address ({}) can open critical tickets and page \
+                         every technician; authenticate the monitoring system's mail (DKIM, \
+                         DMARC) and remove it (SECURITY.md)",
+                        source.name,
+                        source.senders.patterns().join(", ")
+                    );
+                }
+            }
             if let Some(http) = &settings.http {
                 println!("  http          {}", describe_http(http));
             }

@@ -34,6 +34,9 @@ pub struct FileConfig {
     /// Whose Authentication-Results are believed (`config::security`).
     #[serde(default)]
     pub security: super::security::SecurityFile,
+    /// Monitoring systems whose alerts open tickets (`config::alerts`).
+    #[serde(default)]
+    pub alerts: Vec<super::alerts::AlertFile>,
 }
 
 #[derive(Debug, Default, Deserialize)]

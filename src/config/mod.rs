@@ -4,6 +4,7 @@
 //! `$MAILGATE_DATABASE_URL` overrides `database.url` (and `url_env` / `url_file`). Every
 //! mistake is reported with its line, all of them in one run (see [`file_parse`]).
 
+mod alerts;
 mod database;
 mod escalation;
 mod file;
@@ -78,6 +79,8 @@ pub struct Settings {
     pub sla: SlaSettings,
     /// `[http]`, checked; not served by this version yet.
     pub http: Option<HttpSettings>,
+    /// `[[alerts]]`: the monitoring systems whose alerts open tickets (SPEC 7).
+    pub alerts: crate::alerts::AlertSources,
 }
 
 #[derive(Debug, Clone)]
@@ -376,6 +379,11 @@ impl Settings {
                     .into(),
             );
         }
+        let alerts = alerts::alert_sources(
+            &raw.alerts,
+            !security.trusted_authserv_ids.is_empty(),
+            &mut issue,
+        );
         let max_new_participants = limits::count_limit(
             &raw.limits.max_new_participants,
             DEFAULT_MAX_NEW_PARTICIPANTS,
@@ -431,6 +439,7 @@ impl Settings {
             import_batch_size,
             sla,
             http,
+            alerts,
         })
     }
 

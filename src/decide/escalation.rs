@@ -66,6 +66,7 @@ pub(super) fn evaluate(
         redelivery: false,
         escalation: Some(Box::new(report)),
         author: Author::Participant,
+        alert: None,
     }
 }
 

@@ -2,7 +2,10 @@
 //! [`Evaluation`]: the decision, the ticket, who wrote the mail), shared by the rules of every
 //! mailbox (`decide`, `decide::escalation`).
 
-use crate::domain::{Classification, Decision, EmailAddress, MessageFlag, MessageId, Status};
+use crate::alerts::AlertSources;
+use crate::domain::{
+    AlertKey, Classification, Decision, EmailAddress, MessageFlag, MessageId, Priority, Status,
+};
 use crate::escalation::gate::GateReport;
 use crate::escalation::rules::{EscalationRules, TicketLookup};
 use crate::thread::{ThreadContext, ThreadLookup};
@@ -12,6 +15,8 @@ use crate::store::Seen;
 /// Everything deciding needs from the store (the escalation gate's ticket lookup included).
 pub trait DecideLookup: ThreadLookup + TicketLookup {
     fn seen(&self, id: &MessageId) -> Option<Seen>;
+    /// The ticket of a monitoring alert's key that is still new, open or pending.
+    fn open_alert_ticket(&self, key: &AlertKey) -> Option<i64>;
 }
 
 pub struct DecideContext<'a> {
@@ -22,6 +27,8 @@ pub struct DecideContext<'a> {
     pub escalation: &'a EscalationRules,
     /// `notify.technicians`: staff whose authenticated mail involves them in a ticket.
     pub technicians: &'a [EmailAddress],
+    /// `[[alerts]]`: the monitoring systems whose alerts open tickets (SPEC 7).
+    pub alerts: &'a AlertSources,
 }
 
 /// A decision plus what the store needs to apply it.
@@ -37,6 +44,17 @@ pub struct Evaluation {
     pub escalation: Option<Box<GateReport>>,
     /// Who wrote a mail that lands on an existing ticket, as far as it is proven.
     pub author: Author,
+    /// For a monitoring alert acted on: its key, entry and priority.
+    pub alert: Option<AlertNote>,
+}
+
+/// What planning needs of a monitoring alert's decision: the key a new ticket is stored
+/// under, the `[[alerts]]` entry, and the priority (critical: every technician is alerted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertNote {
+    pub key: AlertKey,
+    pub source: String,
+    pub priority: Priority,
 }
 
 /// Who wrote a mail threaded onto an existing ticket, as far as anything proves it (SPEC 2,

@@ -1,5 +1,6 @@
 use std::collections::HashMap;
 
+mod alert;
 mod author;
 
 use super::*;
@@ -13,6 +14,7 @@ use crate::thread::{ThreadContext, ThreadLookup};
 pub(super) struct Fake {
     seen: HashMap<MessageId, Seen>,
     tickets: HashMap<i64, (Status, Vec<EmailAddress>)>,
+    alert_tickets: HashMap<crate::domain::AlertKey, i64>,
 }
 
 impl ThreadLookup for Fake {
@@ -40,6 +42,14 @@ impl crate::escalation::rules::TicketLookup for Fake {
 impl DecideLookup for Fake {
     fn seen(&self, id: &MessageId) -> Option<Seen> {
         self.seen.get(id).cloned()
+    }
+    fn open_alert_ticket(&self, key: &crate::domain::AlertKey) -> Option<i64> {
+        let t = *self.alert_tickets.get(key)?;
+        matches!(
+            self.ticket_status(t)?,
+            Status::New | Status::Open | Status::Pending
+        )
+        .then_some(t)
     }
 }
 
@@ -84,6 +94,7 @@ fn eval_content(
         archive,
         escalation: &rules,
         technicians: &[],
+        alerts: &crate::alerts::AlertSources::default(),
     };
     let trust = crate::trust::SenderTrust::of(e, &[]);
     let classification = crate::classify::classify(e, role);

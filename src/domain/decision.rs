@@ -97,6 +97,13 @@ pub enum Rule {
     EscalationRefused,
     /// Mail at an escalation mailbox from a sender who may not escalate: logged only.
     EscalationUnauthorised,
+    /// A monitoring alert's problem with no open ticket for its key: a new ticket (SPEC 7).
+    AlertProblem,
+    /// A monitoring alert's problem whose key's ticket is still open: stored there.
+    AlertRepeat,
+    /// A monitoring alert's recovery: stored on its key's open ticket and resolving it (or
+    /// logged when there is none).
+    AlertRecovery,
 }
 
 impl Rule {
@@ -121,6 +128,9 @@ impl Rule {
             Rule::EscalationAccepted => "escalation-accepted",
             Rule::EscalationRefused => "escalation-refused",
             Rule::EscalationUnauthorised => "escalation-unauthorised",
+            Rule::AlertProblem => "alert-problem",
+            Rule::AlertRepeat => "alert-repeat",
+            Rule::AlertRecovery => "alert-recovery",
         }
     }
 }

@@ -2,6 +2,7 @@
 //! invalid value afterwards: the pipeline never re-validates.
 
 pub mod address_pattern;
+pub mod alert_key;
 pub mod decision;
 pub mod email_address;
 pub mod inbound;
@@ -17,6 +18,7 @@ pub mod ticket_ref;
 pub mod test_support;
 
 pub use address_pattern::AddressPatterns;
+pub use alert_key::AlertKey;
 pub use decision::{Action, Classification, Decision, IgnoreReason, Rule};
 pub use email_address::{EmailAddress, Mailbox};
 pub use inbound::{Attachment, ClassifyHeaders, InboundEmail, Kept, SenderOrigin, Trim};

@@ -50,6 +50,12 @@ impl AgentTicket {
         if participants.requester.is_none() {
             participants.requester = crate::domain::EmailAddress::parse(&t.requester).ok();
         }
+        if t.alert {
+            // The monitoring system that opened it is never mailed back (SPEC 7): an alert
+            // ticket has no customers, only staff.
+            participants.requester = None;
+            participants.cc.clear();
+        }
         participants.assignee = t.assignee;
         AgentTicket {
             number: t.number,
@@ -59,7 +65,11 @@ impl AgentTicket {
             requester: t.requester,
             participants,
             thread: t.thread,
-            latest_customer: t.latest_customer.as_ref().and_then(answering),
+            latest_customer: if t.alert {
+                None
+            } else {
+                t.latest_customer.as_ref().and_then(answering)
+            },
         }
     }
 }

@@ -7,6 +7,7 @@
 //! quarantined with its reason and never blocks the others.
 
 mod agent_ticket;
+mod alert;
 mod batch_limit;
 mod bounce;
 mod context;
@@ -335,6 +336,9 @@ impl Pipeline {
                     );
                     keys.hashes
                         .push((email.message_id.clone(), p.raw_sha256.clone()));
+                    if !self.settings.alerts.is_empty() {
+                        snapshot::add_alert_key(&mut keys, email, &self.settings.alerts);
+                    }
                     if self.options.role == Role::Escalation {
                         snapshot::add_escalation_keys(
                             &mut keys,
@@ -405,6 +409,7 @@ impl Pipeline {
                 archive: self.options.archive,
                 escalation: &self.settings.escalation,
                 technicians: &self.settings.notify.technicians,
+                alerts: &self.settings.alerts,
             },
             mailbox: &self.options.mailbox,
             role: self.options.role,

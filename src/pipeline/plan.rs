@@ -254,7 +254,7 @@ fn apply_evaluation(
                 snapshot,
                 w,
             );
-            let customer_cc = if accepted.is_some() {
+            let customer_cc = if accepted.is_some() || ev.alert.is_some() {
                 &[][..]
             } else {
                 &email.cc[..]
@@ -269,6 +269,9 @@ fn apply_evaluation(
             }
             if !*escalation && d.classification == Classification::Plain {
                 acknowledge(number, &email, trust, *status, *priority, snapshot, ctx, w);
+            }
+            if let Some(note) = &ev.alert {
+                super::alert::after_new_ticket(number, &email, note, *status, snapshot, ctx, w);
             }
             number
         }
@@ -469,6 +472,7 @@ fn own_mail(
         redelivery: false,
         escalation: None,
         author: Author::Participant,
+        alert: None,
     })
 }
 

@@ -1,8 +1,9 @@
 //! The lookups of `decide`, `thread` and `escalation` answered from the batch's
 //! [`Snapshot`], and the [`Keys`] a batch's mail asks the store for.
 
+use crate::alerts::{AlertSources, AlertText, Parsed};
 use crate::decide::DecideLookup;
-use crate::domain::{EmailAddress, InboundEmail, MessageId, Status, TicketRef};
+use crate::domain::{AlertKey, EmailAddress, InboundEmail, MessageId, Status, TicketRef};
 use crate::escalation::rules::TicketLookup;
 use crate::reply_token::ReplyTokens;
 use crate::store::{Keys, Seen, Snapshot};
@@ -17,6 +18,21 @@ pub fn add_escalation_keys(keys: &mut Keys, email: &InboundEmail, prefix: &str) 
     if let Some(id) = crate::escalation::forwarded::find_forwarded(email).and_then(|f| f.message_id)
     {
         keys.message_ids.insert(id);
+    }
+}
+
+/// The key of a mail that is a configured monitoring system's alert (whatever its sender's
+/// authentication: looking a key up costs nothing and decides nothing): its open ticket.
+pub fn add_alert_key(keys: &mut Keys, email: &InboundEmail, sources: &AlertSources) {
+    let text = AlertText::of(email);
+    for source in sources
+        .iter()
+        .filter(|s| s.senders.matches(&email.from.address))
+    {
+        if let Parsed::Alert(alert) = source.format.parse(&text) {
+            keys.alert_keys.insert(alert.key());
+            return;
+        }
     }
 }
 
@@ -76,5 +92,9 @@ impl TicketLookup for Snapshot {
 impl DecideLookup for Snapshot {
     fn seen(&self, id: &MessageId) -> Option<Seen> {
         self.seen.get(id).cloned()
+    }
+
+    fn open_alert_ticket(&self, key: &AlertKey) -> Option<i64> {
+        Snapshot::open_alert_ticket(self, key)
     }
 }

@@ -40,8 +40,8 @@ pub use sqlite::{
 };
 pub use stored_raw::{RawCodec, RawDecodeError, StoredRaw};
 pub use writes::{
-    Escalated, NewAttachment, NewDecision, NewMessage, NewOutboxRow, NewParticipant, NewQuarantine,
-    NewTicket, TicketUpdate, Writes,
+    Escalated, NewAlertKey, NewAttachment, NewDecision, NewMessage, NewOutboxRow, NewParticipant,
+    NewQuarantine, NewTicket, TicketUpdate, Writes,
 };
 
 /// How hard a commit works to survive power loss.

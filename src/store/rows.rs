@@ -104,6 +104,8 @@ pub struct StoredTicket {
     /// The newest mail a customer wrote: received, plain or an escalation, not flagged, not
     /// from one of the ticket's agents or technicians.
     pub latest_customer: Option<MessageRow>,
+    /// A monitoring alert opened it (`alert_keys`): it has no customer to mail.
+    pub alert: bool,
 }
 
 /// One participant of a ticket.

@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::domain::{EmailAddress, MessageId, Status};
+use crate::domain::{AlertKey, EmailAddress, MessageId, Status};
 
 /// Automatic mails each address got in the rate cap's window (from the outbox, plus what the
 /// batch planned since it was read).
@@ -40,6 +40,10 @@ pub struct Snapshot {
     /// Message-IDs that mails of this batch carry with different bytes ([`Keys::rivals`]): the
     /// content fingerprint of each is recorded with it, so a later one is compared by content.
     pub rivals: HashSet<MessageId>,
+    /// The newest ticket of each alert key of the batch that was still new, open or pending
+    /// when loaded; tickets the batch opens for a key are added as it goes (their status is
+    /// in [`Snapshot::tickets`], so a recovery earlier in the batch is seen).
+    pub alert_tickets: HashMap<AlertKey, i64>,
 }
 
 /// One outgoing mail of the outbox, as a bounce of it needs it.
@@ -70,6 +74,8 @@ pub struct Keys {
     pub counts_since: i64,
     /// Message-IDs that bounces of the batch refer to: looked up in the outbox.
     pub sent_ids: HashSet<MessageId>,
+    /// The keys of the batch's monitoring alerts: their open tickets are loaded.
+    pub alert_keys: HashSet<AlertKey>,
     /// The Message-ID and SHA-256 of each parsed mail of the batch: one whose Message-ID is
     /// stored with other bytes is also looked up by the synthetic id of its bytes.
     pub hashes: Vec<(MessageId, String)>,
@@ -149,6 +155,16 @@ impl Snapshot {
         for (id, sent) in stored.sent {
             self.sent.entry(id).or_insert(sent);
         }
+        for (key, ticket) in stored.alert_tickets {
+            self.alert_tickets.entry(key).or_insert(ticket);
+        }
+    }
+
+    /// The ticket of alert `key` that is still new, open or pending, if any.
+    pub fn open_alert_ticket(&self, key: &AlertKey) -> Option<i64> {
+        let ticket = *self.alert_tickets.get(key)?;
+        let status = self.tickets.get(&ticket)?.status;
+        matches!(status, Status::New | Status::Open | Status::Pending).then_some(ticket)
     }
 }
 

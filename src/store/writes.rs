@@ -6,8 +6,8 @@
 use std::collections::HashMap;
 
 use crate::domain::{
-    Action, AutoSubmitted, Classification, EmailAddress, MessageDirection, MessageFlag, MessageId,
-    NotificationKind, ParticipantRole, Priority, Rule, Status,
+    Action, AlertKey, AutoSubmitted, Classification, EmailAddress, MessageDirection, MessageFlag,
+    MessageId, NotificationKind, ParticipantRole, Priority, Rule, Status,
 };
 
 use super::StoredRaw;
@@ -28,6 +28,8 @@ pub struct Writes {
     /// Tickets an accepted escalation hands to tier 2 (priority, category), applied after
     /// the tickets are written.
     pub escalated: Vec<Escalated>,
+    /// Tickets monitoring alerts opened, by their keys (`alert_keys`).
+    pub alert_keys: Vec<NewAlertKey>,
     /// The ticket counter after this batch.
     pub ticket_counter: i64,
     new_ticket_index: HashMap<i64, usize>,
@@ -64,6 +66,16 @@ pub struct Escalated {
     /// Empty: no category.
     pub category: String,
     pub tier: i64,
+}
+
+/// A ticket a monitoring alert opened, under its key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAlertKey {
+    pub key: AlertKey,
+    pub ticket: i64,
+    /// The `[[alerts]]` entry's name.
+    pub source: String,
+    pub created_at: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]

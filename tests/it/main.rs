@@ -2,6 +2,7 @@
 //! config per test) through the CLI contract of SPEC 9, with the scenario mails of
 //! `fixtures/cases/` and the sample archive `fixtures/sample-archive.mbox`.
 
+mod alerts;
 mod architecture;
 mod assignment;
 mod atomicity;

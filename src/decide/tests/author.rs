@@ -19,6 +19,7 @@ fn eval_agents(e: &InboundEmail, status: Status, tokens: Option<&ReplyTokens>) -
         archive: false,
         escalation: &rules,
         technicians: &technicians,
+        alerts: &crate::alerts::AlertSources::default(),
     };
     let trust = SenderTrust::of(e, &[TRUSTED.to_string()]);
     let classification = crate::classify::classify(e, Role::Support);

@@ -52,6 +52,7 @@ fn plan_prepared(
             archive: false,
             escalation: &settings.escalation,
             technicians: &settings.notify.technicians,
+            alerts: &settings.alerts,
         },
         mailbox: "support",
         role: Role::Support,

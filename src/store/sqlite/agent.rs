@@ -18,6 +18,7 @@ struct TicketCore {
     priority: String,
     requester: String,
     assignee: Option<String>,
+    alert: bool,
 }
 
 #[derive(FromRow)]
@@ -30,7 +31,9 @@ struct ParticipantCore {
 /// The ticket `number` with its participants and thread, read inside `tx`.
 pub async fn load_ticket(tx: &mut Tx, number: i64) -> Result<Option<StoredTicket>> {
     let Some(t): Option<TicketCore> = sqlx::query_as(
-        "SELECT id, subject, status, priority, requester, assignee FROM tickets WHERE id = ?1",
+        "SELECT id, subject, status, priority, requester, assignee, \
+         EXISTS (SELECT 1 FROM alert_keys a WHERE a.ticket_id = tickets.id) AS alert \
+         FROM tickets WHERE id = ?1",
     )
     .bind(number)
     .fetch_optional(&mut **tx)
@@ -87,6 +90,7 @@ pub async fn load_ticket(tx: &mut Tx, number: i64) -> Result<Option<StoredTicket
         participants,
         thread,
         latest_customer,
+        alert: t.alert,
     }))
 }
 

@@ -86,6 +86,18 @@ pub async fn apply(
             .execute(&mut **tx)
             .await?;
     }
+    for chunk in statement_chunks(&w.alert_keys, 4) {
+        let mut q: QueryBuilder<Sqlite> =
+            QueryBuilder::new("INSERT INTO alert_keys (key, ticket_id, source, created_at) ");
+        q.push_values(chunk, |mut b, a| {
+            b.push_bind(a.key.as_str().to_string())
+                .push_bind(a.ticket)
+                .push_bind(a.source.clone())
+                .push_bind(a.created_at);
+        });
+        q.push(" ON CONFLICT (key, ticket_id) DO NOTHING");
+        q.build().execute(&mut **tx).await?;
+    }
     for chunk in statement_chunks(&w.participants, 4) {
         let mut q: QueryBuilder<Sqlite> =
             QueryBuilder::new("INSERT INTO participants (ticket_id, address, name, role) ");

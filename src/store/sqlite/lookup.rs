@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 
 use sqlx::FromRow;
 
-use crate::domain::{EmailAddress, MessageId, Status};
+use crate::domain::{AlertKey, EmailAddress, MessageId, Status};
 
 use crate::store::{Keys, Result, Seen, SentCounts, SentMail, Snapshot, Store, StoredRaw, Tx};
 
@@ -58,6 +58,19 @@ const LOGGED_COPIES: &str = "SELECT json_group_array(json_array(message_id, tick
 /// Outgoing mails (on a ticket) that bounces of the batch refer to.
 const SENT: &str = "SELECT message_id, ticket_id, recipients FROM outbox \
      WHERE ticket_id IS NOT NULL AND message_id IN (SELECT value FROM json_each(?1))";
+
+/// The newest ticket of each alert key of ?1 that is still new, open or pending (by the
+/// primary key of `alert_keys`, then the ticket's row).
+const ALERT_TICKETS: &str = "SELECT a.key, MAX(a.ticket_id) AS ticket_id FROM alert_keys a \
+     JOIN tickets t ON t.id = a.ticket_id \
+     WHERE a.key IN (SELECT value FROM json_each(?1)) AND t.status IN ('new', 'open', 'pending') \
+     GROUP BY a.key";
+
+#[derive(FromRow)]
+struct AlertTicketRow {
+    key: String,
+    ticket_id: i64,
+}
 
 const TICKETS: &str =
     "SELECT id, status, requester FROM tickets WHERE id IN (SELECT value FROM json_each(?1))";
@@ -255,6 +268,19 @@ pub async fn load_snapshot(
                         .collect(),
                 },
             );
+        }
+    }
+    if !keys.alert_keys.is_empty() {
+        let list: Vec<&str> = keys.alert_keys.iter().map(AlertKey::as_str).collect();
+        let rows: Vec<AlertTicketRow> = sqlx::query_as(ALERT_TICKETS)
+            .bind(json_list(&list)?)
+            .fetch_all(&mut **tx)
+            .await?;
+        for r in rows {
+            ticket_ids.insert(r.ticket_id);
+            snapshot
+                .alert_tickets
+                .insert(AlertKey::from_stored(r.key), r.ticket_id);
         }
     }
     let tickets: Vec<i64> = ticket_ids.into_iter().collect();
