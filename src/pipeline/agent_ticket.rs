@@ -94,6 +94,19 @@ pub async fn load_agent_ticket(tx: &mut Tx, number: i64) -> store::Result<Option
     Ok(load_ticket(tx, number).await?.map(AgentTicket::from_stored))
 }
 
+/// The tickets `numbers` as mail about many of them at once needs them (an SLA pass): like
+/// [`load_agent_ticket`], without the latest customer mail (nothing answers it).
+pub async fn load_agent_tickets(
+    tx: &mut Tx,
+    numbers: &[i64],
+) -> store::Result<std::collections::HashMap<i64, AgentTicket>> {
+    Ok(crate::store::agent::load_tickets_bare(tx, numbers)
+        .await?
+        .into_iter()
+        .map(|t| (t.number, AgentTicket::from_stored(t)))
+        .collect())
+}
+
 /// How agents' mail is relayed (from the settings).
 #[derive(Debug, Clone, Copy)]
 pub struct RelaySettings<'a> {

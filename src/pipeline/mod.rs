@@ -18,7 +18,9 @@ mod preparer;
 mod snapshot;
 mod stored_mail;
 
-pub use agent_ticket::{AgentTicket, RelaySettings, load_agent_ticket, relay_agent_mail};
+pub use agent_ticket::{
+    AgentTicket, RelaySettings, load_agent_ticket, load_agent_tickets, relay_agent_mail,
+};
 pub use batch_limit::{BATCH_BYTES, BatchLimit};
 pub use context::PlanContext;
 pub use plan::Outcome;
