@@ -6,9 +6,9 @@
 use crate::decide::AlertNote;
 use crate::domain::{InboundEmail, Priority, Status, TicketRef};
 use crate::outbox::Participants;
-use crate::outbox::enqueue::{Change, Notification, TicketInfo, count_planned, enqueue};
+use crate::outbox::enqueue::{Change, Notification, TicketInfo};
 
-use super::context::PlanContext;
+use super::context::{PlanContext, queue_notification};
 use crate::store::{NewAlertKey, Snapshot, Writes};
 
 /// After the alert's ticket `number` is planned: its key, and the technicians' alert.
@@ -60,13 +60,5 @@ pub fn after_new_ticket(
         thread: &[],
         now: ctx.now,
     };
-    let base = w.outbox.len();
-    let mut i = 0;
-    let mut nonce = || {
-        i += 1;
-        format!("n{}.{:x}.{}", ctx.now, ctx.nonce_seed, base + i)
-    };
-    let rows = enqueue(&n, &snapshot.auto_sent, settings, &mut nonce);
-    count_planned(&rows, &mut snapshot.auto_sent);
-    w.outbox.extend(rows);
+    queue_notification(&n, settings, ctx, snapshot, w);
 }

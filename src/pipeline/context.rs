@@ -4,10 +4,10 @@
 use crate::config::Role;
 use crate::decide::DecideContext;
 use crate::domain::{AddressPatterns, Decision, EmailAddress, ParticipantRole};
-use crate::outbox::enqueue::EnqueueSettings;
+use crate::outbox::enqueue::{EnqueueSettings, Notification, count_planned, enqueue};
 use crate::outbox::{OwnAddresses, OwnMessageIds};
 
-use crate::store::{NewDecision, NewParticipant, Snapshot, Writes};
+use crate::store::{NewDecision, NewOutboxRow, NewParticipant, Snapshot, Writes};
 
 /// What a batch is applied with.
 pub struct PlanContext<'a> {
@@ -28,6 +28,31 @@ pub struct PlanContext<'a> {
     pub notify: Option<EnqueueSettings<'a>>,
     /// Makes the nonces of this batch's Message-IDs unique across batches and processes.
     pub nonce_seed: u64,
+}
+
+/// Queues the mail of `n` with the batch's other outbox rows: Message-ID nonces unique in the
+/// batch and across batches, each recipient counted against the batch's automatic-mail cap.
+pub(super) fn queue_notification(
+    n: &Notification,
+    settings: &EnqueueSettings,
+    ctx: &PlanContext,
+    snapshot: &mut Snapshot,
+    w: &mut Writes,
+) {
+    let base = w.outbox.len();
+    let mut i = 0;
+    let mut nonce = || {
+        i += 1;
+        format!("n{}.{:x}.{}", ctx.now, ctx.nonce_seed, base + i)
+    };
+    let rows = enqueue(n, &snapshot.auto_sent, settings, &mut nonce);
+    push_rows(rows, snapshot, w);
+}
+
+/// Adds planned outbox rows, counting their recipients against the batch's cap.
+pub(super) fn push_rows(rows: Vec<NewOutboxRow>, snapshot: &mut Snapshot, w: &mut Writes) {
+    count_planned(&rows, &mut snapshot.auto_sent);
+    w.outbox.extend(rows);
 }
 
 /// Makes `address` a participant of `ticket` with `role`, unless it is one already.

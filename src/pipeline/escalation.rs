@@ -8,11 +8,11 @@ use crate::domain::{InboundEmail, Mailbox, ParticipantRole, Priority, TicketRef}
 use crate::escalation::gate::GateReport;
 use crate::escalation::rules::{Accepted, GateVerdict};
 use crate::outbox::Participants;
-use crate::outbox::enqueue::{Change, Notification, TicketInfo, count_planned, enqueue};
+use crate::outbox::enqueue::{Change, Notification, TicketInfo};
 use crate::outbox::escalation_mail::{Escalation, confirmation_row, refusal_row};
 use crate::outbox::loop_guard::HoldReason;
 
-use super::context::{PlanContext, add_participant, decision_row};
+use super::context::{PlanContext, add_participant, decision_row, push_rows, queue_notification};
 use crate::store::{Escalated, NewOutboxRow, Snapshot, Writes};
 
 /// The tier an accepted escalation hands its ticket to.
@@ -190,14 +190,7 @@ pub fn after_accept(
         thread: &[],
         now: ctx.now,
     };
-    let base = w.outbox.len();
-    let mut i = 0;
-    let mut nonce = || {
-        i += 1;
-        format!("n{}.{:x}.{}", ctx.now, ctx.nonce_seed, base + i)
-    };
-    let rows = enqueue(&n, &snapshot.auto_sent, settings, &mut nonce);
-    push_rows(rows, snapshot, w);
+    queue_notification(&n, settings, ctx, snapshot, w);
     note
 }
 
@@ -212,9 +205,4 @@ fn escalation<'a>(email: &'a InboundEmail, ctx: &'a PlanContext) -> Escalation<'
 /// A nonce unique in this batch (and across batches by the seed).
 fn next_nonce(ctx: &PlanContext, w: &Writes) -> String {
     format!("n{}.{:x}.{}", ctx.now, ctx.nonce_seed, w.outbox.len() + 1)
-}
-
-fn push_rows(rows: Vec<NewOutboxRow>, snapshot: &mut Snapshot, w: &mut Writes) {
-    count_planned(&rows, &mut snapshot.auto_sent);
-    w.outbox.extend(rows);
 }

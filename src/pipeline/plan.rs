@@ -10,11 +10,11 @@ use crate::domain::{
 };
 use crate::outbox::Participants;
 use crate::outbox::agent_mail::AgentRelay;
-use crate::outbox::enqueue::{Answering, Change, Notification, TicketInfo, count_planned, enqueue};
+use crate::outbox::enqueue::{Answering, Change, Notification, TicketInfo};
 use crate::outbox::loop_guard::{OwnMail, recognise_own_mail};
 use crate::trust::SenderTrust;
 
-use super::context::{PlanContext, add_participant, decision_row};
+use super::context::{PlanContext, add_participant, decision_row, queue_notification};
 use super::prepared::{Content, Prepared};
 use crate::store::{
     NewAttachment, NewMessage, NewQuarantine, NewTicket, Snapshot, StoredRaw, TicketState, Writes,
@@ -539,15 +539,7 @@ fn acknowledge(
         thread: &email.references,
         now: ctx.now,
     };
-    let base = w.outbox.len();
-    let mut i = 0;
-    let mut nonce = || {
-        i += 1;
-        format!("n{}.{:x}.{}", ctx.now, ctx.nonce_seed, base + i)
-    };
-    let rows = enqueue(&n, &snapshot.auto_sent, settings, &mut nonce);
-    count_planned(&rows, &mut snapshot.auto_sent);
-    w.outbox.extend(rows);
+    queue_notification(&n, settings, ctx, snapshot, w);
 }
 
 #[cfg(test)]
