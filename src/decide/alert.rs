@@ -34,6 +34,8 @@ pub(super) fn evaluate(
         alert.describe()
     );
     let open = lookup.open_alert_ticket(&key);
+    let mut raise = None;
+    let mut resolves_critical = false;
     let (action, rule, reason, ticket) = match outcome(alert.kind, open, source.on_recovery) {
         AlertOutcome::Open => {
             let status = if ctx.archive {
@@ -62,13 +64,28 @@ pub(super) fn evaluate(
         }
         AlertOutcome::Repeat { ticket } => {
             let r = TicketRef::new(prefix, ticket);
+            let current = lookup.ticket_priority(ticket);
+            raise = current
+                .filter(|c| priority.is_above(*c) && !ctx.archive)
+                .map(|_| priority);
+            let raised = match (raise, current) {
+                (Some(p), Some(old)) => format!(
+                    "; priority raised from {old} to {p}{}",
+                    if p == Priority::Critical {
+                        ", every technician is alerted"
+                    } else {
+                        ""
+                    }
+                ),
+                _ => String::new(),
+            };
             (
                 Action::AppendToTicket {
                     ticket: r.clone(),
                     new_status: None,
                 },
                 Rule::AlertRepeat,
-                format!("{what}: {r} is still open for it, stored there"),
+                format!("{what}: {r} is still open for it, stored there{raised}"),
                 Some(ticket),
             )
         }
@@ -76,11 +93,22 @@ pub(super) fn evaluate(
             let r = TicketRef::new(prefix, ticket);
             let status = lookup.ticket_status(ticket);
             let resolves = resolve && !ctx.archive;
+            let critical = lookup.ticket_priority(ticket) == Some(Priority::Critical);
             let (new_status, done) = match (resolves, status) {
-                (true, Some(old)) => (
-                    Some(Status::Resolved),
-                    format!("stored on {r} and {r} resolved (it was {old})"),
-                ),
+                (true, Some(old)) => {
+                    resolves_critical = critical;
+                    (
+                        Some(Status::Resolved),
+                        format!(
+                            "stored on {r} and {r} resolved (it was {old}){}",
+                            if critical {
+                                "; every technician is told of the resolution"
+                            } else {
+                                ""
+                            }
+                        ),
+                    )
+                }
                 _ => (
                     None,
                     format!("stored on {r} as a note (on_recovery = \"note\"), status unchanged"),
@@ -109,6 +137,8 @@ pub(super) fn evaluate(
         key,
         source: source.name.clone(),
         priority,
+        raise,
+        resolves_critical,
     };
     Evaluation {
         decision: Decision {

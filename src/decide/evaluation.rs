@@ -17,6 +17,10 @@ pub trait DecideLookup: ThreadLookup + TicketLookup {
     fn seen(&self, id: &MessageId) -> Option<Seen>;
     /// The ticket of a monitoring alert's key that is still new, open or pending.
     fn open_alert_ticket(&self, key: &AlertKey) -> Option<i64>;
+    /// The priority of a ticket the batch may touch (`None`: not known to this lookup).
+    fn ticket_priority(&self, _number: i64) -> Option<Priority> {
+        None
+    }
 }
 
 pub struct DecideContext<'a> {
@@ -55,6 +59,11 @@ pub struct AlertNote {
     pub key: AlertKey,
     pub source: String,
     pub priority: Priority,
+    /// A repeat at a higher state: the ticket's priority is raised to this (a critical one
+    /// alerts every technician).
+    pub raise: Option<Priority>,
+    /// A recovery resolves a critical ticket: every technician is told (SPEC 6).
+    pub resolves_critical: bool,
 }
 
 /// Who wrote a mail threaded onto an existing ticket, as far as anything proves it (SPEC 2,

@@ -15,6 +15,7 @@ pub(super) struct Fake {
     seen: HashMap<MessageId, Seen>,
     tickets: HashMap<i64, (Status, Vec<EmailAddress>)>,
     alert_tickets: HashMap<crate::domain::AlertKey, i64>,
+    priorities: HashMap<i64, Priority>,
 }
 
 impl ThreadLookup for Fake {
@@ -50,6 +51,9 @@ impl DecideLookup for Fake {
             Status::New | Status::Open | Status::Pending
         )
         .then_some(t)
+    }
+    fn ticket_priority(&self, number: i64) -> Option<Priority> {
+        self.priorities.get(&number).copied()
     }
 }
 

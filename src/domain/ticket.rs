@@ -103,9 +103,29 @@ impl Status {
     }
 }
 
+impl Priority {
+    /// Whether `self` is more urgent than `other` (low < normal < high < critical).
+    pub fn is_above(self, other: Priority) -> bool {
+        let rank = |p: Priority| match p {
+            Priority::Low => 0,
+            Priority::Normal => 1,
+            Priority::High => 2,
+            Priority::Critical => 3,
+        };
+        rank(self) > rank(other)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn priorities_are_ordered_by_urgency() {
+        use Priority::*;
+        assert!(Critical.is_above(High) && High.is_above(Normal) && Normal.is_above(Low));
+        assert!(!Normal.is_above(Normal) && !Low.is_above(Critical) && !High.is_above(Critical));
+    }
 
     #[test]
     fn round_trips() {

@@ -242,6 +242,7 @@ fn apply_evaluation(
                 number,
                 TicketState {
                     status: *status,
+                    priority: *priority,
                     participants: Default::default(),
                     requester: Some(requester.address.clone()),
                 },
@@ -284,6 +285,9 @@ fn apply_evaluation(
             w.touch_ticket(number, *new_status, at, customer);
             if let Some(s) = new_status {
                 snapshot.ticket_mut(number).status = *s;
+            }
+            if let Some(note) = &ev.alert {
+                super::alert::after_append(number, &email, note, snapshot, ctx, w);
             }
             // An authenticated technician writing is involved from now on (SPEC 6).
             if ev.author == Author::Technician {

@@ -3,7 +3,7 @@
 
 use crate::alerts::{AlertSources, AlertText, Parsed};
 use crate::decide::DecideLookup;
-use crate::domain::{AlertKey, EmailAddress, InboundEmail, MessageId, Status, TicketRef};
+use crate::domain::{AlertKey, EmailAddress, InboundEmail, MessageId, Priority, Status, TicketRef};
 use crate::escalation::rules::TicketLookup;
 use crate::reply_token::ReplyTokens;
 use crate::store::{Keys, Seen, Snapshot};
@@ -96,5 +96,9 @@ impl DecideLookup for Snapshot {
 
     fn open_alert_ticket(&self, key: &AlertKey) -> Option<i64> {
         Snapshot::open_alert_ticket(self, key)
+    }
+
+    fn ticket_priority(&self, number: i64) -> Option<Priority> {
+        self.tickets.get(&number).map(|t| t.priority)
     }
 }

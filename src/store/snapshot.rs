@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::domain::{AlertKey, EmailAddress, MessageId, Status};
+use crate::domain::{AlertKey, EmailAddress, MessageId, Priority, Status};
 
 /// Automatic mails each address got in the rate cap's window (from the outbox, plus what the
 /// batch planned since it was read).
@@ -56,6 +56,7 @@ pub struct SentMail {
 #[derive(Debug, Clone)]
 pub struct TicketState {
     pub status: Status,
+    pub priority: Priority,
     pub participants: HashSet<EmailAddress>,
     /// Loaded for the tickets escalations name (the gate's customer), else `None`.
     pub requester: Option<EmailAddress>,
@@ -125,6 +126,7 @@ impl Snapshot {
     pub fn ticket_mut(&mut self, number: i64) -> &mut TicketState {
         self.tickets.entry(number).or_insert_with(|| TicketState {
             status: Status::New,
+            priority: Priority::Normal,
             participants: HashSet::new(),
             requester: None,
         })
@@ -140,6 +142,7 @@ impl Snapshot {
         for (n, t) in stored.tickets {
             let mine = self.tickets.entry(n).or_insert_with(|| TicketState {
                 status: t.status,
+                priority: t.priority,
                 participants: HashSet::new(),
                 requester: None,
             });

@@ -54,6 +54,8 @@ pub struct NewTicket {
 pub struct TicketUpdate {
     pub number: i64,
     pub status: Option<Status>,
+    /// A new priority (a monitoring alert's repeat at a higher state).
+    pub priority: Option<Priority>,
     pub updated_at: i64,
     pub last_customer_at: Option<i64>,
 }
@@ -190,10 +192,20 @@ impl Writes {
                 self.ticket_updates.push(TicketUpdate {
                     number,
                     status,
+                    priority: None,
                     updated_at: at,
                     last_customer_at: customer_at,
                 });
             }
+        }
+    }
+
+    /// Sets the priority of a ticket the batch touched (after [`Writes::touch_ticket`]).
+    pub fn set_priority(&mut self, number: i64, priority: Priority) {
+        if let Some(&i) = self.new_ticket_index.get(&number) {
+            self.new_tickets[i].priority = priority;
+        } else if let Some(&i) = self.update_index.get(&number) {
+            self.ticket_updates[i].priority = Some(priority);
         }
     }
 
@@ -299,6 +311,7 @@ mod tests {
             vec![TicketUpdate {
                 number: 7,
                 status: Some(Status::Open),
+                priority: None,
                 updated_at: 30,
                 last_customer_at: Some(30)
             }]

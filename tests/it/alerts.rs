@@ -148,6 +148,15 @@ fn problem_repeat_recovery(problem: &str, repeat: Option<&str>, recovery: &str, 
         "{shown:#}"
     );
     assert_eq!(critical_alerts(&app).len(), alerts.len(), "paged once only");
+    // Resolving a critical ticket tells every technician involved (SPEC 6).
+    let mut told: Vec<String> = outbox_table(&app)
+        .into_iter()
+        .filter(|r| r["kind"] == "critical_resolution")
+        .flat_map(|r| r["recipients"].as_array().unwrap().clone())
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect();
+    told.sort();
+    assert_eq!(told, ["night@example.test", "oncall@example.test"]);
     monitors_never_mailed(&app);
 }
 
@@ -202,6 +211,35 @@ fn a_nagios_host_down_is_critical() {
     );
     assert_eq!(str_of(&ticket(&app, "SUP-1"), "priority"), "critical");
     assert_eq!(critical_alerts(&app).len(), 2);
+}
+
+#[test]
+fn a_warning_that_turns_critical_raises_the_priority_and_pages_once() {
+    let app = app();
+    let problem = String::from_utf8(alert_fixture("nagios-problem.eml")).unwrap();
+    let warning = problem
+        .replace("is CRITICAL **", "is WARNING **")
+        .replace("State: CRITICAL", "State: WARNING")
+        .replace("20260501.nagios.1@", "20260501.nagios.warning@");
+    let d = app.ingest_bytes("warning.eml", warning.as_bytes());
+    assert_decision(&d, "created", "alert-problem", Some("SUP-1"));
+    assert_eq!(str_of(&ticket(&app, "SUP-1"), "priority"), "high");
+    assert!(critical_alerts(&app).is_empty());
+
+    let d = ingest(&app, "nagios-problem.eml");
+    assert_decision(&d, "threaded", "alert-repeat", Some("SUP-1"));
+    let reason = str_of(&d, "reason");
+    assert!(
+        reason.contains("priority raised from high to critical"),
+        "{reason}"
+    );
+    assert_eq!(str_of(&ticket(&app, "SUP-1"), "priority"), "critical");
+    assert_eq!(critical_alerts(&app).len(), 2, "each technician, once");
+    // A further CRITICAL repeat pages nobody again.
+    let d = ingest(&app, "nagios-repeat.eml");
+    assert_decision(&d, "threaded", "alert-repeat", Some("SUP-1"));
+    assert_eq!(critical_alerts(&app).len(), 2);
+    monitors_never_mailed(&app);
 }
 
 #[test]

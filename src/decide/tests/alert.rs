@@ -157,3 +157,52 @@ fn an_unauthenticated_alert_is_machine_mail_that_opens_nothing() {
     );
     assert!(ev.alert.is_none());
 }
+
+const WARNING: &str = "** PROBLEM Service Alert: db1/Disk is WARNING **";
+
+#[test]
+fn a_repeat_at_a_higher_state_raises_the_priority() {
+    let mut f = with_ticket(Status::Open);
+    f.priorities.insert(7, Priority::High);
+    let ev = decide(PROBLEM, &f, OnRecovery::Resolve, true);
+    assert_eq!(ev.decision.rule, Rule::AlertRepeat);
+    let note = ev.alert.as_ref().unwrap();
+    assert_eq!(note.raise, Some(Priority::Critical));
+    assert!(
+        ev.decision
+            .reason
+            .contains("priority raised from high to critical, every technician is alerted"),
+        "{}",
+        ev.decision.reason
+    );
+    // The same or a lower state raises nothing.
+    f.priorities.insert(7, Priority::Critical);
+    for subject in [PROBLEM, WARNING] {
+        let ev = decide(subject, &f, OnRecovery::Resolve, true);
+        assert_eq!(ev.alert.as_ref().unwrap().raise, None, "{subject}");
+        assert!(
+            !ev.decision.reason.contains("raised"),
+            "{}",
+            ev.decision.reason
+        );
+    }
+}
+
+#[test]
+fn a_recovery_that_resolves_a_critical_ticket_tells_the_technicians() {
+    let mut f = with_ticket(Status::Open);
+    f.priorities.insert(7, Priority::Critical);
+    let ev = decide(RECOVERY, &f, OnRecovery::Resolve, true);
+    assert!(ev.alert.as_ref().unwrap().resolves_critical);
+    assert!(
+        ev.decision.reason.contains("every technician is told"),
+        "{}",
+        ev.decision.reason
+    );
+    // Stored as a note, or on a ticket that is not critical: nobody is told.
+    let ev = decide(RECOVERY, &f, OnRecovery::Note, true);
+    assert!(!ev.alert.as_ref().unwrap().resolves_critical);
+    f.priorities.insert(7, Priority::High);
+    let ev = decide(RECOVERY, &f, OnRecovery::Resolve, true);
+    assert!(!ev.alert.as_ref().unwrap().resolves_critical);
+}

@@ -45,6 +45,7 @@ pub async fn apply(
                     "id": u.number,
                     "updated_at": u.updated_at,
                     "status": u.status.map(|s| s.as_str()),
+                    "priority": u.priority.map(|p| p.as_str()),
                     "customer_at": u.last_customer_at,
                 })
             })
@@ -53,14 +54,18 @@ pub async fn apply(
             "UPDATE tickets SET \
                updated_at = MAX(tickets.updated_at, u.updated_at), \
                status = COALESCE(u.status, tickets.status), \
+               priority = COALESCE(u.priority, tickets.priority), \
                status_since = CASE WHEN u.status IS NOT NULL AND u.status <> tickets.status \
                  THEN u.updated_at ELSE tickets.status_since END, \
                status_note = CASE WHEN u.status IS NOT NULL AND u.status <> tickets.status \
                  THEN NULL ELSE tickets.status_note END, \
                last_customer_at = COALESCE(MAX(tickets.last_customer_at, u.customer_at), u.customer_at, tickets.last_customer_at), \
-               resolved_at = CASE WHEN u.status IS NULL THEN tickets.resolved_at ELSE NULL END \
+               resolved_at = CASE WHEN u.status IS NULL THEN tickets.resolved_at \
+                 WHEN u.status IN ('resolved', 'closed') \
+                   THEN COALESCE(tickets.resolved_at, u.updated_at) ELSE NULL END \
              FROM (SELECT value ->> '$.id' AS id, value ->> '$.updated_at' AS updated_at, \
-                          value ->> '$.status' AS status, value ->> '$.customer_at' AS customer_at \
+                          value ->> '$.status' AS status, value ->> '$.priority' AS priority, \
+                          value ->> '$.customer_at' AS customer_at \
                    FROM json_each(?1)) AS u \
              WHERE tickets.id = u.id",
         )

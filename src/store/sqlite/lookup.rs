@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 
 use sqlx::FromRow;
 
-use crate::domain::{AlertKey, EmailAddress, MessageId, Status};
+use crate::domain::{AlertKey, EmailAddress, MessageId, Priority, Status};
 
 use crate::store::{Keys, Result, Seen, SentCounts, SentMail, Snapshot, Store, StoredRaw, Tx};
 
@@ -72,8 +72,7 @@ struct AlertTicketRow {
     ticket_id: i64,
 }
 
-const TICKETS: &str =
-    "SELECT id, status, requester FROM tickets WHERE id IN (SELECT value FROM json_each(?1))";
+const TICKETS: &str = "SELECT id, status, priority, requester FROM tickets WHERE id IN (SELECT value FROM json_each(?1))";
 
 const PARTICIPANTS: &str = "SELECT ticket_id, address FROM participants WHERE ticket_id IN (SELECT value FROM json_each(?1))";
 
@@ -154,6 +153,7 @@ pub fn logged_copy(ticket: Option<i64>, raw_sha256: String) -> (MessageId, Seen)
 struct TicketStatusRow {
     id: i64,
     status: String,
+    priority: String,
     requester: String,
 }
 
@@ -291,8 +291,10 @@ pub async fn load_snapshot(
             .await?;
         for r in rows {
             let status: Status = r.status.parse()?;
+            let priority: Priority = r.priority.parse()?;
             let t = snapshot.ticket_mut(r.id);
             t.status = status;
+            t.priority = priority;
             t.requester = EmailAddress::parse(&r.requester).ok();
         }
     }
