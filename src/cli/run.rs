@@ -1,5 +1,5 @@
 //! `mailgate run`: one poller per configured mailbox, with `[smtp]` the outbox sender, and with
-//! `[sla]` an SLA pass every minute, until SIGINT/SIGTERM. One cancellation token and one task
+//! `[sla]` an SLA pass every `sla.pass_every` (a minute), until SIGINT/SIGTERM. One cancellation token and one task
 //! tracker: on the first signal every poller finishes the batch in hand, commits, acknowledges
 //! and logs out, the sender finishes and records the mails in flight, and an SLA pass in hand
 //! commits; a second signal exits at once (nothing committed is lost either way: the next start
@@ -16,9 +16,6 @@ use crate::config::Settings;
 use crate::delivery::sender::OutboxSender;
 use crate::imap::Poller;
 use crate::store::Store;
-
-/// How often `run` makes an SLA pass: pings are due at the minute, not the second.
-const SLA_PASS_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 pub async fn run(settings: Settings, store: Store) -> anyhow::Result<()> {
     if settings.mailboxes.is_empty() && settings.smtp.is_none() {
@@ -53,7 +50,7 @@ pub async fn run(settings: Settings, store: Store) -> anyhow::Result<()> {
         tracker.spawn(super::sla::periodic(
             Arc::new(settings.clone()),
             store.clone(),
-            SLA_PASS_EVERY,
+            settings.sla.pass_every,
             cancel.clone(),
         ));
     }

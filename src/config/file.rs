@@ -183,6 +183,8 @@ pub struct SlaFile {
     pub critical_update_every: Option<Spanned<String>>,
     pub pending_reminder_after: Option<Spanned<String>>,
     pub auto_close_pending_after: Option<Spanned<String>>,
+    /// How often `mailgate run` makes an SLA pass (default 1m).
+    pub pass_every: Option<Spanned<String>>,
     /// Working time: when given, every SLA duration counts only these hours.
     pub calendar: Option<Spanned<CalendarFile>>,
 }

@@ -26,7 +26,13 @@ pub struct SlaSettings {
     pub auto_close_pending_after: Option<Duration>,
     /// How the durations are counted: all the time, or a calendar's working time.
     pub clock: Clock,
+    /// How often `mailgate run` makes a pass (wall time).
+    pub pass_every: Duration,
 }
+
+/// How often `mailgate run` makes an SLA pass unless `[sla] pass_every` says otherwise: pings
+/// are due at the minute, not the second.
+pub const DEFAULT_PASS_EVERY: Duration = Duration::from_secs(60);
 
 impl SlaSettings {
     /// Whether any ping is configured.
@@ -57,6 +63,7 @@ impl Default for SlaSettings {
             pending_reminder_after: None,
             auto_close_pending_after: None,
             clock: Clock::Always,
+            pass_every: DEFAULT_PASS_EVERY,
         }
     }
 }
@@ -172,10 +179,15 @@ pub(super) fn sla_settings(
             &raw.auto_close_pending_after,
             "auto_close_pending_after",
         ),
+        pass_every: duration(&raw.pass_every, "pass_every").unwrap_or(DEFAULT_PASS_EVERY),
+        clock: Clock::Always,
+    };
+    let settings = SlaSettings {
         clock: match &raw.calendar {
             Some(c) => calendar(c, issue).map_or(Clock::Always, Clock::Working),
             None => Clock::Always,
         },
+        ..settings
     };
     if let (Some(remind), Some(close), Some(close_text)) = (
         settings.pending_reminder_after,

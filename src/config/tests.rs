@@ -419,5 +419,14 @@ fn an_sla_calendar_is_typed_and_its_mistakes_named_by_line() {
 fn without_sla_no_ping_is_enabled() {
     let s = Settings::from_toml("[tickets]\nprefix = \"SUP\"\n", "t").unwrap();
     assert!(!s.sla.is_enabled());
+    assert_eq!(s.sla.pass_every.as_secs(), 60);
+    let s = Settings::from_toml(
+        "[sla]\nopen_update_every = \"8h\"\npass_every = \"5m\"\n",
+        "t",
+    )
+    .unwrap();
+    assert_eq!(s.sla.pass_every.as_secs(), 300);
+    let issues = issues_of("[sla]\npass_every = \"often\"\n");
+    assert!(issues[0].message.contains("sla.pass_every"), "{issues:?}");
     assert_eq!(s.sla.clock, crate::sla::Clock::Always);
 }

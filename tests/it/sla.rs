@@ -312,3 +312,66 @@ fn without_sla_config_a_tick_says_so_and_queues_nothing() {
     bad.expect_code(2);
     assert!(bad.stderr.contains("RFC 3339"), "{bad}");
 }
+
+/// `mailgate run` makes the passes itself (every `sla.pass_every`) and its sender delivers
+/// the reminder: through the real stack into the technician's INBOX, once however many passes
+/// run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn run_makes_the_passes_and_delivers_the_reminder_once() {
+    use crate::support::{MailStack, MailboxToml, PollerTest, mail_header};
+    use std::time::Duration;
+    const ROUND_TRIP: Duration = Duration::from_secs(60);
+    let stack = MailStack::get();
+    let _lock = stack.shared().await;
+    let test = PollerTest::new("sla-support", |m| m);
+    let tech = stack.new_user("sla-tech");
+    let support = test.user.address.clone();
+    let s = |v: &str| toml::Value::String(v.to_string()).to_string();
+    let tickets = format!("support_address = {}\n", s(&format!("Support <{support}>")));
+    let extra = format!(
+        "[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\ntimeout_secs = 5\n\
+         retry_base_secs = 1\nretry_max_secs = 1\n\n\
+         [notify]\ntechnicians = [{}]\n\n\
+         [sla]\nopen_update_every = \"1h\"\npass_every = \"1s\"\n",
+        stack.smtp_port,
+        s(&tech.address)
+    );
+    let mailbox = MailboxToml::for_user(stack, &test.user);
+    test.configure_with(std::slice::from_ref(&mailbox), &tickets, &extra);
+    let mut run = test.start_connected().await;
+
+    let customer = "customer@acme.test";
+    let raw = format!(
+        "From: Jane <{customer}>\r\nTo: {support}\r\nSubject: Printer jams\r\n\
+         Message-ID: <sla-run.{}@acme.test>\r\nDate: Mon, 04 Mar 2024 09:15:00 +0000\r\n\
+         Content-Type: text/plain\r\n\r\nHello,\r\nthe printer jams.\r\n",
+        std::process::id()
+    );
+    stack
+        .send_smtp(customer, &[&support], raw.as_bytes())
+        .await
+        .unwrap();
+    test.wait_decisions(1, ROUND_TRIP).await;
+    // Two hours without an answer: the next pass finds the reminder due.
+    let url = test.app.db_url();
+    {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query("UPDATE tickets SET status_since = status_since - 7200 WHERE id = 1")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+    }
+    tech.wait_for_messages("INBOX", 1, ROUND_TRIP).await;
+    // Several more passes run meanwhile: still one reminder.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mails = tech.fetch_all("INBOX").await;
+    assert_eq!(mails.len(), 1, "one reminder, however many passes");
+    let subject = mail_header(&mails[0].1, "Subject");
+    assert!(subject.contains("[SUP-1]"), "{subject}");
+    let pings = array(test.app.show("SUP-1")["sla_pings"].clone(), "sla_pings");
+    assert_eq!(pings.len(), 1, "{pings:#?}");
+    assert_eq!(str_of(&pings[0], "kind"), "open_reminder");
+    run.stop(Duration::from_secs(30)).await;
+}
