@@ -38,8 +38,12 @@ pub fn run(cmd: &ConfigCommand, path: Option<&Path>) -> anyhow::Result<()> {
                     crate::config::Role::Support => "support",
                     crate::config::Role::Escalation => "escalation",
                 };
+                let sign_in = match &mb.oauth2 {
+                    Some(oauth2) => format!(", signs in with {}", oauth2.describe()),
+                    None => String::new(),
+                };
                 println!(
-                    "  mailbox       {} ({role}) {}",
+                    "  mailbox       {} ({role}) {}{sign_in}",
                     mb.name,
                     mb.host
                         .as_deref()
