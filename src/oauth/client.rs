@@ -189,3 +189,7 @@ fn chain(error: &dyn std::error::Error) -> String {
     }
     out
 }
+
+#[cfg(test)]
+#[path = "client_tests.rs"]
+mod tests;
