@@ -237,3 +237,7 @@ where
         }
     }
 }
+
+#[cfg(test)]
+#[path = "oauth_login_tests.rs"]
+mod tests;

@@ -15,6 +15,8 @@
 
 pub mod client;
 pub mod sasl;
+#[cfg(test)]
+pub mod test_endpoint;
 pub mod token;
 pub mod token_file;
 
