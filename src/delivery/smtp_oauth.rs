@@ -179,7 +179,152 @@ fn conn_broken(e: &lettre::transport::smtp::Error) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    use tokio::net::{TcpListener, TcpStream};
+
     use super::*;
+    use crate::config::{OAuth2Settings, Provider};
+    use crate::oauth::test_endpoint::endpoint;
+
+    /// A server offering `auth` that refuses the first `refusals` tokens with the JSON error
+    /// challenge; returns what it read (initial responses decoded).
+    async fn server(listener: TcpListener, auth: &'static str, refusals: usize) -> Vec<String> {
+        let (socket, _) = listener.accept().await.unwrap();
+        let mut reader = BufReader::new(socket);
+        let mut seen = Vec::new();
+        reader
+            .get_mut()
+            .write_all(b"220 fake ESMTP\r\n")
+            .await
+            .unwrap();
+        let mut attempt = 0;
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).await.unwrap() == 0 {
+                break;
+            }
+            let line = line.trim_end().to_string();
+            let reply = if line.starts_with("EHLO") {
+                format!("250-fake\r\n250-{auth}\r\n250 8BITMIME\r\n")
+            } else if let Some(rest) = line.strip_prefix("AUTH ") {
+                let (mechanism, initial) = rest.split_once(' ').unwrap();
+                let initial = STANDARD.decode(initial).unwrap();
+                seen.push(format!(
+                    "{mechanism} {}",
+                    String::from_utf8(initial).unwrap()
+                ));
+                attempt += 1;
+                if attempt <= refusals {
+                    let json = STANDARD.encode(r#"{"status":"invalid_token"}"#);
+                    reader
+                        .get_mut()
+                        .write_all(format!("334 {json}\r\n").as_bytes())
+                        .await
+                        .unwrap();
+                    let mut dummy = String::new();
+                    reader.read_line(&mut dummy).await.unwrap();
+                    seen.push(format!("dummy {:?}", dummy.trim_end()));
+                    "535 5.7.8 Authentication credentials invalid\r\n".to_string()
+                } else {
+                    "235 2.7.0 Authentication successful\r\n".to_string()
+                }
+            } else if line == "QUIT" {
+                reader.get_mut().write_all(b"221 bye\r\n").await.unwrap();
+                break;
+            } else {
+                "500 what\r\n".to_string()
+            };
+            reader.get_mut().write_all(reply.as_bytes()).await.unwrap();
+        }
+        seen
+    }
+
+    async fn signed_in(auth: &'static str, refusals: usize) -> (Result<(), String>, Vec<String>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let played = tokio::spawn(server(listener, auth, refusals));
+        let (url, _) = endpoint(vec![
+            (
+                200,
+                r#"{"access_token":"A1","token_type":"Bearer","expires_in":3600}"#,
+            ),
+            (
+                200,
+                r#"{"access_token":"A2","token_type":"Bearer","expires_in":3600}"#,
+            ),
+        ])
+        .await;
+        let dir = tempfile::tempdir().unwrap();
+        let token_file = dir.path().join("t");
+        std::fs::write(&token_file, "R1\n").unwrap();
+        let settings = OAuth2Settings {
+            provider: Provider::Custom {
+                token_url: url,
+                device_authorization_url: None,
+            },
+            client_id: "c".into(),
+            client_secret: None,
+            refresh_token_file: token_file.display().to_string(),
+            scopes: Vec::new(),
+        };
+        let tokens = TokenSource::new("smtp", &settings).unwrap();
+        let hello = ClientId::Domain("mailgate.test".into());
+        let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        let mut conn = AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &hello)
+            .await
+            .unwrap();
+        let account = Account {
+            user: "support@example.test",
+            host: "127.0.0.1",
+            port,
+        };
+        let result = authenticate(&mut conn, &hello, account, &tokens).await;
+        let _ = conn.quit().await;
+        (result, played.await.unwrap())
+    }
+
+    #[tokio::test]
+    async fn oauthbearer_when_offered_and_one_refresh_after_a_refusal() {
+        let (result, seen) = signed_in("AUTH PLAIN XOAUTH2 OAUTHBEARER", 1).await;
+        assert_eq!(result, Ok(()));
+        assert_eq!(seen.len(), 3, "{seen:?}");
+        assert!(
+            seen[0].starts_with("OAUTHBEARER n,a=support@example.test,\x01host=127.0.0.1\x01port="),
+            "{seen:?}"
+        );
+        assert!(seen[0].ends_with("\x01auth=Bearer A1\x01\x01"), "{seen:?}");
+        assert_eq!(seen[1], "dummy \"AQ==\"");
+        assert!(seen[2].ends_with("\x01auth=Bearer A2\x01\x01"), "{seen:?}");
+    }
+
+    #[tokio::test]
+    async fn xoauth2_otherwise_and_a_second_refusal_says_why_without_the_token() {
+        let (result, seen) = signed_in("AUTH PLAIN LOGIN XOAUTH2", 2).await;
+        let reason = result.unwrap_err();
+        assert!(reason.contains("refused the access token of support@example.test (XOAUTH2, status \"invalid_token\")"), "{reason}");
+        assert!(reason.contains("535"), "{reason}");
+        assert!(!reason.contains("A1") && !reason.contains("A2"), "{reason}");
+        assert_eq!(
+            seen[0],
+            "XOAUTH2 user=support@example.test\x01auth=Bearer A1\x01\x01"
+        );
+        assert_eq!(seen[1], "dummy \"\"");
+        assert_eq!(
+            seen[2],
+            "XOAUTH2 user=support@example.test\x01auth=Bearer A2\x01\x01"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_server_without_a_token_mechanism() {
+        let (result, seen) = signed_in("AUTH PLAIN LOGIN", 0).await;
+        assert!(
+            result
+                .unwrap_err()
+                .contains("offers neither AUTH OAUTHBEARER nor AUTH XOAUTH2")
+        );
+        assert!(seen.is_empty());
+    }
 
     #[test]
     fn the_mechanisms_an_ehlo_offers() {
