@@ -42,13 +42,13 @@ fn config_check_shows_how_each_account_signs_in_and_no_secret() {
     assert!(
         out.contains(
             "support (support) outlook.office365.com, signs in with OAuth2 (microsoft, tenant \
-             contoso.onmicrosoft.com, client 11111111-2222-3333-4444-555555555555 with a client \
-             secret, refresh token in support.token)"
+             contoso.onmicrosoft.com, client 11111111-2222-3333-4444-555555555555, with a \
+             client secret, refresh token in support.token)"
         ),
         "{run}"
     );
     assert!(
-        out.contains("AUTH as support@contoso.test with OAuth2 (google, client g-client public client, refresh token in smtp.token)"),
+        out.contains("AUTH as support@contoso.test with OAuth2 (google, client g-client, public client, refresh token in smtp.token)"),
         "{run}"
     );
     assert!(!out.contains("never-shown"), "{run}");
