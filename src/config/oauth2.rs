@@ -171,6 +171,25 @@ impl OAuth2Settings {
     }
 }
 
+impl OAuth2Settings {
+    /// For `config check`: a warning when the refresh token file cannot be read (no sign-in
+    /// yet, or a wrong path); `account` is "mailbox NAME" or "smtp". Never its content.
+    pub fn token_file_warning(&self, account: &str) -> Option<String> {
+        let path = std::path::Path::new(&self.refresh_token_file);
+        let why = match std::fs::metadata(path) {
+            Ok(m) if m.is_file() && m.len() > 0 => return None,
+            Ok(m) if m.is_file() => "is empty".to_string(),
+            Ok(_) => "is not a file".to_string(),
+            Err(e) => format!("cannot be read: {e}"),
+        };
+        Some(format!(
+            "{account}: the refresh token file {} {why}: the account cannot sign in until a \
+             refresh token is put there",
+            self.refresh_token_file
+        ))
+    }
+}
+
 /// `auth` and `oauth2` of one section (`what`: "mailbox NAME" or "smtp") → `Some` settings
 /// exactly when `auth = "oauth2"` and the table is right. `password_set`: whether the section
 /// also names a password, which OAuth2 does not use (and which is then a mistake).

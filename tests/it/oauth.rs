@@ -51,6 +51,11 @@ fn config_check_shows_how_each_account_signs_in_and_no_secret() {
         out.contains("AUTH as support@contoso.test with OAuth2 (google, client g-client, public client, refresh token in smtp.token)"),
         "{run}"
     );
+    assert!(
+        out.contains("warning: smtp: the refresh token file smtp.token cannot be read"),
+        "{run}"
+    );
+    assert!(!out.contains("warning: mailbox support"), "{run}");
     assert!(!out.contains("never-shown"), "{run}");
 }
 
