@@ -63,6 +63,9 @@
 //! - [`delivery`]: the edge that sends the outbox, in `mailgate run` (`delivery::sender`:
 //!   claim with a lease → render with `outbox::render` → send over pooled SMTP connections,
 //!   `delivery::smtp` → record; retries with backoff, 5xx fails per recipient).
+//! - [`oauth`]: OAuth2 sign-in (issue 17): SASL `OAUTHBEARER` / `XOAUTH2` and the token
+//!   endpoint's answers (pure), the refresh token's file (rewritten atomically) and
+//!   `oauth::TokenSource`, which keeps an account's access token fresh over HTTPS.
 //! - [`tls`]: rustls client configuration (ring, system roots + optional CA file).
 //! - [`config`]: TOML + environment → typed settings (`config::file` the file as written,
 //!   one file per section turning it into settings).
@@ -104,6 +107,7 @@ pub mod escalation;
 pub mod imap;
 pub mod import;
 pub mod logging;
+pub mod oauth;
 pub mod outbox;
 pub mod parse;
 pub mod pipeline;

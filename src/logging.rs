@@ -13,7 +13,10 @@ use tracing_subscriber::filter::{EnvFilter, FilterFn, LevelFilter};
 use tracing_subscriber::prelude::*;
 
 /// Crates whose log output is never shown (their targets and every module below them).
-const SILENCED: &[&str] = &["async_imap"];
+/// reqwest and hyper (the OAuth2 token endpoint's HTTP) log no bodies unless asked, but a
+/// refresh request carries the refresh token and the client secret and its answer the access
+/// token: they are silenced too.
+const SILENCED: &[&str] = &["async_imap", "reqwest", "hyper", "hyper_util"];
 
 /// Whether an event or span of `target` may be logged at all.
 pub fn allowed(target: &str) -> bool {
@@ -51,6 +54,8 @@ mod tests {
         assert!(!allowed("async_imap"));
         assert!(!allowed("async_imap::imap_stream"));
         assert!(allowed("async_imap_other"));
+        assert!(!allowed("reqwest::connect"));
+        assert!(!allowed("hyper_util::client::legacy::pool"));
         assert!(allowed("mailgate::imap::poller"));
         assert!(allowed("sqlx::query"));
         assert!(allowed("rustls::client::hs"));

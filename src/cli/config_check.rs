@@ -38,8 +38,12 @@ pub fn run(cmd: &ConfigCommand, path: Option<&Path>) -> anyhow::Result<()> {
                     crate::config::Role::Support => "support",
                     crate::config::Role::Escalation => "escalation",
                 };
+                let sign_in = match &mb.oauth2 {
+                    Some(oauth2) => format!(", signs in with {}", oauth2.describe()),
+                    None => String::new(),
+                };
                 println!(
-                    "  mailbox       {} ({role}) {}",
+                    "  mailbox       {} ({role}) {}{sign_in}",
                     mb.name,
                     mb.host
                         .as_deref()
@@ -57,6 +61,21 @@ pub fn run(cmd: &ConfigCommand, path: Option<&Path>) -> anyhow::Result<()> {
             );
             for warning in crate::config::MailboxSettings::address_warnings(&settings.mailboxes) {
                 println!("  warning: {warning}");
+            }
+            let oauth2_accounts = settings
+                .mailboxes
+                .iter()
+                .filter_map(|m| Some((format!("mailbox {}", m.name), m.oauth2.as_ref()?)))
+                .chain(
+                    settings
+                        .smtp
+                        .iter()
+                        .filter_map(|s| Some(("smtp".to_string(), s.oauth2.as_ref()?))),
+                );
+            for (account, oauth2) in oauth2_accounts {
+                if let Some(warning) = oauth2.token_file_warning(&account) {
+                    println!("  warning: {warning}");
+                }
             }
             match settings.notify.templates.dir() {
                 Some(dir) => println!(

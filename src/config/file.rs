@@ -89,6 +89,9 @@ pub struct MailboxFile {
     pub address: Option<Spanned<String>>,
     pub password_env: Option<Spanned<String>>,
     pub password_file: Option<Spanned<String>>,
+    /// `"password"` (the default) or `"oauth2"` with the `oauth2` table (`config::oauth2`).
+    pub auth: Option<Spanned<super::oauth2::AuthKind>>,
+    pub oauth2: Option<Spanned<super::oauth2::OAuth2File>>,
     pub folder: Option<String>,
     pub processed_folder: Option<String>,
     pub rejected_folder: Option<String>,
@@ -161,6 +164,9 @@ pub struct SmtpFile {
     pub username: Option<Spanned<String>>,
     pub password_env: Option<Spanned<String>>,
     pub password_file: Option<Spanned<String>>,
+    /// `"password"` (the default) or `"oauth2"` with `[smtp.oauth2]` (`config::oauth2`).
+    pub auth: Option<Spanned<super::oauth2::AuthKind>>,
+    pub oauth2: Option<Spanned<super::oauth2::OAuth2File>>,
     /// Name sent with EHLO (default: this machine's host name).
     pub hello_name: Option<Spanned<String>>,
     /// SMTP connections used at once (default 4).

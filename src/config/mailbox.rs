@@ -7,6 +7,7 @@
 //! without one, for `mailgate config check`.
 
 use super::file::MailboxFile;
+use super::oauth2::{OAuth2Settings, oauth2_settings};
 use super::role::Role;
 use crate::domain::EmailAddress;
 
@@ -28,6 +29,9 @@ pub struct MailboxSettings {
     /// address; `None`: unknown (see [`MailboxSettings::address_warnings`]).
     pub address: Option<EmailAddress>,
     pub password: Option<SecretSource>,
+    /// `auth = "oauth2"`: how the mailbox signs in instead of a password (`None`: with the
+    /// password, as always).
+    pub oauth2: Option<OAuth2Settings>,
     pub folder: String,
     pub processed_folder: Option<String>,
     pub rejected_folder: Option<String>,
@@ -84,6 +88,20 @@ pub(super) fn mailbox_settings(
         );
         None
     });
+    let oauth2 = oauth2_settings(
+        mb.auth.as_ref(),
+        mb.oauth2.as_ref(),
+        mb.password_env
+            .as_ref()
+            .or(mb.password_file.as_ref())
+            .map(|s| s.span()),
+        &format!("mailbox {name}"),
+        issue,
+    );
+    let uses_oauth2 = mb
+        .auth
+        .as_ref()
+        .is_some_and(|a| *a.get_ref() == super::oauth2::AuthKind::Oauth2);
     if let Some(host) = &mb.host {
         if mb.username.is_none() {
             issue(
@@ -91,7 +109,11 @@ pub(super) fn mailbox_settings(
                 format!("mailbox {name}: host is set but username is missing"),
             );
         }
-        if password.is_none() && mb.password_env.is_none() && mb.password_file.is_none() {
+        if !uses_oauth2
+            && password.is_none()
+            && mb.password_env.is_none()
+            && mb.password_file.is_none()
+        {
             issue(
                 Some(host.span()),
                 format!("mailbox {name}: host is set but neither password_env nor password_file"),
@@ -163,6 +185,7 @@ pub(super) fn mailbox_settings(
         username: mb.username.clone(),
         address,
         password,
+        oauth2,
         folder,
         processed_folder: mb.processed_folder.clone(),
         rejected_folder: mb.rejected_folder.clone(),

@@ -13,6 +13,7 @@ mod http;
 mod limits;
 mod loopback;
 mod mailbox;
+mod oauth2;
 mod rate_cap;
 mod role;
 mod secret;
@@ -29,6 +30,9 @@ pub use limits::{Limits, MAX_MESSAGE_BYTES_CEILING};
 pub use loopback::{LOOPBACK_HOSTS, is_loopback};
 pub use mailbox::MailboxSettings;
 use mailbox::mailbox_settings;
+pub use oauth2::{
+    AuthKind, GOOGLE_SCOPES, MICROSOFT_SCOPES, OAuth2Settings, Provider, ProviderKind,
+};
 pub use rate_cap::RateCap;
 pub use role::Role;
 pub use secret::{Secret, SecretSource};

@@ -4,6 +4,7 @@ use std::ops::Range;
 use std::time::Duration;
 
 use super::file::{SmtpFile, TlsMode};
+use super::oauth2::{AuthKind, OAuth2Settings, oauth2_settings};
 use super::{LOOPBACK_HOSTS, SecretSource, is_loopback};
 
 pub const DEFAULT_SMTP_POOL_SIZE: u32 = 4;
@@ -21,8 +22,11 @@ pub struct SmtpSettings {
     /// Trusted in addition to the system roots.
     pub ca_file: Option<String>,
     pub username: Option<String>,
-    /// Set exactly when `username` is.
+    /// Set exactly when `username` is, unless `oauth2` is.
     pub password: Option<SecretSource>,
+    /// `auth = "oauth2"`: AUTH with an access token instead of the password (needs
+    /// `username`).
+    pub oauth2: Option<OAuth2Settings>,
     pub hello_name: Option<String>,
     /// SMTP connections (and mails in flight) at once.
     pub pool_size: u32,
@@ -41,9 +45,10 @@ impl SmtpSettings {
             TlsMode::Starttls => "STARTTLS",
             TlsMode::None => "no TLS",
         };
-        let auth = match &self.username {
-            Some(u) => format!(", AUTH as {u}"),
-            None => String::new(),
+        let auth = match (&self.username, &self.oauth2) {
+            (Some(u), Some(oauth2)) => format!(", AUTH as {u} with {}", oauth2.describe()),
+            (Some(u), None) => format!(", AUTH as {u}"),
+            (None, _) => String::new(),
         };
         format!("{}:{} ({tls}{auth})", self.host, self.port)
     }
@@ -85,7 +90,30 @@ pub(super) fn smtp_settings(
         );
         None
     });
+    let password_span = raw
+        .password_env
+        .as_ref()
+        .or(raw.password_file.as_ref())
+        .map(|s| s.span());
+    let oauth2 = oauth2_settings(
+        raw.auth.as_ref(),
+        raw.oauth2.as_ref(),
+        password_span,
+        "smtp",
+        issue,
+    );
+    let uses_oauth2 = raw
+        .auth
+        .as_ref()
+        .is_some_and(|a| *a.get_ref() == AuthKind::Oauth2);
+    if uses_oauth2 && raw.username.is_none() {
+        issue(
+            raw.auth.as_ref().map(|a| a.span()),
+            "smtp: auth = \"oauth2\" needs username (the mailbox the token is for)".into(),
+        );
+    }
     match (&raw.username, &password) {
+        (Some(_), None) if uses_oauth2 => {}
         (Some(u), None) if raw.password_env.is_none() && raw.password_file.is_none() => issue(
             Some(u.span()),
             "smtp: username is set but neither password_env nor password_file".into(),
@@ -176,6 +204,7 @@ pub(super) fn smtp_settings(
         ca_file: raw.ca_file.as_ref().map(|c| c.get_ref().clone()),
         username: raw.username.as_ref().map(|u| u.get_ref().clone()),
         password,
+        oauth2,
         hello_name: raw.hello_name.as_ref().map(|h| h.get_ref().clone()),
         pool_size: u32::try_from(pool_size).unwrap_or(DEFAULT_SMTP_POOL_SIZE),
         timeout: Duration::from_secs(timeout),

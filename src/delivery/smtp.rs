@@ -43,6 +43,9 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
 use crate::config::{SmtpSettings, TlsMode};
+use crate::oauth::TokenSource;
+
+use super::smtp_oauth;
 
 /// A pooled connection idle for longer than this is checked with NOOP before reuse.
 const CHECK_AFTER_IDLE: Duration = Duration::from_secs(5);
@@ -125,6 +128,9 @@ pub struct SmtpPool {
     timeout: Duration,
     security: Security,
     credentials: Option<Credentials>,
+    /// `auth = "oauth2"`: the user and the source of their access tokens (then no
+    /// `credentials`).
+    oauth2: Option<(String, TokenSource)>,
     hello: ClientId,
     max_idle: usize,
     idle: Mutex<Vec<(AsyncSmtpConnection, Instant)>>,
@@ -160,12 +166,20 @@ impl SmtpPool {
             }
             _ => None,
         };
+        let oauth2 = match (&smtp.username, &smtp.oauth2) {
+            (Some(user), Some(oauth2)) => Some((
+                user.clone(),
+                TokenSource::new("smtp", oauth2).context("smtp OAuth2")?,
+            )),
+            _ => None,
+        };
         Ok(SmtpPool {
             host: smtp.host.clone(),
             port: smtp.port,
             timeout: smtp.timeout,
             security,
             credentials,
+            oauth2,
             hello: smtp
                 .hello_name
                 .clone()
@@ -269,21 +283,39 @@ impl SmtpPool {
             Security::Plain | Security::StartTls(_) => Box::new(tcp),
         };
         let setup = async {
-            let mut conn = AsyncSmtpConnection::connect_with_transport(stream, &self.hello).await?;
+            let lettre_error = |e: lettre::transport::smtp::Error| describe(&e);
+            let mut conn = AsyncSmtpConnection::connect_with_transport(stream, &self.hello)
+                .await
+                .map_err(lettre_error)?;
             if let Security::StartTls(parameters) = &self.security {
-                conn.starttls(parameters.clone(), &self.hello).await?;
+                conn.starttls(parameters.clone(), &self.hello)
+                    .await
+                    .map_err(lettre_error)?;
             }
             if let Some(credentials) = &self.credentials {
                 conn.auth(&[Mechanism::Plain, Mechanism::Login], credentials)
-                    .await?;
+                    .await
+                    .map_err(lettre_error)?;
+            } else if let Some((user, tokens)) = &self.oauth2 {
+                let account = smtp_oauth::Account {
+                    user,
+                    host: &self.host,
+                    port: self.port,
+                };
+                if let Err(reason) =
+                    smtp_oauth::authenticate(&mut conn, &self.hello, account, tokens).await
+                {
+                    conn.abort().await;
+                    return Err(reason);
+                }
             }
-            Ok::<_, lettre::transport::smtp::Error>(conn)
+            Ok::<_, String>(conn)
         };
         match tokio::time::timeout(self.timeout.saturating_mul(3), setup).await {
             Err(_) => Err(temporary("greeting, EHLO or AUTH of", &"timed out")),
             // A refused login or a server without STARTTLS is the admin's to fix: temporary,
             // so the mail is sent once the configuration or the server is right.
-            Ok(Err(e)) => Err(SendError::Temporary(describe(&e))),
+            Ok(Err(reason)) => Err(SendError::Temporary(reason)),
             Ok(Ok(conn)) => {
                 let offered = Capabilities::of(conn.server_info()).smtputf8;
                 self.smtputf8

@@ -1,6 +1,7 @@
 //! Opening an authenticated IMAP session: TCP, then TLS (implicit, or STARTTLS after the
 //! greeting; plain only for a loopback address, which the config enforces and `connect` checks
-//! again), the greeting, LOGIN.
+//! again), the greeting, LOGIN (or, with `auth = "oauth2"`, AUTHENTICATE with an access token:
+//! `imap::oauth_login`).
 //! Errors say which step failed so an admin can tell a wrong certificate from a wrong password.
 
 use std::io;
@@ -19,6 +20,9 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
 use crate::config::{MailboxSettings, Secret, TlsMode};
+use crate::oauth::TokenSource;
+
+use super::oauth_login::{self, OAuthLoginError};
 
 /// How long one step of connecting may take before the server counts as unreachable.
 const STEP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -31,7 +35,17 @@ pub struct Endpoint {
     pub tls: TlsMode,
     pub ca_file: Option<PathBuf>,
     pub username: String,
-    pub password: Secret,
+    pub sign_in: SignIn,
+}
+
+/// How a session signs in.
+#[derive(Clone)]
+pub enum SignIn {
+    /// LOGIN with the password (`auth = "password"`, the default).
+    Password(Secret),
+    /// AUTHENTICATE OAUTHBEARER / XOAUTH2 with an access token (`auth = "oauth2"`); one
+    /// token source for every reconnect, so the token is refreshed only when due.
+    OAuth2(Arc<TokenSource>),
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -48,12 +62,19 @@ impl Endpoint {
     /// The endpoint of a configured mailbox; says what is missing when it cannot be polled.
     pub fn from_settings(mb: &MailboxSettings) -> anyhow::Result<Endpoint> {
         let missing = |what: &str| anyhow::anyhow!("mailbox {}: no {what} configured", mb.name);
-        let password = mb
-            .password
-            .as_ref()
-            .ok_or_else(|| missing("password_env or password_file"))?
-            .read()
-            .map_err(|e| anyhow::anyhow!("mailbox {}: password: {e}", mb.name))?;
+        let sign_in = match &mb.oauth2 {
+            Some(oauth2) => SignIn::OAuth2(Arc::new(
+                TokenSource::new(format!("mailbox {}", mb.name), oauth2)
+                    .map_err(|e| anyhow::anyhow!("mailbox {}: OAuth2: {e:#}", mb.name))?,
+            )),
+            None => SignIn::Password(
+                mb.password
+                    .as_ref()
+                    .ok_or_else(|| missing("password_env or password_file"))?
+                    .read()
+                    .map_err(|e| anyhow::anyhow!("mailbox {}: password: {e}", mb.name))?,
+            ),
+        };
         Ok(Endpoint {
             host: mb.host.clone().ok_or_else(|| missing("host"))?,
             port: mb.port.unwrap_or(match mb.tls {
@@ -63,7 +84,7 @@ impl Endpoint {
             tls: mb.tls,
             ca_file: mb.ca_file.as_ref().map(PathBuf::from),
             username: mb.username.clone().ok_or_else(|| missing("username"))?,
-            password,
+            sign_in,
         })
     }
 }
@@ -93,6 +114,8 @@ pub enum ConnectError {
         user: String,
         source: async_imap::error::Error,
     },
+    #[error("OAuth2 sign-in failed")]
+    OAuth2(#[from] OAuthLoginError),
     #[error("timed out while {0}")]
     Timeout(&'static str),
     #[error("IMAP error")]
@@ -103,14 +126,17 @@ impl ConnectError {
     /// Errors that retrying cannot fix without an admin (wrong certificate, wrong password):
     /// the poller keeps retrying, but slowly and loudly.
     pub fn needs_admin(&self) -> bool {
-        matches!(
-            self,
-            ConnectError::Tls { .. }
-                | ConnectError::TlsSetup(_)
-                | ConnectError::ServerName(_)
-                | ConnectError::PlainNotLoopback(_)
-                | ConnectError::Login { .. }
-        )
+        match self {
+            ConnectError::OAuth2(e) => e.needs_admin(),
+            _ => matches!(
+                self,
+                ConnectError::Tls { .. }
+                    | ConnectError::TlsSetup(_)
+                    | ConnectError::ServerName(_)
+                    | ConnectError::PlainNotLoopback(_)
+                    | ConnectError::Login { .. }
+            ),
+        }
     }
 }
 
@@ -210,9 +236,20 @@ pub async fn connect(
         }
         _ => greeted(Client::new(Transport::Plain(tcp))).await?,
     };
+    let password = match &endpoint.sign_in {
+        SignIn::Password(password) => password,
+        SignIn::OAuth2(tokens) => {
+            let account = oauth_login::Account {
+                user: &endpoint.username,
+                host: &endpoint.host,
+                port: endpoint.port,
+            };
+            return Ok(oauth_login::authenticate(client, account, tokens).await?);
+        }
+    };
     let login = step(
         "logging in",
-        client.login(&endpoint.username, endpoint.password.expose()),
+        client.login(&endpoint.username, password.expose()),
     )
     .await?;
     login.map_err(|(source, _client)| ConnectError::Login {
@@ -268,7 +305,7 @@ mod tests {
             tls: TlsMode::None,
             ca_file: None,
             username: "support@example.test".into(),
-            password: Secret::new("hunter2"),
+            sign_in: SignIn::Password(Secret::new("hunter2")),
         };
         let err = connect(&endpoint, None).await.err().unwrap();
         assert!(matches!(err, ConnectError::PlainNotLoopback(_)), "{err}");

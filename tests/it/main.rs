@@ -36,6 +36,7 @@ mod machine_mail;
 mod mailbox_roles;
 mod mailstack_harness;
 mod notifications;
+mod oauth;
 mod outbox;
 mod prepare;
 mod quarantine;

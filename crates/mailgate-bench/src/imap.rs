@@ -50,7 +50,7 @@ use mailgate::config::{Secret, Settings, TlsMode};
 use mailgate::imap::acknowledge::{Acknowledgement, Target};
 use mailgate::imap::connect::{connect, tls_config};
 use mailgate::imap::session::MailboxSession;
-use mailgate::imap::{Endpoint, Poller, PollerEvent, UidBatch, batches};
+use mailgate::imap::{Endpoint, Poller, PollerEvent, SignIn, UidBatch, batches};
 use mailgate::store::Store;
 use mailgate_test_support::{ArchiveSpec, memory};
 
@@ -202,7 +202,7 @@ impl<'a> Bench<'a> {
             tls: TlsMode::None,
             ca_file: None,
             username: user.to_string(),
-            password: Secret::new(stack.password.clone()),
+            sign_in: SignIn::Password(Secret::new(stack.password.clone())),
         };
         Ok(Bench {
             opts,
