@@ -66,6 +66,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn on_recovery_reads_back_what_it_shows() {
+        for r in [OnRecovery::Resolve, OnRecovery::Note] {
+            assert_eq!(r.as_str().parse::<OnRecovery>(), Ok(r));
+        }
+        assert_eq!(OnRecovery::Resolve.as_str(), "resolve");
+        assert!("close".parse::<OnRecovery>().is_err());
+    }
+
+    #[test]
     fn the_four_outcomes() {
         use AlertKind::*;
         assert_eq!(

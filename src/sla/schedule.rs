@@ -270,6 +270,18 @@ mod tests {
     }
 
     #[test]
+    fn a_zero_interval_pings_nothing() {
+        let zero = Policy {
+            open_update_every: Some(0),
+            critical_update_every: Some(0),
+            ..policy()
+        };
+        let t = open(0, None);
+        assert_eq!(next(&t, &zero), None);
+        assert_eq!(due(&t, at(1000), &zero), None);
+    }
+
+    #[test]
     fn finished_tickets_and_missing_settings_are_never_pinged() {
         let p = policy();
         for status in [Status::Resolved, Status::Closed] {
