@@ -99,7 +99,10 @@ pub async fn tick(store: &Store, settings: &Settings, now: i64) -> anyhow::Resul
     let mut loaded = load_agent_tickets(&mut tx, &numbers).await?;
     let unnoted: Vec<i64> = due
         .iter()
-        .filter(|(p, t)| p.kind == PingKind::PendingPrompt && t.status_note.is_none())
+        .filter(|(p, t)| {
+            p.kind == PingKind::PendingPrompt
+                && t.status_note.as_deref().is_none_or(|n| n.trim().is_empty())
+        })
         .map(|(p, _)| p.ticket)
         .collect();
     let replies = last_agent_replies(&mut tx, &unnoted).await?;
