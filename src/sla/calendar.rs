@@ -196,6 +196,24 @@ mod tests {
     }
 
     #[test]
+    fn working_time_is_looked_for_years_ahead_and_no_further() {
+        // Every day of the next 400 is a holiday: the clock runs again on the 401st.
+        let from_day = NaiveDate::from_ymd_opt(2026, 12, 10).unwrap();
+        let closed = |days: u64| Calendar {
+            holidays: (0..days)
+                .map(|i| from_day.checked_add_days(Days::new(i)).unwrap())
+                .collect(),
+            ..berlin_office()
+        };
+        let from = berlin(2026, 12, 10, 8, 0);
+        let after = Clock::Working(closed(400)).after(from, HOUR).unwrap();
+        assert!(after - from > 400 * 86_400, "{after}");
+        // Holidays listed for longer than MAX_DAYS: no working time at all.
+        let never = Clock::Working(closed(MAX_DAYS + 10));
+        assert_eq!(never.after(from, HOUR), None);
+    }
+
+    #[test]
     fn an_overnight_shift_runs_into_the_next_day() {
         let night = Calendar {
             start: NaiveTime::from_hms_opt(22, 0, 0).unwrap(),
@@ -239,6 +257,27 @@ mod tests {
         assert_eq!(
             office.after(berlin(2026, 3, 27, 16, 0), 2 * HOUR),
             Some(berlin(2026, 3, 30, 10, 0))
+        );
+    }
+
+    #[test]
+    fn a_shift_that_starts_in_the_skipped_hour_starts_an_hour_later() {
+        // 29 Mar 2026 in Berlin: 02:00 jumps to 03:00, so a 02:30 start is 03:30 local (01:30
+        // UTC), never 01:30 local.
+        let night = Calendar {
+            days: [true; 7],
+            start: NaiveTime::from_hms_opt(2, 30, 0).unwrap(),
+            end: NaiveTime::from_hms_opt(5, 0, 0).unwrap(),
+            holidays: BTreeSet::new(),
+            ..berlin_office()
+        };
+        let c = Clock::Working(night);
+        let midnight = berlin(2026, 3, 29, 0, 0);
+        assert_eq!(c.after(midnight, HOUR), Some(berlin(2026, 3, 29, 4, 30)));
+        // The shortened shift counts 03:30–05:00 local.
+        assert_eq!(
+            c.between(midnight, berlin(2026, 3, 29, 12, 0)),
+            HOUR + HOUR / 2
         );
     }
 
