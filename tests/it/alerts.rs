@@ -394,15 +394,12 @@ async fn nagios_alerts_through_the_imap_stack() {
     let support = test.user.address.clone();
     let s = |v: &str| toml::Value::String(v.to_string()).to_string();
     let tickets = format!("support_address = {}\n", s(&format!("Support <{support}>")));
-    let extra = format!(
-        "[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\ntimeout_secs = 5\n\
-         retry_base_secs = 1\nretry_max_secs = 1\n\n\
-         [notify]\ntechnicians = [{}]\n\n\
-         [security]\ntrusted_authserv_ids = [\"mx.example.test\"]\n\n\
+    let extra = stack_sender_config(
+        stack.smtp_port,
+        &tech.address,
+        "[security]\ntrusted_authserv_ids = [\"mx.example.test\"]\n\n\
          [[alerts]]\nname = \"nagios\"\nsenders = [\"nagios@monitor.example.test\"]\n\
          format = \"nagios\"\n",
-        stack.smtp_port,
-        s(&tech.address)
     );
     let mailbox = MailboxToml::for_user(stack, &test.user);
     test.configure_with(std::slice::from_ref(&mailbox), &tickets, &extra);

@@ -318,7 +318,7 @@ fn without_sla_config_a_tick_says_so_and_queues_nothing() {
 /// run.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn run_makes_the_passes_and_delivers_the_reminder_once() {
-    use crate::support::{MailStack, MailboxToml, PollerTest, mail_header};
+    use crate::support::{MailStack, MailboxToml, PollerTest, mail_header, stack_sender_config};
     use std::time::Duration;
     const ROUND_TRIP: Duration = Duration::from_secs(60);
     let stack = MailStack::get();
@@ -328,13 +328,10 @@ async fn run_makes_the_passes_and_delivers_the_reminder_once() {
     let support = test.user.address.clone();
     let s = |v: &str| toml::Value::String(v.to_string()).to_string();
     let tickets = format!("support_address = {}\n", s(&format!("Support <{support}>")));
-    let extra = format!(
-        "[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\ntimeout_secs = 5\n\
-         retry_base_secs = 1\nretry_max_secs = 1\n\n\
-         [notify]\ntechnicians = [{}]\n\n\
-         [sla]\nopen_update_every = \"1h\"\npass_every = \"1s\"\n",
+    let extra = stack_sender_config(
         stack.smtp_port,
-        s(&tech.address)
+        &tech.address,
+        "[sla]\nopen_update_every = \"1h\"\npass_every = \"1s\"\n",
     );
     let mailbox = MailboxToml::for_user(stack, &test.user);
     test.configure_with(std::slice::from_ref(&mailbox), &tickets, &extra);
