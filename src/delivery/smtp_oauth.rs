@@ -183,8 +183,7 @@ mod tests {
     use tokio::net::{TcpListener, TcpStream};
 
     use super::*;
-    use crate::config::{OAuth2Settings, Provider};
-    use crate::oauth::test_endpoint::endpoint;
+    use crate::oauth::test_endpoint::token_source;
 
     /// A server offering `auth` that refuses the first `refusals` tokens with the JSON error
     /// challenge; returns what it read (initial responses decoded).
@@ -243,31 +242,20 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let played = tokio::spawn(server(listener, auth, refusals));
-        let (url, _) = endpoint(vec![
-            (
-                200,
-                r#"{"access_token":"A1","token_type":"Bearer","expires_in":3600}"#,
-            ),
-            (
-                200,
-                r#"{"access_token":"A2","token_type":"Bearer","expires_in":3600}"#,
-            ),
-        ])
+        let (tokens, _dir) = token_source(
+            "smtp",
+            vec![
+                (
+                    200,
+                    r#"{"access_token":"A1","token_type":"Bearer","expires_in":3600}"#,
+                ),
+                (
+                    200,
+                    r#"{"access_token":"A2","token_type":"Bearer","expires_in":3600}"#,
+                ),
+            ],
+        )
         .await;
-        let dir = tempfile::tempdir().unwrap();
-        let token_file = dir.path().join("t");
-        std::fs::write(&token_file, "R1\n").unwrap();
-        let settings = OAuth2Settings {
-            provider: Provider::Custom {
-                token_url: url,
-                device_authorization_url: None,
-            },
-            client_id: "c".into(),
-            client_secret: None,
-            refresh_token_file: token_file.display().to_string(),
-            scopes: Vec::new(),
-        };
-        let tokens = TokenSource::new("smtp", &settings).unwrap();
         let hello = ClientId::Domain("mailgate.test".into());
         let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
         let mut conn = AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &hello)

@@ -7,8 +7,7 @@ use base64::engine::general_purpose::STANDARD;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream};
 
 use super::*;
-use crate::config::{OAuth2Settings, Provider};
-use crate::oauth::test_endpoint::endpoint;
+use crate::oauth::test_endpoint::token_source;
 
 const REFUSED: &str = r#"{"status":"invalid_token","scope":"imap"}"#;
 
@@ -64,21 +63,7 @@ async fn server(
 }
 
 async fn tokens(answers: Vec<(u16, &'static str)>) -> (TokenSource, tempfile::TempDir) {
-    let (url, _) = endpoint(answers).await;
-    let dir = tempfile::tempdir().unwrap();
-    let token_file = dir.path().join("t");
-    std::fs::write(&token_file, "R1\n").unwrap();
-    let settings = OAuth2Settings {
-        provider: Provider::Custom {
-            token_url: url,
-            device_authorization_url: None,
-        },
-        client_id: "c".into(),
-        client_secret: None,
-        refresh_token_file: token_file.display().to_string(),
-        scopes: Vec::new(),
-    };
-    (TokenSource::new("mailbox support", &settings).unwrap(), dir)
+    token_source("mailbox support", answers).await
 }
 
 const ACCOUNT: Account<'static> = Account {

@@ -54,3 +54,26 @@ pub async fn endpoint(answers: Vec<(u16, &'static str)>) -> (String, Arc<Mutex<V
     });
     (url, seen)
 }
+
+/// A token source for `account` whose endpoint gives `answers` in turn, with the refresh
+/// token `R1` in a temporary file (kept alive by the returned directory).
+pub async fn token_source(
+    account: &str,
+    answers: Vec<(u16, &'static str)>,
+) -> (super::TokenSource, tempfile::TempDir) {
+    let (url, _) = endpoint(answers).await;
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("t");
+    std::fs::write(&token_file, "R1\n").unwrap();
+    let settings = crate::config::OAuth2Settings {
+        provider: crate::config::Provider::Custom {
+            token_url: url,
+            device_authorization_url: None,
+        },
+        client_id: "c".into(),
+        client_secret: None,
+        refresh_token_file: token_file.display().to_string(),
+        scopes: Vec::new(),
+    };
+    (super::TokenSource::new(account, &settings).unwrap(), dir)
+}
