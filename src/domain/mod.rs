@@ -27,5 +27,7 @@ pub use message_id::MessageId;
 pub use notification::{AutoSubmitted, NotificationKind};
 pub use outgoing_attachment::OutgoingAttachment;
 pub use source::Source;
-pub use ticket::{MessageDirection, MessageFlag, ParticipantRole, PingKind, Priority, Status};
+pub use ticket::{
+    MessageDirection, MessageFlag, ParticipantRole, PingKind, Priority, Status, TicketClock,
+};
 pub use ticket_ref::TicketRef;

@@ -103,6 +103,23 @@ impl Status {
     }
 }
 
+/// A ticket's clocks: what the SLA schedule (`sla::schedule`) needs to know of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketClock {
+    pub number: i64,
+    pub status: Status,
+    pub priority: Priority,
+    /// When the ticket took its current status.
+    pub status_since: i64,
+    pub last_agent_at: Option<i64>,
+    pub last_customer_at: Option<i64>,
+    /// When the latest prompt of this ticket was sent, if any.
+    pub prompted_at: Option<i64>,
+    /// The due time of the latest open reminder sent, if any: a clock that jumped back never
+    /// sends an older interval's reminder after a newer one.
+    pub reminded_due: Option<i64>,
+}
+
 impl Priority {
     /// Whether `self` is more urgent than `other` (low < normal < high < critical).
     pub fn is_above(self, other: Priority) -> bool {

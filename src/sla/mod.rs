@@ -11,4 +11,4 @@ pub mod calendar;
 pub mod schedule;
 
 pub use calendar::{Calendar, Clock};
-pub use schedule::{Ping, Policy, TicketClock, due, next};
+pub use schedule::{Ping, Policy, due, next};

@@ -13,7 +13,7 @@
 //!   the prompt, so a customer always has that long to answer), the ticket is resolved.
 
 use super::calendar::Clock;
-use crate::domain::{PingKind, Priority, Status};
+use crate::domain::{PingKind, Priority, Status, TicketClock};
 
 /// `[sla]`, in seconds, with the clock that counts them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -23,23 +23,6 @@ pub struct Policy {
     pub pending_reminder_after: Option<u64>,
     pub auto_close_pending_after: Option<u64>,
     pub clock: Clock,
-}
-
-/// What the schedule needs to know of a ticket.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TicketClock {
-    pub number: i64,
-    pub status: Status,
-    pub priority: Priority,
-    /// When the ticket took its current status.
-    pub status_since: i64,
-    pub last_agent_at: Option<i64>,
-    pub last_customer_at: Option<i64>,
-    /// When the latest prompt of this ticket was sent, if any.
-    pub prompted_at: Option<i64>,
-    /// The due time of the latest open reminder sent, if any: a clock that jumped back never
-    /// sends an older interval's reminder after a newer one.
-    pub reminded_due: Option<i64>,
 }
 
 /// One ping to send: its key is (ticket, kind, due_at).

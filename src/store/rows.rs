@@ -8,6 +8,7 @@ use sqlx::FromRow;
 
 use crate::domain::{
     EmailAddress, MessageDirection, MessageId, ParticipantRole, PingKind, Priority, Status,
+    TicketClock,
 };
 
 use super::{RawDecodeError, StoredRaw};
@@ -178,21 +179,11 @@ pub struct QuarantineRow {
     pub header_only: bool,
 }
 
-/// A ticket as an SLA pass sees it (`store::sqlite::sla`).
+/// A ticket as an SLA pass sees it (`store::sqlite::sla`): its clocks, and the agent's note
+/// given with its current status (`set-status pending --note`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlaTicket {
-    pub number: i64,
-    pub status: Status,
-    pub priority: Priority,
-    /// When it took its current status.
-    pub status_since: i64,
-    pub last_agent_at: Option<i64>,
-    pub last_customer_at: Option<i64>,
-    /// When its latest pending prompt was sent.
-    pub prompted_at: Option<i64>,
-    /// The due time of its latest open reminder.
-    pub reminded_due: Option<i64>,
-    /// What the agent said with its current status (`set-status pending --note`).
+    pub clock: TicketClock,
     pub status_note: Option<String>,
 }
 

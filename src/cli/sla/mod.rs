@@ -124,11 +124,11 @@ async fn status(args: StatusArgs, settings: &Settings, store: &Store) -> anyhow:
     let rows: Vec<StatusJson> = tickets
         .iter()
         .map(|t| {
-            let next = crate::sla::next(&pass::clock_of(t), &policy);
+            let next = crate::sla::next(&t.clock, &policy);
             StatusJson {
-                r#ref: TicketRef::new(&settings.tickets.prefix, t.number).to_string(),
-                status: t.status.to_string(),
-                priority: t.priority.to_string(),
+                r#ref: TicketRef::new(&settings.tickets.prefix, t.clock.number).to_string(),
+                status: t.clock.status.to_string(),
+                priority: t.clock.priority.to_string(),
                 next: next.map(|p| p.kind),
                 due_at: next.map(|p| time(p.due_at)),
                 overdue: next.is_some_and(|p| p.due_at <= now),

@@ -10,10 +10,10 @@ use serde::Serialize;
 
 use crate::cli::outgoing::Outgoing;
 use crate::config::Settings;
-use crate::domain::{PingKind, Status, TicketRef};
+use crate::domain::{PingKind, Status, TicketClock, TicketRef};
 use crate::outbox::enqueue::{Change, Notification, TicketInfo, enqueue};
 use crate::pipeline::{AgentTicket, load_agent_tickets};
-use crate::sla::{Ping, Policy, TicketClock};
+use crate::sla::{Ping, Policy};
 use crate::store::agent::update_status;
 use crate::store::sla::{Candidates, last_agent_replies, sla_tickets, take_pings};
 use crate::store::{NewOutboxRow, SentCounts, SlaTicket, Store};
@@ -37,19 +37,6 @@ pub struct Queued {
     pub due_at: String,
     /// Who its mail went to (empty: nobody to tell; still recorded, so not retried).
     pub recipients: Vec<String>,
-}
-
-pub fn clock_of(t: &SlaTicket) -> TicketClock {
-    TicketClock {
-        number: t.number,
-        status: t.status,
-        priority: t.priority,
-        status_since: t.status_since,
-        last_agent_at: t.last_agent_at,
-        last_customer_at: t.last_customer_at,
-        prompted_at: t.prompted_at,
-        reminded_due: t.reminded_due,
-    }
 }
 
 /// Which tickets can have a ping due at `now` under `policy` (see [`Candidates`]).
@@ -84,7 +71,7 @@ pub async fn tick(store: &Store, settings: &Settings, now: i64) -> anyhow::Resul
     let tickets = sla_tickets(&mut tx, candidates(&policy, now)).await?;
     let due: Vec<(Ping, &SlaTicket)> = tickets
         .iter()
-        .filter_map(|t| crate::sla::due(&clock_of(t), now, &policy).map(|p| (p, t)))
+        .filter_map(|t| crate::sla::due(&t.clock, now, &policy).map(|p| (p, t)))
         .collect();
     let keys: Vec<(i64, PingKind, i64)> = due
         .iter()
@@ -120,7 +107,7 @@ pub async fn tick(store: &Store, settings: &Settings, now: i64) -> anyhow::Resul
         };
         let change = match ping.kind {
             PingKind::OpenReminder => Change::SlaReminder {
-                note: waited(&policy, &clock_of(sla_ticket), now),
+                note: waited(&policy, &sla_ticket.clock, now),
             },
             PingKind::PendingPrompt => Change::PendingPrompt {
                 note: action_needed(

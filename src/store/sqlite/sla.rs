@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use sqlx::{QueryBuilder, Sqlite};
 
-use crate::domain::{PingKind, Priority, Status};
+use crate::domain::{PingKind, Priority, Status, TicketClock};
 use crate::store::{PingRow, Result, SlaTicket, Store, Tx};
 
 #[derive(sqlx::FromRow)]
@@ -44,15 +44,17 @@ macro_rules! sla_tickets_sql {
 
 fn ticket(r: SlaTicketRow) -> Result<SlaTicket> {
     Ok(SlaTicket {
-        number: r.id,
-        status: r.status.parse::<Status>()?,
-        priority: r.priority.parse::<Priority>()?,
-        // Tickets from before migration 0013 that never changed status since: updated_at.
-        status_since: r.status_since.unwrap_or(r.updated_at),
-        last_agent_at: r.last_agent_at,
-        last_customer_at: r.last_customer_at,
-        prompted_at: r.prompted_at,
-        reminded_due: r.reminded_due,
+        clock: TicketClock {
+            number: r.id,
+            status: r.status.parse::<Status>()?,
+            priority: r.priority.parse::<Priority>()?,
+            // Tickets from before migration 0013 that never changed status since: updated_at.
+            status_since: r.status_since.unwrap_or(r.updated_at),
+            last_agent_at: r.last_agent_at,
+            last_customer_at: r.last_customer_at,
+            prompted_at: r.prompted_at,
+            reminded_due: r.reminded_due,
+        },
         status_note: r.status_note,
     })
 }
