@@ -193,19 +193,16 @@ pub fn evaluate(
             }
         },
     };
-    Evaluation {
-        decision: Decision {
+    Evaluation::new(
+        Decision {
             action,
             classification,
             rule,
             reason,
         },
         ticket,
-        redelivery: false,
-        escalation: None,
         author,
-        alert: None,
-    }
+    )
 }
 
 /// A mail whose Message-ID `id` was decided on before (`seen`):
@@ -230,19 +227,19 @@ fn seen_before(
     let (id, prefix) = (&email.message_id, ctx.thread.prefix);
     let raw_sha256 = bytes.sha256;
     let repeated = |seen: &Seen, kept_as: Option<&MessageId>, redelivery: bool| Evaluation {
-        decision: duplicate(
-            id,
-            classification.clone(),
-            seen,
-            redelivery,
-            kept_as,
-            prefix,
-        ),
-        ticket: seen.ticket,
         redelivery,
-        escalation: None,
-        author: Author::Participant,
-        alert: None,
+        ..Evaluation::new(
+            duplicate(
+                id,
+                classification.clone(),
+                seen,
+                redelivery,
+                kept_as,
+                prefix,
+            ),
+            seen.ticket,
+            Author::Participant,
+        )
     };
     let ticket = match seen.ticket {
         Some(t) if needs_synthetic(&seen, raw_sha256) => t,
@@ -250,12 +247,12 @@ fn seen_before(
     };
     // The same mail as the stored one with other trace headers: a duplicate.
     let trace = |redelivery: bool| Evaluation {
-        decision: trace_copy(id, classification.clone(), &seen, prefix),
-        ticket: seen.ticket,
         redelivery,
-        escalation: None,
-        author: Author::Participant,
-        alert: None,
+        ..Evaluation::new(
+            trace_copy(id, classification.clone(), &seen, prefix),
+            seen.ticket,
+            Author::Participant,
+        )
     };
     let synthetic = MessageId::synthetic_for_sha256(raw_sha256);
     if let Some(kept) = lookup.seen(&synthetic) {
@@ -283,8 +280,8 @@ fn seen_before(
             format!("; {sender} is not a participant of {r}: flagged as from a non-participant"),
         )
     };
-    Evaluation {
-        decision: Decision {
+    Evaluation::new(
+        Decision {
             reason: format!(
                 "Message-ID <{id}> is already used by a different stored message; kept under \
                  the synthetic id <{synthetic}> and stored on {r}, the ticket of that message, \
@@ -297,12 +294,9 @@ fn seen_before(
             classification,
             rule: Rule::ReusedMessageId,
         },
-        ticket: Some(ticket),
-        redelivery: false,
-        escalation: None,
+        Some(ticket),
         author,
-        alert: None,
-    }
+    )
 }
 
 /// The raw bytes of a mail, as deciding compares them with a stored mail's.

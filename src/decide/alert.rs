@@ -141,16 +141,16 @@ pub(super) fn evaluate(
         resolves_critical,
     };
     Evaluation {
-        decision: Decision {
-            action,
-            classification,
-            rule,
-            reason,
-        },
-        ticket,
-        redelivery: false,
-        escalation: None,
-        author: Author::Participant,
         alert: Some(note),
+        ..Evaluation::new(
+            Decision {
+                action,
+                classification,
+                rule,
+                reason,
+            },
+            ticket,
+            Author::Participant,
+        )
     }
 }

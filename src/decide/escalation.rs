@@ -56,17 +56,17 @@ pub(super) fn evaluate(
         }
     };
     Evaluation {
-        decision: Decision {
-            action,
-            classification,
-            rule,
-            reason,
-        },
-        ticket,
-        redelivery: false,
         escalation: Some(Box::new(report)),
-        author: Author::Participant,
-        alert: None,
+        ..Evaluation::new(
+            Decision {
+                action,
+                classification,
+                rule,
+                reason,
+            },
+            ticket,
+            Author::Participant,
+        )
     }
 }
 

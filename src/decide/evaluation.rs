@@ -52,6 +52,21 @@ pub struct Evaluation {
     pub alert: Option<AlertNote>,
 }
 
+impl Evaluation {
+    /// `decision` on `ticket` by `author`: not a re-delivery, not judged by the escalation
+    /// gate, not a monitoring alert (set those fields where they apply).
+    pub fn new(decision: Decision, ticket: Option<i64>, author: Author) -> Evaluation {
+        Evaluation {
+            decision,
+            ticket,
+            redelivery: false,
+            escalation: None,
+            author,
+            alert: None,
+        }
+    }
+}
+
 /// What planning needs of a monitoring alert's decision: the key a new ticket is stored
 /// under, the `[[alerts]]` entry, and the priority (critical: every technician is alerted).
 #[derive(Debug, Clone, PartialEq, Eq)]

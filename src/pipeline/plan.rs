@@ -461,8 +461,8 @@ fn own_mail(
         ),
         OwnMail::FromOwnAddress(a) => format!("it is from {a}, one of mailgate's own addresses"),
     };
-    Some(Evaluation {
-        decision: Decision {
+    Some(Evaluation::new(
+        Decision {
             action: Action::Ignore {
                 reason: IgnoreReason::OwnMail,
             },
@@ -472,12 +472,9 @@ fn own_mail(
                 "mailgate's own mail coming back: {why}; logged, never a customer's message"
             ),
         },
-        ticket: None,
-        redelivery: false,
-        escalation: None,
-        author: Author::Participant,
-        alert: None,
-    })
+        None,
+        Author::Participant,
+    ))
 }
 
 /// The acknowledgement of a ticket a customer's mail just opened (pure): rows into `w.outbox`,
